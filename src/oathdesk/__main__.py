@@ -1,0 +1,3 @@
+from oathdesk.cli.main import run
+
+run()

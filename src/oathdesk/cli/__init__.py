@@ -1,0 +1,1 @@
+"""The ``oathdesk`` command line: Typer + Rich, ``--json`` output, stable exit statuses."""

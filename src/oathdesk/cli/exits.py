@@ -1,0 +1,63 @@
+"""Exit statuses: stable numbers scripts can rely on, derived from the error's class and code."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from oathdesk.domain import (
+    ArchiveError,
+    ConfigError,
+    ContainerError,
+    DecryptionError,
+    InputFileError,
+    OathdeskError,
+    SeedFileError,
+    UsageError,
+)
+
+
+class Exit(IntEnum):
+    OK = 0
+    INTERNAL = 1  # a bug: please report it
+    USAGE = 2  # wrong options or arguments
+    INVALID_INPUT = 3  # the seed file (or other input) has problems; nothing was done
+    DECRYPTION = 4  # wrong or missing password, key or passphrase
+    ARCHIVE = 5  # corrupt, oversized or ambiguous ZIP / PGP envelope
+    FILE = 6  # a file could not be read or written
+    CONFIG = 7  # configuration file or variables are wrong
+    NOT_FOUND = 8  # the thing asked for does not exist (no token matches a code, ...)
+    SERVICE = 9  # a remote service (Graph, database) failed or refused
+
+
+EXIT_DESCRIPTIONS: dict[Exit, str] = {
+    Exit.OK: "success",
+    Exit.INTERNAL: "internal error (a bug; run with OATHDESK_DEBUG=1 and report it)",
+    Exit.USAGE: "usage error: wrong options or arguments",
+    Exit.INVALID_INPUT: "invalid input: the file has problems, nothing was done",
+    Exit.DECRYPTION: "decryption failed: wrong or missing password, key or passphrase",
+    Exit.ARCHIVE: "archive error: corrupt, oversized or ambiguous ZIP or PGP envelope",
+    Exit.FILE: "a file could not be read or written",
+    Exit.CONFIG: "configuration error",
+    Exit.NOT_FOUND: "nothing matched",
+    Exit.SERVICE: "a remote service failed or refused the request",
+}
+
+
+def exit_for(error: OathdeskError) -> Exit:
+    if isinstance(error, UsageError):
+        return Exit.USAGE
+    if isinstance(error, ConfigError):
+        return Exit.CONFIG
+    if isinstance(error, InputFileError):
+        return Exit.FILE
+    if isinstance(error, DecryptionError):
+        return Exit.DECRYPTION
+    if isinstance(error, ArchiveError | ContainerError):
+        return Exit.ARCHIVE
+    if isinstance(error, SeedFileError):
+        return Exit.INVALID_INPUT
+    if error.code.endswith(".not_found") or error.code.endswith(".no_match"):
+        return Exit.NOT_FOUND
+    if error.code.startswith(("graph.", "store.", "service.")):
+        return Exit.SERVICE
+    return Exit.INVALID_INPUT

@@ -1,0 +1,91 @@
+"""The ``oathdesk`` entry point: sub-command registration and the one place errors become exits."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import click
+import typer
+from rich.markup import escape
+
+from oathdesk import __version__
+from oathdesk.cli import console
+from oathdesk.cli.exits import Exit, exit_for
+from oathdesk.domain import OathdeskError
+
+app = typer.Typer(
+    name="oathdesk",
+    help="Manage hardware OATH tokens (TOTP/HOTP) for Microsoft Entra ID: seed files, "
+    "inventory, Graph, the Entra emulator.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.out.print(f"oathdesk {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """oathdesk: every command takes --config FILE (default ./oathdesk.toml or $OATHDESK_CONFIG)."""
+
+
+def _register() -> None:
+    from oathdesk.cli import demo, seeds
+
+    app.add_typer(seeds.app, name="seeds")
+    app.command("demo")(demo.demo)
+    try:
+        from oathdesk.cli import emulator_cmd
+    except ImportError:  # pragma: no cover - the emulator package is optional while it is built
+        return
+    app.add_typer(emulator_cmd.app, name="emulator")
+
+
+_register()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit status; no traceback ever reaches the user."""
+    console.reset_consoles()
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="oathdesk",
+            standalone_mode=False)
+    except OathdeskError as exc:
+        console.err.print(f"[bold red]error[/] [dim]({exc.code})[/]: {escape(exc.message)}")
+        return int(exit_for(exc))
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        console.err.print("aborted")
+        return int(Exit.USAGE)
+    except click.ClickException as exc:
+        exc.show()
+        return int(Exit.USAGE)
+    except KeyboardInterrupt:
+        console.err.print("interrupted")
+        return 130
+    except Exception as exc:
+        if os.environ.get("OATHDESK_DEBUG"):
+            raise
+        console.err.print(
+            f"[bold red]internal error[/]: {escape(type(exc).__name__)}. This is a bug in "
+            "oathdesk; run again with OATHDESK_DEBUG=1 to see details and report it."
+        )
+        return int(Exit.INTERNAL)
+    return int(Exit.OK)
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""Options shared by every command that reads a seed file, and the one loader they all use.
+
+Secrets (passwords, keys, passphrases) are only ever read from files, never taken as plain
+command-line values, so they stay out of shell history and process listings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from oathdesk.config import Config, load_config
+from oathdesk.domain import HashAlgorithm, InputFileError, OtpKind, Secret, UsageError
+from oathdesk.formats import FORMAT_IDS, ReadOptions, ReadResult, read_seeds
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="Configuration file (default ./oathdesk.toml or $OATHDESK_CONFIG).",
+                 dir_okay=False, show_default=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+FromOpt = Annotated[
+    str | None,
+    typer.Option("--from", help=f"Input format ({', '.join(FORMAT_IDS)}); detected when omitted.",
+                 show_default=False),
+]
+ProfileOpt = Annotated[
+    Path | None,
+    typer.Option("--profile", help="TOML file describing a custom CSV layout (implies --from "
+                 "custom-csv when reading, used by --to custom-csv when writing).",
+                 dir_okay=False, show_default=False),
+]
+PasswordFileOpt = Annotated[
+    Path | None,
+    typer.Option("--password-file", help="File holding the ZIP password or PSKC passphrase.",
+                 dir_okay=False, show_default=False),
+]
+KeyFileOpt = Annotated[
+    Path | None,
+    typer.Option("--key-file", help="File holding the PSKC pre-shared key in hex.",
+                 dir_okay=False, show_default=False),
+]
+GpgHomeOpt = Annotated[
+    Path | None,
+    typer.Option("--gpg-home", help="GnuPG home folder holding the private key for PGP files.",
+                 file_okay=False, show_default=False),
+]
+PgpPassphraseOpt = Annotated[
+    Path | None,
+    typer.Option("--pgp-passphrase-file", help="File holding the passphrase of the PGP private key.",
+                 dir_okay=False, show_default=False),
+]
+SecretEncodingOpt = Annotated[
+    str | None,
+    typer.Option("--secret-encoding", help="Override the secret encoding: hex, base32 or base64.",
+                 show_default=False),
+]
+KindOpt = Annotated[
+    str | None,
+    typer.Option("--kind", help="totp or hotp, for files that do not say (Duo).", show_default=False),
+]
+DigitsOpt = Annotated[
+    int | None, typer.Option("--digits", help="Digits, for files that do not say.", show_default=False)
+]
+PeriodOpt = Annotated[
+    int | None,
+    typer.Option("--period", help="TOTP time step in seconds, for files that do not say.",
+                 show_default=False),
+]
+HashOpt = Annotated[
+    str | None,
+    typer.Option("--hash", help="sha1, sha256 or sha512, for files that do not say.",
+                 show_default=False),
+]
+ManufacturerOpt = Annotated[
+    str | None,
+    typer.Option("--manufacturer", help="Manufacturer, for files that do not say.",
+                 show_default=False),
+]
+ModelOpt = Annotated[
+    str | None, typer.Option("--model", help="Model, for files that do not say.", show_default=False)
+]
+
+
+@dataclass(frozen=True)
+class Decryption:
+    password_file: Path | None = None
+    key_file: Path | None = None
+    gpg_home: Path | None = None
+    pgp_passphrase_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class Defaults:
+    secret_encoding: str | None = None
+    kind: str | None = None
+    digits: int | None = None
+    period: int | None = None
+    algorithm: str | None = None
+    manufacturer: str | None = None
+    model: str | None = None
+
+
+def read_bytes(path: Path, what: str = "file") -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: {what} not found", code="file.not_found") from None
+    except IsADirectoryError:
+        raise InputFileError(f"{path}: is a folder, not a {what}", code="file.is_directory") from None
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read the {what} ({exc.strerror})") from None
+
+
+def read_secret_file(path: Path, what: str) -> Secret:
+    """A password or passphrase file: its content without the final line break."""
+    raw = read_bytes(path, what)
+    if raw.endswith(b"\r\n"):
+        raw = raw[:-2]
+    elif raw.endswith(b"\n"):
+        raw = raw[:-1]
+    if not raw:
+        raise UsageError(f"{path}: the {what} is empty", code="usage.empty_secret_file")
+    return Secret(raw)
+
+
+def read_hex_key_file(path: Path) -> Secret:
+    text = read_bytes(path, "key file").decode("ascii", "replace").strip()
+    try:
+        return Secret.from_hex(text)
+    except ValueError:
+        raise UsageError(
+            f"{path}: the pre-shared key file must hold the key in hex (e.g. 32 hex digits for "
+            "AES-128)", code="usage.bad_key_file"
+        ) from None
+
+
+def _choice(value: str | None, allowed: tuple[str, ...], flag: str) -> str | None:
+    if value is None:
+        return None
+    lowered = value.lower()
+    if lowered not in allowed:
+        raise UsageError(f"{flag} must be one of {', '.join(allowed)}, not {value!r}")
+    return lowered
+
+
+def build_read_options(
+    decryption: Decryption, defaults: Defaults, profile: Path | None
+) -> ReadOptions:
+    from oathdesk.formats.csv_engine import load_profile
+
+    password = (
+        read_secret_file(decryption.password_file, "password file")
+        if decryption.password_file
+        else None
+    )
+    kind = _choice(defaults.kind, ("totp", "hotp"), "--kind")
+    algorithm = _choice(defaults.algorithm, ("sha1", "sha256", "sha512"), "--hash")
+    return ReadOptions(
+        secret_encoding=_choice(defaults.secret_encoding, ("hex", "base32", "base64"),
+                                "--secret-encoding"),
+        kind=OtpKind(kind) if kind else None,
+        digits=defaults.digits,
+        period=defaults.period,
+        algorithm=HashAlgorithm(algorithm) if algorithm else None,
+        manufacturer=defaults.manufacturer,
+        model=defaults.model,
+        profile=load_profile(read_bytes(profile, "profile"), str(profile)) if profile else None,
+        pskc_key=read_hex_key_file(decryption.key_file) if decryption.key_file else None,
+        passphrase=password,
+    )
+
+
+def load_seed_file(
+    path: Path,
+    *,
+    fmt: str | None,
+    profile: Path | None,
+    decryption: Decryption,
+    defaults: Defaults,
+    config: Config | None = None,
+) -> ReadResult:
+    """Read a seed file through any envelopes, detect or apply its format, validate it."""
+    from oathdesk.containers import UnwrapOptions, unwrap
+
+    config = config or load_config()
+    if fmt is not None and fmt not in FORMAT_IDS:
+        raise UsageError(f"--from must be one of {', '.join(FORMAT_IDS)}, not {fmt!r}")
+    options = build_read_options(decryption, defaults, profile)
+    gpg_home = decryption.gpg_home or config.gpg_home
+    pgp_passphrase = (
+        read_secret_file(decryption.pgp_passphrase_file, "PGP passphrase file")
+        if decryption.pgp_passphrase_file
+        else None
+    )
+    opened = unwrap(
+        read_bytes(path, "seed file"),
+        path.name,
+        UnwrapOptions(password=options.passphrase, gpg_home=gpg_home,
+                      pgp_passphrase=pgp_passphrase),
+    )
+    source = str(path) if not opened.layers else f"{path}!{opened.name}"
+    result = read_seeds(opened.data, source, fmt, options)
+    result.layers = list(opened.layers)
+    return result
+
+
+def config_from(path: Path | None) -> Config:
+    return load_config(path)

@@ -1,0 +1,48 @@
+"""Pure types shared by every layer: secrets, seed records, problems, errors, the clock.
+
+Standard library only; nothing here performs I/O.
+"""
+
+from oathdesk.domain.clock import Clock, FixedClock, SystemClock
+from oathdesk.domain.errors import (
+    ArchiveError,
+    ConfigError,
+    ContainerError,
+    DecryptionError,
+    InputFileError,
+    OathdeskError,
+    OtpError,
+    SeedFileError,
+    SeedFileInvalid,
+    UnknownFormatError,
+    UsageError,
+)
+from oathdesk.domain.report import Problem, Severity
+from oathdesk.domain.secret import Secret, SecretEncodingError
+from oathdesk.domain.seed import HashAlgorithm, OtpKind, SeedRecord, parse_hash, spell_hash
+
+__all__ = [
+    "ArchiveError",
+    "Clock",
+    "ConfigError",
+    "ContainerError",
+    "DecryptionError",
+    "FixedClock",
+    "HashAlgorithm",
+    "InputFileError",
+    "OathdeskError",
+    "OtpError",
+    "OtpKind",
+    "Problem",
+    "Secret",
+    "SecretEncodingError",
+    "SeedFileError",
+    "SeedFileInvalid",
+    "SeedRecord",
+    "Severity",
+    "SystemClock",
+    "UnknownFormatError",
+    "UsageError",
+    "parse_hash",
+    "spell_hash",
+]

@@ -1,0 +1,144 @@
+"""Checks that apply to every format's records, and the target checks (``--target entra``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from oathdesk.domain import HashAlgorithm, OtpKind, Problem, SeedRecord, Severity
+from oathdesk.formats.base import Capabilities
+
+SUPPORTED_DIGITS = frozenset({6, 7, 8})
+MAX_PERIOD = 600
+_EXPONENT = re.compile(r"^\s*\d+(?:[.,]\d+)?[eE][+-]?\d+\s*$")
+
+ENTRA_PERIODS = frozenset({30, 60})
+ENTRA_ALGORITHMS = frozenset({HashAlgorithm.SHA1, HashAlgorithm.SHA256})
+ENTRA_MAX_BASE32 = 128
+TARGETS = ("entra",)
+
+
+def serial_problem(serial: str, locator: str) -> Problem | None:
+    """Excel damage and emptiness in a serial, or ``None`` when it looks sound."""
+    if not serial.strip():
+        return Problem(locator, "seed.missing_serial", "the serial number is empty")
+    if _EXPONENT.match(serial):
+        return Problem(
+            locator,
+            "seed.serial_exponent",
+            f"serial {serial!r} is in Excel exponent form: its digits are lost. Take the serial "
+            "from the vendor's original file (do not open it in Excel)",
+            serial=serial,
+        )
+    return None
+
+
+def check_records(records: Sequence[SeedRecord], locators: Sequence[str]) -> list[Problem]:
+    """Parameter ranges and duplicate serials, in file order."""
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for record, locator in zip(records, locators, strict=True):
+        serial = record.serial
+        if record.digits not in SUPPORTED_DIGITS:
+            problems.append(
+                Problem(locator, "seed.unsupported_digits",
+                        f"{record.digits} digits is not supported; hardware tokens show 6 or 8",
+                        serial=serial)
+            )
+        if record.kind is OtpKind.TOTP and not 0 < record.period <= MAX_PERIOD:
+            problems.append(
+                Problem(locator, "seed.unsupported_period",
+                        f"time step {record.period} s is not supported; use 30 or 60",
+                        serial=serial)
+            )
+        if record.counter < 0:
+            problems.append(
+                Problem(locator, "seed.invalid_counter", "the HOTP counter is negative",
+                        serial=serial)
+            )
+        if not record.secret:
+            problems.append(Problem(locator, "seed.secret_empty", "the secret is empty",
+                                    serial=serial))
+        if serial in seen:
+            problems.append(
+                Problem(locator, "seed.duplicate_serial",
+                        f"serial {serial} appears twice in the file (first at {seen[serial]})",
+                        serial=serial)
+            )
+        else:
+            seen[serial] = locator
+    return problems
+
+
+def check_target(
+    records: Sequence[SeedRecord], locators: Sequence[str], target: str
+) -> list[Problem]:
+    """Rules a destination enforces. Only ``entra`` is defined: Graph's hardware OATH rules."""
+    if target != "entra":
+        raise ValueError(f"unknown target {target!r}")
+    problems: list[Problem] = []
+    for record, locator in zip(records, locators, strict=True):
+        def bad(code: str, message: str, locator: str = locator, serial: str = record.serial) -> None:
+            problems.append(Problem(locator, f"entra.{code}", message, Severity.ERROR, serial))
+
+        if record.kind is not OtpKind.TOTP:
+            bad("not_totp", "Entra accepts TOTP tokens only; this is an HOTP token")
+        if record.digits != 6:
+            bad("digits", f"Entra accepts 6-digit tokens only; this one shows {record.digits}")
+        if record.kind is OtpKind.TOTP and record.period not in ENTRA_PERIODS:
+            bad("period", f"Entra accepts a 30 or 60 s time step, not {record.period} s")
+        if record.algorithm not in ENTRA_ALGORITHMS:
+            bad("hash", f"Entra accepts SHA-1 or SHA-256, not {record.algorithm.value.upper()}")
+        if record.t0:
+            bad("t0", "Entra assumes T0 = 0; this token starts at another time")
+        if len(record.secret.to_base32()) > ENTRA_MAX_BASE32:
+            bad("secret_too_long",
+                f"the secret is {len(record.secret)} bytes; Entra takes at most "
+                f"{ENTRA_MAX_BASE32} base32 characters (80 bytes)")
+        if not record.manufacturer.strip():
+            bad("missing_manufacturer", "Entra requires a manufacturer; pass --manufacturer")
+        if not record.model.strip():
+            bad("missing_model", "Entra requires a model; pass --model")
+    return problems
+
+
+def check_capabilities(
+    records: Sequence[SeedRecord], caps: Capabilities, fmt: str
+) -> list[Problem]:
+    """What a writer cannot express, per token; a conversion never drops a property silently."""
+    problems: list[Problem] = []
+    first = records[0] if records else None
+    for index, record in enumerate(records, start=1):
+        locator = f"token {index}"
+
+        def bad(message: str, locator: str = locator, serial: str = record.serial) -> None:
+            problems.append(Problem(locator, "seed.not_expressible", message, serial=serial))
+
+        if record.kind not in caps.kinds:
+            bad(f"{fmt} cannot hold {record.kind.value.upper()} tokens")
+        if record.digits not in caps.digits:
+            bad(f"{fmt} cannot hold {record.digits}-digit tokens")
+        if (
+            record.kind is OtpKind.TOTP
+            and caps.periods is not None
+            and record.period not in caps.periods
+        ):
+            allowed = ", ".join(str(p) for p in sorted(caps.periods))
+            bad(f"{fmt} cannot hold a {record.period} s time step (only {allowed})")
+        if record.algorithm not in caps.algorithms:
+            bad(f"{fmt} cannot hold {record.algorithm.value.upper()} tokens")
+        if record.t0 and not caps.t0:
+            bad(f"{fmt} cannot hold a non-zero T0")
+        if caps.max_secret_bytes is not None and len(record.secret) > caps.max_secret_bytes:
+            bad(f"{fmt} holds secrets of at most {caps.max_secret_bytes} bytes, "
+                f"not {len(record.secret)}")
+        if caps.exact_secret_bytes is not None and len(record.secret) != caps.exact_secret_bytes:
+            bad(f"{fmt} holds {caps.exact_secret_bytes}-byte secrets only, "
+                f"not {len(record.secret)}")
+        if caps.uniform and first is not None and (
+            (record.kind, record.digits, record.algorithm)
+            != (first.kind, first.digits, first.algorithm)
+        ):
+            bad(f"{fmt} holds one token type per file; split the file by type "
+                f"(first token is {first.kind.value.upper()} {first.digits} digits)")
+    return problems
