@@ -1,4 +1,4 @@
-"""Where the CLI writes: results to stdout, messages and errors to stderr (Rich, no colour when piped)."""
+"""Where the CLI writes: results to stdout, messages and errors to stderr (Rich)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,6 @@ import os
 import sys
 from collections.abc import Sequence
 
-import click
 import typer
 from rich.markup import escape
 
@@ -60,19 +59,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit status; no traceback ever reaches the user."""
     console.reset_consoles()
     try:
-        app(args=list(argv) if argv is not None else None, prog_name="oathdesk",
-            standalone_mode=False)
+        # standalone mode: Typer reports usage errors itself and exits through SystemExit
+        app(args=list(argv) if argv is not None else None, prog_name="oathdesk")
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else int(Exit.USAGE))
     except OathdeskError as exc:
         console.err.print(f"[bold red]error[/] [dim]({exc.code})[/]: {escape(exc.message)}")
         return int(exit_for(exc))
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except click.exceptions.Abort:
-        console.err.print("aborted")
-        return int(Exit.USAGE)
-    except click.ClickException as exc:
-        exc.show()
-        return int(Exit.USAGE)
     except KeyboardInterrupt:
         console.err.print("interrupted")
         return 130

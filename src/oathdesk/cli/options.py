@@ -18,70 +18,107 @@ from oathdesk.formats import FORMAT_IDS, ReadOptions, ReadResult, read_seeds
 
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", help="Configuration file (default ./oathdesk.toml or $OATHDESK_CONFIG).",
-                 dir_okay=False, show_default=False),
+    typer.Option(
+        "--config",
+        help="Configuration file (default ./oathdesk.toml or $OATHDESK_CONFIG).",
+        dir_okay=False,
+        show_default=False,
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 FromOpt = Annotated[
     str | None,
-    typer.Option("--from", help=f"Input format ({', '.join(FORMAT_IDS)}); detected when omitted.",
-                 show_default=False),
+    typer.Option(
+        "--from",
+        help=f"Input format ({', '.join(FORMAT_IDS)}); detected when omitted.",
+        show_default=False,
+    ),
 ]
 ProfileOpt = Annotated[
     Path | None,
-    typer.Option("--profile", help="TOML file describing a custom CSV layout (implies --from "
-                 "custom-csv when reading, used by --to custom-csv when writing).",
-                 dir_okay=False, show_default=False),
+    typer.Option(
+        "--profile",
+        help="TOML file describing a custom CSV layout (implies --from "
+        "custom-csv when reading, used by --to custom-csv when writing).",
+        dir_okay=False,
+        show_default=False,
+    ),
 ]
 PasswordFileOpt = Annotated[
     Path | None,
-    typer.Option("--password-file", help="File holding the ZIP password or PSKC passphrase.",
-                 dir_okay=False, show_default=False),
+    typer.Option(
+        "--password-file",
+        help="File holding the ZIP password or PSKC passphrase.",
+        dir_okay=False,
+        show_default=False,
+    ),
 ]
 KeyFileOpt = Annotated[
     Path | None,
-    typer.Option("--key-file", help="File holding the PSKC pre-shared key in hex.",
-                 dir_okay=False, show_default=False),
+    typer.Option(
+        "--key-file",
+        help="File holding the PSKC pre-shared key in hex.",
+        dir_okay=False,
+        show_default=False,
+    ),
 ]
 GpgHomeOpt = Annotated[
     Path | None,
-    typer.Option("--gpg-home", help="GnuPG home folder holding the private key for PGP files.",
-                 file_okay=False, show_default=False),
+    typer.Option(
+        "--gpg-home",
+        help="GnuPG home folder holding the private key for PGP files.",
+        file_okay=False,
+        show_default=False,
+    ),
 ]
 PgpPassphraseOpt = Annotated[
     Path | None,
-    typer.Option("--pgp-passphrase-file", help="File holding the passphrase of the PGP private key.",
-                 dir_okay=False, show_default=False),
+    typer.Option(
+        "--pgp-passphrase-file",
+        help="File holding the passphrase of the PGP private key.",
+        dir_okay=False,
+        show_default=False,
+    ),
 ]
 SecretEncodingOpt = Annotated[
     str | None,
-    typer.Option("--secret-encoding", help="Override the secret encoding: hex, base32 or base64.",
-                 show_default=False),
+    typer.Option(
+        "--secret-encoding",
+        help="Override the secret encoding: hex, base32 or base64.",
+        show_default=False,
+    ),
 ]
 KindOpt = Annotated[
     str | None,
-    typer.Option("--kind", help="totp or hotp, for files that do not say (Duo).", show_default=False),
+    typer.Option(
+        "--kind", help="totp or hotp, for files that do not say (Duo).", show_default=False
+    ),
 ]
 DigitsOpt = Annotated[
-    int | None, typer.Option("--digits", help="Digits, for files that do not say.", show_default=False)
+    int | None,
+    typer.Option("--digits", help="Digits, for files that do not say.", show_default=False),
 ]
 PeriodOpt = Annotated[
     int | None,
-    typer.Option("--period", help="TOTP time step in seconds, for files that do not say.",
-                 show_default=False),
+    typer.Option(
+        "--period", help="TOTP time step in seconds, for files that do not say.", show_default=False
+    ),
 ]
 HashOpt = Annotated[
     str | None,
-    typer.Option("--hash", help="sha1, sha256 or sha512, for files that do not say.",
-                 show_default=False),
+    typer.Option(
+        "--hash", help="sha1, sha256 or sha512, for files that do not say.", show_default=False
+    ),
 ]
 ManufacturerOpt = Annotated[
     str | None,
-    typer.Option("--manufacturer", help="Manufacturer, for files that do not say.",
-                 show_default=False),
+    typer.Option(
+        "--manufacturer", help="Manufacturer, for files that do not say.", show_default=False
+    ),
 ]
 ModelOpt = Annotated[
-    str | None, typer.Option("--model", help="Model, for files that do not say.", show_default=False)
+    str | None,
+    typer.Option("--model", help="Model, for files that do not say.", show_default=False),
 ]
 
 
@@ -110,7 +147,9 @@ def read_bytes(path: Path, what: str = "file") -> bytes:
     except FileNotFoundError:
         raise InputFileError(f"{path}: {what} not found", code="file.not_found") from None
     except IsADirectoryError:
-        raise InputFileError(f"{path}: is a folder, not a {what}", code="file.is_directory") from None
+        raise InputFileError(
+            f"{path}: is a folder, not a {what}", code="file.is_directory"
+        ) from None
     except OSError as exc:
         raise InputFileError(f"{path}: cannot read the {what} ({exc.strerror})") from None
 
@@ -134,7 +173,8 @@ def read_hex_key_file(path: Path) -> Secret:
     except ValueError:
         raise UsageError(
             f"{path}: the pre-shared key file must hold the key in hex (e.g. 32 hex digits for "
-            "AES-128)", code="usage.bad_key_file"
+            "AES-128)",
+            code="usage.bad_key_file",
         ) from None
 
 
@@ -160,8 +200,9 @@ def build_read_options(
     kind = _choice(defaults.kind, ("totp", "hotp"), "--kind")
     algorithm = _choice(defaults.algorithm, ("sha1", "sha256", "sha512"), "--hash")
     return ReadOptions(
-        secret_encoding=_choice(defaults.secret_encoding, ("hex", "base32", "base64"),
-                                "--secret-encoding"),
+        secret_encoding=_choice(
+            defaults.secret_encoding, ("hex", "base32", "base64"), "--secret-encoding"
+        ),
         kind=OtpKind(kind) if kind else None,
         digits=defaults.digits,
         period=defaults.period,
@@ -199,8 +240,9 @@ def load_seed_file(
     opened = unwrap(
         read_bytes(path, "seed file"),
         path.name,
-        UnwrapOptions(password=options.passphrase, gpg_home=gpg_home,
-                      pgp_passphrase=pgp_passphrase),
+        UnwrapOptions(
+            password=options.passphrase, gpg_home=gpg_home, pgp_passphrase=pgp_passphrase
+        ),
     )
     source = str(path) if not opened.layers else f"{path}!{opened.name}"
     result = read_seeds(opened.data, source, fmt, options)

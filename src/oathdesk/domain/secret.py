@@ -49,7 +49,9 @@ class Secret:
         if not cleaned:
             raise SecretEncodingError("the secret is empty", "seed.secret_empty")
         if not _HEX.fullmatch(cleaned):
-            raise SecretEncodingError("not hex: only 0-9 and a-f are allowed", "seed.secret_not_hex")
+            raise SecretEncodingError(
+                "not hex: only 0-9 and a-f are allowed", "seed.secret_not_hex"
+            )
         if len(cleaned) % 2:
             raise SecretEncodingError(
                 f"hex has an odd number of digits ({len(cleaned)})", "seed.secret_odd_length"
@@ -86,8 +88,9 @@ class Secret:
             )
         body = cleaned.rstrip("=")
         if len(body) % 4 == 1:
-            raise SecretEncodingError("base64 of this length is not whole bytes",
-                                      "seed.secret_not_base64")
+            raise SecretEncodingError(
+                "base64 of this length is not whole bytes", "seed.secret_not_base64"
+            )
         try:
             return cls(base64.b64decode(body + "=" * (-len(body) % 4), validate=True))
         except binascii.Error as exc:  # pragma: no cover - guarded by the checks above
@@ -122,7 +125,9 @@ class Secret:
         text = base64.b64encode(self._value).decode("ascii")
         return text if padding else text.rstrip("=")
 
-    def encode(self, encoding: str, *, upper: bool | None = None, padding: bool | None = None) -> str:
+    def encode(
+        self, encoding: str, *, upper: bool | None = None, padding: bool | None = None
+    ) -> str:
         """Encode for a file: ``upper``/``padding`` default to each encoding's usual form."""
         if encoding == "hex":
             return self.to_hex(upper=bool(upper))

@@ -10,7 +10,7 @@ from oathdesk.formats.base import Capabilities
 
 SUPPORTED_DIGITS = frozenset({6, 7, 8})
 MAX_PERIOD = 600
-_EXPONENT = re.compile(r"^\s*\d+(?:[.,]\d+)?[eE][+-]?\d+\s*$")
+_EXPONENT = re.compile(r"^\s*\d+(?:[.,]\d+)?[eE][+-]\d+\s*$")  # Excel always signs it
 
 ENTRA_PERIODS = frozenset({30, 60})
 ENTRA_ALGORITHMS = frozenset({HashAlgorithm.SHA1, HashAlgorithm.SHA256})
@@ -41,29 +41,40 @@ def check_records(records: Sequence[SeedRecord], locators: Sequence[str]) -> lis
         serial = record.serial
         if record.digits not in SUPPORTED_DIGITS:
             problems.append(
-                Problem(locator, "seed.unsupported_digits",
-                        f"{record.digits} digits is not supported; hardware tokens show 6 or 8",
-                        serial=serial)
+                Problem(
+                    locator,
+                    "seed.unsupported_digits",
+                    f"{record.digits} digits is not supported; hardware tokens show 6 or 8",
+                    serial=serial,
+                )
             )
         if record.kind is OtpKind.TOTP and not 0 < record.period <= MAX_PERIOD:
             problems.append(
-                Problem(locator, "seed.unsupported_period",
-                        f"time step {record.period} s is not supported; use 30 or 60",
-                        serial=serial)
+                Problem(
+                    locator,
+                    "seed.unsupported_period",
+                    f"time step {record.period} s is not supported; use 30 or 60",
+                    serial=serial,
+                )
             )
         if record.counter < 0:
             problems.append(
-                Problem(locator, "seed.invalid_counter", "the HOTP counter is negative",
-                        serial=serial)
+                Problem(
+                    locator, "seed.invalid_counter", "the HOTP counter is negative", serial=serial
+                )
             )
         if not record.secret:
-            problems.append(Problem(locator, "seed.secret_empty", "the secret is empty",
-                                    serial=serial))
+            problems.append(
+                Problem(locator, "seed.secret_empty", "the secret is empty", serial=serial)
+            )
         if serial in seen:
             problems.append(
-                Problem(locator, "seed.duplicate_serial",
-                        f"serial {serial} appears twice in the file (first at {seen[serial]})",
-                        serial=serial)
+                Problem(
+                    locator,
+                    "seed.duplicate_serial",
+                    f"serial {serial} appears twice in the file (first at {seen[serial]})",
+                    serial=serial,
+                )
             )
         else:
             seen[serial] = locator
@@ -78,7 +89,10 @@ def check_target(
         raise ValueError(f"unknown target {target!r}")
     problems: list[Problem] = []
     for record, locator in zip(records, locators, strict=True):
-        def bad(code: str, message: str, locator: str = locator, serial: str = record.serial) -> None:
+
+        def bad(
+            code: str, message: str, locator: str = locator, serial: str = record.serial
+        ) -> None:
             problems.append(Problem(locator, f"entra.{code}", message, Severity.ERROR, serial))
 
         if record.kind is not OtpKind.TOTP:
@@ -92,9 +106,11 @@ def check_target(
         if record.t0:
             bad("t0", "Entra assumes T0 = 0; this token starts at another time")
         if len(record.secret.to_base32()) > ENTRA_MAX_BASE32:
-            bad("secret_too_long",
+            bad(
+                "secret_too_long",
                 f"the secret is {len(record.secret)} bytes; Entra takes at most "
-                f"{ENTRA_MAX_BASE32} base32 characters (80 bytes)")
+                f"{ENTRA_MAX_BASE32} base32 characters (80 bytes)",
+            )
         if not record.manufacturer.strip():
             bad("missing_manufacturer", "Entra requires a manufacturer; pass --manufacturer")
         if not record.model.strip():
@@ -130,15 +146,24 @@ def check_capabilities(
         if record.t0 and not caps.t0:
             bad(f"{fmt} cannot hold a non-zero T0")
         if caps.max_secret_bytes is not None and len(record.secret) > caps.max_secret_bytes:
-            bad(f"{fmt} holds secrets of at most {caps.max_secret_bytes} bytes, "
-                f"not {len(record.secret)}")
+            bad(
+                f"{fmt} holds secrets of at most {caps.max_secret_bytes} bytes, "
+                f"not {len(record.secret)}"
+            )
         if caps.exact_secret_bytes is not None and len(record.secret) != caps.exact_secret_bytes:
-            bad(f"{fmt} holds {caps.exact_secret_bytes}-byte secrets only, "
-                f"not {len(record.secret)}")
-        if caps.uniform and first is not None and (
-            (record.kind, record.digits, record.algorithm)
-            != (first.kind, first.digits, first.algorithm)
+            bad(
+                f"{fmt} holds {caps.exact_secret_bytes}-byte secrets only, not {len(record.secret)}"
+            )
+        if (
+            caps.uniform
+            and first is not None
+            and (
+                (record.kind, record.digits, record.algorithm)
+                != (first.kind, first.digits, first.algorithm)
+            )
         ):
-            bad(f"{fmt} holds one token type per file; split the file by type "
-                f"(first token is {first.kind.value.upper()} {first.digits} digits)")
+            bad(
+                f"{fmt} holds one token type per file; split the file by type "
+                f"(first token is {first.kind.value.upper()} {first.digits} digits)"
+            )
     return problems

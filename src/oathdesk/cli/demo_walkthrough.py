@@ -1,0 +1,121 @@
+"""The seed-file walkthrough behind ``oathdesk demo``: a vendor delivery, made here, opened here.
+
+It generates what a vendor mails (an Entra CSV of fresh random seeds inside an AES-256 ZIP), then
+runs the same commands an administrator would: inspect, convert to the Graph bulk JSON, show
+codes. Everything stays on this machine; the sample secrets are random and used nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shlex
+from pathlib import Path
+
+from rich.markup import escape
+from rich.rule import Rule
+
+from oathdesk.cli import console
+from oathdesk.domain import Secret, SeedRecord
+from oathdesk.formats import write_seeds
+
+SAMPLE_SIZE = 25
+
+
+def _sample_records(count: int) -> list[SeedRecord]:
+    base = 20260000 + secrets.randbelow(9000) * 10
+    return [
+        SeedRecord(
+            serial=f"{base + i:08d}",
+            secret=Secret(secrets.token_bytes(20)),
+            period=60 if i % 5 == 4 else 30,
+            manufacturer="ExampleVendor",
+            model="DemoTOTP60" if i % 5 == 4 else "DemoTOTP",
+        )
+        for i in range(count)
+    ]
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def _step(title: str, argv: list[str]) -> int:
+    from oathdesk.cli.main import main
+
+    console.out.print(Rule(title))
+    console.out.print(f"[dim]$ oathdesk {escape(shlex.join(argv))}[/]")
+    status = main(argv)
+    console.out.print(f"[dim](exit status {status})[/]")
+    return status
+
+
+def walkthrough(folder: Path, password: str) -> None:
+    from oathdesk.containers import wrap_zip
+
+    folder.mkdir(parents=True, exist_ok=True)
+    records = _sample_records(SAMPLE_SIZE)
+    csv_bytes = write_seeds(records, "entra-csv")
+    delivery = folder / "vendor-delivery.zip"
+    password_file = folder / "delivery-password.txt"
+    _write_private(
+        delivery, wrap_zip(csv_bytes, "ExampleVendor-order-4711.csv", Secret(password.encode()))
+    )
+    _write_private(password_file, password.encode() + b"\n")
+    console.out.print(Rule("oathdesk demo: a vendor seed delivery, end to end"))
+    console.out.print(
+        f"A vendor mailed [bold]{escape(str(delivery))}[/]: {SAMPLE_SIZE} TOTP tokens in an "
+        f"AES-256 ZIP.\nIts password (sent separately) is [bold]{escape(password)}[/], saved in "
+        f"{escape(str(password_file))} because oathdesk never takes secrets on the command line."
+    )
+    _step(
+        "1. Inspect the delivery: format, counts, problems (never a secret)",
+        [
+            "seeds",
+            "inspect",
+            str(delivery),
+            "--password-file",
+            str(password_file),
+            "--target",
+            "entra",
+        ],
+    )
+    json_out = folder / "tokens.json"
+    _step(
+        "2. Convert to the Graph bulk body (what CSV2JSON did by hand)",
+        [
+            "seeds",
+            "convert",
+            str(delivery),
+            str(json_out),
+            "--to",
+            "entra-json",
+            "--password-file",
+            str(password_file),
+            "--force",
+        ],
+    )
+    _step(
+        "3. The same tokens in Duo's import layout (hex secrets, no header)",
+        [
+            "seeds",
+            "convert",
+            str(json_out),
+            str(folder / "tokens-duo.csv"),
+            "--to",
+            "duo-csv",
+            "--force",
+        ],
+    )
+    _step(
+        "4. The codes the first token shows right now (proof the seeds decode)",
+        ["seeds", "codes", str(json_out), "--serial", records[0].serial, "--count", "3"],
+    )
+    console.out.print(Rule("Next"))
+    console.out.print(
+        "Try a broken file: edit a secret in the CSV inside the ZIP, or run\n"
+        "  oathdesk seeds formats\n  oathdesk seeds inspect FILE --json\n"
+        f"All demo files are in {escape(str(folder))}."
+    )

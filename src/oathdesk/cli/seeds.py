@@ -1,0 +1,386 @@
+"""``oathdesk seeds``: list formats, inspect a seed file, convert between formats."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from oathdesk.cli import console
+from oathdesk.cli.exits import Exit
+from oathdesk.cli.options import (
+    ConfigOpt,
+    Decryption,
+    Defaults,
+    DigitsOpt,
+    FromOpt,
+    GpgHomeOpt,
+    HashOpt,
+    JsonOpt,
+    KeyFileOpt,
+    KindOpt,
+    ManufacturerOpt,
+    ModelOpt,
+    PasswordFileOpt,
+    PeriodOpt,
+    PgpPassphraseOpt,
+    ProfileOpt,
+    SecretEncodingOpt,
+    config_from,
+    load_seed_file,
+    read_bytes,
+    read_hex_key_file,
+    read_secret_file,
+)
+from oathdesk.domain import InputFileError, Problem, SeedFileInvalid, UsageError
+from oathdesk.formats import (
+    FORMAT_IDS,
+    ReadResult,
+    WriteOptions,
+    all_formats,
+    check_target,
+    write_seeds,
+)
+from oathdesk.formats.validation import TARGETS
+
+app = typer.Typer(
+    help="Read, check and convert vendor seed files (no secret is ever printed).",
+    no_args_is_help=True,
+)
+
+TargetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--target",
+        help="Also apply a destination's rules: entra (TOTP, 6 digits, "
+        "30/60 s, SHA-1/SHA-256, base32 of at most 128 characters).",
+        show_default=False,
+    ),
+]
+
+
+@app.command("formats")
+def formats_command(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """List the seed file formats oathdesk reads and writes."""
+    config_from(config)
+    formats = all_formats()
+    if as_json:
+        console.print_json(
+            {
+                "formats": [
+                    {
+                        "id": f.id,
+                        "title": f.title,
+                        "extensions": list(f.extensions),
+                        "read": True,
+                        "write": True,
+                        "detected": f.id != "custom-csv",
+                    }
+                    for f in formats
+                ]
+            }
+        )
+        return
+    table = Table("format", "description", "extensions", "detected")
+    for f in formats:
+        table.add_row(
+            f.id,
+            escape(f.title),
+            " ".join(f.extensions),
+            "yes" if f.id != "custom-csv" else "no (--from)",
+        )
+    console.out.print(table)
+
+
+def _report(result: ReadResult, target: str | None) -> list[Problem]:
+    problems = list(result.problems)
+    if target:
+        if target not in TARGETS:
+            raise UsageError(f"--target must be one of {', '.join(TARGETS)}, not {target!r}")
+        problems += check_target(result.records, result.locators, target)
+    return problems
+
+
+def _summary_table(title: str, counts: Counter[str]) -> Table:
+    table = Table(title, "tokens", title_justify="left")
+    for key, count in sorted(counts.items()):
+        table.add_row(escape(key), str(count))
+    return table
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    """One line per problem, greppable: ``where [serial] severity code: message``."""
+    errors = sum(p.is_error for p in problems)
+    console.out.print(f"[bold]{errors} error(s), {len(problems) - errors} warning(s)[/]")
+    for p in problems:
+        style = "red" if p.is_error else "yellow"
+        serial = f" [{escape(p.serial)}]" if p.serial else ""
+        console.out.print(
+            f"{escape(p.locator)}{escape(serial)} [{style}]{p.severity}[/] "
+            f"{p.code}: {escape(p.message)}"
+        )
+
+
+@app.command("inspect")
+def inspect_command(
+    file: Annotated[Path, typer.Argument(help="Seed file (plain, ZIP, PGP, or nested).")],
+    from_: FromOpt = None,
+    profile: ProfileOpt = None,
+    password_file: PasswordFileOpt = None,
+    key_file: KeyFileOpt = None,
+    gpg_home: GpgHomeOpt = None,
+    pgp_passphrase_file: PgpPassphraseOpt = None,
+    secret_encoding: SecretEncodingOpt = None,
+    kind: KindOpt = None,
+    digits: DigitsOpt = None,
+    period: PeriodOpt = None,
+    hash_: HashOpt = None,
+    manufacturer: ManufacturerOpt = None,
+    model: ModelOpt = None,
+    target: TargetOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a seed file's format, token count, summary and every problem; never a secret.
+
+    Exits 0 when the file has no errors, 3 when it has (the report says which and where).
+    """
+    result = load_seed_file(
+        file,
+        fmt=from_,
+        profile=profile,
+        decryption=Decryption(password_file, key_file, gpg_home, pgp_passphrase_file),
+        defaults=Defaults(secret_encoding, kind, digits, period, hash_, manufacturer, model),
+        config=config_from(config),
+    )
+    problems = _report(result, target)
+    errors = [p for p in problems if p.is_error]
+    if as_json:
+        document: dict[str, Any] = {
+            "format": result.format,
+            "count": len(result.records),
+            "tokens": [
+                {k: v for k, v in r.describe().items() if k in _TOKEN_KEYS} for r in result.records
+            ],
+            "problems": [p.to_dict() for p in problems],
+        }
+        console.print_json(document)
+    else:
+        envelope = f" inside {' > '.join(result.layers)}" if result.layers else ""
+        console.out.print(
+            f"[bold]{escape(str(file))}[/]: {result.format}{envelope}, "
+            f"{len(result.records)} token(s)"
+        )
+        if result.records:
+            console.out.print(
+                _summary_table(
+                    "model",
+                    Counter(
+                        f"{r.manufacturer} {r.model}".strip() or "(none)" for r in result.records
+                    ),
+                )
+            )
+            console.out.print(
+                _summary_table(
+                    "type",
+                    Counter(
+                        f"{r.kind.value.upper()} {r.digits} digits "
+                        + (f"{r.period} s" if r.kind.value == "totp" else "counter")
+                        + f" {r.algorithm.value.upper()}"
+                        for r in result.records
+                    ),
+                )
+            )
+        if problems:
+            _print_problems(problems)
+        else:
+            console.out.print("[green]no problems found[/]")
+    if errors:
+        raise typer.Exit(int(Exit.INVALID_INPUT))
+
+
+_TOKEN_KEYS = ("serial", "kind", "period", "digits", "algorithm", "manufacturer", "model", "user")
+
+
+def _write_atomically(path: Path, data: bytes, force: bool) -> None:
+    if path.exists() and not force:
+        raise InputFileError(
+            f"{path}: already exists; pass --force to replace it", code="file.exists"
+        )
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".part")
+    except OSError as exc:
+        raise InputFileError(
+            f"{path}: cannot write here ({exc.strerror})", code="file.unwritable"
+        ) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputFileError(
+            f"{path}: cannot write ({exc.strerror})", code="file.unwritable"
+        ) from None
+
+
+@app.command("convert")
+def convert_command(
+    input_file: Annotated[Path, typer.Argument(metavar="IN", help="Seed file to read.")],
+    output_file: Annotated[Path, typer.Argument(metavar="OUT", help="File to write.")],
+    to: Annotated[str, typer.Option("--to", help=f"Output format: {', '.join(FORMAT_IDS)}.")],
+    from_: FromOpt = None,
+    profile: ProfileOpt = None,
+    out_profile: Annotated[
+        Path | None,
+        typer.Option(
+            "--out-profile",
+            help="TOML profile for --to custom-csv when it differs from --profile.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    password_file: PasswordFileOpt = None,
+    key_file: KeyFileOpt = None,
+    gpg_home: GpgHomeOpt = None,
+    pgp_passphrase_file: PgpPassphraseOpt = None,
+    secret_encoding: SecretEncodingOpt = None,
+    kind: KindOpt = None,
+    digits: DigitsOpt = None,
+    period: PeriodOpt = None,
+    hash_: HashOpt = None,
+    manufacturer: ManufacturerOpt = None,
+    model: ModelOpt = None,
+    pskc_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--pskc-key-file",
+            help="Encrypt PSKC output with this pre-shared key (hex).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    pskc_password_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--pskc-password-file",
+            help="Encrypt PSKC output with a key derived "
+            "(PBKDF2) from the passphrase in this file.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    zip_password_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--zip-password-file",
+            help="Wrap the output in an AES-256 ZIP with the password in this file.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    encrypt_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--encrypt-to",
+            metavar="KEYFILE",
+            help="Encrypt the output (after any "
+            "ZIP) to the OpenPGP public key in this file (armoured).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists.")] = False,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Convert a seed file to another format; all or nothing.
+
+    Any error in the input, or any token the output format cannot hold, stops the conversion
+    and nothing is written. Example (CSV2JSON):
+    oathdesk seeds convert tokens.csv tokens.json --to entra-json
+    """
+    if to not in FORMAT_IDS:
+        raise UsageError(f"--to must be one of {', '.join(FORMAT_IDS)}, not {to!r}")
+    cfg = config_from(config)
+    result = load_seed_file(
+        input_file,
+        fmt=from_,
+        profile=profile,
+        decryption=Decryption(password_file, key_file, gpg_home, pgp_passphrase_file),
+        defaults=Defaults(secret_encoding, kind, digits, period, hash_, manufacturer, model),
+        config=cfg,
+    )
+    result.raise_if_invalid()
+    if to.startswith("entra-"):
+        problems = check_target(result.records, result.locators, "entra")
+        if problems:
+            raise SeedFileInvalid(
+                f"{len(problems)} problem(s) for Entra: {problems[0].locator}: "
+                f"{problems[0].message}; nothing was written",
+                problems,
+            )
+    write_profile = out_profile or profile
+    from oathdesk.formats.csv_engine import load_profile
+
+    options = WriteOptions(
+        profile=load_profile(read_bytes(write_profile, "profile"), str(write_profile))
+        if write_profile and to == "custom-csv"
+        else None,
+        pskc_key=read_hex_key_file(pskc_key_file) if pskc_key_file else None,
+        passphrase=read_secret_file(pskc_password_file, "PSKC password file")
+        if pskc_password_file
+        else None,
+    )
+    data = write_seeds(result.records, to, options)
+    inner_name = output_file.name
+    layers = []
+    if zip_password_file or encrypt_to:
+        from oathdesk.containers import encrypt_pgp, wrap_zip
+
+        if zip_password_file:
+            member = inner_name.removesuffix(".zip") or "seeds"
+            data = wrap_zip(data, member, read_secret_file(zip_password_file, "ZIP password file"))
+            layers.append("zip-aes")
+        if encrypt_to:
+            data = encrypt_pgp(data, encrypt_to)
+            layers.append("pgp")
+    _write_atomically(output_file, data, force)
+    summary = {
+        "input": str(input_file),
+        "from": result.format,
+        "output": str(output_file),
+        "to": to,
+        "count": len(result.records),
+        "layers": layers,
+        "warnings": [p.to_dict() for p in result.problems if not p.is_error],
+    }
+    if as_json:
+        console.print_json(summary)
+    else:
+        wrapped = f" (wrapped: {', '.join(layers)})" if layers else ""
+        console.out.print(
+            f"wrote {len(result.records)} token(s) from {result.format} to "
+            f"{escape(str(output_file))} as {to}{wrapped}"
+        )
+        for p in result.problems:
+            console.err.print(f"[yellow]warning[/] {escape(p.locator)}: {escape(p.message)}")
+
+
+def _register_otp_commands() -> None:
+    try:
+        from oathdesk.cli import otp_commands
+    except ImportError:  # pragma: no cover - while the OTP commands are being built
+        return
+    otp_commands.register(app)
+
+
+_register_otp_commands()
