@@ -52,11 +52,15 @@ def _read_file(path: Path) -> dict[str, Any]:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError:
-        raise ConfigError(f"{path}: configuration file not found", code="config.not_found") from None
+        raise ConfigError(
+            f"{path}: configuration file not found", code="config.not_found"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})", code="config.invalid_toml") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror})", code="config.unreadable") from None
+        raise ConfigError(
+            f"{path}: cannot be read ({exc.strerror})", code="config.unreadable"
+        ) from None
     for name, value in data.items():
         if name not in KNOWN_SECTIONS:
             raise ConfigError(

@@ -34,8 +34,12 @@ def decode_secret(
                 )
                 break
         problems.append(
-            Problem(locator, exc.code, f"secret is {exc.reason} (declared {encoding}){hint}",
-                    serial=serial)
+            Problem(
+                locator,
+                exc.code,
+                f"secret is {exc.reason} (declared {encoding}){hint}",
+                serial=serial,
+            )
         )
         return None
     if len(secret) not in USUAL_LENGTHS:
