@@ -52,7 +52,8 @@ def _step(title: str, argv: list[str]) -> int:
     return status
 
 
-def walkthrough(folder: Path, password: str) -> None:
+def walkthrough(folder: Path, password: str) -> list[int]:
+    """Run the steps; returns their exit statuses so the caller can tell a broken demo."""
     from oathdesk.containers import wrap_zip
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -70,52 +71,48 @@ def walkthrough(folder: Path, password: str) -> None:
         f"AES-256 ZIP.\nIts password (sent separately) is [bold]{escape(password)}[/], saved in "
         f"{escape(str(password_file))} because oathdesk never takes secrets on the command line."
     )
-    _step(
-        "1. Inspect the delivery: format, counts, problems (never a secret)",
-        [
-            "seeds",
-            "inspect",
-            str(delivery),
-            "--password-file",
-            str(password_file),
-            "--target",
-            "entra",
-        ],
-    )
     json_out = folder / "tokens.json"
-    _step(
-        "2. Convert to the Graph bulk body (what CSV2JSON did by hand)",
-        [
-            "seeds",
-            "convert",
-            str(delivery),
-            str(json_out),
-            "--to",
-            "entra-json",
-            "--password-file",
-            str(password_file),
-            "--force",
-        ],
-    )
-    _step(
-        "3. The same tokens in Duo's import layout (hex secrets, no header)",
-        [
-            "seeds",
-            "convert",
-            str(json_out),
-            str(folder / "tokens-duo.csv"),
-            "--to",
-            "duo-csv",
-            "--force",
-        ],
-    )
-    _step(
-        "4. The codes the first token shows right now (proof the seeds decode)",
-        ["seeds", "codes", str(json_out), "--serial", records[0].serial, "--count", "3"],
-    )
+    pw = ["--password-file", str(password_file)]
+    steps = [
+        (
+            "1. Inspect the delivery: format, counts, problems (never a secret)",
+            ["seeds", "inspect", str(delivery), *pw, "--target", "entra"],
+        ),
+        (
+            "2. Convert to the Graph bulk body (what CSV2JSON did by hand)",
+            [
+                "seeds",
+                "convert",
+                str(delivery),
+                str(json_out),
+                "--to",
+                "entra-json",
+                *pw,
+                "--force",
+            ],
+        ),
+        (
+            "3. The same tokens in Duo's import layout (hex secrets, no header)",
+            [
+                "seeds",
+                "convert",
+                str(json_out),
+                str(folder / "tokens-duo.csv"),
+                "--to",
+                "duo-csv",
+                "--force",
+            ],
+        ),
+        (
+            "4. The codes the first token shows right now (proof the seeds decode)",
+            ["seeds", "codes", str(json_out), "--serial", records[0].serial, "--count", "3"],
+        ),
+    ]
+    statuses = [_step(title, argv) for title, argv in steps]
     console.out.print(Rule("Next"))
     console.out.print(
         "Try a broken file: edit a secret in the CSV inside the ZIP, or run\n"
         "  oathdesk seeds formats\n  oathdesk seeds inspect FILE --json\n"
         f"All demo files are in {escape(str(folder))}."
     )
+    return statuses

@@ -40,16 +40,28 @@ def _root(
     """oathdesk: every command takes --config FILE (default ./oathdesk.toml or $OATHDESK_CONFIG)."""
 
 
-def _register() -> None:
-    from oathdesk.cli import demo, seeds
+# (module, command group name) of the sub-command groups, each a ``typer.Typer`` named ``app``
+_GROUPS = (
+    ("oathdesk.cli.seeds", "seeds"),
+    ("oathdesk.cli.emulator_cmd", "emulator"),
+    ("oathdesk.cli.entra_cmd", "entra"),
+)
 
-    app.add_typer(seeds.app, name="seeds")
+
+def _register() -> None:
+    import importlib
+
+    from oathdesk.cli import demo
+
+    for module_name, group in _GROUPS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:  # a group still being built is left out, nothing else
+            if exc.name != module_name:
+                raise
+            continue
+        app.add_typer(module.app, name=group)
     app.command("demo")(demo.demo)
-    try:
-        from oathdesk.cli import emulator_cmd
-    except ImportError:  # pragma: no cover - the emulator package is optional while it is built
-        return
-    app.add_typer(emulator_cmd.app, name="emulator")
 
 
 _register()
