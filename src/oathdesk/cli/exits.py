@@ -61,3 +61,17 @@ def exit_for(error: OathdeskError) -> Exit:
     if error.code.startswith(("graph.", "store.", "service.")):
         return Exit.SERVICE
     return Exit.INVALID_INPUT
+
+
+# Which command-line option answers an error raised below the CLI (layers below know no flags).
+HINTS: dict[str, str] = {
+    "container.password_required": "give the ZIP password with --password-file FILE",
+    "container.wrong_password": "check the password in the file given with --password-file",
+    "container.gpg_home_required": "name the GnuPG home holding the private key: --gpg-home DIR",
+    "container.pgp_key_missing": "name the GnuPG home holding that private key: --gpg-home DIR",
+    "container.pgp_passphrase_required": "give the key's passphrase: --pgp-passphrase-file FILE",
+    "container.wrong_pgp_passphrase": "check the file given with --pgp-passphrase-file",
+    "container.multiple_files": "the message lists the files; convert or inspect them one by one",
+    "seed.ambiguous_format": "name the format with --from",
+    "seed.unknown_format": "name the format with --from, or describe a CSV with --profile",
+}

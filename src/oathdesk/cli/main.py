@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from oathdesk import __version__
 from oathdesk.cli import console
-from oathdesk.cli.exits import Exit, exit_for
+from oathdesk.cli.exits import HINTS, Exit, exit_for
 from oathdesk.domain import OathdeskError
 
 app = typer.Typer(
@@ -78,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code if isinstance(code, int) else (0 if code is None else int(Exit.USAGE))
     except OathdeskError as exc:
         console.err.print(f"[bold red]error[/] [dim]({exc.code})[/]: {escape(exc.message)}")
+        if exc.code in HINTS:
+            console.err.print(f"[dim]hint[/]: {escape(HINTS[exc.code])}")
         return int(exit_for(exc))
     except KeyboardInterrupt:
         console.err.print("interrupted")

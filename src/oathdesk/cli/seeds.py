@@ -45,6 +45,7 @@ from oathdesk.formats import (
     WriteOptions,
     all_formats,
     check_target,
+    get_format,
     write_seeds,
 )
 from oathdesk.formats.validation import TARGETS
@@ -232,6 +233,16 @@ def _write_atomically(path: Path, data: bytes, force: bool) -> None:
         ) from None
 
 
+def _member_name(output_file: Path, fmt: str) -> str:
+    """The seed file's name inside the ZIP: OUT without envelope suffixes, with its extension."""
+    name = output_file.name
+    for suffix in (".pgp", ".gpg", ".asc", ".zip"):
+        name = name.removesuffix(suffix)
+    if "." not in name:
+        name = f"{name or 'seeds'}{get_format(fmt).extensions[0]}"
+    return name
+
+
 @app.command("convert")
 def convert_command(
     input_file: Annotated[Path, typer.Argument(metavar="IN", help="Seed file to read.")],
@@ -341,13 +352,12 @@ def convert_command(
         else None,
     )
     data = write_seeds(result.records, to, options)
-    inner_name = output_file.name
     layers = []
     if zip_password_file or encrypt_to:
         from oathdesk.containers import encrypt_pgp, wrap_zip
 
         if zip_password_file:
-            member = inner_name.removesuffix(".zip") or "seeds"
+            member = _member_name(output_file, to)
             data = wrap_zip(data, member, read_secret_file(zip_password_file, "ZIP password file"))
             layers.append("zip-aes")
         if encrypt_to:
