@@ -315,9 +315,10 @@ def convert_command(
 ) -> None:
     """Convert a seed file to another format; all or nothing.
 
-    Any error in the input, or any token the output format cannot hold, stops the conversion
-    and nothing is written. Example (CSV2JSON):
-    oathdesk seeds convert tokens.csv tokens.json --to entra-json
+    Any error in the input, or any token the output format cannot hold, stops it: nothing is
+    written. Converting to entra-csv or entra-json also applies Entra's rules (--target entra).
+
+    Example (CSV2JSON): oathdesk seeds convert tokens.csv tokens.json --to entra-json
     """
     if to not in FORMAT_IDS:
         raise UsageError(f"--to must be one of {', '.join(FORMAT_IDS)}, not {to!r}")
