@@ -17,8 +17,9 @@ def test_file_then_environment_override(tmp_path: Path) -> None:
     assert config.source == path
     assert config.data_dir == Path("/srv/oathdesk")
     assert config.gpg_home == Path("/keys")
-    config = load_config(path, env={"OATHDESK_DATA_DIR": "/elsewhere",
-                                    "OATHDESK_SEEDS_GPG_HOME": "/other-keys"})
+    config = load_config(
+        path, env={"OATHDESK_DATA_DIR": "/elsewhere", "OATHDESK_SEEDS_GPG_HOME": "/other-keys"}
+    )
     assert config.data_dir == Path("/elsewhere")
     assert config.gpg_home == Path("/other-keys")
 
@@ -38,8 +39,11 @@ def test_current_folder_file_is_found(tmp_path: Path, monkeypatch: pytest.Monkey
 
 @pytest.mark.parametrize(
     ("content", "code"),
-    [("[data\n", "config.invalid_toml"), ("[nonsense]\nx = 1\n", "config.unknown_section"),
-     ("data = 1\n", "config.invalid")],
+    [
+        ("[data\n", "config.invalid_toml"),
+        ("[nonsense]\nx = 1\n", "config.unknown_section"),
+        ("data = 1\n", "config.invalid"),
+    ],
 )
 def test_mistakes_are_config_errors(tmp_path: Path, content: str, code: str) -> None:
     path = tmp_path / "oathdesk.toml"

@@ -17,8 +17,9 @@ PROFILE = load_profile(
     "inline",
 )
 CSV_LIKE = st.lists(
-    st.lists(st.text(alphabet="0123456789abcdefABCXYZ=+/ \"'-.;:\t", max_size=12), max_size=7)
-    .map(",".join),
+    st.lists(st.text(alphabet="0123456789abcdefABCXYZ=+/ \"'-.;:\t", max_size=12), max_size=7).map(
+        ",".join
+    ),
     max_size=6,
 ).map(lambda rows: "\n".join(rows).encode())
 ANY = st.one_of(st.binary(max_size=300), CSV_LIKE, st.text(max_size=200).map(str.encode))
