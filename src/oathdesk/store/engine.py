@@ -1,0 +1,156 @@
+"""Engines and sessions for SQLite (the default, a file in the data folder) and PostgreSQL (by URL).
+
+Why: the same code must give the same guarantees on both. SQLite gets WAL, foreign keys, a busy
+timeout and explicit ``BEGIN IMMEDIATE`` for write transactions (its form of a row lock: one
+writer at a time, taken before anything is read); PostgreSQL gets ``SELECT ... FOR UPDATE``
+through the repositories. ``upgrade`` runs the Alembic migrations, the only way schemas are made.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from oathdesk.store.errors import StoreError
+
+DB_FILE = "oathdesk.db"
+BUSY_TIMEOUT_S = 30.0
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def default_url(data_dir: Path) -> str:
+    """The SQLite database in the data folder (created owner-only if it does not exist)."""
+    data_dir = Path(data_dir)
+    if not data_dir.exists():
+        data_dir.mkdir(parents=True, mode=0o700)
+    return f"sqlite:///{data_dir / DB_FILE}"
+
+
+def normalize_url(url: str) -> str:
+    """Accept ``postgres://`` and ``postgresql://`` and use the psycopg 3 driver for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine configured for oathdesk's guarantees on its dialect."""
+    try:
+        parsed = make_url(normalize_url(url))
+    except ArgumentError:
+        raise StoreError(
+            "the database URL is not valid; use sqlite:///PATH or "
+            "postgresql+psycopg://USER@HOST:PORT/DB",
+            code="store.bad_url",
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(
+            parsed, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_S}, pool_pre_ping=False
+        )
+        _sqlite_setup(engine, in_memory=parsed.database in (None, "", ":memory:"))
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(parsed, echo=echo, pool_pre_ping=True)
+    raise StoreError(
+        f"database {parsed.get_backend_name()!r} is not supported; use SQLite or PostgreSQL",
+        code="store.unsupported_database",
+    )
+
+
+def _sqlite_setup(engine: Engine, *, in_memory: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _on_begin)
+        cursor = dbapi_conn.cursor()
+        try:
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = "IMMEDIATE" if conn.get_execution_options().get("oathdesk_write") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """One database: the engine, a session factory for reads and one for writes."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = normalize_url(url)
+        self.engine = make_engine(self.url, echo=echo)
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        writer = self.engine.execution_options(oathdesk_write=True)
+        self._write = sessionmaker(writer, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def session(self, *, write: bool = False) -> Session:
+        """A new session; ``write=True`` takes SQLite's write lock when the transaction begins."""
+        return self._write() if write else self._read()
+
+    def check(self) -> None:
+        """Connect once; a clear error rather than a driver traceback when the server is away."""
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except OperationalError as exc:
+            raise StoreError(
+                f"cannot reach the database at {self.engine.url.render_as_string()}: "
+                f"{str(exc.orig).strip().splitlines()[0] if exc.orig else 'no answer'}",
+                code="store.unreachable",
+            ) from None
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def __repr__(self) -> str:  # the URL without its password
+        return f"Database({self.engine.url.render_as_string(hide_password=True)})"
+
+
+def upgrade(url: str | Database, revision: str = "head") -> None:
+    """Run the migrations up to ``revision`` (the future ``oathdesk db upgrade``)."""
+    _migrate(url, revision, up=True)
+
+
+def downgrade(url: str | Database, revision: str) -> None:
+    """Run the migrations down to ``revision`` (``base`` empties the database)."""
+    _migrate(url, revision, up=False)
+
+
+def _migrate(url: str | Database, revision: str, *, up: bool) -> None:
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    db = url if isinstance(url, Database) else Database(url)
+    try:
+        db.check()
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", os.fspath(MIGRATIONS))
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            (command.upgrade if up else command.downgrade)(cfg, revision)
+    finally:
+        if not isinstance(url, Database):
+            db.dispose()
+
+
+def current_revision(db: Database) -> str | None:
+    """The revision the database is at, or None before the first migration."""
+    from alembic.runtime.migration import MigrationContext
+
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()

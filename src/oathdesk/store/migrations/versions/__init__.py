@@ -1,0 +1,1 @@
+"""Alembic revisions, oldest first; each one a file that upgrades and downgrades one step."""

@@ -1,0 +1,116 @@
+"""The unit of work: one transaction holding the repositories and the audit log, all or nothing.
+
+Why: a state change and the audit entry that records it must commit together or not at all, and
+a write must hold the right locks from its first read. Leaving the ``with`` block commits; an
+exception rolls everything back. Lost races surface as typed conflicts, never as driver errors.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from oathdesk.domain import Clock
+from oathdesk.store.audit import AuditLog
+from oathdesk.store.engine import Database
+from oathdesk.store.errors import StateConflict, StoreError
+from oathdesk.store.jobs import BatchRepository, JobRepository
+from oathdesk.store.models import DEFAULT_TENANT
+from oathdesk.store.tokens import TokenRepository
+
+
+def _conflict() -> StateConflict:
+    return StateConflict(
+        "someone else changed this token at the same moment; reload it and try again",
+        code="inventory.concurrent_change",
+    )
+
+
+def _busy(exc: OperationalError) -> StoreError:
+    return StoreError(
+        "the database stayed busy (another oathdesk process holds it); try again in a moment",
+        code="store.busy",
+        details={"driver": type(exc.orig).__name__ if exc.orig else "unknown"},
+    )
+
+
+class UnitOfWork:
+    """``with UnitOfWork(db) as uow:`` then ``uow.tokens``, ``uow.batches``, ``uow.jobs``,
+    ``uow.audit``. ``write=False`` gives a read-only view that takes no write lock."""
+
+    session: Session
+    tokens: TokenRepository
+    batches: BatchRepository
+    jobs: JobRepository
+    audit: AuditLog
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        tenant: str = DEFAULT_TENANT,
+        write: bool = True,
+        clock: Clock | None = None,
+    ) -> None:
+        self.db = db
+        self.tenant = tenant
+        self.write = write
+        self.clock = clock
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self.db.session(write=self.write)
+        try:
+            self.session.begin()
+            self.session.connection()  # BEGIN now: on SQLite the write lock is taken here
+        except OperationalError as exc:
+            self.session.close()
+            raise _busy(exc) from None
+        self.audit = AuditLog(self.session, clock=self.clock, writable=self.write)
+        self.tokens = TokenRepository(self.session, self.audit, self.tenant, writable=self.write)
+        self.batches = BatchRepository(self.session, self.tenant)
+        self.jobs = JobRepository(self.session, self.tenant)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is not None:
+                self.session.rollback()
+                if isinstance(exc, StaleDataError):
+                    raise _conflict() from None
+                if isinstance(exc, OperationalError) and _is_lock_error(exc):
+                    raise _busy(exc) from None
+                return
+            if not self.write:
+                return  # close() below ends the transaction; loaded objects stay readable
+            try:
+                self.session.commit()
+            except StaleDataError:
+                self.session.rollback()
+                raise _conflict() from None
+            except OperationalError as err:
+                self.session.rollback()
+                if _is_lock_error(err):
+                    raise _busy(err) from None
+                raise
+        finally:
+            self.session.close()
+
+    def flush(self) -> None:
+        """Send pending changes now (inside the transaction), e.g. to surface a conflict early."""
+        try:
+            self.session.flush()
+        except StaleDataError:
+            raise _conflict() from None
+
+
+def _is_lock_error(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower() if exc.orig is not None else ""
+    return "locked" in text or "lock timeout" in text or "deadlock" in text
