@@ -45,7 +45,14 @@ _GROUPS = (
     ("oathdesk.cli.seeds", "seeds"),
     ("oathdesk.cli.emulator_cmd", "emulator"),
     ("oathdesk.cli.entra_cmd", "entra"),
+    ("oathdesk.cli.tokens_cmd", "tokens"),
+    ("oathdesk.cli.sync_cmd", "sync"),
+    ("oathdesk.cli.audit_cmd", "audit"),
+    ("oathdesk.cli.keys_cmd", "keys"),
+    ("oathdesk.cli.db_cmd", "db"),
 )
+# (module, command name) of single commands at the top level, each a function named after it
+_COMMANDS = (("oathdesk.cli.report_cmd", "report"),)
 
 
 def _register() -> None:
@@ -61,6 +68,14 @@ def _register() -> None:
                 raise
             continue
         app.add_typer(module.app, name=group)
+    for module_name, command in _COMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        app.command(command)(getattr(module, command))
     app.command("demo")(demo.demo)
 
 
