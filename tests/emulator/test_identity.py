@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
-import msal  # type: ignore[import-untyped]
+import msal
 import pytest
 import requests
 
