@@ -1,0 +1,138 @@
+"""Every operation of graph-api.md §3 against the emulator over HTTPS, signed in through MSAL."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from oathdesk.graph import GraphClient, GraphConflict, GraphNotFound, GraphRequestError, device_body
+from tests.graph.conftest import Emu
+from tests.graph.support import record, totp, upn, user_id
+
+
+def _create(client: GraphClient, n: int, **kw: object) -> str:
+    return client.create_device(device_body(record(n), **kw)).id  # type: ignore[arg-type]
+
+
+def test_create_get_update_delete(client: GraphClient) -> None:
+    created = client.create_device(device_body(record(1)))
+    assert created.serial_number == "SN-000001" and created.status == "available"
+    fetched = client.get_device(created.id)
+    assert fetched == created and fetched.time_interval == 30
+    client.update_device(created.id, {"displayName": "Desk 7", "model": "TOTP-6 Key v2"})
+    updated = client.get_device(created.id)
+    assert updated.display_name == "Desk 7" and updated.model == "TOTP-6 Key v2"
+    assert client.count_devices() == 1
+    client.delete_device(created.id)
+    with pytest.raises(GraphNotFound) as info:
+        client.get_device(created.id)
+    assert info.value.status == 404 and info.value.request_id
+    assert info.value.code == "graph.not_found"
+
+
+def test_serial_lookup_uses_filter_and_keeps_odd_characters(client: GraphClient) -> None:
+    odd = record(2).with_(serial="A+B /C'D")
+    client.create_device(device_body(odd))
+    _create(client, 3)
+    found = client.find_serial("A+B /C'D")
+    assert [d.serial_number for d in found] == ["A+B /C'D"]
+    assert client.find_serial("A+B") == []
+    assert client.device_by_serial("SN-000003").serial_number == "SN-000003"
+    with pytest.raises(GraphNotFound):
+        client.device_by_serial("nope")
+
+
+def test_create_with_assign_then_lifecycle(emu: Emu, client: GraphClient) -> None:
+    device_id = client.create_device(device_body(record(4), assign_to=user_id("ada"))).id
+    device = client.get_device(device_id)
+    assert device.assigned_to_id == user_id("ada") and device.status == "assigned"
+    assert client.device_assignee(device_id) is not None
+    methods = client.user_methods(upn("ada"))
+    assert [m.serial_number for m in methods] == ["SN-000004"]
+    method_id = client.method_id_for(upn("ada"), device)
+    assert client.user_method(upn("ada"), method_id).id == device_id
+    client.activate(upn("ada"), method_id, totp(record(4).secret, emu.state.now()))
+    assert client.get_device(device_id).status == "activated"
+    client.deactivate(upn("ada"), method_id)
+    assert client.get_device(device_id).status == "assigned"
+    with pytest.raises(GraphRequestError):  # assigned tokens cannot be deleted
+        client.delete_device(device_id)
+    client.unassign(user_id("ada"), method_id)
+    assert client.get_device(device_id).status == "available"
+    assert client.device_assignee(device_id) is None
+    client.delete_device(device_id)
+
+
+def test_assign_conflict_and_wrong_code(emu: Emu, client: GraphClient) -> None:
+    device_id = _create(client, 5)
+    client.assign(upn("ada"), device_id)
+    with pytest.raises(GraphConflict) as info:
+        client.assign(upn("grace"), device_id)
+    assert info.value.graph_code and info.value.status == 409
+    good = totp(record(5).secret, emu.state.now())
+    wrong = f"{(int(good) + 1) % 1_000_000:06d}"
+    with pytest.raises(GraphRequestError):
+        client.activate(upn("ada"), device_id, wrong)
+    assert client.get_device(device_id).status == "failedActivation"
+
+
+def test_assign_and_activate_by_id_and_by_serial(emu: Emu, client: GraphClient) -> None:
+    first, _ = _create(client, 6), _create(client, 7)
+    now = emu.state.now()
+    client.assign_and_activate(upn("ada"), first, totp(record(6).secret, now), "Ada's key")
+    client.assign_and_activate_by_serial(upn("grace"), "SN-000007", totp(record(7).secret, now))
+    assert client.get_device(first).display_name == "Ada's key"
+    assert {d.status for d in client.list_devices()} == {"activated"}
+    assert [d.serial_number for d in client.list_devices(assigned_to=user_id("grace"))] == [
+        "SN-000007"
+    ]
+
+
+def test_assign_by_reference(client: GraphClient) -> None:
+    device_id = _create(client, 8)
+    client.assign(upn("ada"), device_id)
+    client.unassign(upn("ada"), device_id)
+    client.assign(upn("ada"), device_id)
+    with pytest.raises(GraphConflict):
+        client.assign_by_reference(upn("ada"), device_id, user_id("grace"))
+    client.assign_by_reference(upn("ada"), device_id, user_id("ada"))
+    assert client.get_device(device_id).assigned_to_id == user_id("ada")
+
+
+def test_listing_with_page_size_7_returns_everything(emu: Emu, client: GraphClient) -> None:
+    emu.configure(pageSize=7)
+    serials = {f"SN-{n:06d}" for n in range(100, 150)}
+    created = client.bulk_create(
+        [{"@contentId": str(n), **device_body(record(n))} for n in range(100, 150)]
+    )
+    assert len(created) == 50
+    listed = [d.serial_number for d in client.list_devices()]
+    assert len(listed) == 50 and set(listed) == serials
+    assert len([d for d in client.list_devices(status="available")]) == 50
+    assert set(client.find_serials(sorted(serials)[:30])) == set(sorted(serials)[:30])
+
+
+def test_users_by_upn_id_and_prefix(client: GraphClient) -> None:
+    assert client.get_user(upn("ada")).id == user_id("ada")
+    assert client.get_user(user_id("grace")).user_principal_name == upn("grace")
+    assert [u.id for u in client.find_users(upn("ada"))] == [user_id("ada")]
+    assert [u.user_principal_name for u in client.find_users("Grace")] == [upn("grace")]
+    assert client.find_users("nobody-here") == []
+    with pytest.raises(GraphNotFound) as info:
+        client.get_user("nobody@example.com")
+    assert info.value.code == "graph.not_found"
+
+
+def test_policy_read_and_switch(client: GraphClient) -> None:
+    assert client.get_policy()["state"] == "enabled"
+    client.set_policy_state(False)
+    assert client.get_policy()["state"] == "disabled"
+
+
+def test_token_is_reused_until_near_expiry(emu: Emu, client: GraphClient) -> None:
+    client.count_devices()
+    first = client.session.tokens.token()
+    time.sleep(0.01)
+    client.count_devices()
+    assert client.session.tokens.token() == first
