@@ -133,9 +133,13 @@ class Directory:
         return matches[0]
 
     def validate_new(
-        self, body: Any, pending_serials: set[str] | None = None
+        self, body: Any, known_serials: set[str] | None = None
     ) -> tuple[Device, str | None]:
-        """Check a create body (A3 or one bulk item); returns the device and an assignee id."""
+        """Check a create body (A3 or one bulk item); returns the device and an assignee id.
+
+        ``known_serials`` is every serial already taken (inventory and earlier items of the same
+        request), built once per bulk request so a large inventory is not scanned per item.
+        """
         if not isinstance(body, dict):
             raise bad_request("each device must be a JSON object")
         unknown = sorted(k for k in body if k not in CREATE_FIELDS and not k.startswith("@"))
@@ -143,8 +147,11 @@ class Directory:
             raise bad_request(f"unknown properties {unknown}")
         serial = _text(body, "serialNumber", required=True)
         assert serial is not None
-        taken = any(d.serial_number == serial for d in self.inventory())
-        if self.reject_duplicate_serials and (taken or serial in (pending_serials or set())):
+        if self.reject_duplicate_serials and (
+            serial in known_serials
+            if known_serials is not None
+            else any(d.serial_number == serial for d in self.inventory())
+        ):
             raise conflict(f"a device with serial number '{serial}' is already in the inventory")
         device = Device(
             id=str(uuid.uuid4()),

@@ -97,15 +97,16 @@ async def count_devices(request: Request) -> Response:
 
 
 def _create_one(
-    request: Request, principal: Principal, item: Any, pending: set[str]
+    request: Request, principal: Principal, item: Any, known: set[str] | None
 ) -> dict[str, Any]:
     state = emu(request)
     d = state.directory
-    device, assignee = d.validate_new(item, pending)
+    device, assignee = d.validate_new(item, known)
     if assignee is not None:
         perm.assign_on_create(principal, d.user(assignee))
     d.add(device, assignee, state.now())
-    pending.add(device.serial_number)
+    if known is not None:
+        known.add(device.serial_number)
     return device_to_graph(device, d.users)
 
 
@@ -114,7 +115,7 @@ async def create_devices(request: Request) -> Response:
     perm.inventory_write(principal)
     body = await body_json(request)
     if request.method == "POST" and not (isinstance(body, dict) and "@context" in body):
-        created = _create_one(request, principal, body, set())
+        created = _create_one(request, principal, body, None)
         where = f"{graph_base(request)}/{DEVICES_PATH}/{created['id']}"
         return ok(request, {"@odata.context": context(request, ENTITY), **created}, 201, where)
     return _bulk(request, principal, body)
@@ -136,7 +137,7 @@ def _bulk(request: Request, principal: Principal, body: Any) -> Response:
     if len(set(map(str, ids))) != len(ids):
         raise bad_request("@contentId values must be unique within the request")
     results: list[dict[str, Any]] = []
-    pending: set[str] = set()
+    known = {device.serial_number for device in state.directory.inventory()}
     created = 0
     for item in items:
         echo = (
@@ -145,7 +146,7 @@ def _bulk(request: Request, principal: Principal, body: Any) -> Response:
             else {}
         )
         try:
-            results.append({**echo, **_create_one(request, principal, item, pending)})
+            results.append({**echo, **_create_one(request, principal, item, known)})
             created += 1
         except GraphError as exc:
             failure: dict[str, Any] = {
