@@ -20,25 +20,12 @@ from rich.table import Table
 from oathdesk.cli import console
 from oathdesk.cli.exits import Exit
 from oathdesk.cli.options import (
+    DEFAULT_SOURCE,
     ConfigOpt,
-    Decryption,
-    Defaults,
-    DigitsOpt,
-    FromOpt,
-    GpgHomeOpt,
-    HashOpt,
     JsonOpt,
-    KeyFileOpt,
-    KindOpt,
-    ManufacturerOpt,
-    ModelOpt,
-    PasswordFileOpt,
-    PeriodOpt,
-    PgpPassphraseOpt,
-    ProfileOpt,
-    SecretEncodingOpt,
+    SeedSource,
     config_from,
-    load_seed_file,
+    seed_file_options,
 )
 from oathdesk.domain import Problem, SeedFileInvalid, UsageError
 from oathdesk.formats import check_target
@@ -122,6 +109,7 @@ def _report_table(report: UploadReport, dry_run: bool) -> None:
 
 
 @app.command("upload")
+@seed_file_options
 def upload_command(
     file: Annotated[Path, typer.Argument(help="Seed file (any format; plain, ZIP, PGP).")],
     chunk: Annotated[int, typer.Option("--chunk", min=1, help="Tokens per bulk request.")] = 50,
@@ -131,19 +119,7 @@ def upload_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check against the live inventory; send nothing.")
     ] = False,
-    from_: FromOpt = None,
-    profile: ProfileOpt = None,
-    password_file: PasswordFileOpt = None,
-    key_file: KeyFileOpt = None,
-    gpg_home: GpgHomeOpt = None,
-    pgp_passphrase_file: PgpPassphraseOpt = None,
-    secret_encoding: SecretEncodingOpt = None,
-    kind: KindOpt = None,
-    digits: DigitsOpt = None,
-    period: PeriodOpt = None,
-    hash_: HashOpt = None,
-    manufacturer: ManufacturerOpt = None,
-    model: ModelOpt = None,
+    source: SeedSource = DEFAULT_SOURCE,
     emulator: EmulatorOpt = None,
     ca_file: CaFileOpt = None,
     device_code: DeviceCodeOpt = False,
@@ -156,14 +132,7 @@ def upload_command(
     Entra are reported as present. A journal beside FILE lets an interrupted upload resume:
     run the same command again. Exits 9 if any token failed.
     """
-    result = load_seed_file(
-        file,
-        fmt=from_,
-        profile=profile,
-        decryption=Decryption(password_file, key_file, gpg_home, pgp_passphrase_file),
-        defaults=Defaults(secret_encoding, kind, digits, period, hash_, manufacturer, model),
-        config=config_from(config),
-    )
+    result = source.load(file, config_from(config))
     problems = result.errors + check_target(result.records, result.locators, "entra")
     if problems:
         _print_problems(problems)

@@ -6,15 +6,20 @@ command-line values, so they stay out of shell history and process listings.
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from oathdesk.config import Config, load_config
 from oathdesk.domain import HashAlgorithm, InputFileError, OtpKind, Secret, UsageError
 from oathdesk.formats import FORMAT_IDS, ReadOptions, ReadResult, read_seeds
+
+R = TypeVar("R")
 
 ConfigOpt = Annotated[
     Path | None,
@@ -252,3 +257,93 @@ def load_seed_file(
 
 def config_from(path: Path | None) -> Config:
     return load_config(path)
+
+
+@dataclass(frozen=True)
+class SeedSource:
+    """How to read a seed file, as the shared options said: format, profile, keys, defaults."""
+
+    fmt: str | None = None
+    profile: Path | None = None
+    decryption: Decryption = Decryption()
+    defaults: Defaults = Defaults()
+
+    def load(self, path: Path, config: Config | None = None) -> ReadResult:
+        return load_seed_file(
+            path,
+            fmt=self.fmt,
+            profile=self.profile,
+            decryption=self.decryption,
+            defaults=self.defaults,
+            config=config,
+        )
+
+
+# The options every seed-reading command takes, in --help order: name -> annotated type.
+_SEED_OPTIONS: dict[str, Any] = {
+    "from_": FromOpt,
+    "profile": ProfileOpt,
+    "password_file": PasswordFileOpt,
+    "key_file": KeyFileOpt,
+    "gpg_home": GpgHomeOpt,
+    "pgp_passphrase_file": PgpPassphraseOpt,
+    "secret_encoding": SecretEncodingOpt,
+    "kind": KindOpt,
+    "digits": DigitsOpt,
+    "period": PeriodOpt,
+    "hash_": HashOpt,
+    "manufacturer": ManufacturerOpt,
+    "model": ModelOpt,
+}
+_TRAILING = ("config", "as_json")  # kept last in --help
+
+
+def seed_file_options(func: Callable[..., R]) -> Callable[..., R]:
+    """Give a command the shared seed-file options; it receives them as ``source: SeedSource``.
+
+    One definition instead of thirteen parameters repeated on every command that reads a seed
+    file, so they cannot drift apart.
+    """
+    signature = inspect.signature(func, eval_str=True)
+    own = [p for name, p in signature.parameters.items() if name != "source"]
+    head = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own if p.name not in _TRAILING]
+    tail = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own if p.name in _TRAILING]
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=kind)
+        for name, kind in _SEED_OPTIONS.items()
+    ]
+
+    @functools.wraps(func)
+    def wrapper(**kwargs: Any) -> R:
+        values = {name: kwargs.pop(name, None) for name in _SEED_OPTIONS}
+        source = SeedSource(
+            fmt=values["from_"],
+            profile=values["profile"],
+            decryption=Decryption(
+                values["password_file"],
+                values["key_file"],
+                values["gpg_home"],
+                values["pgp_passphrase_file"],
+            ),
+            defaults=Defaults(
+                values["secret_encoding"],
+                values["kind"],
+                values["digits"],
+                values["period"],
+                values["hash_"],
+                values["manufacturer"],
+                values["model"],
+            ),
+        )
+        return func(source=source, **kwargs)
+
+    parameters = [*head, *added, *tail]
+    wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+    del wrapper.__wrapped__  # Typer must see the new signature, not the wrapped one
+    return wrapper
+
+
+# The default a ``@seed_file_options`` command declares for ``source``; the decorator always
+# passes the real one.
+DEFAULT_SOURCE = SeedSource()

@@ -18,25 +18,12 @@ from rich.table import Column, Table
 
 from oathdesk.cli import console
 from oathdesk.cli.options import (
+    DEFAULT_SOURCE,
     ConfigOpt,
-    Decryption,
-    Defaults,
-    DigitsOpt,
-    FromOpt,
-    GpgHomeOpt,
-    HashOpt,
     JsonOpt,
-    KeyFileOpt,
-    KindOpt,
-    ManufacturerOpt,
-    ModelOpt,
-    PasswordFileOpt,
-    PeriodOpt,
-    PgpPassphraseOpt,
-    ProfileOpt,
-    SecretEncodingOpt,
+    SeedSource,
     config_from,
-    load_seed_file,
+    seed_file_options,
 )
 from oathdesk.domain import OtpError, OtpKind, SeedRecord, SystemClock, UsageError
 from oathdesk.domain.clock import utc
@@ -62,22 +49,8 @@ def _when(at: float | None) -> float:
     return at
 
 
-def _records(
-    file: Path,
-    config: Path | None,
-    fmt: str | None,
-    profile: Path | None,
-    decryption: Decryption,
-    defaults: Defaults,
-) -> list[SeedRecord]:
-    result = load_seed_file(
-        file,
-        fmt=fmt,
-        profile=profile,
-        decryption=decryption,
-        defaults=defaults,
-        config=config_from(config),
-    )
+def _records(file: Path, config: Path | None, source: SeedSource) -> list[SeedRecord]:
+    result = source.load(file, config_from(config))
     result.raise_if_invalid()
     return result.records
 
@@ -119,6 +92,7 @@ def _token_codes(record: SeedRecord, at: float, count: int) -> dict[str, Any]:
     return entry
 
 
+@seed_file_options
 def codes_command(
     file: FileArg,
     serial: Annotated[
@@ -130,19 +104,7 @@ def codes_command(
         int,
         typer.Option("--count", min=1, max=1000, help="Consecutive codes per token, from now."),
     ] = 1,
-    from_: FromOpt = None,
-    profile: ProfileOpt = None,
-    password_file: PasswordFileOpt = None,
-    key_file: KeyFileOpt = None,
-    gpg_home: GpgHomeOpt = None,
-    pgp_passphrase_file: PgpPassphraseOpt = None,
-    secret_encoding: SecretEncodingOpt = None,
-    kind: KindOpt = None,
-    digits: DigitsOpt = None,
-    period: PeriodOpt = None,
-    hash_: HashOpt = None,
-    manufacturer: ManufacturerOpt = None,
-    model: ModelOpt = None,
+    source: SeedSource = DEFAULT_SOURCE,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -155,14 +117,7 @@ def codes_command(
     Example: oathdesk seeds codes tokens.csv --serial 0001234 --count 3
     """
     when = _when(at)
-    records = _records(
-        file,
-        config,
-        from_,
-        profile,
-        Decryption(password_file, key_file, gpg_home, pgp_passphrase_file),
-        Defaults(secret_encoding, kind, digits, period, hash_, manufacturer, model),
-    )
+    records = _records(file, config, source)
     if serial:
         wanted = set(serial)
         missing = sorted(wanted - {r.serial for r in records})
@@ -206,6 +161,7 @@ def _offset_text(candidate: Candidate, record: SeedRecord) -> str:
     return f"token clock {'ahead' if seconds > 0 else 'behind'} by about {abs(seconds)} s"
 
 
+@seed_file_options
 def identify_command(
     file: FileArg,
     code: Annotated[str, typer.Argument(help="The code the token shows.")],
@@ -218,19 +174,7 @@ def identify_command(
         int,
         typer.Option("--window", min=0, max=100, help="Time steps searched either side of --at."),
     ] = 1,
-    from_: FromOpt = None,
-    profile: ProfileOpt = None,
-    password_file: PasswordFileOpt = None,
-    key_file: KeyFileOpt = None,
-    gpg_home: GpgHomeOpt = None,
-    pgp_passphrase_file: PgpPassphraseOpt = None,
-    secret_encoding: SecretEncodingOpt = None,
-    kind: KindOpt = None,
-    digits: DigitsOpt = None,
-    period: PeriodOpt = None,
-    hash_: HashOpt = None,
-    manufacturer: ManufacturerOpt = None,
-    model: ModelOpt = None,
+    source: SeedSource = DEFAULT_SOURCE,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -250,14 +194,7 @@ def identify_command(
     if len(codes) == 2 and len(codes[0]) != len(codes[1]):
         raise UsageError("the two codes have different lengths; one token shows one length")
     when = _when(at)
-    records = _records(
-        file,
-        config,
-        from_,
-        profile,
-        Decryption(password_file, key_file, gpg_home, pgp_passphrase_file),
-        Defaults(secret_encoding, kind, digits, period, hash_, manufacturer, model),
-    )
+    records = _records(file, config, source)
     index = CodeIndex.of_records(records, at=when, window=window)
     found = index.identify(codes, when)
     if not found:

@@ -15,28 +15,15 @@ from rich.table import Table
 from oathdesk.cli import console
 from oathdesk.cli.exits import Exit
 from oathdesk.cli.options import (
+    DEFAULT_SOURCE,
     ConfigOpt,
-    Decryption,
-    Defaults,
-    DigitsOpt,
-    FromOpt,
-    GpgHomeOpt,
-    HashOpt,
     JsonOpt,
-    KeyFileOpt,
-    KindOpt,
-    ManufacturerOpt,
-    ModelOpt,
-    PasswordFileOpt,
-    PeriodOpt,
-    PgpPassphraseOpt,
-    ProfileOpt,
-    SecretEncodingOpt,
+    SeedSource,
     config_from,
-    load_seed_file,
     read_bytes,
     read_hex_key_file,
     read_secret_file,
+    seed_file_options,
 )
 from oathdesk.domain import InputFileError, Problem, SeedFileInvalid, UsageError
 from oathdesk.formats import (
@@ -129,21 +116,10 @@ def _print_problems(problems: list[Problem]) -> None:
 
 
 @app.command("inspect")
+@seed_file_options
 def inspect_command(
     file: Annotated[Path, typer.Argument(help="Seed file (plain, ZIP, PGP, or nested).")],
-    from_: FromOpt = None,
-    profile: ProfileOpt = None,
-    password_file: PasswordFileOpt = None,
-    key_file: KeyFileOpt = None,
-    gpg_home: GpgHomeOpt = None,
-    pgp_passphrase_file: PgpPassphraseOpt = None,
-    secret_encoding: SecretEncodingOpt = None,
-    kind: KindOpt = None,
-    digits: DigitsOpt = None,
-    period: PeriodOpt = None,
-    hash_: HashOpt = None,
-    manufacturer: ManufacturerOpt = None,
-    model: ModelOpt = None,
+    source: SeedSource = DEFAULT_SOURCE,
     target: TargetOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
@@ -152,14 +128,7 @@ def inspect_command(
 
     Exits 0 when the file has no errors, 3 when it has (the report says which and where).
     """
-    result = load_seed_file(
-        file,
-        fmt=from_,
-        profile=profile,
-        decryption=Decryption(password_file, key_file, gpg_home, pgp_passphrase_file),
-        defaults=Defaults(secret_encoding, kind, digits, period, hash_, manufacturer, model),
-        config=config_from(config),
-    )
+    result = source.load(file, config_from(config))
     problems = _report(result, target)
     errors = [p for p in problems if p.is_error]
     if as_json:
@@ -244,12 +213,11 @@ def _member_name(output_file: Path, fmt: str) -> str:
 
 
 @app.command("convert")
+@seed_file_options
 def convert_command(
     input_file: Annotated[Path, typer.Argument(metavar="IN", help="Seed file to read.")],
     output_file: Annotated[Path, typer.Argument(metavar="OUT", help="File to write.")],
     to: Annotated[str, typer.Option("--to", help=f"Output format: {', '.join(FORMAT_IDS)}.")],
-    from_: FromOpt = None,
-    profile: ProfileOpt = None,
     out_profile: Annotated[
         Path | None,
         typer.Option(
@@ -259,17 +227,7 @@ def convert_command(
             show_default=False,
         ),
     ] = None,
-    password_file: PasswordFileOpt = None,
-    key_file: KeyFileOpt = None,
-    gpg_home: GpgHomeOpt = None,
-    pgp_passphrase_file: PgpPassphraseOpt = None,
-    secret_encoding: SecretEncodingOpt = None,
-    kind: KindOpt = None,
-    digits: DigitsOpt = None,
-    period: PeriodOpt = None,
-    hash_: HashOpt = None,
-    manufacturer: ManufacturerOpt = None,
-    model: ModelOpt = None,
+    source: SeedSource = DEFAULT_SOURCE,
     pskc_key_file: Annotated[
         Path | None,
         typer.Option(
@@ -323,14 +281,7 @@ def convert_command(
     if to not in FORMAT_IDS:
         raise UsageError(f"--to must be one of {', '.join(FORMAT_IDS)}, not {to!r}")
     cfg = config_from(config)
-    result = load_seed_file(
-        input_file,
-        fmt=from_,
-        profile=profile,
-        decryption=Decryption(password_file, key_file, gpg_home, pgp_passphrase_file),
-        defaults=Defaults(secret_encoding, kind, digits, period, hash_, manufacturer, model),
-        config=cfg,
-    )
+    result = source.load(input_file, cfg)
     result.raise_if_invalid()
     if to.startswith("entra-"):
         problems = check_target(result.records, result.locators, "entra")
@@ -340,7 +291,7 @@ def convert_command(
                 f"{problems[0].message}; nothing was written",
                 problems,
             )
-    write_profile = out_profile or profile
+    write_profile = out_profile or source.profile
     from oathdesk.formats.csv_engine import load_profile
 
     options = WriteOptions(
