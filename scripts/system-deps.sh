@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system tools the test suite drives for real: gpg, zip and 7z (independent
-# producers of encrypted archives). Debian/Ubuntu with root or sudo; elsewhere it says what is
+# producers of encrypted archives) and Debian's chromium (driven by Playwright for UI tests;
+# Playwright's own browser download is never used). Debian/Ubuntu with root or sudo; elsewhere it says what is
 # missing and fails, because the tests fail (never skip) without them.
 set -euo pipefail
 need=()
@@ -8,6 +9,7 @@ command -v gpg >/dev/null 2>&1 || need+=(gnupg)
 command -v zip >/dev/null 2>&1 || need+=(zip)
 command -v unzip >/dev/null 2>&1 || need+=(unzip)
 command -v 7z >/dev/null 2>&1 || need+=(p7zip-full)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing system packages: ${need[*]}"
 sudo=""
