@@ -1,0 +1,97 @@
+"""The one composition root: builds the database, sealer, clock and Graph client from a Config.
+
+Why: the CLI and the web app must run the same use cases over the same concrete pieces; the
+choices (SQLite in the data folder or PostgreSQL by URL, which key file, real Entra or the
+emulator) are made here from ``oathdesk.toml`` / ``OATHDESK_*`` and nowhere else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from oathdesk.config import Config, load_config
+from oathdesk.domain import Clock, ConfigError
+from oathdesk.domain.clock import SystemClock
+from oathdesk.graph import GraphSettings, connect
+from oathdesk.service import EntraPort, Inventory
+from oathdesk.store import (
+    DEFAULT_TENANT,
+    Database,
+    KeyRing,
+    Sealer,
+    current_revision,
+    default_url,
+    resolve_key_file,
+    upgrade,
+)
+
+TRUE = {"1", "true", "yes", "on"}
+
+
+def database_url(config: Config) -> str:
+    """``[store] url`` (``OATHDESK_STORE_URL``), else SQLite in the data folder."""
+    url = config.get("store", "url")
+    return str(url) if url else default_url(config.data_dir)
+
+
+def _flag(config: Config, section: str, key: str) -> bool:
+    value = config.get(section, key, False)
+    if isinstance(value, bool):
+        return value
+    if str(value).strip().lower() in TRUE | {"0", "false", "no", "off", ""}:
+        return str(value).strip().lower() in TRUE
+    raise ConfigError(f"[{section}] {key} must be true or false, not {value!r}")
+
+
+def graph_connector(config: Config) -> EntraPort:
+    """A Graph client for ``[graph]``: real Entra, or the emulator when ``[graph] emulator`` is
+    its URL (with ``ca_file`` trusting its local CA)."""
+    emulator = config.get("graph", "emulator")
+    settings = GraphSettings.from_config(config, emulator=str(emulator) if emulator else None)
+    return connect(settings)
+
+
+def build_inventory(
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    entra: EntraPort | None = None,
+    tenant: str | None = None,
+) -> Inventory:
+    """Everything the inventory use cases need; Graph is connected on first use only."""
+    db = Database(database_url(config))
+    key_file = resolve_key_file(config.get("store", "key_file"), data_dir=config.data_dir)
+    sealer = Sealer(KeyRing.load_or_create(key_file))
+    inv = Inventory(
+        db=db,
+        sealer=sealer,
+        clock=clock or SystemClock(),
+        tenant=tenant or str(config.get("store", "tenant") or DEFAULT_TENANT),
+        connect_entra=(lambda: entra) if entra is not None else (lambda: graph_connector(config)),
+        destroy_seeds_after_sync=_flag(config, "store", "destroy_seeds_after_sync"),
+    )
+    return inv
+
+
+def upgrade_database(config: Config) -> tuple[str | None, str | None, str]:
+    """Run the migrations; returns (revision before, revision after, URL without password)."""
+    db = Database(database_url(config))
+    try:
+        db.check()
+        before = current_revision(db)
+        upgrade(db)
+        return before, current_revision(db), repr(db)
+    finally:
+        db.dispose()
+
+
+def open_inventory(config_file: Path | None = None, *, check: bool = True) -> Inventory:
+    """The inventory for a command: configuration loaded, schema checked (``db upgrade`` hint)."""
+    inv = build_inventory(load_config(config_file))
+    if check:
+        try:
+            inv.check_schema()
+        except BaseException:
+            inv.close()
+            raise
+    return inv

@@ -1,0 +1,73 @@
+"""``oathdesk audit``: verify the hash-chained audit log and export it as JSON lines for a SIEM.
+
+``verify`` exits 9 and names the first edited, deleted or reordered entry when the chain breaks.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from oathdesk.cli import console
+from oathdesk.cli.options import ConfigOpt, JsonOpt
+from oathdesk.cli.tokens_cmd import inventory
+from oathdesk.domain import InputFileError
+from oathdesk.service import export_audit, verify_audit
+
+app = typer.Typer(help="The tamper-evident audit log: verify it, export it.", no_args_is_help=True)
+
+
+@app.command("verify")
+def verify_command(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Check every entry against the one before it. Exits 9 if the chain is broken."""
+    with inventory(config) as inv:
+        report = verify_audit(inv)
+    if as_json:
+        console.print_json(report.to_dict())
+    elif report.ok:
+        console.out.print(f"audit chain intact: {report.checked} entries verified")
+    else:
+        console.out.print(
+            f"[bold red]audit chain broken[/] at entry {report.seq}: {report.message}"
+        )
+    report.raise_if_broken()
+
+
+@app.command("export")
+def export_command(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write here instead of standard output.", dir_okay=False
+        ),
+    ] = None,
+    after: Annotated[int, typer.Option("--after", min=0, help="Only entries after this seq.")] = 0,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the audit entries as JSON lines (with their hashes, so a SIEM can re-check them)."""
+    count = 0
+    with inventory(config) as inv:
+        try:
+            sink = output.open("w", encoding="utf-8") if output else sys.stdout
+        except OSError as exc:
+            raise InputFileError(
+                f"{output}: cannot be written ({exc.strerror})", code="file.unwritable"
+            ) from None
+        try:
+            for line in export_audit(inv, after=after):
+                sink.write(line + "\n")
+                count += 1
+        finally:
+            if output:
+                sink.close()
+            else:
+                sink.flush()
+    if output:
+        if as_json:
+            console.print_json({"output": str(output), "entries": count})
+        else:
+            console.out.print(f"{count} audit entries written to {output}")

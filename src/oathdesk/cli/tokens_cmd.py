@@ -1,0 +1,466 @@
+"""``oathdesk tokens``: import seed files into the inventory and run each token's lifecycle.
+
+Every command works on the system of record (and Entra, for lifecycle actions), prints a table or
+one JSON object with ``--json``, and never prints a seed. Actions need ``--reason``; the actor is
+``cli:<login>`` unless ``--actor`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from oathdesk.bootstrap import open_inventory
+from oathdesk.cli import console
+from oathdesk.cli.options import (
+    ConfigOpt,
+    JsonOpt,
+    SeedSource,
+    build_read_options,
+    config_from,
+    read_bytes,
+    read_secret_file,
+    seed_file_options,
+)
+from oathdesk.containers import UnwrapOptions
+from oathdesk.domain import OathdeskError, SeedFileInvalid, UsageError
+from oathdesk.formats import FORMAT_IDS
+from oathdesk.service import (
+    ActionResult,
+    Inventory,
+    TokenFilter,
+    TokenState,
+    activate,
+    assign,
+    deactivate,
+    delete,
+    identify,
+    import_seeds,
+    list_tokens,
+    replace,
+    resync,
+    show_token,
+    unassign,
+)
+from oathdesk.service.queries import TokenPage
+
+app = typer.Typer(
+    help="The token inventory: import seed files, list and show tokens, and assign, activate, "
+    "deactivate, unassign, delete, replace or resync them (Entra kept in step).",
+    no_args_is_help=True,
+)
+
+ActorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--actor", help="Who acts, for the audit log (default cli:<login>).", show_default=False
+    ),
+]
+ReasonOpt = Annotated[
+    str, typer.Option("--reason", help="Why (a ticket number, a sentence); audited.")
+]
+
+
+def actor_of(actor: str | None) -> str:
+    if actor:
+        return actor
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+def inventory(config: Path | None) -> AbstractContextManager[Inventory]:
+    return open_inventory(config)
+
+
+def _print_problems(exc: SeedFileInvalid) -> None:
+    errors = [p for p in exc.problems if p.is_error]
+    console.err.print(f"[bold]{len(errors)} error(s) in the file; nothing was imported[/]")
+    for p in errors[:50]:
+        serial = f" [{escape(p.serial)}]" if p.serial else ""
+        console.err.print(f"{escape(p.locator)}{serial} [red]{p.code}[/]: {escape(p.message)}")
+    if len(errors) > 50:
+        console.err.print(f"... and {len(errors) - 50} more")
+
+
+@app.command("import")
+@seed_file_options
+def import_command(
+    file: Annotated[Path, typer.Argument(help="Seed file (any format; plain, ZIP, PGP).")],
+    source: SeedSource,
+    skip_conflicts: Annotated[
+        bool,
+        typer.Option(
+            "--skip-conflicts",
+            help="Import the other tokens when some serials are already in the inventory "
+            "(default: import nothing and list them).",
+        ),
+    ] = False,
+    note: Annotated[str, typer.Option("--note", help="A note kept with the batch.")] = "",
+    actor: ActorOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a seed file as one batch of tokens in stock: all or nothing.
+
+    The same file twice changes nothing. Serials already in the inventory are conflicts: nothing
+    is imported and they are listed (exit 3), unless --skip-conflicts.
+    """
+    from_ = source.fmt
+    if from_ is not None and from_ not in FORMAT_IDS:
+        raise UsageError(f"--from must be one of {', '.join(FORMAT_IDS)}, not {from_!r}")
+    settings = config_from(config)
+    options = build_read_options(source.decryption, source.defaults, source.profile)
+    pgp_passphrase_file = source.decryption.pgp_passphrase_file
+    unwrap_options = UnwrapOptions(
+        password=options.passphrase,
+        gpg_home=source.decryption.gpg_home or settings.gpg_home,
+        pgp_passphrase=read_secret_file(pgp_passphrase_file, "PGP passphrase file")
+        if pgp_passphrase_file
+        else None,
+    )
+    data = read_bytes(file, "seed file")
+    with inventory(config) as inv:
+        try:
+            report = import_seeds(
+                inv,
+                data,
+                file.name,
+                actor=actor_of(actor),
+                fmt=from_,
+                options=options,
+                unwrap_options=unwrap_options,
+                on_conflict="skip" if skip_conflicts else "fail",
+                note=note,
+            )
+        except SeedFileInvalid as exc:
+            _print_problems(exc)
+            raise
+        except OathdeskError as exc:
+            if exc.code != "inventory.serial_conflict":
+                raise
+            serials = list(exc.details.get("serials", []))
+            if as_json:
+                console.print_json({"file_name": file.name, "added": 0, "conflicts": serials})
+            else:
+                console.err.print(
+                    f"{len(serials)} serial(s) already in the inventory or twice "
+                    "in the file (run again with --skip-conflicts to import the rest):"
+                )
+                for chunk in range(0, min(len(serials), 500), 10):
+                    console.err.print("  " + escape(" ".join(serials[chunk : chunk + 10])))
+            raise
+    doc = report.to_dict()
+    if as_json:
+        console.print_json(doc)
+        return
+    if report.already_imported:
+        console.out.print(
+            f"{escape(file.name)} was already imported as batch {report.batch_id}; nothing changed"
+        )
+        return
+    console.out.print(
+        f"batch {report.batch_id}: {report.added} token(s) imported from {escape(file.name)} "
+        f"({report.format})"
+    )
+    if report.conflicts:
+        console.out.print(
+            f"{len(report.conflicts)} serial(s) skipped, already in the inventory: "
+            + escape(", ".join(report.conflicts[:20]))
+            + (" ..." if len(report.conflicts) > 20 else "")
+        )
+    for w in report.warnings[:20]:
+        console.err.print(
+            f"[yellow]warning[/] {escape(str(w.get('locator')))}: {escape(str(w.get('message')))}"
+        )
+
+
+def _states(values: list[str] | None) -> list[TokenState] | None:
+    if not values:
+        return None
+    known = {s.value for s in TokenState}
+    bad = [v for v in values if v not in known]
+    if bad:
+        raise UsageError(f"--state must be one of {', '.join(sorted(known))}, not {bad[0]!r}")
+    return [TokenState(v) for v in values]
+
+
+def _token_table(items: list[dict[str, Any]]) -> Table:
+    table = Table("serial", "state", "user", "manufacturer", "model", "batch", "seed")
+    for t in items:
+        table.add_row(
+            escape(t["serial"]),
+            t["state"],
+            escape(t["user_upn"] or ""),
+            escape(t["manufacturer"]),
+            escape(t["model"]),
+            str(t["batch_id"] or ""),
+            "sealed" if t["has_seed"] else "destroyed",
+        )
+    return table
+
+
+@app.command("list")
+def list_command(
+    state: Annotated[
+        list[str] | None,
+        typer.Option("--state", help="in_stock, available, assigned, activated... (repeat)"),
+    ] = None,
+    batch: Annotated[int | None, typer.Option("--batch", help="Import batch id.")] = None,
+    manufacturer: Annotated[str | None, typer.Option("--manufacturer")] = None,
+    model: Annotated[str | None, typer.Option("--model")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="The holder's UPN.")] = None,
+    prefix: Annotated[str | None, typer.Option("--prefix", help="Serial prefix.")] = None,
+    sort: Annotated[
+        str, typer.Option("--sort", help="serial, -serial, created or -created.")
+    ] = "serial",
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 50,
+    cursor: Annotated[
+        str | None, typer.Option("--cursor", help="next_cursor of the previous page.")
+    ] = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List tokens of the inventory, filtered, one page at a time."""
+    if sort not in ("serial", "-serial", "created", "-created"):
+        raise UsageError("--sort must be serial, -serial, created or -created")
+    flt = TokenFilter(
+        states=_states(state),
+        batch_id=batch,
+        manufacturer=manufacturer,
+        model=model,
+        user_upn=user,
+        serial_prefix=prefix,
+    )
+    with inventory(config) as inv:
+        page: TokenPage = list_tokens(
+            inv,
+            flt,
+            sort=sort,  # type: ignore[arg-type]  # checked above
+            limit=limit,
+            cursor=cursor,
+            with_total=True,
+        )
+    if as_json:
+        console.print_json(page.to_dict())
+        return
+    console.out.print(_token_table(page.items))
+    console.out.print(f"{len(page.items)} of {page.total} token(s)")
+    if page.next_cursor:
+        console.out.print(f"next page: --cursor {page.next_cursor}")
+
+
+@app.command("show")
+def show_command(
+    serial: Annotated[str, typer.Argument(help="Serial number printed on the token.")],
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one token, its batch and its audited history. Exits 8 if it is not in the inventory."""
+    with inventory(config) as inv:
+        doc = show_token(inv, serial)
+    if as_json:
+        console.print_json(doc)
+        return
+    table = Table("property", "value", show_header=False)
+    for key, value in doc.items():
+        if key not in ("history", "batch"):
+            table.add_row(key, escape("" if value is None else str(value)))
+    console.out.print(table)
+    history = Table("seq", "at", "actor", "action", "reason", title="history")
+    for e in doc["history"]:
+        history.add_row(
+            str(e["seq"]), e["at"], escape(e["actor"]), e["action"], escape(e["reason"])
+        )
+    console.out.print(history)
+
+
+def _run(config: Path | None, as_json: bool, action: Callable[[Inventory], ActionResult]) -> None:
+    with inventory(config) as inv:
+        result = action(inv)
+    if as_json:
+        console.print_json(result.to_dict())
+        return
+    console.out.print(
+        f"token {escape(result.serial)}: {result.before} -> {result.token['state']}"
+        + (f" ({escape('; '.join(result.steps))})" if result.steps else "")
+    )
+    if "replacement" in result.extra:
+        new = result.extra["replacement"]
+        console.out.print(
+            f"replacement {escape(new['serial'])}: {new['state']} for "
+            f"{escape(new['user_upn'] or '')}"
+        )
+
+
+SerialArg = Annotated[str, typer.Argument(help="Serial number printed on the token.")]
+CodeArg = Annotated[str, typer.Argument(help="The code the token shows now.")]
+
+
+@app.command("assign")
+def assign_command(
+    serial: SerialArg,
+    user: Annotated[str, typer.Argument(help="The user's UPN or object id.")],
+    reason: ReasonOpt,
+    actor: ActorOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Give a token from stock to a user in Entra (not yet activated)."""
+    _run(
+        config, as_json, lambda inv: assign(inv, serial, user, actor=actor_of(actor), reason=reason)
+    )
+
+
+@app.command("activate")
+def activate_command(
+    serial: SerialArg,
+    code: CodeArg,
+    reason: ReasonOpt,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Assign to this user first (UPN or id).")
+    ] = None,
+    display_name: Annotated[str | None, typer.Option("--name", help="Name in Entra.")] = None,
+    actor: ActorOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check the code here first (a typo never reaches Entra), then activate in Entra."""
+    _run(
+        config,
+        as_json,
+        lambda inv: activate(
+            inv,
+            serial,
+            code,
+            actor=actor_of(actor),
+            reason=reason,
+            user=user,
+            display_name=display_name,
+        ),
+    )
+
+
+@app.command("deactivate")
+def deactivate_command(
+    serial: SerialArg,
+    reason: ReasonOpt,
+    actor: ActorOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Stop a token signing in; it stays with its user."""
+    _run(config, as_json, lambda inv: deactivate(inv, serial, actor=actor_of(actor), reason=reason))
+
+
+@app.command("unassign")
+def unassign_command(
+    serial: SerialArg,
+    reason: ReasonOpt,
+    actor: ActorOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Take a token back from its user; it returns to stock."""
+    _run(config, as_json, lambda inv: unassign(inv, serial, actor=actor_of(actor), reason=reason))
+
+
+@app.command("delete")
+def delete_command(
+    serial: SerialArg,
+    reason: ReasonOpt,
+    keep_seed: Annotated[
+        bool, typer.Option("--keep-seed", help="Keep the sealed seed (default: destroy it).")
+    ] = False,
+    actor: ActorOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Retire a token: unassigned and deleted in Entra, its seed destroyed."""
+    _run(
+        config,
+        as_json,
+        lambda inv: delete(inv, serial, actor=actor_of(actor), reason=reason, keep_seed=keep_seed),
+    )
+
+
+@app.command("replace")
+def replace_command(
+    serial: SerialArg,
+    code: Annotated[str, typer.Argument(help="The code the REPLACEMENT token shows now.")],
+    reason: ReasonOpt,
+    why: Annotated[str, typer.Option("--why", help="lost or broken.")] = "lost",
+    new: Annotated[
+        str | None, typer.Option("--new", help="Replacement serial (default: oldest in stock).")
+    ] = None,
+    display_name: Annotated[str | None, typer.Option("--name", help="Name in Entra.")] = None,
+    actor: ActorOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Mark a token lost or broken (deactivated) and give its user a new one, activated."""
+    if why not in ("lost", "broken"):
+        raise UsageError("--why must be lost or broken")
+    kind: Literal["lost", "broken"] = "lost" if why == "lost" else "broken"
+    _run(
+        config,
+        as_json,
+        lambda inv: replace(
+            inv,
+            serial,
+            code,
+            why=kind,
+            actor=actor_of(actor),
+            reason=reason,
+            new_serial=new,
+            display_name=display_name,
+        ),
+    )
+
+
+@app.command("resync")
+def resync_command(
+    serial: SerialArg,
+    first: Annotated[str, typer.Argument(help="A code the token shows.")],
+    second: Annotated[str, typer.Argument(help="The next code it shows.")],
+    reason: ReasonOpt,
+    actor: ActorOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find a drifted token's clock from two consecutive codes; Entra re-learns it."""
+    _run(
+        config,
+        as_json,
+        lambda inv: resync(inv, serial, first, second, actor=actor_of(actor), reason=reason),
+    )
+
+
+@app.command("identify")
+def identify_command(
+    codes: Annotated[list[str], typer.Argument(help="One code, or two consecutive codes.")],
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find which token shows a code (two consecutive codes give a sure answer). Exits 8 if none."""
+    with inventory(config) as inv:
+        found = identify(inv, codes)
+    if as_json:
+        console.print_json({"count": len(found), "tokens": found})
+    else:
+        table = Table("serial", "state", "user", "offset (steps)")
+        for c in found:
+            table.add_row(
+                escape(c["serial"]), c["state"], escape(c["user_upn"] or ""), str(c["offset"])
+            )
+        console.out.print(table)
+    if not found:
+        raise typer.Exit(8)

@@ -1,0 +1,56 @@
+"""Inventory use cases as functions with explicit dependencies: import, queries, lifecycle, sync,
+reconcile, reports, audit and keys. Every state change is audited. See docs/inventory.md.
+"""
+
+from oathdesk.service._common import ActionResult
+from oathdesk.service.admin import export_audit, export_secrets, rotate_keys, verify_audit
+from oathdesk.service.context import Inventory
+from oathdesk.service.errors import CodeRejected, ServiceError
+from oathdesk.service.identify import identify
+from oathdesk.service.importing import ImportReport, import_seeds
+from oathdesk.service.lifecycle import (
+    activate,
+    assign,
+    deactivate,
+    delete,
+    replace,
+    resync,
+    unassign,
+)
+from oathdesk.service.ports import EntraPort
+from oathdesk.service.queries import TokenPage, list_batches, list_tokens, show_token
+from oathdesk.service.reports import inventory_report
+from oathdesk.service.sync import PushReport, push, reconcile
+from oathdesk.store import TokenFilter, TokenState
+
+__all__ = [
+    "ActionResult",
+    "CodeRejected",
+    "EntraPort",
+    "ImportReport",
+    "Inventory",
+    "PushReport",
+    "ServiceError",
+    "TokenFilter",
+    "TokenPage",
+    "TokenState",
+    "activate",
+    "assign",
+    "deactivate",
+    "delete",
+    "export_audit",
+    "export_secrets",
+    "identify",
+    "import_seeds",
+    "inventory_report",
+    "list_batches",
+    "list_tokens",
+    "push",
+    "reconcile",
+    "replace",
+    "resync",
+    "rotate_keys",
+    "show_token",
+    "unassign",
+    "verify_audit",
+]

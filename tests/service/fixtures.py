@@ -1,0 +1,179 @@
+"""Fixtures for the inventory tests (imported by tests/service and tests/cli_inventory).
+
+Every test runs on SQLite and on the machine's PostgreSQL (a fresh database per session, a
+schema per test, made by the migrations; the tests FAIL, never skip, when the server is away),
+against a real HTTPS emulator reset before each test.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
+
+from oathdesk.bootstrap import build_inventory
+from oathdesk.config import Config
+from oathdesk.domain import Secret
+from oathdesk.emulator import EmulatorState
+from oathdesk.emulator.server import RunningEmulator
+from oathdesk.emulator.tls import ensure_tls
+from oathdesk.graph import GraphClient, GraphSettings, RetryPolicy, connect
+from oathdesk.service import Inventory
+from oathdesk.store import upgrade
+from tests.service import support
+
+PG_URL = os.environ.get(
+    "OATHDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+class _Collect(logging.Handler):
+    """Keeps every record's message and traceback for the end-of-session secret search."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        support.SEEN.append(self.format(record))
+
+
+@pytest.fixture(scope="session")
+def no_secret_anywhere() -> Iterator[None]:
+    """At the end of the session: no seed any test issued appears in any log record or command
+    output captured by any inventory test (the issue's "during the whole suite")."""
+    yield
+    haystack = "\n".join(support.SEEN)
+    leaked = [raw for raw in support.ISSUED for form in support.leak_forms(raw) if form in haystack]
+    assert support.SEEN or not support.ISSUED, "the watch captured nothing"
+    assert not leaked, f"{len(leaked)} seed(s) appeared in logs or command output"
+
+
+@pytest.fixture(autouse=True)
+def watch_logs(no_secret_anywhere: None) -> Iterator[None]:
+    """Every log record (DEBUG and up, every library) during each inventory test."""
+    handler = _Collect(logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+@dataclass
+class Emu:
+    server: RunningEmulator
+    ca: Path
+    control: httpx.Client
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def client(self) -> GraphClient:
+        settings = GraphSettings(
+            tenant_id=support.TENANT,
+            client_id=support.APP,
+            client_secret=Secret(support.APP_SECRET.encode()),
+            authority_host=self.url,
+            base_url=f"{self.url}/beta",
+            ca_file=self.ca,
+        )
+        return connect(settings, policy=RetryPolicy(base_delay=0.02, max_delay=0.2, attempts=6))
+
+    def configure(self, **settings: Any) -> None:
+        r = self.control.patch(f"{self.url}/_emulator/config", json=settings)
+        assert r.status_code == 200, r.text
+
+    def seed(self, document: dict[str, Any]) -> None:
+        r = self.control.post(f"{self.url}/_emulator/seed", json=document)
+        assert r.status_code == 200, r.text
+
+
+@pytest.fixture(scope="session")
+def emu_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emu]:
+    folder = tmp_path_factory.mktemp("inventory-emulator")
+    tls = ensure_tls(folder / "tls", ["127.0.0.1"])
+    server = RunningEmulator(EmulatorState(support.SEED), tls=tls)
+    server._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # see tests/graph
+    context = ssl.create_default_context(cafile=str(tls.ca_cert))
+    with server, httpx.Client(verify=context, trust_env=False, timeout=30) as control:
+        yield Emu(server, Path(tls.ca_cert), control)
+
+
+@pytest.fixture
+def emu(emu_session: Emu) -> Emu:
+    """The emulator with the test tenant, no tokens, default behaviour."""
+    emu_session.seed(support.SEED)
+    assert emu_session.control.post(f"{emu_session.url}/_emulator/reset").status_code == 204
+    return emu_session
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"oathdesk_service_{os.getpid()}_{secrets.token_hex(4)}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        pytest.fail(
+            f"PostgreSQL at {make_url(PG_URL).render_as_string()} cannot be reached "
+            f"({str(exc.orig).strip().splitlines()[0] if exc.orig else exc}). The inventory "
+            "tests run on SQLite AND PostgreSQL: start the server or set "
+            "OATHDESK_TEST_POSTGRES_URL.",
+            pytrace=False,
+        )
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database (not migrated) on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'inventory.db'}"
+    base: str = request.getfixturevalue("pg_database")
+    schema = f"s_{secrets.token_hex(6)}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine.dispose()
+    return (
+        make_url(base)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
+
+
+@pytest.fixture
+def cfg(db_url: str, tmp_path: Path, emu: Emu) -> Config:
+    """Settings for a migrated database, a key file in tmp and the emulator."""
+    upgrade(db_url)
+    return support.config(db_url, tmp_path, emu.url, emu.ca)
+
+
+@pytest.fixture
+def inv(cfg: Config) -> Iterator[Inventory]:
+    inventory = build_inventory(cfg)
+    try:
+        yield inventory
+    finally:
+        inventory.close()

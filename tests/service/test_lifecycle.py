@@ -1,0 +1,169 @@
+"""A token's whole life against the HTTPS emulator, on SQLite and PostgreSQL: import, push,
+assign, activate (code checked locally first, with replay protection), deactivate, resync,
+replace, unassign, delete; then the audit chain, the report and reconcile agree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from oathdesk.bootstrap import build_inventory
+from oathdesk.config import Config
+from oathdesk.graph import Device, GraphClient
+from oathdesk.service import (
+    CodeRejected,
+    Inventory,
+    ServiceError,
+    activate,
+    assign,
+    deactivate,
+    delete,
+    identify,
+    import_seeds,
+    inventory_report,
+    push,
+    reconcile,
+    replace,
+    resync,
+    show_token,
+    unassign,
+    verify_audit,
+)
+from oathdesk.store import StateConflict
+from tests.service.fixtures import Emu
+from tests.service.support import entra_csv, secret_for, serial, totp, upn, user_id, wrong_code
+
+WHO: dict[str, Any] = {"actor": "helpdesk:bob", "reason": "ticket 42"}
+
+
+def _entra(client: GraphClient, sn: str) -> Device | None:
+    found = client.find_serial(sn)
+    assert len(found) <= 1, f"{sn} is in Entra {len(found)} times"
+    return found[0] if found else None
+
+
+def _state(inv: Inventory, sn: str) -> str:
+    return str(show_token(inv, sn)["state"])
+
+
+def test_full_life_from_import_to_retirement(inv: Inventory, emu: Emu) -> None:
+    t0, t1, t2, t3 = (serial("F", n) for n in range(4))
+    import_seeds(inv, entra_csv("F", 4), "f.csv", actor="admin:ann")
+    pushed = push(inv, actor="admin:ann")
+    assert (pushed.created, pushed.failed, pushed.progress["done"]) == (4, [], 4)
+    client = emu.client()
+    try:
+        assert all(_state(inv, s) == "available" for s in (t0, t1, t2, t3))
+        assert {d.status for d in client.list_devices()} == {"available"}
+
+        assign(inv, t0, upn("ada"), **WHO)
+        device = _entra(client, t0)
+        assert device and (device.status, device.assigned_to_id) == ("assigned", user_id("ada"))
+
+        # a wrong code is refused here: Entra is never asked, so the token is not failedActivation
+        with pytest.raises(CodeRejected) as refused:
+            activate(inv, t0, wrong_code(secret_for("F", 0)), **WHO)
+        assert refused.value.code == "service.code_rejected"
+        assert _entra(client, t0).status == "assigned"  # type: ignore[union-attr]
+        assert _state(inv, t0) == "assigned"
+
+        done = activate(inv, t0, totp(secret_for("F", 0)), display_name="Ada's key", **WHO)
+        assert done.token["state"] == "activated" and "code checked locally" in done.steps
+        assert _entra(client, t0).status == "activated"  # type: ignore[union-attr]
+
+        # replay: the code that activated t1 cannot activate it again after a deactivation
+        code1 = totp(secret_for("F", 1))
+        activate(inv, t1, code1, user=upn("grace"), **WHO)  # assign and activate in one action
+        assert _entra(client, t1).assigned_to_id == user_id("grace")  # type: ignore[union-attr]
+        deactivate(inv, t1, **WHO)
+        assert _entra(client, t1).status == "assigned"  # type: ignore[union-attr]
+        with pytest.raises(CodeRejected) as replayed:
+            activate(inv, t1, code1, **WHO)
+        assert replayed.value.code == "service.code_replayed"
+        assert _state(inv, t1) == "deactivated"
+
+        # a drifted clock: two consecutive codes four steps ahead; Entra re-learns it
+        secret0 = secret_for("F", 0)
+        first, second = (totp(secret0, step_offset=k) for k in (4, 5))
+        synced = resync(inv, t0, first, second, **WHO)
+        assert synced.token["state"] == "activated"
+        assert _entra(client, t0).status == "activated"  # type: ignore[union-attr]
+
+        # identify: the code t3 shows now names t3
+        found = identify(inv, [totp(secret_for("F", 3))])
+        assert t3 in [c["serial"] for c in found]
+
+        # ada loses t0: it is deactivated and marked lost; the oldest stock (t2) replaces it
+        swapped = replace(inv, t0, totp(secret_for("F", 2)), why="lost", **WHO)
+        assert swapped.token["state"] == "lost"
+        assert swapped.extra["replacement"]["serial"] == t2
+        assert _entra(client, t0).status == "assigned"  # type: ignore[union-attr]
+        new = _entra(client, t2)
+        assert new and (new.status, new.assigned_to_id) == ("activated", user_id("ada"))
+
+        assert reconcile(inv, actor="t")["findings"] == []  # a lost token still in Entra is fine
+
+        unassign(inv, t1, **WHO)
+        assert _entra(client, t1).status == "available"  # type: ignore[union-attr]
+        assert show_token(inv, t1)["user_upn"] is None
+
+        retired = delete(inv, t0, **WHO)
+        assert retired.token["state"] == "retired" and not retired.token["has_seed"]
+        assert _entra(client, t0) is None
+        with pytest.raises(StateConflict):
+            assign(inv, t0, upn("ada"), **WHO)
+    finally:
+        client.close()
+
+    assert verify_audit(inv).ok
+    history = [e["action"] for e in show_token(inv, t0)["history"]]
+    assert history == [
+        "token.sync",
+        "token.assign",
+        "token.activation_failed",
+        "token.activate",
+        "token.resync",
+        "token.activate",
+        "token.replace",
+        "token.delete",
+        "token.seed_destroyed",
+    ]
+    report = inventory_report(inv)
+    assert report["by_state"]["retired"] == 1 and report["by_state"]["activated"] == 1
+    assert report["by_state"]["available"] == 2 and report["by_state"]["lost"] == 0
+    assert report["failed_activations"]["events"] == 2  # the wrong code and the replay
+    assert report["import_to_activation"]["count"] == 1
+    assert reconcile(inv, actor="t")["findings"] == []
+
+
+def test_entra_refusing_a_locally_good_code_leaves_failed_activation(cfg: Config, emu: Emu) -> None:
+    sn = serial("G", 0)
+    emu.configure(clockOffsetSeconds=-3 * 86400)  # Entra's clock is three days behind
+    with build_inventory(cfg) as inv:
+        import_seeds(inv, entra_csv("G", 1), "g.csv", actor="t")
+        assign(inv, sn, upn("alan"), **WHO)
+        with pytest.raises(ServiceError) as caught:
+            activate(inv, sn, totp(secret_for("G", 0)), **WHO)
+        assert caught.value.code == "service.entra_refused_code"
+        assert _state(inv, sn) == "failed_activation"
+        assert verify_audit(inv).ok
+    emu.configure(clockOffsetSeconds=0)
+    with build_inventory(cfg) as inv:  # a new sign-in: the old token was minted 3 days back
+        activate(inv, sn, totp(secret_for("G", 0), step_offset=1), **WHO)
+        assert _state(inv, sn) == "activated"
+
+
+def test_actions_need_a_reason_and_the_right_state(inv: Inventory, emu: Emu) -> None:
+    sn = serial("H", 0)
+    import_seeds(inv, entra_csv("H", 1), "h.csv", actor="t")
+    with pytest.raises(ServiceError) as caught:
+        assign(inv, sn, upn("ada"), actor="t", reason="  ")
+    assert caught.value.code == "service.reason_required"
+    with pytest.raises(StateConflict):
+        deactivate(inv, sn, **WHO)  # in stock: nothing to deactivate, Entra untouched
+    client = emu.client()
+    try:
+        assert _entra(client, sn) is None
+    finally:
+        client.close()
