@@ -20,15 +20,18 @@ from oathdesk.store import (
 )
 from oathdesk.store.models import Base
 
-HEAD = "0002"
+HEAD = "0003"
 TABLES = {
+    "accounts",
     "alembic_version",
     "audit_entries",
     "audit_head",
     "batches",
     "job_items",
     "jobs",
+    "signin_throttle",
     "tokens",
+    "web_sessions",
 }
 
 

@@ -50,9 +50,10 @@ _GROUPS = (
     ("oathdesk.cli.audit_cmd", "audit"),
     ("oathdesk.cli.keys_cmd", "keys"),
     ("oathdesk.cli.db_cmd", "db"),
+    ("oathdesk.cli.accounts_cmd", "accounts"),
 )
 # (module, command name) of single commands at the top level, each a function named after it
-_COMMANDS = (("oathdesk.cli.report_cmd", "report"),)
+_COMMANDS = (("oathdesk.cli.report_cmd", "report"), ("oathdesk.cli.serve_cmd", "serve"))
 
 
 def _register() -> None:

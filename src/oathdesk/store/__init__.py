@@ -3,6 +3,7 @@
 SQLite by default (a file in the data folder), PostgreSQL by URL. See docs/store.md.
 """
 
+from oathdesk.store.accounts import Account, AccountRepository, SigninThrottle, WebSession
 from oathdesk.store.audit import AuditLog, ChainReport, verify_export
 from oathdesk.store.engine import (
     Database,
@@ -41,6 +42,8 @@ __all__ = [
     "DEFAULT_TENANT",
     "KEY_FILE_ENV",
     "TRANSITIONS",
+    "Account",
+    "AccountRepository",
     "AuditChainBroken",
     "AuditEntry",
     "AuditLog",
@@ -63,6 +66,7 @@ __all__ = [
     "SealedValue",
     "Sealer",
     "SerialConflict",
+    "SigninThrottle",
     "StateConflict",
     "StoreError",
     "Token",
@@ -70,6 +74,7 @@ __all__ = [
     "TokenRepository",
     "TokenState",
     "UnitOfWork",
+    "WebSession",
     "can_move",
     "current_revision",
     "default_url",

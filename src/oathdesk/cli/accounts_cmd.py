@@ -1,0 +1,135 @@
+"""``oathdesk accounts``: local console accounts for break-glass administrators.
+
+The password is read from a file (``--password-file``) or prompted for twice without echo,
+never taken as a plain argument, so it stays out of shell history and process listings.
+"""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from oathdesk.cli import console
+from oathdesk.cli.options import ConfigOpt, JsonOpt, read_secret_file
+from oathdesk.cli.tokens_cmd import actor_of, inventory
+from oathdesk.domain import Secret, UsageError
+from oathdesk.service.accounts import (
+    ROLES,
+    AccountView,
+    create_account,
+    disable_account,
+    list_accounts,
+    set_roles,
+)
+
+app = typer.Typer(
+    help="Local console accounts (break-glass administrators): add, list, set roles, disable.",
+    no_args_is_help=True,
+)
+
+ActorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--actor", help="Who acts, for the audit log (default cli:<login>).", show_default=False
+    ),
+]
+RoleOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--role",
+        help=f"A role ({', '.join(ROLES)}); repeat for several. None: self-service only.",
+        show_default=False,
+    ),
+]
+
+
+def _prompt_password() -> Secret:
+    first = getpass.getpass("New password: ")
+    second = getpass.getpass("Repeat it: ")
+    if first != second:
+        raise UsageError("the two passwords differ; nothing was changed", code="usage.mismatch")
+    return Secret(first.encode())
+
+
+def _show(accounts: list[AccountView], as_json: bool) -> None:
+    if as_json:
+        console.print_json({"accounts": [a.to_dict() for a in accounts]})
+        return
+    table = Table("name", "roles", "status", "last sign-in")
+    for a in accounts:
+        table.add_row(
+            escape(a.name),
+            ", ".join(a.roles) or "(self-service only)",
+            "enabled" if a.enabled else "disabled",
+            a.last_signin_at or "never",
+        )
+    console.out.print(table)
+
+
+@app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="Account name (letters, digits, . _ @ -).")],
+    role: RoleOpt = None,
+    password_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--password-file",
+            help="File holding the password (else it is prompted for).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    actor: ActorOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a local account (at least 12 characters of password, stored as an argon2 hash)."""
+    password = (
+        read_secret_file(password_file, "password file") if password_file else _prompt_password()
+    )
+    with inventory(config) as inv:
+        account = create_account(inv, name, password, list(role or []), actor=actor_of(actor))
+    if as_json:
+        console.print_json(account.to_dict())
+    else:
+        console.out.print(f"account [bold]{escape(account.name)}[/] created")
+
+
+@app.command("list")
+def list_command(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """List the local accounts, their roles and last sign-in (never a password or hash)."""
+    with inventory(config) as inv:
+        _show(list_accounts(inv), as_json)
+
+
+@app.command("roles")
+def roles_command(
+    name: Annotated[str, typer.Argument(help="Account name.")],
+    role: RoleOpt = None,
+    actor: ActorOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Replace an account's roles with the --role options given (none: self-service only)."""
+    with inventory(config) as inv:
+        account = set_roles(inv, name, list(role or []), actor=actor_of(actor))
+    _show([account], as_json)
+
+
+@app.command("disable")
+def disable(
+    name: Annotated[str, typer.Argument(help="Account name.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why; audited.")] = "",
+    actor: ActorOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Disable an account: it cannot sign in and its open sessions end at once."""
+    with inventory(config) as inv:
+        account = disable_account(inv, name, actor=actor_of(actor), reason=reason)
+    _show([account], as_json)

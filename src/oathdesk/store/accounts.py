@@ -1,0 +1,145 @@
+"""Local console accounts, their browser sessions and sign-in throttling counters, in the database.
+
+Why: break-glass administrators must be able to sign in when Entra cannot, so their accounts
+(argon2 hashes only, never a password) live beside the inventory they manage; sessions are kept
+server-side (only a SHA-256 of the cookie's random id is stored) so sign-out and disabling an
+account end them at once; failed sign-ins are counted here so every server process sees them.
+Tables are made by migration ``0003_accounts``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, delete, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.types import JSON
+
+from oathdesk.store.errors import NotFound
+from oathdesk.store.models import Base, UTCDateTime, utcnow
+
+
+class Account(Base):
+    """One local account: a unique name, an argon2 hash and the console roles it holds."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(400))
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    last_signin_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    @property
+    def enabled(self) -> bool:
+        return self.disabled_at is None
+
+    def __repr__(self) -> str:  # never the hash
+        return f"Account(name={self.name!r}, roles={self.roles!r}, enabled={self.enabled})"
+
+
+class WebSession(Base):
+    """One signed-in browser: ``id`` is the SHA-256 (hex) of the random id in the cookie."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (
+        Index("ix_web_sessions_account", "account_id"),
+        Index("ix_web_sessions_expires", "expires_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+    def __repr__(self) -> str:  # the id hash is enough to find a row, never shown
+        return f"WebSession(account_id={self.account_id}, expires_at={self.expires_at})"
+
+
+class SigninThrottle(Base):
+    """Failed sign-ins for one key (``account:NAME`` or ``address:IP``) in the current window."""
+
+    __tablename__ = "signin_throttle"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class AccountRepository:
+    """Accounts, sessions and throttle counters through one session (a unit of work's)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # accounts
+    def find(self, name: str) -> Account | None:
+        return self.session.scalars(select(Account).where(Account.name == name)).one_or_none()
+
+    def get(self, name: str) -> Account:
+        account = self.find(name)
+        if account is None:
+            raise NotFound(f"there is no local account named {name!r}", code="account.not_found")
+        return account
+
+    def by_id(self, account_id: int) -> Account | None:
+        return self.session.get(Account, account_id)
+
+    def add(self, name: str, password_hash: str, roles: list[str], at: datetime) -> Account:
+        account = Account(
+            name=name, password_hash=password_hash, roles=roles, created_at=at, updated_at=at
+        )
+        self.session.add(account)
+        self.session.flush()
+        return account
+
+    def list(self) -> list[Account]:
+        return list(self.session.scalars(select(Account).order_by(Account.name)))
+
+    # sessions
+    def add_session(
+        self, id_hash: str, account: Account, *, at: datetime, expires_at: datetime, address: str
+    ) -> WebSession:
+        row = WebSession(
+            id=id_hash,
+            account_id=account.id,
+            created_at=at,
+            last_seen_at=at,
+            expires_at=expires_at,
+            address=address[:64],
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def find_session(self, id_hash: str) -> WebSession | None:
+        return self.session.get(WebSession, id_hash)
+
+    def delete_session(self, id_hash: str) -> None:
+        self.session.execute(delete(WebSession).where(WebSession.id == id_hash))
+
+    def delete_sessions_of(self, account: Account) -> None:
+        self.session.execute(delete(WebSession).where(WebSession.account_id == account.id))
+
+    def delete_expired_sessions(self, now: datetime) -> None:
+        self.session.execute(delete(WebSession).where(WebSession.expires_at <= now))
+
+    # throttling
+    def throttle(self, key: str) -> SigninThrottle | None:
+        return self.session.get(SigninThrottle, key)
+
+    def throttle_for_update(self, key: str, now: datetime) -> SigninThrottle:
+        row = self.session.get(SigninThrottle, key, with_for_update=True)
+        if row is None:
+            row = SigninThrottle(key=key, failures=0, window_started_at=now)
+            self.session.add(row)
+        return row
+
+    def clear_throttle(self, key: str) -> None:
+        self.session.execute(delete(SigninThrottle).where(SigninThrottle.key == key))

@@ -1,0 +1,105 @@
+"""Build the web console: ``create_app(inventory, settings)`` returns a configured FastAPI app.
+
+Why: no module-level state, so tests, ``oathdesk serve`` and (later) ``oathdesk demo`` each make
+their own app over their own inventory; templates and static files ship inside the package, and
+every response carries headers that keep the pages from being framed, sniffed or cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from oathdesk import __version__
+from oathdesk.config import Config
+from oathdesk.service import Inventory
+from oathdesk.web import routes_api, routes_auth, routes_pages
+from oathdesk.web.errors import install_handlers
+from oathdesk.web.settings import WebSettings
+
+HERE = Path(__file__).parent
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+# FastAPI's Swagger UI page loads its script and style from jsDelivr and starts with inline code
+CSP_DOCS = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "frame-ancestors 'none'"
+)
+
+
+def create_app(
+    inventory: Inventory, settings: WebSettings, *, owns_inventory: bool = False
+) -> FastAPI:
+    """The console and its API over ``inventory``; ``owns_inventory`` closes it on shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_inventory:
+            inventory.close()
+
+    app = FastAPI(
+        title="oathdesk",
+        version=__version__,
+        description="Hardware OATH token management for Microsoft Entra ID: the REST API. "
+        "Browser sessions send the CSRF token (GET /api/v1/me) in the X-CSRF-Token header "
+        "on every write.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+        openapi_url="/api/v1/openapi.json",
+        lifespan=lifespan,
+    )
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.globals["app_title"] = settings.title
+    templates.env.globals["version"] = __version__
+    app.state.inventory = inventory
+    app.state.settings = settings
+    app.state.templates = templates
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        policy = CSP_DOCS if request.url.path == "/api/docs" else CSP
+        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        if not request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+        if settings.secure_cookies:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        return response
+
+    install_handlers(app, templates)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(routes_auth.router)
+    app.include_router(routes_pages.router)
+    app.include_router(routes_api.router)
+    return app
+
+
+def create_app_from_config(config: Config) -> FastAPI:
+    """The app ``oathdesk serve`` runs: the configured inventory (schema checked) and settings."""
+    from oathdesk.bootstrap import build_inventory
+
+    settings = WebSettings.from_config(config)
+    inventory = build_inventory(config)
+    try:
+        inventory.check_schema()
+    except BaseException:
+        inventory.close()
+        raise
+    return create_app(inventory, settings, owns_inventory=True)

@@ -1,0 +1,112 @@
+"""Web console settings from ``[web]`` in ``oathdesk.toml`` (or ``OATHDESK_WEB_*``), with the
+signing key kept in a file of its own.
+
+Why: cookie signing and CSRF tokens need one secret shared by every server process and kept
+across restarts (else every restart signs everybody out), but never in the configuration file
+that gets pasted into tickets; it is made once, owner-only, in the data folder's ``keys/``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from oathdesk.config import Config
+from oathdesk.domain import ConfigError, Secret
+from oathdesk.service.accounts import ThrottlePolicy
+
+KEY_FILE = "web-secret.key"
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """How the console signs, expires and throttles; ``secure_cookies=False`` only for plain
+    HTTP on loopback (local tests), never in production."""
+
+    secret_key: Secret
+    secure_cookies: bool = True
+    session_lifetime: timedelta = timedelta(hours=8)
+    session_idle: timedelta = timedelta(minutes=30)
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+    title: str = "oathdesk"
+
+    @property
+    def session_cookie(self) -> str:
+        # __Host- cookies are refused by browsers unless Secure, path=/ and without a domain
+        return "__Host-oathdesk_session" if self.secure_cookies else "oathdesk_session"
+
+    @property
+    def presession_cookie(self) -> str:
+        return "__Host-oathdesk_pre" if self.secure_cookies else "oathdesk_pre"
+
+    @classmethod
+    def from_config(cls, config: Config) -> WebSettings:
+        key_file = config.get("web", "secret_key_file")
+        path = Path(str(key_file)) if key_file else config.data_dir / "keys" / KEY_FILE
+        return cls(
+            secret_key=load_or_create_key(path),
+            secure_cookies=_flag(config, "secure_cookies", default=True),
+            session_lifetime=timedelta(minutes=_number(config, "session_minutes", 480)),
+            session_idle=timedelta(minutes=_number(config, "idle_minutes", 30)),
+            throttle=ThrottlePolicy(
+                max_failures=int(_number(config, "signin_max_failures", 5)),
+                address_failures=int(_number(config, "signin_address_failures", 20)),
+                lockout=timedelta(minutes=_number(config, "signin_lockout_minutes", 15)),
+            ),
+        )
+
+
+def _flag(config: Config, key: str, *, default: bool) -> bool:
+    value = config.get("web", key, default)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE | FALSE:
+        return text in TRUE
+    raise ConfigError(f"[web] {key} must be true or false, not {value!r}")
+
+
+def _number(config: Config, key: str, default: float) -> float:
+    value = config.get("web", key, default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if number <= 0:
+        raise ConfigError(f"[web] {key} must be a positive number, not {value!r}")
+    return number
+
+
+def load_or_create_key(path: Path) -> Secret:
+    """The signing key in ``path`` (made with 32 random bytes, mode 0600, on first use)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first: use theirs
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32) + "\n")
+    try:
+        if path.stat().st_mode & 0o077:
+            raise ConfigError(
+                f"{path}: the web signing key is readable by others; run: chmod 600 {path}",
+                code="config.key_file_permissions",
+            )
+        text = path.read_text(encoding="ascii").strip()
+        key = Secret.from_hex(text)
+    except (OSError, ValueError):
+        raise ConfigError(
+            f"{path}: the web signing key cannot be read (64 hex digits expected); "
+            "delete it to make a new one (everybody is signed out)",
+            code="config.web_key_bad",
+        ) from None
+    if len(key.reveal()) < 32:
+        raise ConfigError(f"{path}: the web signing key is shorter than 32 bytes")
+    return key

@@ -1,0 +1,112 @@
+"""The data behind the dashboard and the inventory list, shared by the pages and their API twins.
+
+Why: a page and its JSON twin must show the same numbers from the same query, so both call
+these functions and differ only in how they render the result.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import Query
+
+from oathdesk.service import Inventory, TokenFilter, TokenPage, TokenState, inventory_report
+from oathdesk.service import list_tokens as _list_tokens
+
+LOW_STOCK = 10
+PAGE_SIZES = (25, 50, 100)
+Sort = Literal["serial", "-serial", "created", "-created"]
+
+SearchQ = Annotated[str | None, Query(max_length=128, description="Serial number prefix.")]
+StatesQ = Annotated[list[TokenState] | None, Query(description="Only tokens in these states.")]
+UserQ = Annotated[str | None, Query(max_length=320, description="Assigned user's UPN.")]
+SortQ = Annotated[Sort, Query(description="Sort order.")]
+LimitQ = Annotated[int, Query(ge=1, le=100, description="Tokens per page.")]
+CursorQ = Annotated[
+    str | None, Query(max_length=2000, description="next_cursor from the previous page.")
+]
+
+
+def token_filter(q: str | None, states: list[TokenState] | None, user: str | None) -> TokenFilter:
+    return TokenFilter(
+        serial_prefix=q.strip() or None if q else None,
+        states=states or None,
+        user_upn=user.strip() or None if user else None,
+    )
+
+
+def token_page(
+    inv: Inventory,
+    *,
+    q: str | None,
+    states: list[TokenState] | None,
+    user: str | None,
+    sort: Sort,
+    limit: int,
+    cursor: str | None,
+) -> TokenPage:
+    return _list_tokens(
+        inv,
+        token_filter(q, states, user),
+        sort=sort,
+        limit=limit,
+        cursor=cursor or None,
+        with_total=True,
+    )
+
+
+def dashboard(inv: Inventory) -> dict[str, Any]:
+    """Counts by state, stock, failures and drift risk, plus the alerts they raise."""
+    report = inventory_report(inv, listed=10)
+    by_state: dict[str, int] = report["by_state"]
+    stock = report["unassigned_stock"]["count"]
+    alerts: list[dict[str, Any]] = []
+    failed = report["failed_activations"]["tokens_now_failed"]
+    if failed:
+        alerts.append(
+            {
+                "code": "failed_activations",
+                "count": failed,
+                "message": f"{failed} token(s) failed activation and wait for the help desk",
+                "serials": report["failed_activations"]["serials"],
+            }
+        )
+    risk = report["at_risk_of_drift"]
+    if risk["count"]:
+        alerts.append(
+            {
+                "code": "drift_risk",
+                "count": risk["count"],
+                "message": f"{risk['count']} activated token(s) unused for {risk['days']} days "
+                "may have drifted past Entra's window",
+                "serials": risk["serials"],
+            }
+        )
+    if stock < LOW_STOCK:
+        alerts.append(
+            {
+                "code": "low_stock",
+                "count": stock,
+                "message": f"only {stock} token(s) left in stock (alert below {LOW_STOCK})",
+                "serials": [],
+            }
+        )
+    return {
+        "generated_at": report["generated_at"],
+        "tenant": report["tenant"],
+        "total": report["total"],
+        "by_state": by_state,
+        "stock": report["unassigned_stock"],
+        "failed_activations": report["failed_activations"],
+        "at_risk_of_drift": risk,
+        "alerts": alerts,
+    }
+
+
+def chart(by_state: dict[str, int], width: int = 360) -> list[dict[str, Any]]:
+    """Bars for the SVG chart (attribute widths: the page's CSP allows no inline styles)."""
+    top = max(by_state.values(), default=0) or 1
+    return [
+        {"state": state, "count": count, "width": round(width * count / top), "y": i * 28}
+        for i, (state, count) in enumerate(by_state.items())
+    ]

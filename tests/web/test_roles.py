@@ -1,0 +1,88 @@
+"""Role checks on the server for every page and API route, signed out and as every role."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+
+from oathdesk.web import routes_api, routes_auth, routes_pages
+from tests.web.conftest import Server, new_client, signed_in
+
+STAFF = {"ada", "hal", "aud"}
+EVERYONE = {"ada", "hal", "aud", "joe"}
+# (method, path, who may, page or api)
+ROUTES = [
+    ("GET", "/dashboard", STAFF, "page"),
+    ("GET", "/inventory", STAFF, "page"),
+    ("GET", "/settings/accounts", {"ada"}, "page"),
+    ("GET", "/me", EVERYONE, "page"),
+    ("GET", "/api/v1/me", EVERYONE, "api"),
+    ("GET", "/api/v1/dashboard", STAFF, "api"),
+    ("GET", "/api/v1/tokens", STAFF, "api"),
+    ("GET", "/api/v1/accounts", {"ada"}, "api"),
+]
+WHO = ["ada", "hal", "aud", "joe"]
+
+
+@pytest.fixture
+def clients(
+    app_url: str, server: Server, accounts: dict[str, list[str]]
+) -> dict[str, httpx.Client]:
+    made = {name: signed_in(new_client(app_url, server), name) for name in WHO}
+    made["anonymous"] = new_client(app_url, server)
+    return made
+
+
+def test_every_route_is_guarded_for_every_role(clients: dict[str, httpx.Client]) -> None:
+    try:
+        for method, path, allowed, kind in ROUTES:
+            for who, client in clients.items():
+                response = client.request(method, path)
+                where = f"{who} {method} {path}"
+                if who == "anonymous":
+                    if kind == "page":
+                        assert response.status_code == 303, where
+                        assert response.headers["location"].startswith("/signin?next="), where
+                    else:
+                        assert response.status_code == 401, where
+                        assert response.json()["error"]["code"] == "auth.required", where
+                elif who in allowed:
+                    assert response.status_code == 200, where
+                elif kind == "page":
+                    assert response.status_code == 403, where
+                    assert "your account does not have the role this needs" in response.text
+                    assert "<h1>Not allowed</h1>" in response.text
+                else:
+                    assert response.status_code == 403, where
+                    error = response.json()["error"]
+                    assert error["code"] == "auth.forbidden", where
+                    assert set(error) == {"code", "message", "details"}
+    finally:
+        for client in clients.values():
+            client.close()
+
+
+def test_navigation_offers_only_what_the_role_may_open(clients: dict[str, httpx.Client]) -> None:
+    try:
+        admin = clients["ada"].get("/dashboard").text
+        helpdesk = clients["hal"].get("/dashboard").text
+        assert 'href="/settings/accounts"' in admin
+        assert 'href="/settings/accounts"' not in helpdesk
+        assert 'href="/inventory"' in helpdesk
+    finally:
+        for client in clients.values():
+            client.close()
+
+
+def test_the_role_matrix_covers_every_route_the_app_has() -> None:
+    paths = {
+        (method, route.path)
+        for router in (routes_auth.router, routes_pages.router, routes_api.router)
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods or set()
+    }
+    open_routes = {("GET", "/"), ("GET", "/signin"), ("POST", "/signin")}
+    writes = {("POST", "/signout"), ("DELETE", "/api/v1/session")}  # tested in test_csrf
+    assert paths - open_routes - writes == {(m, p) for m, p, _, _ in ROUTES}
