@@ -251,3 +251,20 @@ def test_console_script_runs_as_a_process() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["count"] == 2
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("inventory.state_conflict", Exit.CONFLICT),
+        ("inventory.concurrent_change", Exit.CONFLICT),
+        ("inventory.serial_conflict", Exit.INVALID_INPUT),
+        ("graph.throttled", Exit.SERVICE),
+        ("otp.no_match", Exit.NOT_FOUND),
+    ],
+)
+def test_error_codes_map_to_documented_exits(code: str, expected: Exit) -> None:
+    from oathdesk.cli.exits import exit_for
+    from oathdesk.domain import OathdeskError
+
+    assert exit_for(OathdeskError("x", code=code)) == expected

@@ -27,6 +27,7 @@ class Exit(IntEnum):
     CONFIG = 7  # configuration file or variables are wrong
     NOT_FOUND = 8  # the thing asked for does not exist (no token matches a code, ...)
     SERVICE = 9  # a remote service (Graph, database) failed or refused
+    CONFLICT = 10  # someone else changed the token at the same time; look again and retry
 
 
 EXIT_DESCRIPTIONS: dict[Exit, str] = {
@@ -40,7 +41,10 @@ EXIT_DESCRIPTIONS: dict[Exit, str] = {
     Exit.CONFIG: "configuration error",
     Exit.NOT_FOUND: "nothing matched",
     Exit.SERVICE: "a remote service failed or refused the request",
+    Exit.CONFLICT: "conflict: the token was changed at the same time by someone else",
 }
+
+_CONFLICTS = frozenset({"inventory.state_conflict", "inventory.concurrent_change"})
 
 
 def exit_for(error: OathdeskError) -> Exit:
@@ -56,6 +60,8 @@ def exit_for(error: OathdeskError) -> Exit:
         return Exit.ARCHIVE
     if isinstance(error, SeedFileError):
         return Exit.INVALID_INPUT
+    if error.code in _CONFLICTS:
+        return Exit.CONFLICT
     if error.code.endswith(".not_found") or error.code.endswith(".no_match"):
         return Exit.NOT_FOUND
     if error.code.startswith(("graph.", "store.", "service.")):
