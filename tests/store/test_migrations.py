@@ -20,7 +20,7 @@ from oathdesk.store import (
 )
 from oathdesk.store.models import Base
 
-HEAD = "0003"
+HEAD = "0004"
 TABLES = {
     "accounts",
     "alembic_version",

@@ -112,6 +112,14 @@ class Token(Base):
         Index("ix_tokens_tenant_maker_model", "tenant", "manufacturer", "model"),
         Index("ix_tokens_batch", "batch_id"),
         Index("ix_tokens_key_id", "key_id"),
+        # serial-prefix search: PostgreSQL only uses an index for LIKE 'X%' under a non-C
+        # collation when the column is indexed with text_pattern_ops (see migration 0004)
+        Index(
+            "ix_tokens_tenant_serial_pattern",
+            "tenant",
+            "serial",
+            postgresql_ops={"serial": "text_pattern_ops"},
+        ),
         CheckConstraint("digits BETWEEN 6 AND 8", name="ck_tokens_digits"),
         CheckConstraint("period > 0", name="ck_tokens_period"),
         CheckConstraint("counter >= 0", name="ck_tokens_counter"),
