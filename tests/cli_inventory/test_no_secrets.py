@@ -78,7 +78,7 @@ def test_no_secret_in_output_logs_reprs_or_errors(
         expect=int(Exit.SERVICE),
     )
     cli("tokens", "activate", n0, totp(secret_for("N", 0)), "--user", upn("ada"), *why, "--json")
-    cli("tokens", "activate", n0, totp(secret_for("N", 0)), *why, expect=int(Exit.INVALID_INPUT))
+    cli("tokens", "activate", n0, totp(secret_for("N", 0)), *why, expect=int(Exit.CONFLICT))
     cli("tokens", "identify", totp(secret_for("N", 1)))
     cli("tokens", "replace", n0, totp(secret_for("N", 1)), "--new", n1, *why, "--json")
     cli(

@@ -12,8 +12,8 @@ from typing import Annotated
 import typer
 
 from oathdesk.cli import console
+from oathdesk.cli.inventory_common import inventory
 from oathdesk.cli.options import ConfigOpt, JsonOpt
-from oathdesk.cli.tokens_cmd import inventory
 from oathdesk.domain import InputFileError
 from oathdesk.service import export_audit, verify_audit
 

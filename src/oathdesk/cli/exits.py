@@ -27,7 +27,7 @@ class Exit(IntEnum):
     CONFIG = 7  # configuration file or variables are wrong
     NOT_FOUND = 8  # the thing asked for does not exist (no token matches a code, ...)
     SERVICE = 9  # a remote service (Graph, database) failed or refused
-    CONFLICT = 10  # someone else changed the token at the same time; look again and retry
+    CONFLICT = 10  # the token's state does not allow this now (or changed at the same moment)
 
 
 EXIT_DESCRIPTIONS: dict[Exit, str] = {
@@ -41,7 +41,8 @@ EXIT_DESCRIPTIONS: dict[Exit, str] = {
     Exit.CONFIG: "configuration error",
     Exit.NOT_FOUND: "nothing matched",
     Exit.SERVICE: "a remote service failed or refused the request",
-    Exit.CONFLICT: "conflict: the token was changed at the same time by someone else",
+    Exit.CONFLICT: "conflict: the token's state does not allow this now, or someone else "
+    "changed it at the same moment; look at it again",
 }
 
 _CONFLICTS = frozenset({"inventory.state_conflict", "inventory.concurrent_change"})

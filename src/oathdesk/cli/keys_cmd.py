@@ -10,8 +10,8 @@ from rich.markup import escape
 
 from oathdesk.cli import console
 from oathdesk.cli.exits import Exit
+from oathdesk.cli.inventory_common import ActorOpt, actor_of, inventory
 from oathdesk.cli.options import ConfigOpt, JsonOpt
-from oathdesk.cli.tokens_cmd import ActorOpt, actor_of, inventory
 from oathdesk.service import rotate_keys
 
 app = typer.Typer(help="The keys that seal seeds at rest.", no_args_is_help=True)

@@ -11,8 +11,8 @@ import typer
 from rich.table import Table
 
 from oathdesk.cli import console
+from oathdesk.cli.inventory_common import inventory
 from oathdesk.cli.options import ConfigOpt, JsonOpt
-from oathdesk.cli.tokens_cmd import inventory
 from oathdesk.service import inventory_report
 
 

@@ -14,8 +14,8 @@ from rich.table import Table
 
 from oathdesk.cli import console
 from oathdesk.cli.exits import Exit
+from oathdesk.cli.inventory_common import ActorOpt, actor_of, inventory
 from oathdesk.cli.options import ConfigOpt, JsonOpt
-from oathdesk.cli.tokens_cmd import ActorOpt, actor_of, inventory
 from oathdesk.service import push, reconcile
 
 app = typer.Typer(

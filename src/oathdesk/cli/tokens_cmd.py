@@ -7,18 +7,15 @@ one JSON object with ``--json``, and never prints a seed. Actions need ``--reaso
 
 from __future__ import annotations
 
-import getpass
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from oathdesk.bootstrap import open_inventory
 from oathdesk.cli import console
+from oathdesk.cli.inventory_common import ActorOpt, actor_of, inventory
 from oathdesk.cli.options import (
     ConfigOpt,
     JsonOpt,
@@ -33,21 +30,11 @@ from oathdesk.containers import UnwrapOptions
 from oathdesk.domain import OathdeskError, SeedFileInvalid, UsageError
 from oathdesk.formats import FORMAT_IDS
 from oathdesk.service import (
-    ActionResult,
-    Inventory,
     TokenFilter,
     TokenState,
-    activate,
-    assign,
-    deactivate,
-    delete,
-    identify,
     import_seeds,
     list_tokens,
-    replace,
-    resync,
     show_token,
-    unassign,
 )
 from oathdesk.service.queries import TokenPage
 
@@ -56,29 +43,6 @@ app = typer.Typer(
     "deactivate, unassign, delete, replace or resync them (Entra kept in step).",
     no_args_is_help=True,
 )
-
-ActorOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--actor", help="Who acts, for the audit log (default cli:<login>).", show_default=False
-    ),
-]
-ReasonOpt = Annotated[
-    str, typer.Option("--reason", help="Why (a ticket number, a sentence); audited.")
-]
-
-
-def actor_of(actor: str | None) -> str:
-    if actor:
-        return actor
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli:unknown"
-
-
-def inventory(config: Path | None) -> AbstractContextManager[Inventory]:
-    return open_inventory(config)
 
 
 def _print_problems(exc: SeedFileInvalid) -> None:
@@ -283,184 +247,10 @@ def show_command(
     console.out.print(history)
 
 
-def _run(config: Path | None, as_json: bool, action: Callable[[Inventory], ActionResult]) -> None:
-    with inventory(config) as inv:
-        result = action(inv)
-    if as_json:
-        console.print_json(result.to_dict())
-        return
-    console.out.print(
-        f"token {escape(result.serial)}: {result.before} -> {result.token['state']}"
-        + (f" ({escape('; '.join(result.steps))})" if result.steps else "")
-    )
-    if "replacement" in result.extra:
-        new = result.extra["replacement"]
-        console.out.print(
-            f"replacement {escape(new['serial'])}: {new['state']} for "
-            f"{escape(new['user_upn'] or '')}"
-        )
+def _register_lifecycle() -> None:
+    from oathdesk.cli import tokens_lifecycle
+
+    tokens_lifecycle.register(app)
 
 
-SerialArg = Annotated[str, typer.Argument(help="Serial number printed on the token.")]
-CodeArg = Annotated[str, typer.Argument(help="The code the token shows now.")]
-
-
-@app.command("assign")
-def assign_command(
-    serial: SerialArg,
-    user: Annotated[str, typer.Argument(help="The user's UPN or object id.")],
-    reason: ReasonOpt,
-    actor: ActorOpt = None,
-    config: ConfigOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Give a token from stock to a user in Entra (not yet activated)."""
-    _run(
-        config, as_json, lambda inv: assign(inv, serial, user, actor=actor_of(actor), reason=reason)
-    )
-
-
-@app.command("activate")
-def activate_command(
-    serial: SerialArg,
-    code: CodeArg,
-    reason: ReasonOpt,
-    user: Annotated[
-        str | None, typer.Option("--user", help="Assign to this user first (UPN or id).")
-    ] = None,
-    display_name: Annotated[str | None, typer.Option("--name", help="Name in Entra.")] = None,
-    actor: ActorOpt = None,
-    config: ConfigOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Check the code here first (a typo never reaches Entra), then activate in Entra."""
-    _run(
-        config,
-        as_json,
-        lambda inv: activate(
-            inv,
-            serial,
-            code,
-            actor=actor_of(actor),
-            reason=reason,
-            user=user,
-            display_name=display_name,
-        ),
-    )
-
-
-@app.command("deactivate")
-def deactivate_command(
-    serial: SerialArg,
-    reason: ReasonOpt,
-    actor: ActorOpt = None,
-    config: ConfigOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Stop a token signing in; it stays with its user."""
-    _run(config, as_json, lambda inv: deactivate(inv, serial, actor=actor_of(actor), reason=reason))
-
-
-@app.command("unassign")
-def unassign_command(
-    serial: SerialArg,
-    reason: ReasonOpt,
-    actor: ActorOpt = None,
-    config: ConfigOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Take a token back from its user; it returns to stock."""
-    _run(config, as_json, lambda inv: unassign(inv, serial, actor=actor_of(actor), reason=reason))
-
-
-@app.command("delete")
-def delete_command(
-    serial: SerialArg,
-    reason: ReasonOpt,
-    keep_seed: Annotated[
-        bool, typer.Option("--keep-seed", help="Keep the sealed seed (default: destroy it).")
-    ] = False,
-    actor: ActorOpt = None,
-    config: ConfigOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Retire a token: unassigned and deleted in Entra, its seed destroyed."""
-    _run(
-        config,
-        as_json,
-        lambda inv: delete(inv, serial, actor=actor_of(actor), reason=reason, keep_seed=keep_seed),
-    )
-
-
-@app.command("replace")
-def replace_command(
-    serial: SerialArg,
-    code: Annotated[str, typer.Argument(help="The code the REPLACEMENT token shows now.")],
-    reason: ReasonOpt,
-    why: Annotated[str, typer.Option("--why", help="lost or broken.")] = "lost",
-    new: Annotated[
-        str | None, typer.Option("--new", help="Replacement serial (default: oldest in stock).")
-    ] = None,
-    display_name: Annotated[str | None, typer.Option("--name", help="Name in Entra.")] = None,
-    actor: ActorOpt = None,
-    config: ConfigOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Mark a token lost or broken (deactivated) and give its user a new one, activated."""
-    if why not in ("lost", "broken"):
-        raise UsageError("--why must be lost or broken")
-    kind: Literal["lost", "broken"] = "lost" if why == "lost" else "broken"
-    _run(
-        config,
-        as_json,
-        lambda inv: replace(
-            inv,
-            serial,
-            code,
-            why=kind,
-            actor=actor_of(actor),
-            reason=reason,
-            new_serial=new,
-            display_name=display_name,
-        ),
-    )
-
-
-@app.command("resync")
-def resync_command(
-    serial: SerialArg,
-    first: Annotated[str, typer.Argument(help="A code the token shows.")],
-    second: Annotated[str, typer.Argument(help="The next code it shows.")],
-    reason: ReasonOpt,
-    actor: ActorOpt = None,
-    config: ConfigOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Find a drifted token's clock from two consecutive codes; Entra re-learns it."""
-    _run(
-        config,
-        as_json,
-        lambda inv: resync(inv, serial, first, second, actor=actor_of(actor), reason=reason),
-    )
-
-
-@app.command("identify")
-def identify_command(
-    codes: Annotated[list[str], typer.Argument(help="One code, or two consecutive codes.")],
-    config: ConfigOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Find which token shows a code (two consecutive codes give a sure answer). Exits 8 if none."""
-    with inventory(config) as inv:
-        found = identify(inv, codes)
-    if as_json:
-        console.print_json({"count": len(found), "tokens": found})
-    else:
-        table = Table("serial", "state", "user", "offset (steps)")
-        for c in found:
-            table.add_row(
-                escape(c["serial"]), c["state"], escape(c["user_upn"] or ""), str(c["offset"])
-            )
-        console.out.print(table)
-    if not found:
-        raise typer.Exit(8)
+_register_lifecycle()

@@ -1,0 +1,64 @@
+"""What the inventory command groups share: actor and reason options, opening the inventory,
+and printing the outcome of one lifecycle action."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from oathdesk.bootstrap import open_inventory
+from oathdesk.cli import console
+from oathdesk.service import ActionResult, Inventory
+
+ActorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--actor", help="Who acts, for the audit log (default cli:<login>).", show_default=False
+    ),
+]
+ReasonOpt = Annotated[
+    str, typer.Option("--reason", help="Why (a ticket number, a sentence); audited.")
+]
+
+
+def actor_of(actor: str | None) -> str:
+    if actor:
+        return actor
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+def inventory(config: Path | None) -> AbstractContextManager[Inventory]:
+    return open_inventory(config)
+
+
+def run_action(
+    config: Path | None, as_json: bool, action: Callable[[Inventory], ActionResult]
+) -> None:
+    with inventory(config) as inv:
+        result = action(inv)
+    if as_json:
+        console.print_json(result.to_dict())
+        return
+    console.out.print(
+        f"token {escape(result.serial)}: {result.before} -> {result.token['state']}"
+        + (f" ({escape('; '.join(result.steps))})" if result.steps else "")
+    )
+    if "replacement" in result.extra:
+        new = result.extra["replacement"]
+        console.out.print(
+            f"replacement {escape(new['serial'])}: {new['state']} for "
+            f"{escape(new['user_upn'] or '')}"
+        )
+
+
+SerialArg = Annotated[str, typer.Argument(help="Serial number printed on the token.")]
+CodeArg = Annotated[str, typer.Argument(help="The code the token shows now.")]
