@@ -1,18 +1,29 @@
-"""`oathdesk demo` runs the whole seed-file walkthrough on this machine and every step succeeds."""
+"""`oathdesk demo` runs the product on this machine: the console demo (emulator + inventory +
+web, signed in over real HTTP) and the terminal walkthrough of the seed-file job."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from oathdesk.cli.main import main
 
+CSRF_RE = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
+
 
 def test_demo_walkthrough(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     folder = tmp_path / "demo"
-    assert main(["demo", "--data", str(folder)]) == 0
+    assert main(["demo", "--walkthrough", "--data", str(folder)]) == 0
     out = capsys.readouterr().out
     assert out.count("(exit status 0)") == 4
     assert "demo finished" in out
@@ -25,3 +36,104 @@ def test_demo_walkthrough(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     for item in doc["value"]:  # the seeds themselves are never printed
         assert item["secretKey"] not in out
     assert (folder / "tokens-duo.csv").read_text().count("\n") == 25
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for(proc: subprocess.Popen[str], pattern: str, seconds: float) -> str:
+    """Lines the demo printed up to the one matching ``pattern``."""
+    assert proc.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            if proc.poll() is not None:
+                break
+            continue
+        seen.append(line)
+        if re.search(pattern, line):
+            return "".join(seen)
+    raise AssertionError(f"the demo did not print {pattern!r}: {''.join(seen)}")
+
+
+def test_console_demo_serves_a_stocked_console(tmp_path: Path) -> None:
+    port = _free_port()
+    folder = tmp_path / "demo"
+    env = {**os.environ, "COLUMNS": "200", "OATHDESK_DATA_DIR": str(tmp_path / "unused")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "oathdesk", "demo", "--data", str(folder), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        printed = _wait_for(proc, r"Stop with Ctrl-C", 120)
+        password = re.search(r"sign in as\s+admin\s+password\s+(\S+)", printed)
+        assert password, printed
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, trust_env=False, follow_redirects=False) as client:
+            for _ in range(50):  # uvicorn binds right after the announcement
+                try:
+                    page = client.get("/signin")
+                    break
+                except httpx.ConnectError:
+                    time.sleep(0.2)
+            token = CSRF_RE.search(page.text)
+            assert token, page.text
+            signed = client.post(
+                "/signin",
+                data={
+                    "name": "admin",
+                    "password": password.group(1),
+                    "csrf_token": token.group(1),
+                    "next": "/dashboard",
+                },
+            )
+            assert signed.status_code == 303 and signed.headers["location"] == "/dashboard"
+            dashboard = client.get("/api/v1/dashboard").json()
+            assert dashboard["total"] == 40
+            assert dashboard["by_state"]["activated"] == 2
+            assert dashboard["by_state"]["available"] == 38
+            assert client.get("/dashboard").status_code == 200
+        # the delivery it announces is a real AES ZIP whose password it printed
+        zip_password = re.search(r"ZIP password (\S+)\)", printed)
+        assert zip_password and (folder / "vendor-delivery.zip").read_bytes()[:2] == b"PK"
+        assert (
+            main(
+                [
+                    "seeds",
+                    "inspect",
+                    str(folder / "vendor-delivery.zip"),
+                    "--password-file",
+                    str(_write(tmp_path / "pw", zip_password.group(1))),
+                ]
+            )
+            == 0
+        )
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        finally:
+            if proc.stdout is not None:
+                proc.stdout.close()
+    # a second run rebuilds the folder it made; a foreign non-empty folder is refused
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "important.txt").write_text("keep")
+    assert main(["demo", "--data", str(foreign), "--port", str(port)]) == 2
+    assert (foreign / "important.txt").read_text() == "keep"
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path

@@ -1,4 +1,5 @@
-"""``oathdesk demo``: a guided walk through the seed-file job on a generated, encrypted sample."""
+"""``oathdesk demo``: the product on this machine: emulator + inventory + console, or a CLI
+walkthrough of the seed-file job (``--walkthrough``)."""
 
 from __future__ import annotations
 
@@ -12,29 +13,51 @@ from oathdesk.cli import console
 from oathdesk.cli.options import ConfigOpt, config_from
 
 
+def _serve(app: object, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", server_header=False)  # type: ignore[arg-type]
+
+
 def demo(
     data: Annotated[
         Path | None,
         typer.Option(
             "--data",
-            help="Folder for the demo's files (default: demo/ in the data "
-            "folder of the configuration, ./data/demo without one).",
+            help="Folder for the demo (rebuilt on each run; default: demo/ in the configured "
+            "data folder, ./data/demo without one).",
             file_okay=False,
             show_default=False,
         ),
     ] = None,
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, help="Port of the console.")
+    ] = 8080,
+    emulator_port: Annotated[
+        int, typer.Option("--emulator-port", min=0, max=65535, help="Emulator port (0: any).")
+    ] = 0,
+    walkthrough: Annotated[
+        bool,
+        typer.Option(
+            "--walkthrough", help="Run the seed-file walkthrough in the terminal instead."
+        ),
+    ] = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Generate a sample vendor delivery (AES ZIP) and walk through inspecting and converting it.
-
-    Runs entirely on this machine: random sample seeds, no network.
+    """Start the demo: a local Entra emulator, a SQLite inventory with a sample delivery imported
+    and pushed, and the web console; prints the URL and the admin login. No network is used.
     """
-    from oathdesk.cli.demo_walkthrough import walkthrough
-
     cfg = config_from(config)
     folder = data or (cfg.data_dir / "demo" if cfg.get("data", "dir") else Path("data/demo"))
-    statuses = walkthrough(folder, secrets.token_urlsafe(12))
-    if any(statuses):
-        console.err.print("[red]a demo step failed[/]: see its output above")
-        raise typer.Exit(1)
-    console.out.print("[green]demo finished[/]")
+    if walkthrough:
+        from oathdesk.cli.demo_walkthrough import walkthrough as run_walkthrough
+
+        statuses = run_walkthrough(folder, secrets.token_urlsafe(12))
+        if any(statuses):
+            console.err.print("[red]a demo step failed[/]: see its output above")
+            raise typer.Exit(1)
+        console.out.print("[green]demo finished[/]")
+        return
+    from oathdesk.cli.demo_console import start
+
+    start(folder, port=port, emulator_port=emulator_port, serve=_serve)

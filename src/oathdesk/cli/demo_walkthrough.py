@@ -22,7 +22,7 @@ from oathdesk.formats import write_seeds
 SAMPLE_SIZE = 25
 
 
-def _sample_records(count: int) -> list[SeedRecord]:
+def sample_records(count: int) -> list[SeedRecord]:
     base = 20260000 + secrets.randbelow(9000) * 10
     return [
         SeedRecord(
@@ -36,7 +36,7 @@ def _sample_records(count: int) -> list[SeedRecord]:
     ]
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
@@ -57,14 +57,14 @@ def walkthrough(folder: Path, password: str) -> list[int]:
     from oathdesk.containers import wrap_zip
 
     folder.mkdir(parents=True, exist_ok=True)
-    records = _sample_records(SAMPLE_SIZE)
+    records = sample_records(SAMPLE_SIZE)
     csv_bytes = write_seeds(records, "entra-csv")
     delivery = folder / "vendor-delivery.zip"
     password_file = folder / "delivery-password.txt"
-    _write_private(
+    write_private(
         delivery, wrap_zip(csv_bytes, "ExampleVendor-order-4711.csv", Secret(password.encode()))
     )
-    _write_private(password_file, password.encode() + b"\n")
+    write_private(password_file, password.encode() + b"\n")
     console.out.print(Rule("oathdesk demo: a vendor seed delivery, end to end"))
     console.out.print(
         f"A vendor mailed [bold]{escape(str(delivery))}[/]: {SAMPLE_SIZE} TOTP tokens in an "

@@ -1,0 +1,142 @@
+"""``oathdesk demo``: the whole product on this machine: emulator, inventory, web console.
+
+It starts a local Entra emulator over HTTPS, creates a SQLite inventory in the demo folder,
+makes a vendor delivery of fresh random seeds (an AES-256 ZIP, as vendors mail them), imports it,
+pushes it to the emulator, hands two tokens to emulator users, creates an admin account and
+serves the console. Nothing leaves the machine. The folder is rebuilt on each run.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.markup import escape
+from rich.rule import Rule
+
+from oathdesk.bootstrap import build_inventory, upgrade_database
+from oathdesk.cli import console
+from oathdesk.cli.demo_walkthrough import sample_records, write_private
+from oathdesk.config import Config
+from oathdesk.containers import UnwrapOptions, wrap_zip
+from oathdesk.domain import Secret, UsageError
+from oathdesk.emulator import EmulatorConfig, EmulatorState, RunningEmulator
+from oathdesk.emulator.server import tls_files
+from oathdesk.formats import write_seeds
+from oathdesk.otp import totp
+from oathdesk.service import Inventory, activate, import_seeds, push
+from oathdesk.service.accounts import create_account
+
+MARKER = ".oathdesk-demo"
+ACTOR = "demo"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    url: str
+    account: str
+    password: str
+    delivery: Path
+    delivery_password: str
+
+
+def _fresh_folder(folder: Path) -> None:
+    """Rebuild the demo folder, but never wipe a folder the demo did not make."""
+    if folder.exists() and any(folder.iterdir()):
+        if not (folder / MARKER).exists():
+            raise UsageError(
+                f"{folder} is not empty and was not made by the demo; choose another with --data",
+                code="usage.demo_folder",
+            )
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (folder / MARKER).write_text("made by oathdesk demo; rebuilt on each run\n")
+
+
+def _stock(inv: Inventory, folder: Path, password: str, members: list[str]) -> Path:
+    """The vendor delivery, imported and pushed; two tokens handed to users and activated."""
+    records = sample_records(40)
+    delivery = folder / "vendor-delivery.zip"
+    data = wrap_zip(
+        write_seeds(records, "entra-csv"), "ExampleVendor-order-4711.csv", Secret(password.encode())
+    )
+    write_private(delivery, data)
+    import_seeds(
+        inv,
+        data,
+        delivery.name,
+        actor=ACTOR,
+        note="demo delivery",
+        unwrap_options=UnwrapOptions(password=Secret(password.encode())),
+    )
+    push(inv, actor=ACTOR)
+    for record, upn in zip(records[:2], members[:2], strict=False):
+        code = totp(record.secret, inv.clock.now(), period=record.period)
+        activate(inv, record.serial, code, actor=ACTOR, reason="demo hand-over", user=upn)
+    return delivery
+
+
+def start(
+    folder: Path, *, port: int, emulator_port: int = 0, serve: Callable[[object, int], None]
+) -> None:
+    """Build the demo in ``folder`` and run ``serve(app, port)`` until it returns."""
+    from oathdesk.web import create_app
+    from oathdesk.web.settings import WebSettings
+
+    _fresh_folder(folder)
+    state = EmulatorState.open(folder / "emulator", config=EmulatorConfig())
+    tls = tls_files(folder / "emulator", "127.0.0.1")
+    with RunningEmulator(state, tls=tls, port=emulator_port) as emulator:
+        app_reg = next(iter(state.directory.apps.values()))
+        config = Config(
+            sections={
+                "data": {"dir": str(folder)},
+                "graph": {
+                    "emulator": emulator.url,
+                    "ca_file": str(tls.ca_cert),
+                    "tenant_id": state.directory.tenant.id,
+                    "client_id": app_reg.client_id,
+                    "client_secret": app_reg.client_secret or "",
+                },
+                "web": {"secure_cookies": False},  # plain HTTP on loopback only
+            }
+        )
+        upgrade_database(config)
+        inv = build_inventory(config)
+        delivery_password = secrets.token_urlsafe(12)
+        admin_password = secrets.token_urlsafe(12)
+        try:
+            members = [
+                u.user_principal_name
+                for u in state.directory.users.values()
+                if u.user_type == "Member" and not u.roles
+            ]
+            delivery = _stock(inv, folder, delivery_password, members)
+            create_account(inv, "admin", Secret(admin_password.encode()), ["admin"], actor=ACTOR)
+            login = DemoLogin(
+                f"http://127.0.0.1:{port}/", "admin", admin_password, delivery, delivery_password
+            )
+            _announce(login, emulator.url, state)
+            app = create_app(inv, WebSettings.from_config(config))
+            serve(app, port)
+        finally:
+            inv.close()
+
+
+def _announce(login: DemoLogin, emulator_url: str, state: EmulatorState) -> None:
+    out = console.out
+    out.print(Rule("oathdesk demo"))
+    out.print(f"console         [bold]{escape(login.url)}[/]")
+    out.print(
+        f"sign in as      [bold]{login.account}[/]  password [bold]{escape(login.password)}[/]"
+    )
+    out.print(
+        f"sample delivery {escape(str(login.delivery))}  "
+        f"(ZIP password [bold]{escape(login.delivery_password)}[/])"
+    )
+    out.print(f"Entra emulator  {escape(emulator_url)}  tenant {state.directory.tenant.domain}")
+    out.print("40 tokens imported from the delivery and pushed to the emulator; 2 activated.")
+    out.print("Stop with Ctrl-C. Everything stays on this machine.")
