@@ -58,3 +58,13 @@ def test_missing_named_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(tmp_path / "absent.toml", env={})
     assert info.value.code == "config.not_found"
+
+
+def test_repr_never_shows_secret_values(tmp_path: Path) -> None:
+    path = tmp_path / "oathdesk.toml"
+    path.write_text('[graph]\ntenant_id = "contoso"\nclient_secret = "s3cr3t-value"\n')
+    config = load_config(path, env={"OATHDESK_STORE_KEY_FILE": "/k/keys.json"})
+    shown = repr(config)
+    assert "s3cr3t-value" not in shown and "/k/keys.json" not in shown
+    assert "contoso" in shown and "client_secret" in shown
+    assert config.get("graph", "client_secret") == "s3cr3t-value"

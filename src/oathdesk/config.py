@@ -8,6 +8,7 @@ section is a table (``[data]``, ``[graph]``, ...); a variable ``OATHDESK_<SECTIO
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from oathdesk.domain.errors import ConfigError
 
 DEFAULT_FILE = "oathdesk.toml"
 ENV_PREFIX = "OATHDESK_"
+_SECRET_KEY = re.compile(r"secret|password|passphrase|token|key", re.IGNORECASE)
 KNOWN_SECTIONS = ("data", "seeds", "graph", "store", "web", "emulator", "delivery")
 
 
@@ -27,6 +29,17 @@ class Config:
 
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: Path | None = None
+
+    def __repr__(self) -> str:
+        """Keys and where they came from; values of secret-looking keys are never shown."""
+        shown = {
+            name: {
+                key: "<redacted>" if _SECRET_KEY.search(key) else value
+                for key, value in table.items()
+            }
+            for name, table in self.sections.items()
+        }
+        return f"Config(sections={shown!r}, source={self.source!r})"
 
     def section(self, name: str) -> dict[str, Any]:
         return dict(self.sections.get(name, {}))
