@@ -122,6 +122,8 @@ def test_openapi_documents_the_api_and_hides_the_pages(client: httpx.Client) -> 
         "/api/v1/dashboard",
         "/api/v1/tokens",
         "/api/v1/accounts",
+        "/api/v1/imports",
+        "/api/v1/import/jobs/{job_id}",
     }
     tokens = spec["paths"]["/api/v1/tokens"]["get"]
     assert {p["name"] for p in tokens["parameters"]} == {

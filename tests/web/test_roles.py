@@ -6,7 +6,7 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from oathdesk.web import routes_api, routes_auth, routes_pages
+from oathdesk.web import routes_api, routes_auth, routes_import, routes_pages
 from tests.web.conftest import Server, new_client, signed_in
 
 STAFF = {"ada", "hal", "aud"}
@@ -16,6 +16,7 @@ ROUTES = [
     ("GET", "/dashboard", STAFF, "page"),
     ("GET", "/inventory", STAFF, "page"),
     ("GET", "/settings/accounts", {"ada"}, "page"),
+    ("GET", "/import", {"ada"}, "page"),
     ("GET", "/me", EVERYONE, "page"),
     ("GET", "/api/v1/me", EVERYONE, "api"),
     ("GET", "/api/v1/dashboard", STAFF, "api"),
@@ -78,11 +79,24 @@ def test_navigation_offers_only_what_the_role_may_open(clients: dict[str, httpx.
 def test_the_role_matrix_covers_every_route_the_app_has() -> None:
     paths = {
         (method, route.path)
-        for router in (routes_auth.router, routes_pages.router, routes_api.router)
+        for router in (
+            routes_auth.router,
+            routes_pages.router,
+            routes_api.router,
+            routes_import.pages,
+            routes_import.router,
+        )
         for route in router.routes
         if isinstance(route, APIRoute)
         for method in route.methods or set()
     }
     open_routes = {("GET", "/"), ("GET", "/signin"), ("POST", "/signin")}
     writes = {("POST", "/signout"), ("DELETE", "/api/v1/session")}  # tested in test_csrf
-    assert paths - open_routes - writes == {(m, p) for m, p, _, _ in ROUTES}
+    imports = {  # writes and per-job routes: every role and CSRF tested in test_import
+        ("POST", "/import/preview"),
+        ("POST", "/import/confirm"),
+        ("GET", "/import/jobs/{job_id}"),
+        ("POST", "/api/v1/imports"),
+        ("GET", "/api/v1/import/jobs/{job_id}"),
+    }
+    assert paths - open_routes - writes - imports == {(m, p) for m, p, _, _ in ROUTES}

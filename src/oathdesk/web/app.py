@@ -19,7 +19,7 @@ from starlette.responses import Response
 from oathdesk import __version__
 from oathdesk.config import Config
 from oathdesk.service import Inventory
-from oathdesk.web import routes_api, routes_auth, routes_pages
+from oathdesk.web import routes_api, routes_auth, routes_import, routes_pages
 from oathdesk.web.errors import install_handlers
 from oathdesk.web.settings import WebSettings
 
@@ -88,6 +88,8 @@ def create_app(
     app.include_router(routes_auth.router)
     app.include_router(routes_pages.router)
     app.include_router(routes_api.router)
+    app.include_router(routes_import.pages)
+    app.include_router(routes_import.router)
     return app
 
 
@@ -102,4 +104,6 @@ def create_app_from_config(config: Config) -> FastAPI:
     except BaseException:
         inventory.close()
         raise
-    return create_app(inventory, settings, owns_inventory=True)
+    app = create_app(inventory, settings, owns_inventory=True)
+    app.state.gpg_home = config.gpg_home  # offered on the import page when set
+    return app

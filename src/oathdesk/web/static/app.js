@@ -29,4 +29,30 @@
       });
     }
   };
+  // Import job page: poll the job's API twin and move the <progress> bar until the push ends.
+  document.addEventListener("DOMContentLoaded", function () {
+    var box = document.getElementById("import-job");
+    if (!box || box.getAttribute("data-state") !== "running") { return; }
+    var bar = document.getElementById("import-progress");
+    var status = document.getElementById("import-status");
+    function poll() {
+      window.oathdesk.api("GET", box.getAttribute("data-job-url")).then(function (job) {
+        bar.max = Math.max(job.total, 1);
+        bar.value = job.total ? job.done : 1;
+        bar.textContent = job.percent + " %";
+        if (job.state === "running") {
+          status.textContent = job.done + " of " + job.total + " sent (" + job.percent + " %).";
+          window.setTimeout(poll, 1000);
+        } else if (job.state === "done") {
+          status.textContent = "Done: " + job.done + " of " + job.total + " sent (100 %).";
+        } else {
+          status.textContent = "Stopped: " + job.error;
+        }
+        box.setAttribute("data-state", job.state);
+      }).catch(function (error) {
+        status.textContent = "Could not read the progress (" + error.message + "); reload the page.";
+      });
+    }
+    window.setTimeout(poll, 500);
+  });
 })();
