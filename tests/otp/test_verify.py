@@ -218,3 +218,25 @@ def test_verification_to_dict() -> None:
         "offset": 0,
         "state": {"last_step": 1, "drift": 0},
     }
+
+
+def test_a_used_code_is_a_replay_even_if_a_farther_step_shows_it_again() -> None:
+    """Entra's ±1 day activation window spans 5,761 steps, so six-digit codes recur inside it;
+    the nearest match decides: the code the person already used is refused, not re-accepted."""
+    key = OtpKey(b"recurring-code-test-key-20b")
+    first_seen: dict[str, int] = {}
+    pair = None
+    for step in range(1_000_000, 1_005_761):
+        code = key.code(step)
+        if code in first_seen:
+            pair = (first_seen[code], step)
+            break
+        first_seen[code] = step
+    assert pair is not None, "six-digit codes must recur within 5,761 steps"
+    used, later = pair
+    at = used * 30 + 1
+    # without state the code is accepted at the nearest step that shows it
+    assert verify(key, key.code(used), at=at, window=later - used).step == used
+    # once that step is used, the same code is a replay, although `later` shows it too
+    again = verify(key, key.code(used), at=at, state=OtpState(last_step=used), window=later - used)
+    assert again.outcome is Outcome.REPLAYED and not again

@@ -281,13 +281,16 @@ class OtpKey:
     def find(
         self, code: str, center: int, offsets: Iterable[int], after: int | None
     ) -> tuple[int | None, bool]:
-        """The first ``center + offset`` whose code is ``code`` (compared in constant time) and
-        that is above ``after``; and whether a step at or below ``after`` showed it (a replay).
-        ``code`` must be well formed. This loop is the cost of a verification, so HMAC is inlined.
+        """The first (nearest) ``center + offset`` whose code is ``code``, compared in constant
+        time; if that step is at or below ``after`` the code is a replay: ``(None, True)``.
+
+        A replayed code is refused even when some farther step of a wide window (Entra's ±1 day
+        at activation spans 5,761 steps) happens to show the same six digits: the person almost
+        surely typed the code that was already used. ``code`` must be well formed. This loop is
+        the cost of a verification, so HMAC is inlined.
         """
         inner0, outer0, modulus, fmt = self._inner, self._outer, self._modulus, self._format
         same, pack, unpack = hmac.compare_digest, _PACK, _UNPACK
-        replayed = False
         for offset in offsets:
             step = center + offset
             if not 0 <= step <= MAX_COUNTER:
@@ -299,10 +302,9 @@ class OtpKey:
             digest = outer.digest()
             if same(fmt % ((unpack(digest, digest[-1] & 0x0F)[0] & 0x7FFFFFFF) % modulus), code):
                 if after is not None and step <= after:
-                    replayed = True
-                    continue
-                return step, replayed
-        return None, replayed
+                    return None, True
+                return step, False
+        return None, False
 
     def __repr__(self) -> str:
         s = self.spec
