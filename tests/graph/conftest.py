@@ -3,7 +3,6 @@ through MSAL exactly as production signs in (only URLs and the trusted CA differ
 
 from __future__ import annotations
 
-import socket
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ import pytest
 from oathdesk.domain import Secret
 from oathdesk.emulator import EmulatorState
 from oathdesk.emulator.server import RunningEmulator
-from oathdesk.emulator.tls import TlsFiles, ensure_tls
+from oathdesk.emulator.tls import ensure_tls
 from oathdesk.graph import GraphClient, GraphSettings, RetryPolicy, connect
 from tests.graph.support import APP, APP_SECRET, SEED, TENANT
 
@@ -61,17 +60,6 @@ class Emu:
         return [d.serial_number for d in self.state.directory.devices.values()]
 
 
-def fast_emulator(state: EmulatorState, tls: TlsFiles) -> RunningEmulator:
-    """An emulator (start it with ``with``) whose replies go out at once.
-
-    RunningEmulator's listening socket is made with protocol 0, so asyncio never sets
-    TCP_NODELAY on its connections and every reply waits ~40 ms for a delayed ACK (reported to
-    the emulator's owner); set it here."""
-    server = RunningEmulator(state, tls=tls)
-    server._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return server
-
-
 @pytest.fixture(scope="session")
 def emu_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emu]:
     folder = tmp_path_factory.mktemp("graph-emulator")
@@ -79,7 +67,7 @@ def emu_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emu]:
     state = EmulatorState(SEED)
     context = ssl.create_default_context(cafile=str(tls.ca_cert))
     with (
-        fast_emulator(state, tls) as server,
+        RunningEmulator(state, tls=tls) as server,
         httpx.Client(verify=context, trust_env=False, timeout=30) as control,
     ):
         yield Emu(server, Path(tls.ca_cert), control)

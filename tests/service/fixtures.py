@@ -8,9 +8,7 @@ against a real HTTPS emulator reset before each test.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-import socket
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +18,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.exc import OperationalError
 
 from oathdesk.bootstrap import build_inventory
 from oathdesk.config import Config
@@ -31,11 +28,8 @@ from oathdesk.emulator.tls import ensure_tls
 from oathdesk.graph import GraphClient, GraphSettings, RetryPolicy, connect
 from oathdesk.service import Inventory
 from oathdesk.store import upgrade
+from tests.postgres import session_database
 from tests.service import support
-
-PG_URL = os.environ.get(
-    "OATHDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 class _Collect(logging.Handler):
@@ -107,7 +101,6 @@ def emu_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emu]:
     folder = tmp_path_factory.mktemp("inventory-emulator")
     tls = ensure_tls(folder / "tls", ["127.0.0.1"])
     server = RunningEmulator(EmulatorState(support.SEED), tls=tls)
-    server._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # see tests/graph
     context = ssl.create_default_context(cafile=str(tls.ca_cert))
     with server, httpx.Client(verify=context, trust_env=False, timeout=30) as control:
         yield Emu(server, Path(tls.ca_cert), control)
@@ -123,26 +116,9 @@ def emu(emu_session: Emu) -> Emu:
 
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"oathdesk_service_{os.getpid()}_{secrets.token_hex(4)}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.fail(
-            f"PostgreSQL at {make_url(PG_URL).render_as_string()} cannot be reached "
-            f"({str(exc.orig).strip().splitlines()[0] if exc.orig else exc}). The inventory "
-            "tests run on SQLite AND PostgreSQL: start the server or set "
-            "OATHDESK_TEST_POSTGRES_URL.",
-            pytrace=False,
-        )
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    """A fresh database on the PostgreSQL server for this session; its URL."""
+    with session_database("oathdesk_service") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -6,46 +6,23 @@ test. If the server cannot be reached the tests fail with a message saying so, n
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.exc import OperationalError
 
 from oathdesk.store import Database, KeyRing, Sealer, upgrade
+from tests.postgres import session_database
 from tests.store.support import fresh_url
 
-PG_URL = os.environ.get(
-    "OATHDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 BACKENDS = ["sqlite", "postgresql"]
 
 
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A fresh database on the PostgreSQL server for this session; its URL."""
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"oathdesk_store_{os.getpid()}_{secrets.token_hex(4)}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.fail(
-            f"PostgreSQL at {make_url(PG_URL).render_as_string()} cannot be reached "
-            f"({str(exc.orig).strip().splitlines()[0] if exc.orig else exc}). The store tests "
-            "run on SQLite AND PostgreSQL: start the server or set OATHDESK_TEST_POSTGRES_URL.",
-            pytrace=False,
-        )
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with session_database("oathdesk_store") as url:
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)
