@@ -6,7 +6,7 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from oathdesk.web import routes_api, routes_auth, routes_import, routes_pages
+from oathdesk.web import routes_api, routes_auth, routes_import, routes_pages, routes_self
 from tests.web.conftest import Server, new_client, signed_in
 
 STAFF = {"ada", "hal", "aud"}
@@ -68,8 +68,11 @@ def test_navigation_offers_only_what_the_role_may_open(clients: dict[str, httpx.
     try:
         admin = clients["ada"].get("/dashboard").text
         helpdesk = clients["hal"].get("/dashboard").text
-        assert 'href="/settings/accounts"' in admin
-        assert 'href="/settings/accounts"' not in helpdesk
+        assert 'href="/settings"' in admin
+        assert 'href="/settings"' not in helpdesk
+        auditor = clients["aud"].get("/dashboard").text
+        assert 'href="/users"' in helpdesk and 'href="/users"' not in auditor
+        assert 'href="/audit"' in auditor and 'href="/audit"' not in helpdesk
         assert 'href="/inventory"' in helpdesk
     finally:
         for client in clients.values():
@@ -85,6 +88,7 @@ def test_the_role_matrix_covers_every_route_the_app_has() -> None:
             routes_api.router,
             routes_import.pages,
             routes_import.router,
+            routes_self.pages,
         )
         for route in router.routes
         if isinstance(route, APIRoute)

@@ -19,7 +19,17 @@ from starlette.responses import Response
 from oathdesk import __version__
 from oathdesk.config import Config
 from oathdesk.service import Inventory
-from oathdesk.web import routes_api, routes_auth, routes_import, routes_pages
+from oathdesk.web import (
+    routes_admin,
+    routes_api,
+    routes_auth,
+    routes_import,
+    routes_oidc,
+    routes_pages,
+    routes_self,
+    routes_tokens,
+    routes_users,
+)
 from oathdesk.web.errors import install_handlers
 from oathdesk.web.settings import WebSettings
 
@@ -90,6 +100,9 @@ def create_app(
     app.include_router(routes_api.router)
     app.include_router(routes_import.pages)
     app.include_router(routes_import.router)
+    for module in (routes_tokens, routes_users, routes_admin, routes_self, routes_oidc):
+        app.include_router(module.pages)
+        app.include_router(module.router)
     return app
 
 

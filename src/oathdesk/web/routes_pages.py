@@ -1,4 +1,4 @@
-"""Server-rendered pages: dashboard, inventory list, local accounts and the signed-in user's page.
+"""Server-rendered pages: dashboard, inventory list, local accounts.
 
 Why: the help desk and administrators work in a browser; each page names the one role dependency
 that guards it and renders data from ``web.views``, exactly what its API twin returns.
@@ -15,7 +15,7 @@ from starlette.responses import Response
 from oathdesk.service import TokenState
 from oathdesk.service.accounts import list_accounts
 from oathdesk.web import views
-from oathdesk.web.security import Admin, InventoryDep, Principal, SignedIn, Staff
+from oathdesk.web.security import Admin, InventoryDep, Principal, Staff
 from oathdesk.web.views import CursorQ, LimitQ, SearchQ, SortQ, StatesQ, UserQ
 
 router = APIRouter(include_in_schema=False)
@@ -87,8 +87,3 @@ def accounts_page(request: Request, inv: InventoryDep, principal: Admin) -> Resp
     return render(
         request, "accounts.html", principal, title="Local accounts", accounts=list_accounts(inv)
     )
-
-
-@router.get("/me")
-def me_page(request: Request, principal: SignedIn) -> Response:
-    return render(request, "me.html", principal, title="My account")
