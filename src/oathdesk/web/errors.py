@@ -49,6 +49,10 @@ def status_for(code: str) -> int:
         return STATUS[code]
     if code.endswith(".not_found"):
         return 404
+    if code.endswith((".forbidden", ".not_yours")):
+        return 403
+    if code.endswith((".throttled", ".rate_limited")):
+        return 429
     if code.endswith((".state_conflict", ".concurrent_change", ".exists", ".serial_conflict")):
         return 409
     return 400
