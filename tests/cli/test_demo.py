@@ -61,7 +61,9 @@ def _wait_for(proc: subprocess.Popen[str], pattern: str, seconds: float) -> str:
     raise AssertionError(f"the demo did not print {pattern!r}: {''.join(seen)}")
 
 
-def test_console_demo_serves_a_stocked_console(tmp_path: Path) -> None:
+def test_console_demo_serves_a_stocked_console(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     port = _free_port()
     folder = tmp_path / "demo"
     env = {**os.environ, "COLUMNS": "200", "OATHDESK_DATA_DIR": str(tmp_path / "unused")}
@@ -101,21 +103,38 @@ def test_console_demo_serves_a_stocked_console(tmp_path: Path) -> None:
             assert dashboard["by_state"]["activated"] == 2
             assert dashboard["by_state"]["available"] == 38
             assert client.get("/dashboard").status_code == 200
+            listed = client.get("/api/v1/tokens", params={"limit": 100}).json()["items"]
+            dashboard_serials = [t["serial"] for t in listed]
+            assert len(dashboard_serials) == 40
+        helpdesk = re.search(r"help desk\s+helpdesk\s+password\s+(\S+)", printed)
+        assert helpdesk, printed
+        with httpx.Client(base_url=base, trust_env=False, follow_redirects=False) as desk:
+            token = CSRF_RE.search(desk.get("/signin").text)
+            assert token
+            signed = desk.post(
+                "/signin",
+                data={
+                    "name": "helpdesk",
+                    "password": helpdesk.group(1),
+                    "csrf_token": token.group(1),
+                },
+            )
+            assert signed.status_code == 303
+            assert desk.get("/api/v1/me").json()["roles"] == ["helpdesk"]
         # the delivery it announces is a real AES ZIP whose password it printed
         zip_password = re.search(r"ZIP password (\S+)\)", printed)
         assert zip_password and (folder / "vendor-delivery.zip").read_bytes()[:2] == b"PK"
+        pw = str(_write(tmp_path / "pw", zip_password.group(1)))
         assert (
-            main(
-                [
-                    "seeds",
-                    "inspect",
-                    str(folder / "vendor-delivery.zip"),
-                    "--password-file",
-                    str(_write(tmp_path / "pw", zip_password.group(1))),
-                ]
-            )
+            main(["seeds", "inspect", str(folder / "vendor-delivery.zip"), "--password-file", pw])
             == 0
         )
+        # the second delivery, left for the console's import page: same password, new serials
+        capsys.readouterr()
+        next_zip = str(folder / "vendor-delivery-2.zip")
+        assert main(["seeds", "inspect", next_zip, "--password-file", pw, "--json"]) == 0
+        fresh = {t["serial"] for t in json.loads(capsys.readouterr().out)["tokens"]}
+        assert len(fresh) == 20 and not fresh & set(dashboard_serials)
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.markup import escape
@@ -22,7 +22,7 @@ from oathdesk.cli import console
 from oathdesk.cli.demo_walkthrough import sample_records, write_private
 from oathdesk.config import Config
 from oathdesk.containers import UnwrapOptions, wrap_zip
-from oathdesk.domain import Secret, UsageError
+from oathdesk.domain import Secret, SeedRecord, UsageError
 from oathdesk.emulator import EmulatorConfig, EmulatorState, RunningEmulator
 from oathdesk.emulator.server import tls_files
 from oathdesk.formats import write_seeds
@@ -41,6 +41,8 @@ class DemoLogin:
     password: str
     delivery: Path
     delivery_password: str
+    helpdesk_password: str
+    next_delivery: Path
 
 
 def _fresh_folder(folder: Path) -> None:
@@ -56,14 +58,27 @@ def _fresh_folder(folder: Path) -> None:
     (folder / MARKER).write_text("made by oathdesk demo; rebuilt on each run\n")
 
 
-def _stock(inv: Inventory, folder: Path, password: str, members: list[str]) -> Path:
-    """The vendor delivery, imported and pushed; two tokens handed to users and activated."""
+def _delivery(path: Path, records: list[SeedRecord], password: str) -> bytes:
+    """A vendor delivery as vendors mail them: an Entra CSV inside an AES-256 ZIP."""
+    data = wrap_zip(
+        write_seeds(records, "entra-csv"), f"{path.stem}.csv", Secret(password.encode())
+    )
+    write_private(path, data)
+    return data
+
+
+def _stock(inv: Inventory, folder: Path, password: str, members: list[str]) -> tuple[Path, Path]:
+    """The first vendor delivery, imported and pushed, two tokens handed to users and activated;
+    and a second delivery (serials following the first) left for the administrator to import."""
     records = sample_records(40)
     delivery = folder / "vendor-delivery.zip"
-    data = wrap_zip(
-        write_seeds(records, "entra-csv"), "ExampleVendor-order-4711.csv", Secret(password.encode())
-    )
-    write_private(delivery, data)
+    data = _delivery(delivery, records, password)
+    last = int(records[-1].serial)
+    following = [
+        replace(record, serial=f"{last + 1 + i:08d}") for i, record in enumerate(sample_records(20))
+    ]
+    next_delivery = folder / "vendor-delivery-2.zip"
+    _delivery(next_delivery, following, password)
     import_seeds(
         inv,
         data,
@@ -76,7 +91,7 @@ def _stock(inv: Inventory, folder: Path, password: str, members: list[str]) -> P
     for record, upn in zip(records[:2], members[:2], strict=False):
         code = totp(record.secret, inv.clock.now(), period=record.period)
         activate(inv, record.serial, code, actor=ACTOR, reason="demo hand-over", user=upn)
-    return delivery
+    return delivery, next_delivery
 
 
 def start(
@@ -114,10 +129,20 @@ def start(
                 for u in state.directory.users.values()
                 if u.user_type == "Member" and not u.roles
             ]
-            delivery = _stock(inv, folder, delivery_password, members)
+            delivery, next_delivery = _stock(inv, folder, delivery_password, members)
             create_account(inv, "admin", Secret(admin_password.encode()), ["admin"], actor=ACTOR)
+            helpdesk_password = secrets.token_urlsafe(12)
+            create_account(
+                inv, "helpdesk", Secret(helpdesk_password.encode()), ["helpdesk"], actor=ACTOR
+            )
             login = DemoLogin(
-                f"http://127.0.0.1:{port}/", "admin", admin_password, delivery, delivery_password
+                f"http://127.0.0.1:{port}/",
+                "admin",
+                admin_password,
+                delivery,
+                delivery_password,
+                helpdesk_password,
+                next_delivery,
             )
             _announce(login, emulator.url, state)
             app = create_app(inv, WebSettings.from_config(config))
@@ -134,9 +159,15 @@ def _announce(login: DemoLogin, emulator_url: str, state: EmulatorState) -> None
         f"sign in as      [bold]{login.account}[/]  password [bold]{escape(login.password)}[/]"
     )
     out.print(
-        f"sample delivery {escape(str(login.delivery))}  "
+        f"help desk       [bold]helpdesk[/]  password [bold]{escape(login.helpdesk_password)}[/]"
+    )
+    out.print(
+        f"to import       {escape(str(login.next_delivery))}  "
         f"(ZIP password [bold]{escape(login.delivery_password)}[/])"
     )
     out.print(f"Entra emulator  {escape(emulator_url)}  tenant {state.directory.tenant.domain}")
-    out.print("40 tokens imported from the delivery and pushed to the emulator; 2 activated.")
+    out.print(
+        f"40 tokens from {escape(login.delivery.name)} are imported and in the emulator, 2 of "
+        f"them activated; import {escape(login.next_delivery.name)} from the console's Import page."
+    )
     out.print("Stop with Ctrl-C. Everything stays on this machine.")
