@@ -24,7 +24,7 @@ from oathdesk.service.errors import ServiceError
 from oathdesk.store import UnitOfWork
 from oathdesk.store.accounts import Account, AccountRepository
 
-ROLES = ("admin", "helpdesk", "auditor")
+ROLES = ("admin", "helpdesk", "auditor", "delivery")  # delivery: the seed-delivery team
 MIN_PASSWORD = 12
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,199}$")
 HASHER = PasswordHasher()
