@@ -70,8 +70,11 @@ def test_assign_conflict_and_wrong_code(emu: Emu, client: GraphClient) -> None:
     with pytest.raises(GraphConflict) as info:
         client.assign(upn("grace"), device_id)
     assert info.value.graph_code and info.value.status == 409
-    good = totp(record(5).secret, emu.state.now())
-    wrong = f"{(int(good) + 1) % 1_000_000:06d}"
+    now = emu.state.now()
+    # A code the token shows nowhere in Entra's ±1 day activation window (with margin): a
+    # neighbour of the right code would be one of those 5,761 codes about 0.6% of the time.
+    shown = {totp(record(5).secret, now + k * 30) for k in range(-2900, 2901)}
+    wrong = next(code for code in (f"{n:06d}" for n in range(1_000_000)) if code not in shown)
     with pytest.raises(GraphRequestError):
         client.activate(upn("ada"), device_id, wrong)
     assert client.get_device(device_id).status == "failedActivation"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from oathdesk.domain import HashAlgorithm, OtpError, OtpKind, Secret, SeedRecord
@@ -71,6 +71,10 @@ def test_code_verifies_inside_the_window_and_not_outside(
 @given(keys, times, st.integers(min_value=0, max_value=3))
 def test_a_replayed_code_is_refused(secret: bytes, at: int, back: int) -> None:
     key = OtpKey(secret)
+    ours = time_step(at)
+    # Six digits repeat by chance: when a step after the accepted one shows the same code as
+    # one at or before it, a later step may rightly accept it. Keep to keys where none does.
+    assume(len({key.code(s) for s in range(ours - 3, ours + 5)}) == 8)
     first = verify(key, totp(secret, at), at=at)
     assert first.accepted and first.step == time_step(at)
     again = verify(key, totp(secret, at), at=at + 5, state=first.state)
@@ -80,7 +84,6 @@ def test_a_replayed_code_is_refused(secret: bytes, at: int, back: int) -> None:
     assert again.state == first.state  # a refusal never changes what is stored
     older = totp(secret, at - back * 30)  # codes from before the accepted one are refused too
     assert not verify(key, older, at=at, window=3, state=first.state).accepted
-    ours = time_step(at)
     assert match_totp(secret, totp(secret, at), at, after_step=ours) is None
 
 
