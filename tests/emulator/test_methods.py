@@ -279,8 +279,23 @@ def test_assignment_propagation_delay_hides_fresh_methods(lab: Lab) -> None:
 
 def test_simulated_sign_in_uses_the_drift_and_refuses_replays(lab: Lab) -> None:
     device = new_device(lab, "SIGN-1", assignTo={"id": uid("ada")})
-    drift = -6 * 3600  # the token's clock is six hours behind
     now = lab.state.now()
+    ours = int(now // 30)
+
+    def found_first(drift: int) -> bool:
+        """Activation takes the nearest step showing the code: no nearer step (with a margin
+        for a step boundary crossed meanwhile) may show it, or the drift learnt would be
+        another one (a 6-digit code repeats within ±722 steps about 0.14% of the time)."""
+        step = int((now + drift - 60) // 30)
+        reach = abs(step - ours) + 2
+        return all(
+            totp(B32, (ours + k) * 30) != totp(B32, step * 30)
+            for k in range(-reach, reach + 1)
+            if ours + k != step
+        )
+
+    # the token's clock is about six hours behind
+    drift = next(d for d in range(-6 * 3600, -7 * 3600, -30) if found_first(d))
     assert (
         lab.call(
             "POST",
