@@ -7,13 +7,39 @@ that leaves oathdesk must leave a trace in the same transaction that read it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from oathdesk.domain import SeedRecord
 from oathdesk.service.context import Inventory
 from oathdesk.service.errors import ServiceError
-from oathdesk.store import ChainReport, RotationReport, rotate
+from oathdesk.store import ChainReport, RotationReport, key_usage, rotate
+from oathdesk.store.audit import AuditFilter, export_record
+
+__all__ = [
+    "AuditFilter",
+    "AuditPage",
+    "audit_filter",
+    "export_audit",
+    "export_audit_filtered",
+    "export_secrets",
+    "key_status",
+    "rotate_keys",
+    "search_audit",
+    "verify_audit",
+]
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """Entries newest first; ``next_before`` is the cursor of the following (older) page."""
+
+    items: list[dict[str, Any]]
+    next_before: int | None
 
 
 def verify_audit(inv: Inventory) -> ChainReport:
@@ -26,6 +52,63 @@ def export_audit(inv: Inventory, *, after: int = 0, all_tenants: bool = False) -
     """JSON lines (hashes included) for a SIEM, streamed in sequence order."""
     with inv.uow(write=False) as uow:
         yield from uow.audit.export(after=after, tenant=None if all_tenants else inv.tenant)
+
+
+def audit_filter(
+    inv: Inventory,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    subject: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> AuditFilter:
+    """A filter over this inventory's tenant; empty text fields mean "any"."""
+
+    def text(value: str | None) -> str | None:
+        return value.strip() or None if value else None
+
+    return AuditFilter(
+        tenant=inv.tenant,
+        actor=text(actor),
+        action=text(action),
+        subject=text(subject),
+        since=since,
+        until=until,
+    )
+
+
+def search_audit(
+    inv: Inventory, flt: AuditFilter, *, before: int | None = None, limit: int = 50
+) -> AuditPage:
+    """One page of the log, newest first (keyset paging on the sequence number)."""
+    with inv.uow(write=False) as uow:
+        found = uow.audit.search(flt, before=before, limit=limit + 1)
+        items = [export_record(e) for e in found[:limit]]
+    more = len(found) > limit
+    return AuditPage(items, items[-1]["seq"] if more and items else None)
+
+
+def export_audit_filtered(inv: Inventory, flt: AuditFilter, *, actor: str) -> Iterator[str]:
+    """JSON lines of the matching entries (hashes included). The export is audited first, in
+    its own transaction, so it is on record even if the download is cut off."""
+    with inv.uow() as uow:
+        uow.audit.append(
+            "audit.export", actor=actor, details={"filter": flt.to_dict()}, tenant=inv.tenant
+        )
+
+    def lines() -> Iterator[str]:
+        with inv.uow(write=False) as uow, closing(uow.audit.matching(flt)) as walk:
+            for entry in walk:
+                yield json.dumps(export_record(entry), sort_keys=True, ensure_ascii=False)
+
+    return lines()
+
+
+def key_status(inv: Inventory) -> dict[str, Any]:
+    """The sealing key in use, the keys on file, and how many seeds each one protects."""
+    ring = inv.sealer.ring
+    return {"current": ring.current_id, "keys": list(ring.key_ids), "usage": key_usage(inv.db)}
 
 
 def rotate_keys(inv: Inventory, *, actor: str) -> RotationReport:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from oathdesk.domain import Clock, Secret
@@ -119,6 +119,43 @@ class ChainReport:
             raise AuditChainBroken(self.message, details=self.to_dict())
 
 
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """Which entries a reader wants: every field set must match (``action`` is a prefix, so
+    ``token.`` finds every token action; ``since``/``until`` are inclusive and timezone-aware)."""
+
+    tenant: str | None = None
+    actor: str | None = None
+    action: str | None = None
+    subject: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def apply(self, query: Select[AuditEntry]) -> Select[AuditEntry]:
+        if self.tenant is not None:
+            query = query.where(AuditEntry.tenant == self.tenant)
+        if self.actor:
+            query = query.where(AuditEntry.actor == self.actor)
+        if self.action:
+            query = query.where(AuditEntry.action.startswith(self.action, autoescape=True))
+        if self.subject:
+            query = query.where(AuditEntry.subject == self.subject)
+        if self.since is not None:
+            query = query.where(AuditEntry.at >= self.since)
+        if self.until is not None:
+            query = query.where(AuditEntry.at <= self.until)
+        return query
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "actor": self.actor,
+            "action": self.action,
+            "subject": self.subject,
+            "since": _iso(self.since) if self.since else None,
+            "until": _iso(self.until) if self.until else None,
+        }
+
+
 class AuditLog:
     """The audit log seen through one session; appends join that session's transaction."""
 
@@ -206,6 +243,25 @@ class AuditLog:
             query = query.where(AuditEntry.tenant == tenant)
         if subject is not None:
             query = query.where(AuditEntry.subject == subject)
+        result = self.session.scalars(query.execution_options(yield_per=1000))
+        try:
+            yield from result
+        finally:
+            result.close()
+
+    def search(
+        self, flt: AuditFilter, *, before: int | None = None, limit: int = 50
+    ) -> list[AuditEntry]:
+        """One page of matching entries, newest first; ``before`` is the keyset cursor (the
+        last ``seq`` of the previous page), so a page costs the same deep in a big log."""
+        query = flt.apply(select(AuditEntry))
+        if before is not None:
+            query = query.where(AuditEntry.seq < before)
+        return list(self.session.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit)))
+
+    def matching(self, flt: AuditFilter) -> Generator[AuditEntry, None, None]:
+        """Every matching entry in sequence order, streamed (``close()`` it if not exhausted)."""
+        query = flt.apply(select(AuditEntry)).order_by(AuditEntry.seq)
         result = self.session.scalars(query.execution_options(yield_per=1000))
         try:
             yield from result
