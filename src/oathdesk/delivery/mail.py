@@ -1,0 +1,62 @@
+"""The one e-mail the service sends: the download link(s), over SMTP.
+
+Why plain ``smtplib``: the vendor's relay is the one thing we must talk to, with STARTTLS and
+login when configured; the message holds links and dates, never a password or a seed.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+
+from oathdesk.delivery.context import DeliveryError, SmtpSettings
+
+
+def link_message(
+    smtp: SmtpSettings,
+    to: str,
+    order: str,
+    links: list[tuple[str, str]],
+    expires: str,
+    password: bool,
+) -> EmailMessage:
+    """The message: one line per file with its link; what to do after downloading."""
+    message = EmailMessage()
+    message["From"] = smtp.sender
+    message["To"] = to
+    message["Subject"] = f"Your token seed file(s) for order {order}"
+    lines = [
+        f"Hello,\n\nthe seed file(s) for order {order} are ready for download:\n",
+        *(f"  {label}: {url}" for label, url in links),
+        "",
+        f"The link(s) work until {expires} (UTC).",
+    ]
+    if password:
+        lines.append(
+            "The download page asks for the password you chose when you asked for the file."
+        )
+    lines += [
+        "After downloading, confirm on the same page: the file is then deleted from our server at",
+        "once and the link stops working. Never forward this message.",
+        "",
+        "-- the seed delivery team",
+    ]
+    message.set_content("\n".join(lines))
+    return message
+
+
+def send(smtp: SmtpSettings, message: EmailMessage) -> None:
+    try:
+        with smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout) as client:
+            if smtp.starttls:
+                client.starttls(context=ssl.create_default_context())
+            if smtp.username and smtp.password is not None:
+                client.login(smtp.username, smtp.password.reveal().decode())
+            client.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise DeliveryError(
+            f"the mail server {smtp.host}:{smtp.port} did not take the message "
+            f"({type(exc).__name__}); check [delivery] smtp_* settings and approve again to resend",
+            code="delivery.mail_failed",
+        ) from None

@@ -1,0 +1,100 @@
+"""Delivery fixtures: SQLite AND PostgreSQL, a real loopback SMTP server, a real GnuPG key."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+
+from oathdesk.bootstrap import build_inventory
+from oathdesk.config import Config
+from oathdesk.delivery import Delivery, DeliverySettings, SmtpSettings, load
+from oathdesk.domain import FixedClock, Secret
+from oathdesk.service import Inventory
+from oathdesk.store import upgrade
+from tests.delivery import support
+from tests.postgres import session_database
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    with session_database("oathdesk_delivery") as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'delivery.db'}"
+    base: str = request.getfixturevalue("pg_database")
+    schema = f"d_{secrets.token_hex(6)}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine.dispose()
+    return (
+        make_url(base)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(1_790_000_000.0)
+
+
+@pytest.fixture
+def inv(db_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Inventory]:
+    upgrade(db_url)
+    config = Config(sections={"data": {"dir": str(tmp_path / "data")}, "store": {"url": db_url}})
+    inventory = build_inventory(config, clock=clock)
+    yield inventory
+    inventory.close()
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[support.Mailbox]:
+    controller, box = support.start_smtp()
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp: support.Mailbox) -> support.Mailbox:
+    smtp.messages.clear()
+    return smtp
+
+
+@pytest.fixture
+def dl(inv: Inventory, tmp_path: Path, mailbox: support.Mailbox) -> Delivery:
+    settings = DeliverySettings(
+        secret_key=Secret(b"d" * 32),
+        storage_dir=tmp_path / "files",
+        base_url="https://delivery.test",
+        link_lifetime=timedelta(days=2),
+        smtp=SmtpSettings(host="127.0.0.1", port=mailbox.port, sender="seeds@vendor.example"),
+    )
+    service = Delivery(inv, settings)
+    service.create_schema()
+    return service
+
+
+@pytest.fixture
+def loaded(dl: Delivery) -> Delivery:
+    seeds = support.seed_file()
+    load(dl, seeds, "seeds.csv", support.manifest_csv(), "orders.csv", actor="local:vendor")
+    load(dl, seeds, "seeds.csv", support.manifest_json(), "orders.json", actor="local:vendor")
+    return dl
+
+
+@pytest.fixture(scope="session")
+def customer_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[support.CustomerKey]:
+    home = tmp_path_factory.mktemp("gpg")
+    key = support.make_key(home)
+    yield key
+    support.stop_agent(home)
