@@ -1,8 +1,200 @@
-"""Entra users: search, their tokens, assign and activate, replace (being built)."""
+"""Entra users for the help desk: search, one user with their tokens, hand over a token (assign
+and activate in one form), replace a lost or broken one; pages and their ``/api/v1`` twins.
+
+Why: the help desk starts from the person in front of them; the hand-over form checks the code
+locally before Entra is called (a typo never leaves the token in ``failedActivation``) and a
+refusal (wrong or replayed code, unknown serial, a token held by someone else) is shown on the
+user's page, next to the form, in words.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from starlette.responses import RedirectResponse, Response
+
+from oathdesk.domain import OathdeskError, UsageError
+from oathdesk.service.users import hand_over, replace_for, search_users, user_detail
+from oathdesk.web.errors import status_for
+from oathdesk.web.routes_api import ERRORS, ErrorEnvelope
+from oathdesk.web.routes_pages import render
+from oathdesk.web.security import Helpdesk, InventoryDep, Principal
+from oathdesk.web.views import ACTION_LABELS
 
 pages = APIRouter(include_in_schema=False)
-router = APIRouter(prefix="/api/v1", tags=["users"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["users"],
+    responses={
+        **ERRORS,
+        404: {"model": ErrorEnvelope, "description": "No such user in Entra (graph.not_found)."},
+    },
+)
+
+SearchQ = Annotated[str, Query(max_length=256, description="Name or UPN prefix, or a UPN.")]
+UpnPath = Annotated[str, Path(min_length=1, max_length=320, description="UPN or object id.")]
+DoneQ = Annotated[str | None, Query(max_length=20)]
+DoneSerialQ = Annotated[str | None, Query(max_length=128)]
+Text = Annotated[str, Form(max_length=500)]
+Short = Annotated[str, Form(max_length=128)]
+Code = Annotated[str, Form(max_length=16)]
+
+HOLDING = ("assigned", "activated", "failed_activation", "deactivated")
+
+
+def search(inv: InventoryDep, q: str) -> tuple[list[dict[str, Any]], OathdeskError | None]:
+    try:
+        return search_users(inv, q), None
+    except OathdeskError as exc:
+        return [], exc
+
+
+@pages.get("/users")
+def users_page(
+    request: Request, inv: InventoryDep, principal: Helpdesk, q: SearchQ = ""
+) -> Response:
+    found, problem = search(inv, q)
+    return render(
+        request,
+        "users.html",
+        principal,
+        title="Users",
+        q=q,
+        users=found,
+        searched=bool(q.strip()),
+        problem=problem,
+    )
+
+
+def render_user(
+    request: Request,
+    inv: InventoryDep,
+    principal: Principal,
+    upn: str,
+    *,
+    done: str | None = None,
+    done_serial: str | None = None,
+    error: OathdeskError | None = None,
+    failed: str | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    detail = user_detail(inv, upn)
+    person = detail["user"]
+    response = render(
+        request,
+        "user.html",
+        principal,
+        title=(person or {}).get("display_name") or upn,
+        detail=detail,
+        upn=upn,
+        done=ACTION_LABELS.get(done or ""),
+        done_serial=done_serial,
+        error=error,
+        failed=failed,
+        form=form or {},
+        holding=[t for t in detail["tokens"] if t["state"] in HOLDING],
+    )
+    if error is not None:
+        response.status_code = status_for(error.code)
+    return response
+
+
+@pages.get("/users/{upn}")
+def user_page(
+    request: Request,
+    inv: InventoryDep,
+    principal: Helpdesk,
+    upn: UpnPath,
+    done: DoneQ = None,
+    serial: DoneSerialQ = None,
+) -> Response:
+    return render_user(request, inv, principal, upn, done=done, done_serial=serial)
+
+
+def _back(upn: str, done: str, serial: str) -> RedirectResponse:
+    target = f"/users/{quote(upn, safe='@')}?done={done}&serial={quote(serial, safe='')}"
+    return RedirectResponse(target, status_code=303)
+
+
+@pages.post("/users/{upn}/handover")
+def handover_page(
+    request: Request,
+    inv: InventoryDep,
+    principal: Helpdesk,
+    upn: UpnPath,
+    serial: Short = "",
+    code: Code = "",
+    reason: Text = "",
+    display_name: Short = "",
+) -> Response:
+    kept = {"serial": serial, "reason": reason, "display_name": display_name}
+    try:
+        if not serial.strip():
+            raise UsageError("type the serial printed on the token", code="usage.field_required")
+        result = hand_over(
+            inv,
+            upn,
+            serial.strip(),
+            code,
+            actor=principal.actor,
+            reason=reason,
+            display_name=display_name or None,
+        )
+    except OathdeskError as exc:
+        return render_user(request, inv, principal, upn, error=exc, failed="handover", form=kept)
+    return _back(upn, "handover", result.serial)
+
+
+@pages.post("/users/{upn}/replace")
+def replace_page(
+    request: Request,
+    inv: InventoryDep,
+    principal: Helpdesk,
+    upn: UpnPath,
+    old_serial: Short = "",
+    why: Annotated[Literal["lost", "broken"], Form()] = "lost",
+    new_serial: Short = "",
+    code: Code = "",
+    reason: Text = "",
+    display_name: Short = "",
+) -> Response:
+    kept = {
+        "old_serial": old_serial,
+        "why": why,
+        "new_serial": new_serial,
+        "reason": reason,
+        "display_name": display_name,
+    }
+    try:
+        if not old_serial.strip():
+            raise UsageError("choose the token to replace", code="usage.field_required")
+        result = replace_for(
+            inv,
+            upn,
+            old_serial.strip(),
+            code,
+            why=why,
+            actor=principal.actor,
+            reason=reason,
+            new_serial=new_serial.strip() or None,
+            display_name=display_name or None,
+        )
+    except OathdeskError as exc:
+        return render_user(request, inv, principal, upn, error=exc, failed="replace", form=kept)
+    return _back(upn, "replace", str(result.extra["replacement"]["serial"]))
+
+
+# -- API ----------------------------------------------------------------------------------------
+@router.get("/users", summary="Search Entra users by name or UPN prefix (or a whole UPN)")
+def users(inv: InventoryDep, principal: Helpdesk, q: SearchQ = "") -> dict[str, Any]:
+    return {"items": search_users(inv, q)}
+
+
+@router.get(
+    "/users/{upn}",
+    summary="An Entra user, their tokens in the inventory and their hardware OATH methods",
+)
+def user(inv: InventoryDep, principal: Helpdesk, upn: UpnPath) -> dict[str, Any]:
+    return user_detail(inv, upn)

@@ -55,4 +55,21 @@
     }
     window.setTimeout(poll, 500);
   });
+  // Inventory: a "select every token on this page" box (the per-row boxes work without it).
+  document.addEventListener("DOMContentLoaded", function () {
+    var all = document.getElementById("select-all");
+    if (!all) { return; }
+    var picks = Array.prototype.slice.call(document.querySelectorAll("input.pick"));
+    all.hidden = false;
+    all.addEventListener("change", function () {
+      picks.forEach(function (box) { box.checked = all.checked; });
+    });
+    picks.forEach(function (box) {
+      box.addEventListener("change", function () {
+        var chosen = picks.filter(function (b) { return b.checked; }).length;
+        all.checked = chosen === picks.length;
+        all.indeterminate = chosen > 0 && chosen < picks.length;
+      });
+    });
+  });
 })();
