@@ -5,7 +5,9 @@ connection check for a full and a short-handed app, key rotation, local accounts
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.routing import APIRoute
+from sqlalchemy import insert, select
 
 from oathdesk.bootstrap import build_inventory
 from oathdesk.config import Config
@@ -20,7 +23,9 @@ from oathdesk.domain import FixedClock, Secret, SeedRecord
 from oathdesk.graph import device_body
 from oathdesk.service import Inventory, import_seeds, push, show_token
 from oathdesk.service.accounts import create_account, list_accounts
-from oathdesk.store import KeyRing, upgrade, verify_export
+from oathdesk.store import AuditEntry, KeyRing, upgrade, verify_export
+from oathdesk.store.audit import AuditFilter, page_query
+from oathdesk.store.models import AuditHead
 from oathdesk.web import WebSettings, create_app, routes_admin
 from tests.service import support
 from tests.service.fixtures import Emu, emu, emu_session
@@ -289,6 +294,63 @@ def test_audit_filters_paging_and_time_range_return_the_right_entries(
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "request.invalid"
     shown = admin.get("/audit", params={"since": "yesterday"})
     assert shown.status_code == 200 and 'role="alert"' in shown.text and "yesterday" in shown.text
+
+
+def _bulk_log(inv: Inventory, count: int) -> None:
+    """``count`` entries written straight into the table (not a valid chain: search only)."""
+    with inv.uow() as uow:
+        head = uow.session.execute(select(AuditHead)).scalar_one()
+        first, at = head.seq + 1, inv.now()
+        rows: list[dict[str, Any]] = [
+            {
+                "seq": seq,
+                "at": at,
+                "tenant": inv.tenant,
+                "actor": "local:rare" if seq == first + 10 else f"local:bot{seq % 7}",
+                "action": f"token.{('assign', 'activate', 'sync')[seq % 3]}",
+                "subject": "RARE0001" if seq in (first + 5, first + 6) else f"S{seq % 5000:05d}",
+                "reason": "",
+                "details": "{}",
+                "prev_hash": "0" * 64,
+                "hash": hashlib.sha256(str(seq).encode()).hexdigest(),
+            }
+            for seq in range(first, first + count)
+        ]
+        uow.session.execute(insert(AuditEntry), rows)
+        head.seq, head.hash = rows[-1]["seq"], rows[-1]["hash"]
+
+
+def test_searching_a_big_log_walks_an_index_newest_first(
+    admin: httpx.Client, inv: Inventory
+) -> None:
+    _bulk_log(inv, 60_000)
+    started = time.monotonic()
+    first = admin.get("/api/v1/audit", params={"limit": 100}).json()
+    deep = admin.get("/api/v1/audit", params={"limit": 100, "before": 300}).json()
+    rare = admin.get("/api/v1/audit", params={"subject": "RARE0001"}).json()
+    actor = admin.get("/api/v1/audit", params={"actor": "local:rare"}).json()
+    elapsed = time.monotonic() - started
+    assert [e["seq"] for e in deep["items"]] == list(range(299, 199, -1))
+    assert first["items"][0]["seq"] > first["items"][-1]["seq"] and first["next_before"]
+    assert [e["subject"] for e in rare["items"]] == ["RARE0001"] * 2
+    assert rare["next_before"] is None
+    assert [e["actor"] for e in actor["items"]] == ["local:rare"]
+    assert elapsed < 10, elapsed  # generous: the point is the plans below
+    with inv.db.engine.connect() as conn:
+        for flt in (
+            AuditFilter(tenant=inv.tenant),
+            AuditFilter(tenant=inv.tenant, actor="local:rare", action="token."),
+            AuditFilter(tenant=inv.tenant, subject="RARE0001"),
+        ):
+            sql = page_query(flt, before=1000, limit=51).compile(
+                inv.db.engine, compile_kwargs={"literal_binds": True}
+            )
+            plan = " | ".join(r[-1] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+            assert "USING INDEX" in plan or "USING PRIMARY KEY" in plan, plan
+            if not flt.subject:  # ordered by the index itself: LIMIT stops the walk
+                assert "TEMP B-TREE" not in plan, plan
+            else:
+                assert "ix_audit_subject" in plan, plan
 
 
 def _tamper(inv: Inventory, statement: str) -> None:

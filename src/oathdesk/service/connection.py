@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from oathdesk.domain import OathdeskError
 from oathdesk.graph import GraphClient, GraphError, GraphNotFound, MsalTokenSource
 from oathdesk.graph.client import DEVICES
 from oathdesk.service.context import Inventory
@@ -120,7 +121,7 @@ def check_connection(inv: Inventory, *, actor: str, user: str | None = None) -> 
     started = time.monotonic()
     try:
         entra = inv.entra()
-    except GraphError as exc:
+    except OathdeskError as exc:  # not configured, or the sign-in service is out of reach
         report = ConnectionReport(None, None, error={"code": exc.code, "message": exc.message})
         return _finish(inv, report, started, actor)
     if not isinstance(entra, GraphClient):
@@ -137,6 +138,7 @@ def check_connection(inv: Inventory, *, actor: str, user: str | None = None) -> 
     by_id = {c.id: c for c in report.checks}
     t0 = time.monotonic()
     try:
+        source.invalidate()  # sign in again: the credential may have changed since
         claims = _claims(source.token())
     except GraphError as exc:
         report.error = {"code": exc.code, "message": exc.message}

@@ -158,16 +158,21 @@ def _filter(
     )
 
 
-def _query(
-    actor: str | None, action: str | None, subject: str | None, since: str | None, until: str | None
-) -> list[tuple[str, str]]:
-    """The filter as it was typed, for links that keep it (paging, export)."""
+def _typed(at: datetime | None, raw: str | None) -> str:
+    """A date-time as a ``datetime-local`` field shows it: UTC, without an offset."""
+    if at is None:
+        return (raw or "").strip()
+    return at.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def _query(flt: AuditFilter, since: str | None, until: str | None) -> list[tuple[str, str]]:
+    """The filter as the form shows it, for links that keep it (paging, export)."""
     return [
-        ("actor", (actor or "").strip()),
-        ("action", (action or "").strip()),
-        ("subject", (subject or "").strip()),
-        ("since", (since or "").strip()),
-        ("until", (until or "").strip()),
+        ("actor", flt.actor or ""),
+        ("action", flt.action or ""),
+        ("subject", flt.subject or ""),
+        ("since", _typed(flt.since, since)),
+        ("until", _typed(flt.until, until)),
     ]
 
 
@@ -189,8 +194,9 @@ def audit_page(
         flt = _filter(inv, actor, action, subject, since, until)
         page = search_audit(inv, flt, before=before, limit=limit)
     except UsageError as exc:  # a mistyped date: the form again, with the reason
-        flt, page, error = audit_filter(inv), AuditPage([], None), exc.message
-    kept = _query(actor, action, subject, since, until)
+        flt = audit_filter(inv, actor=actor, action=action, subject=subject)
+        page, error = AuditPage([], None), exc.message
+    kept = _query(flt, since, until)
     return render(
         request,
         "audit.html",
