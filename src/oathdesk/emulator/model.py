@@ -31,6 +31,8 @@ APP_PERMISSIONS = (
     "UserAuthenticationMethod.ReadWrite.All",
     "User.Read.All",
     "Directory.Read.All",
+    "GroupMember.Read.All",  # group membership checks (checkMemberGroups)
+    "Group.Read.All",
 )
 DELEGATED_PERMISSIONS = (
     *APP_PERMISSIONS,
@@ -48,9 +50,19 @@ def iso(ts: float | None) -> str | None:
 
 
 @dataclass
+class Group:
+    """A directory group: only what membership checks need (members are listed on users)."""
+
+    id: str
+    display_name: str
+
+
+@dataclass
 class Tenant:
     id: str
     domain: str
+    # the tenant's groups; kept here so they survive every save and reset with the tenant
+    groups: list[Group] = field(default_factory=list)
 
 
 @dataclass
@@ -72,6 +84,7 @@ class User:
     user_type: str = "Member"
     password: str | None = field(default=None, repr=False)
     roles: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)  # ids of the groups the user is a member of
 
     @property
     def is_admin(self) -> bool:

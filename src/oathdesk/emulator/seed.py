@@ -3,7 +3,9 @@
 Shape: ``{"tenant": {"id", "domain"}, "apps": [{"clientId", "clientSecret", "roles"}], "users":
 [{"id", "userPrincipalName", "displayName", "userType", "password", "roles"}]}``. Apps may also
 carry ``certificates`` (PEM) for client assertions and ``redirectUris`` for the code flow, and an
-optional ``legacyTokens`` list models tokens from the old CSV upload (user methods only).
+optional ``legacyTokens`` list models tokens from the old CSV upload (user methods only). An
+optional ``groups`` list (``[{"id", "displayName"}]``) declares the tenant's groups, and a user's
+``groups`` lists the ids of the groups they are a member of (``checkMemberGroups``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oathdesk.emulator.errors import bad_request
-from oathdesk.emulator.model import APP_PERMISSIONS, ROLE_IDS, App, Tenant, User
+from oathdesk.emulator.model import APP_PERMISSIONS, ROLE_IDS, App, Group, Tenant, User
 
 
 @dataclass
@@ -45,6 +47,32 @@ def _names(
     return list(value)
 
 
+def _groups(data: dict[str, Any]) -> list[Group]:
+    """The seed's ``groups``: ``[{"id", "displayName"}]`` with distinct ids."""
+    raw = data.get("groups") or []
+    if not isinstance(raw, list):
+        raise bad_request("seed: 'groups' must be a list of objects with id and displayName")
+    groups: list[Group] = []
+    for n, item in enumerate(raw):
+        where = f"groups[{n}]"
+        if not isinstance(item, dict):
+            raise bad_request(f"{where} must be an object with id and displayName")
+        groups.append(Group(_text(item, "id", where), _text(item, "displayName", where)))
+    if len({g.id.lower() for g in groups}) != len(groups):
+        raise bad_request("seed: two groups share an id")
+    return groups
+
+
+def _member_of(item: dict[str, Any], where: str, groups: list[Group]) -> list[str]:
+    """A user's ``groups``: ids of groups the seed declares."""
+    names = _names(item, "groups", where, None)
+    known = {g.id.lower(): g.id for g in groups}
+    unknown = [g for g in names if g.lower() not in known]
+    if unknown:
+        raise bad_request(f"{where}: groups {unknown} are not in the seed's 'groups'")
+    return list(dict.fromkeys(known[g.lower()] for g in names))
+
+
 def parse_seed(data: Any) -> Seed:
     """Validate a seed document; every message names the entry at fault (never a secret)."""
     if not isinstance(data, dict):
@@ -55,6 +83,7 @@ def parse_seed(data: Any) -> Seed:
     tenant = Tenant(
         id=_text(tenant_raw, "id", "tenant", str(uuid.uuid4())),
         domain=_text(tenant_raw, "domain", "tenant", "oathdesk-lab.onmicrosoft.com").lower(),
+        groups=_groups(data),
     )
     apps: list[App] = []
     for n, item in enumerate(data.get("apps") or []):
@@ -91,6 +120,7 @@ def parse_seed(data: Any) -> Seed:
             user_type=user_type,
             password=item.get("password") if isinstance(item.get("password"), str) else None,
             roles=_names(item, "roles", where, tuple(ROLE_IDS)),
+            groups=_member_of(item, where, tenant.groups),
         )
         for key in (user.id.lower(), user.user_principal_name.lower()):
             if key in seen:
@@ -131,6 +161,8 @@ def seed_to_json(seed: Seed, *, with_secrets: bool) -> dict[str, Any]:
             "userType": u.user_type,
             "roles": u.roles,
         }
+        if u.groups:
+            entry["groups"] = list(u.groups)
         if with_secrets:
             entry["password"] = u.password
         users.append(entry)
@@ -139,6 +171,10 @@ def seed_to_json(seed: Seed, *, with_secrets: bool) -> dict[str, Any]:
         "apps": apps,
         "users": users,
     }
+    if seed.tenant.groups:
+        document["groups"] = [
+            {"id": g.id, "displayName": g.display_name} for g in seed.tenant.groups
+        ]
     if seed.legacy:
         document["legacyTokens"] = [
             x if with_secrets else {k: v for k, v in x.items() if k != "secretKey"}

@@ -1,0 +1,210 @@
+"""``oathdesk delivery``: the seed delivery service (vendor side) from the command line.
+
+``load`` brings orders in from a seed file plus an order manifest; ``requests`` and ``approve``
+are the review queue for scripts; ``purge-expired`` deletes stored files whose link expired (run
+it from cron); ``serve`` runs the customer wizard and the team's review pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from oathdesk.bootstrap import open_inventory
+from oathdesk.cli import console
+from oathdesk.cli.inventory_common import ActorOpt, actor_of
+from oathdesk.cli.options import ConfigOpt, JsonOpt, config_from, read_bytes
+from oathdesk.delivery import (
+    Delivery,
+    DeliverySettings,
+    approve,
+    list_requests,
+    load,
+    purge_expired,
+)
+from oathdesk.delivery.models import STATES
+from oathdesk.domain import UsageError
+
+app = typer.Typer(
+    help="Seed delivery (vendor side): load orders, review requests, purge expired files, serve.",
+    no_args_is_help=True,
+)
+KEY_FILE = "delivery-secret.key"
+
+
+def settings_from(config: Path | None) -> DeliverySettings:
+    from oathdesk.web.settings import load_or_create_key
+
+    cfg = config_from(config)
+    key = cfg.get("delivery", "secret_key_file")
+    path = Path(str(key)) if key else cfg.data_dir / "keys" / KEY_FILE
+    return DeliverySettings.from_config(cfg, load_or_create_key(path))
+
+
+@contextmanager
+def delivery(config: Path | None) -> Iterator[Delivery]:
+    """The configured inventory (schema checked) with the delivery tables made if missing."""
+    settings = settings_from(config)
+    inv = open_inventory(config)
+    try:
+        service = Delivery(inv, settings)
+        service.create_schema()
+        yield service
+    finally:
+        inv.close()
+
+
+@app.command("load")
+def load_cmd(
+    seed_file: Annotated[Path, typer.Argument(help="The seed file (any format oathdesk reads).")],
+    manifest: Annotated[
+        Path,
+        typer.Argument(
+            help="Order manifest: CSV (customer, email_domain, account_manager, "
+            "po_number, invoice_number, shipment_number, serial) or JSON."
+        ),
+    ],
+    seed_format: Annotated[
+        str | None, typer.Option("--from", help="Seed file format when not detected.")
+    ] = None,
+    actor: ActorOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Load orders, shipments and their tokens (seeds sealed) from a seed file and a manifest."""
+    seeds, orders = read_bytes(seed_file, "seed file"), read_bytes(manifest, "manifest")
+    with delivery(config) as dl:
+        result = load(
+            dl,
+            seeds,
+            seed_file.name,
+            orders,
+            manifest.name,
+            actor=actor_of(actor),
+            seed_format=seed_format,
+        )
+    if as_json:
+        console.print_json(result.to_dict())
+        return
+    console.out.print(
+        f"loaded {result.orders} order(s), {result.shipments} shipment(s), {result.tokens} "
+        f"token(s); {result.customers} new customer(s); {result.unused} token(s) of the seed "
+        "file were in no order"
+    )
+
+
+@app.command("requests")
+def requests_cmd(
+    state: Annotated[
+        str | None, typer.Option("--state", help=f"Only this state ({', '.join(STATES)}).")
+    ] = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List delivery requests, oldest first."""
+    if state is not None and state not in STATES:
+        raise UsageError(f"--state must be one of {', '.join(STATES)}", code="usage.bad_state")
+    with delivery(config) as dl:
+        items = list_requests(dl, state)
+    if as_json:
+        console.print_json({"requests": [i.to_dict() for i in items]})
+        return
+    table = Table("id", "state", "customer", "e-mail", "order", "shipments", "format", "encryption")
+    for i in items:
+        table.add_row(
+            str(i.id),
+            i.state,
+            escape(i.customer),
+            escape(i.email),
+            escape(i.order),
+            escape(", ".join(i.shipments)),
+            i.format,
+            i.encryption,
+        )
+    console.out.print(table)
+
+
+@app.command("approve")
+def approve_cmd(
+    request_id: Annotated[int, typer.Argument(help="The request number.")],
+    actor: ActorOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Approve a pending request: build, encrypt and store the file(s), mail the link(s)."""
+    with delivery(config) as dl:
+        view = approve(dl, request_id, actor=actor_of(actor))
+    if as_json:
+        console.print_json(view.to_dict() | {"files": [f.file_name for f in view.files]})
+        return
+    console.out.print(
+        f"request {view.id}: {view.state}; {len(view.files)} file(s) mailed to {escape(view.email)}"
+    )
+
+
+@app.command("purge-expired")
+def purge_cmd(actor: ActorOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Delete every stored file whose link has expired (run it regularly)."""
+    with delivery(config) as dl:
+        count = purge_expired(dl, actor=actor_of(actor))
+    if as_json:
+        console.print_json({"deleted": count})
+        return
+    console.out.print(f"deleted {count} expired file(s)")
+
+
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8444,
+    certfile: Annotated[
+        Path | None,
+        typer.Option("--tls-cert", help="TLS certificate (PEM) to serve HTTPS.", dir_okay=False),
+    ] = None,
+    keyfile: Annotated[
+        Path | None,
+        typer.Option("--tls-key", help="TLS private key (PEM) for --tls-cert.", dir_okay=False),
+    ] = None,
+    trusted_proxies: Annotated[
+        str,
+        typer.Option(
+            "--trusted-proxies",
+            help="Reverse proxies whose X-Forwarded-For "
+            "is believed (the client address drives throttling).",
+        ),
+    ] = "127.0.0.1",
+    config: ConfigOpt = None,
+) -> None:
+    """Serve the customer wizard, the download pages and the delivery team's review queue."""
+    import uvicorn
+
+    from oathdesk.delivery.web_app import create_delivery_app
+
+    if (certfile is None) != (keyfile is None):
+        raise UsageError("give both --tls-cert and --tls-key, or neither")
+    settings = settings_from(config)
+    inv = open_inventory(config)
+    dl = Delivery(inv, settings)
+    dl.create_schema()
+    app_ = create_delivery_app(dl, owns_inventory=True)
+    scheme = "https" if certfile else "http"
+    console.err.print(f"oathdesk seed delivery on {scheme}://{host}:{port}/ (Ctrl-C to stop)")
+    uvicorn.run(
+        app_,
+        host=host,
+        port=port,
+        proxy_headers=True,
+        forwarded_allow_ips=trusted_proxies,
+        server_header=False,
+        ssl_certfile=str(certfile) if certfile else None,
+        ssl_keyfile=str(keyfile) if keyfile else None,
+        timeout_graceful_shutdown=10,
+        log_level="info",
+        access_log=False,  # paths hold download tokens
+    )

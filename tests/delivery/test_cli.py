@@ -1,0 +1,91 @@
+"""``oathdesk delivery load|requests|approve|purge-expired`` through Typer, on both databases."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from oathdesk.cli.delivery_cmd import app, delivery
+from oathdesk.delivery import DeliveryError, get_request
+from oathdesk.domain import Secret
+from oathdesk.store import upgrade
+from tests.delivery import support
+from tests.delivery.helpers import ask
+
+
+@pytest.fixture
+def config_file(db_url: str, tmp_path: Path, mailbox: support.Mailbox) -> Path:
+    upgrade(db_url)
+    path = tmp_path / "oathdesk.toml"
+    path.write_text(
+        f'[data]\ndir = "{tmp_path / "data"}"\n'
+        f'[store]\nurl = "{db_url}"\n'
+        "[delivery]\n"
+        f'storage_dir = "{tmp_path / "files"}"\n'
+        'base_url = "https://seeds.vendor.example"\n'
+        "link_hours = 0.0005\n"  # 1.8 seconds: purge-expired has something to do
+        f"smtp_port = {mailbox.port}\n"
+        'smtp_from = "seeds@vendor.example"\n'
+    )
+    (tmp_path / "seeds.csv").write_bytes(support.seed_file())
+    (tmp_path / "orders.csv").write_bytes(support.manifest_csv())
+    (tmp_path / "orders.json").write_bytes(support.manifest_json())
+    return path
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_load_requests_approve_purge(config_file: Path, mailbox: support.Mailbox) -> None:
+    folder = config_file.parent
+    cfg = ["--config", str(config_file)]
+    loaded = json.loads(
+        run("load", str(folder / "seeds.csv"), str(folder / "orders.csv"), *cfg, "--json")
+    )
+    assert loaded == {"customers": 1, "orders": 1, "shipments": 2, "tokens": 5, "unused": 1}
+    text = run("load", str(folder / "seeds.csv"), str(folder / "orders.json"), *cfg)
+    assert "loaded 1 order(s), 1 shipment(s), 1 token(s)" in text
+    with pytest.raises(DeliveryError) as twice:
+        run("load", str(folder / "seeds.csv"), str(folder / "orders.json"), *cfg)
+    assert twice.value.code in {"delivery.exists", "delivery.serial_conflict"}
+
+    with delivery(config_file) as dl:
+        request_id = ask(dl)
+    pending = json.loads(run("requests", "--state", "pending", *cfg, "--json"))["requests"]
+    assert [(r["id"], r["state"], r["order"]) for r in pending] == [
+        (request_id, "pending", "PO-1001")
+    ]
+    assert "PO-1001" in run("requests", *cfg)
+
+    approved = json.loads(run("approve", str(request_id), *cfg, "--actor", "cli:dora", "--json"))
+    assert approved["state"] == "sent" and approved["decided_by"] == "cli:dora"
+    (token,) = mailbox.links()
+    assert "https://seeds.vendor.example/d/" in str(mailbox.messages[-1].get_payload())
+    assert len(list((folder / "files").iterdir())) == 1
+    sent = json.loads(run("requests", "--state", "sent", *cfg, "--json"))["requests"]
+    assert [r["id"] for r in sent] == [request_id]
+
+    time.sleep(2.0)  # past the 1.8 s link lifetime
+    assert json.loads(run("purge-expired", *cfg, "--json")) == {"deleted": 1}
+    assert list((folder / "files").iterdir()) == []
+    assert "deleted 0 expired file(s)" in run("purge-expired", *cfg)
+    with delivery(config_file) as dl:
+        assert get_request(dl, request_id).state == "expired"
+        from oathdesk.delivery import download
+
+        with pytest.raises(DeliveryError) as late:
+            download(dl, token, Secret(support.STRONG.encode()), address="127.0.0.1")
+        assert late.value.code == "delivery.link_gone"
+
+
+def test_bad_state_is_a_usage_error(config_file: Path) -> None:
+    result = CliRunner().invoke(app, ["requests", "--state", "lost", "--config", str(config_file)])
+    assert result.exit_code != 0
+    assert result.exception is not None and "--state must be one of" in str(result.exception)
