@@ -69,6 +69,22 @@ def import_command(
         ),
     ] = False,
     note: Annotated[str, typer.Option("--note", help="A note kept with the batch.")] = "",
+    restrict_to_users: Annotated[
+        str | None,
+        typer.Option(
+            "--restrict-to-users",
+            help="Only these users (UPNs, comma-separated) may claim the batch's tokens by "
+            "self-service.",
+        ),
+    ] = None,
+    restrict_to_group: Annotated[
+        str | None,
+        typer.Option(
+            "--restrict-to-group",
+            help="Only members of this Entra group (object id) may claim the batch's tokens by "
+            "self-service.",
+        ),
+    ] = None,
     actor: ActorOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
@@ -104,6 +120,8 @@ def import_command(
                 unwrap_options=unwrap_options,
                 on_conflict="skip" if skip_conflicts else "fail",
                 note=note,
+                restrict_users=_upns(restrict_to_users),
+                restrict_group_id=(restrict_to_group or "").strip() or None,
             )
         except SeedFileInvalid as exc:
             _print_problems(exc)
@@ -145,6 +163,15 @@ def import_command(
         console.err.print(
             f"[yellow]warning[/] {escape(str(w.get('locator')))}: {escape(str(w.get('message')))}"
         )
+
+
+def _upns(value: str | None) -> list[str] | None:
+    """``--restrict-to-users a@x,b@y`` as a list; each must look like a UPN."""
+    upns = [u.strip() for u in (value or "").split(",") if u.strip()]
+    bad = [u for u in upns if "@" not in u]
+    if bad:
+        raise UsageError(f"--restrict-to-users takes UPNs (name@domain), not {bad[0]!r}")
+    return upns or None
 
 
 def _states(values: list[str] | None) -> list[TokenState] | None:

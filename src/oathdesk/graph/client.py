@@ -273,6 +273,22 @@ class GraphClient:
         data = self.session.json("GET", _user_path(user), what=f"find user {user}")
         return User.from_graph(unwrap_entity(data))
 
+    def check_member_groups(self, user: str, group_ids: Iterable[str]) -> list[str]:
+        """Which of ``group_ids`` the user (id or UPN) is a member of (``checkMemberGroups``,
+        transitive in Entra; at most 20 ids per call, so longer lists take several calls)."""
+        wanted = list(dict.fromkeys(group_ids))
+        found: list[str] = []
+        for i in range(0, len(wanted), 20):
+            data = self.session.json(
+                "POST",
+                f"{_user_path(user)}/checkMemberGroups",
+                what=f"check {user}'s group memberships",
+                body={"groupIds": wanted[i : i + 20]},
+            )
+            value = data.get("value")
+            found += [str(g) for g in value] if isinstance(value, list) else []
+        return found
+
     def find_users(self, query: str) -> list[User]:
         """Users whose UPN or id is ``query``, else whose name or UPN starts with it."""
         text = query.strip()

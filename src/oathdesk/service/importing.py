@@ -9,6 +9,7 @@ serial already held is a listed conflict, and the same file twice changes nothin
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -57,11 +58,15 @@ def import_seeds(
     unwrap_options: UnwrapOptions | None = None,
     on_conflict: Literal["fail", "skip"] = "fail",
     note: str = "",
+    restrict_users: Sequence[str] | None = None,
+    restrict_group_id: str | None = None,
 ) -> ImportReport:
     """Read ``data`` (named ``name``) and add its tokens as one batch, in stock.
 
     Raises ``SeedFileInvalid`` (nothing kept) if any row has an error, ``SerialConflict`` (with
-    the serials) when ``on_conflict="fail"`` and a serial is already in the inventory."""
+    the serials) when ``on_conflict="fail"`` and a serial is already in the inventory.
+    ``restrict_users`` (UPNs) and ``restrict_group_id`` (an Entra group) limit who may claim the
+    batch's tokens by self-service (see ``service.selfservice.restrict_batch`` to change it)."""
     content_hash = hashlib.sha256(data).hexdigest()
     options = options or ReadOptions()
     opened = unwrap(data, name, unwrap_options or UnwrapOptions(password=options.passphrase))
@@ -73,7 +78,14 @@ def import_seeds(
         {**p.to_dict(), "note": "Entra will refuse this token when it is pushed"}
         for p in check_target(result.records, result.locators, "entra")
     ]
-    new = NewBatch(file_name=name, format=result.format, content_hash=content_hash, note=note)
+    new = NewBatch(
+        file_name=name,
+        format=result.format,
+        content_hash=content_hash,
+        note=note,
+        restrict_group_id=restrict_group_id or None,
+        restrict_users=list(restrict_users) if restrict_users else None,
+    )
     with inv.uow() as uow:
         outcome = uow.tokens.add_batch(
             new, result.records, inv.sealer, actor=actor, on_conflict=on_conflict

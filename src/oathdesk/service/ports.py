@@ -7,7 +7,7 @@ plugs in; the names and shapes are ``oathdesk.graph.GraphClient``'s own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
 from oathdesk.graph import Device, User
@@ -35,6 +35,8 @@ class EntraPort(Protocol):
     def get_user(self, user: str) -> User: ...
 
     def find_users(self, query: str) -> list[User]: ...
+
+    def check_member_groups(self, user: str, group_ids: Iterable[str]) -> list[str]: ...
 
     def user_methods(self, user: str) -> list[Device]: ...
 

@@ -1,17 +1,245 @@
-"""Self-service: my tokens; enroll by serial, name and code; rename; report lost (being built)."""
+"""Self-service at ``/me``: my tokens; enroll one by serial, name and code; rename; report lost.
+
+Why: any signed-in person (``SignedIn``) manages their own tokens here, acting only as
+themselves: the UPN is always ``principal.name``, never a form field, so nobody can see or touch
+another person's tokens. The pages post plain forms (they work without JavaScript) and answer
+with a redirect after a change; the API twins under ``/api/v1/me/tokens`` run the same use cases.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from starlette.responses import Response
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
+from fastapi import APIRouter, Form, Path, Query, Request
+from pydantic import BaseModel, Field
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from oathdesk.domain import OathdeskError
+from oathdesk.service import selfservice
+from oathdesk.web.errors import error_response, status_for
+from oathdesk.web.routes_api import ERRORS, ErrorEnvelope
 from oathdesk.web.routes_pages import render
-from oathdesk.web.security import SignedIn
+from oathdesk.web.security import InventoryDep, Principal, SignedIn
 
 pages = APIRouter(include_in_schema=False)
-router = APIRouter(prefix="/api/v1", tags=["self-service"])
+router = APIRouter(prefix="/api/v1", tags=["self-service"], responses=ERRORS)
+
+SerialPath = Annotated[str, Path(min_length=1, max_length=128, description="Serial number.")]
+Done = Literal["enrolled", "renamed", "lost"]
+DONE_TEXT = {
+    "enrolled": "Token {serial} is enrolled: you can sign in with it now.",
+    "renamed": "Token {serial} is renamed.",
+    "lost": "Token {serial} is reported lost: it no longer signs you in. The help desk has "
+    "been told through the audit log; ask them for a replacement.",
+}
+
+
+# Until web/errors.py maps them, the contract's statuses are set here: an unclaimable serial is
+# 404 like an unknown one, and a rate limit carries Retry-After.
+CONTRACT_STATUS = {"selfservice.not_claimable": 404}
+
+
+def _status(code: str) -> int:
+    return CONTRACT_STATUS.get(code) or status_for(code)
+
+
+def _refused(request: Request, exc: OathdeskError) -> Response:
+    """The error envelope, with the contract's status and ``Retry-After`` when there is one."""
+    templates = request.app.state.templates
+    response = error_response(
+        request, templates, _status(exc.code), exc.code, exc.message, exc.details
+    )
+    if "retry_after" in exc.details:
+        response.headers["Retry-After"] = str(exc.details["retry_after"])
+    return response
+
+
+# -- pages -----------------------------------------------------------------------------------
+def _me_page(
+    request: Request,
+    inv: InventoryDep,
+    principal: Principal,
+    *,
+    status: int = 200,
+    error: OathdeskError | None = None,
+    form: dict[str, str] | None = None,
+    notice: str | None = None,
+) -> Response:
+    response = render(
+        request,
+        "me.html",
+        principal,
+        title="My tokens",
+        tokens=selfservice.my_tokens(inv, principal.name),
+        error=error,
+        form=form or {},
+        notice=notice,
+    )
+    response.status_code = status
+    return response
 
 
 @pages.get("/me")
-def me_page(request: Request, principal: SignedIn) -> Response:
-    return render(request, "me.html", principal, title="My account")
+def me_page(
+    request: Request,
+    inv: InventoryDep,
+    principal: SignedIn,
+    done: Annotated[Done | None, Query()] = None,
+    serial: Annotated[str | None, Query(max_length=128)] = None,
+) -> Response:
+    notice = None
+    if done and serial:
+        mine = {t["serial"] for t in selfservice.my_tokens(inv, principal.name)}
+        notice = DONE_TEXT[done].format(serial=serial) if serial in mine else None
+    return _me_page(request, inv, principal, notice=notice)
+
+
+def _after(
+    request: Request,
+    inv: InventoryDep,
+    principal: Principal,
+    done: Done,
+    act: Callable[[], dict[str, Any]],
+    form: dict[str, str],
+) -> Response:
+    """Run ``act``; a change redirects (303) to the page, a refusal shows the page again with the
+    reason and what was typed (never the code)."""
+    try:
+        token = act()
+    except OathdeskError as exc:
+        response = _me_page(request, inv, principal, status=_status(exc.code), error=exc, form=form)
+        if "retry_after" in exc.details:
+            response.headers["Retry-After"] = str(exc.details["retry_after"])
+        return response
+    return RedirectResponse(f"/me?done={done}&serial={quote(token['serial'])}", status_code=303)
+
+
+@pages.post("/me/tokens")
+def enroll_form(
+    request: Request,
+    inv: InventoryDep,
+    principal: SignedIn,
+    serial: Annotated[str, Form(max_length=128)] = "",
+    display_name: Annotated[str, Form(max_length=200)] = "",
+    code: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    return _after(
+        request,
+        inv,
+        principal,
+        "enrolled",
+        lambda: selfservice.enroll(
+            inv, principal.name, serial, display_name, code, actor=principal.actor
+        ),
+        {"serial": serial.strip(), "display_name": display_name.strip(), "action": "enroll"},
+    )
+
+
+@pages.post("/me/tokens/{serial}/rename")
+def rename_form(
+    request: Request,
+    inv: InventoryDep,
+    principal: SignedIn,
+    serial: SerialPath,
+    display_name: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    return _after(
+        request,
+        inv,
+        principal,
+        "renamed",
+        lambda: selfservice.rename(
+            inv, principal.name, serial, display_name, actor=principal.actor
+        ),
+        {"failed": serial, "action": "rename"},
+    )
+
+
+@pages.post("/me/tokens/{serial}/lost")
+def lost_form(
+    request: Request,
+    inv: InventoryDep,
+    principal: SignedIn,
+    serial: SerialPath,
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    return _after(
+        request,
+        inv,
+        principal,
+        "lost",
+        lambda: selfservice.report_lost(inv, principal.name, serial, reason, actor=principal.actor),
+        {"failed": serial, "action": "lost"},
+    )
+
+
+# -- API -------------------------------------------------------------------------------------
+class MyToken(BaseModel):
+    serial: str
+    display_name: str
+    state: str
+    kind: str
+    period: int
+    digits: int
+    manufacturer: str
+    model: str
+
+
+class MyTokens(BaseModel):
+    items: list[MyToken]
+
+
+class EnrollBody(BaseModel):
+    serial: str = Field(min_length=1, max_length=128, description="As printed on the token.")
+    display_name: str = Field(min_length=1, max_length=200)
+    code: str = Field(min_length=1, max_length=16, description="The code the token shows now.")
+
+
+class RenameBody(BaseModel):
+    display_name: str = Field(min_length=1, max_length=200)
+
+
+class LostBody(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.get("/me/tokens", summary="My tokens")
+def my_tokens(inv: InventoryDep, principal: SignedIn) -> MyTokens:
+    items = selfservice.my_tokens(inv, principal.name)
+    return MyTokens(items=[MyToken(**t) for t in items])
+
+
+@router.post(
+    "/me/tokens",
+    status_code=201,
+    response_model=MyToken,
+    summary="Enroll a token: serial, a name and the code it shows (checked before Entra)",
+    responses={
+        404: {"model": ErrorEnvelope, "description": "Not claimable by you, or unknown."},
+        429: {"model": ErrorEnvelope, "description": "Too many wrong codes (retry_after)."},
+    },
+)
+def enroll(request: Request, inv: InventoryDep, principal: SignedIn, body: EnrollBody) -> Response:
+    try:
+        token = selfservice.enroll(
+            inv, principal.name, body.serial, body.display_name, body.code, actor=principal.actor
+        )
+    except OathdeskError as exc:
+        return _refused(request, exc)
+    return JSONResponse(MyToken(**token).model_dump(), status_code=201)
+
+
+@router.patch("/me/tokens/{serial}", summary="Rename one of my tokens")
+def rename(inv: InventoryDep, principal: SignedIn, serial: SerialPath, body: RenameBody) -> MyToken:
+    token = selfservice.rename(
+        inv, principal.name, serial, body.display_name, actor=principal.actor
+    )
+    return MyToken(**token)
+
+
+@router.post("/me/tokens/{serial}/lost", summary="Report one of my tokens lost (deactivated)")
+def lost(inv: InventoryDep, principal: SignedIn, serial: SerialPath, body: LostBody) -> MyToken:
+    token = selfservice.report_lost(inv, principal.name, serial, body.reason, actor=principal.actor)
+    return MyToken(**token)

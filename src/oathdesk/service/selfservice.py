@@ -1,0 +1,346 @@
+"""Self-service: a signed-in user lists, enrolls, renames and reports lost their own tokens.
+
+Why: this is Entra's Security-info flow (serial, name, code) with the checks Entra does not make.
+Only a token meant for this user can be claimed: in our inventory, not held by anyone else, in a
+claimable state, and inside its batch's restriction (listed users or an Entra group). An unknown
+serial and somebody else's serial get the same answer, so serials cannot be probed. The code is
+verified locally (replay protection included) before Entra is touched, with the lifecycle's own
+check, and wrong codes are counted per user and per token in the ``signin_throttle`` table so
+guessing stops after a few tries. Every change is audited with the person's actor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from oathdesk.service._common import audit, ensure_device
+from oathdesk.service.context import Inventory
+from oathdesk.service.errors import ServiceError
+from oathdesk.service.lifecycle import _check_code, _send_activation, deactivate
+from oathdesk.store import Batch, StateConflict, Token, TokenState, UnitOfWork
+from oathdesk.store.accounts import AccountRepository
+
+S = TokenState
+REASON = "self-service"
+FREE = (S.IN_STOCK, S.AVAILABLE)  # claimable by anyone the batch allows
+MINE = (S.ASSIGNED, S.FAILED_ACTIVATION)  # claimable by their holder only
+LOSABLE = (S.ASSIGNED, S.ACTIVATED, S.FAILED_ACTIVATION, S.DEACTIVATED)
+FIELDS = ("serial", "display_name", "state", "kind", "period", "digits", "manufacturer", "model")
+MAX_NAME = 100
+
+
+class SelfServiceError(ServiceError):
+    """A self-service request refused (``selfservice.*``)."""
+
+    code = "selfservice.error"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Wrong codes (and unclaimable serials) allowed per user, and wrong codes per token,
+    within ``window``; past either limit, enrollment is refused for ``lockout``."""
+
+    user_failures: int = 5
+    token_failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+    lockout: timedelta = timedelta(minutes=15)
+
+
+def view(token: Token) -> dict[str, Any]:
+    """What a user sees of their token (the API contract's fields; never a seed)."""
+    described = token.describe()
+    return {key: described[key] for key in FIELDS}
+
+
+def _held_by(token: Token, upn: str) -> bool:
+    return bool(token.user_upn) and str(token.user_upn).lower() == upn.lower()
+
+
+def my_tokens(inv: Inventory, upn: str) -> list[dict[str, Any]]:
+    """The tokens our inventory has for ``upn`` (case-insensitive), by serial."""
+    with inv.uow(write=False) as uow:
+        query = (
+            select(Token)
+            .where(Token.tenant == inv.tenant, func.lower(Token.user_upn) == upn.lower())
+            .order_by(Token.serial)
+        )
+        return [view(t) for t in uow.session.scalars(query)]
+
+
+# -- rate limits ---------------------------------------------------------------------------
+def _keys(upn: str, serial: str) -> tuple[str, str]:
+    return f"selfservice:user:{upn.lower()}"[:300], f"selfservice:token:{serial}"[:300]
+
+
+def _refuse_if_locked(repo: AccountRepository, key: str, now: datetime) -> None:
+    row = repo.throttle(key)
+    if row is not None and row.locked_until is not None and row.locked_until > now:
+        wait = max(1, int((row.locked_until - now).total_seconds() + 0.999))
+        raise SelfServiceError(
+            f"too many wrong codes or serials; wait {wait} seconds before trying again, or ask "
+            "the help desk",
+            code="selfservice.rate_limited",
+            details={"retry_after": wait},
+        )
+
+
+def _count(repo: AccountRepository, key: str, limit: int, limits: Limits, now: datetime) -> None:
+    row = repo.throttle_for_update(key, now)
+    if now - row.window_started_at > limits.window:
+        row.failures, row.window_started_at, row.locked_until = 0, now, None
+    row.failures += 1
+    if row.failures >= limit:
+        row.locked_until = now + limits.lockout
+
+
+# -- claiming ------------------------------------------------------------------------------
+def _not_claimable(serial: str) -> SelfServiceError:
+    return SelfServiceError(
+        f"no token with serial {serial} can be enrolled by you. Check the serial printed on "
+        "the back of the token; if it is right, ask the help desk",
+        code="selfservice.not_claimable",
+        details={"serial": serial},
+    )
+
+
+def _refusal(token: Token | None, upn: str) -> str | None:
+    """Why ``token`` cannot be claimed by ``upn`` on state and holder (None: it can)."""
+    if token is None:
+        return "unknown"
+    if token.state in FREE and not token.user_upn:
+        return None
+    if token.state in MINE and _held_by(token, upn):
+        return None
+    return "held" if token.user_upn and not _held_by(token, upn) else "state"
+
+
+def _outside_batch(inv: Inventory, batch: Batch | None, upn: str) -> bool:
+    """True when the batch is restricted and ``upn`` is neither listed nor in its group."""
+    if batch is None or (not batch.restrict_users and not batch.restrict_group_id):
+        return False
+    if batch.restrict_users and upn.lower() in {u.lower() for u in batch.restrict_users}:
+        return False
+    if batch.restrict_group_id:
+        group = batch.restrict_group_id.lower()
+        found = inv.entra().check_member_groups(upn, [batch.restrict_group_id])
+        return group not in {g.lower() for g in found}
+    return True
+
+
+def _clean_name(display_name: str) -> str:
+    name = " ".join(display_name.split())
+    if not name or len(name) > MAX_NAME:
+        raise SelfServiceError(
+            f"give the token a name of 1 to {MAX_NAME} characters (e.g. 'Key fob, blue')",
+            code="selfservice.bad_name",
+        )
+    return name
+
+
+def _refuse(
+    inv: Inventory, upn: str, serial: str, why: str, *, actor: str, limits: Limits
+) -> SelfServiceError:
+    """Count the attempt against the user, audit it, and return the one answer for all."""
+    with inv.uow() as uow:
+        _count(
+            AccountRepository(uow.session),
+            _keys(upn, serial)[0],
+            limits.user_failures,
+            limits,
+            inv.now(),
+        )
+        known = uow.tokens.find(serial) is not None
+        uow.audit.append(
+            "selfservice.refused",
+            actor=actor,
+            subject=serial if known else None,  # a mistyped serial is not worth a subject
+            reason=REASON,
+            details={"why": why, "user": upn},
+            tenant=inv.tenant,
+        )
+    return _not_claimable(serial)
+
+
+def enroll(
+    inv: Inventory,
+    upn: str,
+    serial: str,
+    display_name: str,
+    code: str,
+    *,
+    actor: str,
+    limits: Limits | None = None,
+) -> dict[str, Any]:
+    """Claim ``serial`` for ``upn``: check the claim and the code, then assign (pushing a token
+    still in stock first) and activate it in Entra under ``display_name``."""
+    limits = limits or Limits()
+    serial, code, name = serial.strip(), code.strip(), _clean_name(display_name)
+    if not serial:
+        raise SelfServiceError(
+            "type the serial printed on the back of the token", code="selfservice.serial_required"
+        )
+    user_key, token_key = _keys(upn, serial)
+    with inv.uow(write=False) as uow:
+        _refuse_if_locked(AccountRepository(uow.session), user_key, inv.now())
+        token = uow.tokens.find(serial)
+        why = _refusal(token, upn)
+        batch = uow.batches.get(token.batch_id) if token and token.batch_id else None
+    if why is not None and token is not None and _held_by(token, upn):
+        raise StateConflict(  # one's own token: nothing to hide, and nothing to claim
+            f"token {token.serial} is already yours ({token.state.value}); there is nothing to "
+            "enroll. If it does not work, report it lost or ask the help desk",
+            code="selfservice.state_conflict",
+            details={"serial": token.serial, "state": token.state.value},
+        )
+    if why is None and _outside_batch(inv, batch, upn):
+        why = "restricted"
+    if why is not None:
+        raise _refuse(inv, upn, serial, why, actor=actor, limits=limits)
+    failure: ServiceError | None = None
+    with inv.uow() as uow:
+        repo = AccountRepository(uow.session)
+        _refuse_if_locked(repo, token_key, inv.now())
+        token = uow.tokens.get_for_update(serial)
+        if _refusal(token, upn) is not None:  # changed hands since the first look
+            failure = _not_claimable(serial)
+        else:
+            failure = _check_code(inv, uow, token, code, actor=actor, reason=REASON)
+        if failure is not None:
+            if failure.code != "selfservice.not_claimable":
+                now = inv.now()
+                _count(repo, user_key, limits.user_failures, limits, now)
+                _count(repo, token_key, limits.token_failures, limits, now)
+        else:
+            steps: list[str] = ["code checked locally"]
+            if token.state in FREE:
+                _assign(inv, uow, token, upn, actor=actor)
+                steps.append("assigned in Entra")
+            token.display_name = name
+            failure = _send_activation(
+                inv, uow, token, code, actor=actor, reason=REASON, display_name=name, steps=steps
+            )
+        result = view(token)
+    if failure is not None:
+        raise failure
+    return result
+
+
+def _assign(inv: Inventory, uow: UnitOfWork, token: Token, upn: str, *, actor: str) -> None:
+    """The lifecycle's assignment step, under the lock the enrollment already holds."""
+    person = inv.entra().get_user(upn)
+    device = ensure_device(inv, uow, token, actor=actor, reason=REASON)
+    inv.entra().assign(person.id, device.id)
+    uow.tokens.move(token, S.ASSIGNED, expect=[S.AVAILABLE])
+    token.user_id, token.user_upn = person.id, person.user_principal_name
+    audit(uow, inv, "token.assign", token, actor=actor, reason=REASON, user_id=person.id)
+
+
+# -- my own tokens ---------------------------------------------------------------------------
+def _not_mine(serial: str) -> SelfServiceError:
+    return SelfServiceError(
+        f"you have no token with serial {serial}",
+        code="selfservice.not_found",
+        details={"serial": serial},
+    )
+
+
+def _mine(uow: UnitOfWork, serial: str, upn: str) -> Token:
+    token = uow.tokens.find(serial.strip())
+    if token is None or not _held_by(token, upn):
+        raise _not_mine(serial)
+    return uow.tokens.get_for_update(token.serial)
+
+
+def rename(
+    inv: Inventory, upn: str, serial: str, display_name: str, *, actor: str
+) -> dict[str, Any]:
+    """Rename one of my tokens in our inventory. Entra keeps the name given at activation: it
+    refuses to update an assigned token, and its user method has no PATCH (graph-api.md A5)."""
+    name = _clean_name(display_name)
+    with inv.uow() as uow:
+        token = _mine(uow, serial, upn)
+        before = token.display_name
+        token.display_name = name
+        audit(
+            uow, inv, "token.rename", token, actor=actor, reason=REASON, before=before, after=name
+        )
+        return view(token)
+
+
+def report_lost(
+    inv: Inventory, upn: str, serial: str, reason: str, *, actor: str
+) -> dict[str, Any]:
+    """Deactivate my token in Entra (when active) and mark it lost, with my reason."""
+    why = " ".join(reason.split())
+    if not why:
+        raise SelfServiceError(
+            "say what happened (e.g. 'left on the train on Monday')",
+            code="selfservice.reason_required",
+        )
+    why = f"{REASON}: {why[:500]}"
+    with inv.uow(write=False) as uow:
+        token = uow.tokens.find(serial.strip())
+        if token is None or not _held_by(token, upn):
+            raise _not_mine(serial)
+        state, serial = token.state, token.serial
+    if state not in LOSABLE:
+        raise StateConflict(
+            f"token {serial} is {state.value}; only a token you hold can be reported lost",
+            code="selfservice.state_conflict",
+            details={"serial": serial, "state": state.value},
+        )
+    if state is S.ACTIVATED:
+        deactivate(inv, serial, actor=actor, reason=why)
+    with inv.uow() as uow:
+        token = _mine(uow, serial, upn)
+        if token.state not in LOSABLE:
+            raise StateConflict(
+                f"token {serial} changed meanwhile (it is {token.state.value}); reload the page",
+                code="selfservice.state_conflict",
+                details={"serial": serial, "state": token.state.value},
+            )
+        uow.tokens.move(token, S.LOST)
+        audit(uow, inv, "token.lost", token, actor=actor, reason=why, reported_by=upn)
+        return view(token)
+
+
+# -- batch restriction (admin) ----------------------------------------------------------------
+def restrict_batch(
+    inv: Inventory,
+    batch_id: int,
+    *,
+    users: Iterable[str] | None = None,
+    group_id: str | None = None,
+    actor: str,
+) -> dict[str, Any]:
+    """Only ``users`` (UPNs) or members of Entra group ``group_id`` may claim the batch's tokens
+    by self-service; neither given lifts the restriction."""
+    chosen = list(dict.fromkeys(u.strip() for u in users or () if u.strip()))
+    bad = [u for u in chosen if "@" not in u or len(u) > 320]
+    if bad:
+        raise SelfServiceError(
+            f"{bad[0]!r} is not a user principal name (name@domain)", code="selfservice.bad_user"
+        )
+    group = (group_id or "").strip() or None
+    if group is not None and len(group) > 64:
+        raise SelfServiceError("a group id is at most 64 characters", code="selfservice.bad_group")
+    with inv.uow() as uow:
+        batch = uow.batches.get(batch_id)
+        before = {"users": batch.restrict_users, "group_id": batch.restrict_group_id}
+        batch.restrict_users = chosen or None
+        batch.restrict_group_id = group
+        after = {"users": batch.restrict_users, "group_id": batch.restrict_group_id}
+        uow.audit.append(
+            "batch.restrict",
+            actor=actor,
+            subject=f"batch:{batch_id}",
+            reason="self-service restriction",
+            details={"before": before, "after": after},
+            tenant=inv.tenant,
+        )
+        return {"batch_id": batch_id, **after}
