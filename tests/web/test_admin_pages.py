@@ -706,5 +706,5 @@ def test_the_api_twins_are_documented_in_openapi(client: httpx.Client) -> None:
     for method, path in COVERED:
         if path.startswith("/api/v1/"):
             operation = spec["paths"][path][method.lower()]
-            assert {"401", "403"} <= set(operation["responses"]), path
+            assert {"400", "401", "403"} <= set(operation["responses"]), path
     assert not any(p.startswith(("/audit", "/settings", "/reconcile")) for p in spec["paths"])
