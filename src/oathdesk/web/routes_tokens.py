@@ -34,6 +34,7 @@ router = APIRouter(
         400: {"model": ErrorEnvelope, "description": "Refused: wrong or replayed code, no reason"},
         404: {"model": ErrorEnvelope, "description": "No such token or user."},
         409: {"model": ErrorEnvelope, "description": "The token is not in a state for this."},
+        429: {"model": ErrorEnvelope, "description": "Entra is throttling (graph.throttled)."},
     },
 )
 

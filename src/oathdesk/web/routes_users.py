@@ -29,7 +29,9 @@ router = APIRouter(
     tags=["users"],
     responses={
         **ERRORS,
+        400: {"model": ErrorEnvelope, "description": "Entra refused or could not be reached."},
         404: {"model": ErrorEnvelope, "description": "No such user in Entra (graph.not_found)."},
+        429: {"model": ErrorEnvelope, "description": "Entra is throttling (graph.throttled)."},
     },
 )
 
