@@ -476,3 +476,39 @@ def test_without_entra_the_token_page_shows_our_record_and_a_notice(
     finally:
         server.holder.app = None
         offline.close()
+
+
+def test_replace_and_resync_through_the_api_and_the_token_page(
+    hal: httpx.Client, inv: Inventory, emu: Emu, seen: Seen
+) -> None:
+    serials = ["RA00001", "RA00002", "RA00003"]
+    add_tokens(inv, serials)
+    given = api_act(hal, "RA00001", "activate", seen, user=GRACE, code=code("RA00001"))
+    assert given.status_code == 200 and given.json()["state"] == "activated"
+    assert given.json()["steps"] == [
+        "code checked locally",
+        "assigned in Entra",
+        "activated in Entra",
+    ]
+    bad = api_act(hal, "RA00001", "resync", seen, code="000000", second_code="000001")
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "service.code_rejected"
+    half = api_act(hal, "RA00001", "resync", seen, code=code("RA00001", steps=2))
+    assert half.status_code == 400 and half.json()["error"]["code"] == "usage.field_required"
+    no_why = api_act(hal, "RA00001", "replace", seen, code=code("RA00002"), new_serial="RA00002")
+    assert no_why.status_code == 400 and "replace needs why" in no_why.json()["error"]["message"]
+
+    replaced = api_act(
+        hal, "RA00001", "replace", seen, why="lost", code=code("RA00002"), new_serial="RA00002"
+    )
+    assert replaced.status_code == 200, replaced.text
+    answer = replaced.json()
+    assert answer["state"] == "lost" and answer["replacement"]["serial"] == "RA00002"
+    assert answer["replacement"]["state"] == "activated"
+    assert answer["replacement"]["user_upn"] == GRACE
+
+    page = act(hal, "RA00002", "replace", seen, why="broken", code=code("RA00003"))
+    assert page.status_code == 303, page.text
+    assert detail(hal, "RA00002")["token"]["state"] == "broken"
+    new = detail(hal, "RA00003")
+    assert new["token"]["state"] == "activated" and new["entra"][0]["status"] == "activated"
+    seen.assert_clean(serials)
