@@ -1,4 +1,5 @@
-"""``oathdesk accounts``: local console accounts for break-glass administrators.
+"""``oathdesk accounts``: local console accounts for break-glass administrators, and
+``oathdesk accounts token``: API tokens for automation (the value is printed once).
 
 The password is read from a file (``--password-file``) or prompted for twice without echo,
 never taken as a plain argument, so it stays out of shell history and process listings.
@@ -7,6 +8,7 @@ never taken as a plain argument, so it stays out of shell history and process li
 from __future__ import annotations
 
 import getpass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +27,14 @@ from oathdesk.service.accounts import (
     disable_account,
     list_accounts,
     set_roles,
+)
+from oathdesk.service.api_tokens import (
+    DEFAULT_DAYS,
+    MAX_DAYS,
+    ApiTokenView,
+    create_api_token,
+    list_api_tokens,
+    revoke_api_token_named,
 )
 
 app = typer.Typer(
@@ -133,3 +143,83 @@ def disable(
     with inventory(config) as inv:
         account = disable_account(inv, name, actor=actor_of(actor), reason=reason)
     _show([account], as_json)
+
+
+token_app = typer.Typer(
+    help="API tokens for automation (Authorization: Bearer): create, list, revoke.",
+    no_args_is_help=True,
+)
+app.add_typer(token_app, name="token")
+
+
+def _token_rows(tokens: list[ApiTokenView], now: datetime, as_json: bool) -> None:
+    if as_json:
+        console.print_json({"api_tokens": [t.to_dict(now) for t in tokens]})
+        return
+    table = Table("id", "name", "roles", "state", "expires", "last used", "created by")
+    for t in tokens:
+        table.add_row(
+            str(t.id),
+            escape(t.name),
+            ", ".join(t.roles),
+            t.state(now),
+            t.expires_at.date().isoformat(),
+            t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "never",
+            escape(t.created_by),
+        )
+    console.out.print(table)
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="A unique name (letters, digits, . _ -).")],
+    role: Annotated[
+        list[str],
+        typer.Option("--role", help=f"A role the token carries ({', '.join(ROLES)}); repeat."),
+    ],
+    expires_days: Annotated[
+        int, typer.Option("--expires-days", help=f"Days it lives (1 to {MAX_DAYS}).")
+    ] = DEFAULT_DAYS,
+    actor: ActorOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create an API token and print its value ONCE: only its SHA-256 is kept."""
+    with inventory(config) as inv:
+        value, view = create_api_token(
+            inv, name, list(role), actor=actor_of(actor), days=expires_days
+        )
+        now = inv.now()
+    text = value.reveal().decode()
+    if as_json:
+        console.print_json({**view.to_dict(now), "token": text})
+        return
+    console.out.print(
+        f"API token [bold]{escape(view.name)}[/] created: roles {', '.join(view.roles)}, "
+        f"expires {view.expires_at.date().isoformat()}. Store the value now, it is not shown "
+        "again:"
+    )
+    print(text)  # plain, on its own line, so scripts can capture it
+
+
+@token_app.command("list")
+def token_list(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """List API tokens (never a value): roles, state, expiry, last use."""
+    with inventory(config) as inv:
+        tokens, now = list_api_tokens(inv), inv.now()
+    _token_rows(tokens, now, as_json)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    name: Annotated[str, typer.Argument(help="The token's name.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why; audited.")] = "",
+    actor: ActorOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Revoke an API token at once: the next call made with it is refused (401)."""
+    with inventory(config) as inv:
+        view = revoke_api_token_named(inv, name, actor=actor_of(actor), reason=reason)
+        now = inv.now()
+    _token_rows([view], now, as_json)

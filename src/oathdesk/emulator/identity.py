@@ -200,6 +200,7 @@ def user_token_response(
             upn=user.user_principal_name,
             name=user.display_name,
             nonce=nonce,
+            roles=user.app_roles.get(app.client_id),
         )
     if "offline_access" in requested:
         refresh = secrets.token_urlsafe(32)

@@ -84,6 +84,8 @@ class User:
     user_type: str = "Member"
     password: str | None = field(default=None, repr=False)
     roles: list[str] = field(default_factory=list)
+    # app role assignments: client id -> role values, carried in that app's ID tokens (``roles``)
+    app_roles: dict[str, list[str]] = field(default_factory=dict)
     groups: list[str] = field(default_factory=list)  # ids of the groups the user is a member of
 
     @property

@@ -89,6 +89,7 @@ async def discovery(request: Request) -> Response:
                 "tid",
                 "oid",
                 "preferred_username",
+                "roles",
             ],
             "request_uri_parameter_supported": False,
             "tenant_region_scope": "WW",

@@ -96,11 +96,21 @@ async def authorize(request: Request) -> Response:
     hidden = {k: params[k] for k in _AUTH_KEYS if k in params}
     hint = html.escape(params.get("login_hint", ""))
     if request.method == "GET":
-        return _page("Sign in", hidden, _LOGIN.format(hint=hint))
+        return _page("Sign in", hidden, _LOGIN.format(hint=hint), extra=_CANCEL)
+    if params.get("action") == "decline":  # Entra's answer when the user cancels
+        return _reply(
+            redirect,
+            params,
+            {"error": "access_denied", "error_description": "AADSTS65004: User declined."},
+        )
     user = sts.sign_in(state, params.get("username", ""), params.get("password", ""))
     if user is None:
         return _page(
-            "Sign in", hidden, _LOGIN.format(hint=hint), "Your account or password is incorrect."
+            "Sign in",
+            hidden,
+            _LOGIN.format(hint=hint),
+            "Your account or password is incorrect.",
+            _CANCEL,
         )
     scopes = params.get("scope", "").split()
     sts.delegated_scopes(" ".join(scopes))
@@ -116,7 +126,15 @@ async def authorize(request: Request) -> Response:
         challenge_method=params.get("code_challenge_method"),
         nonce=params.get("nonce"),
     )
-    reply = {"code": code, **({"state": params["state"]} if "state" in params else {})}
+    return _reply(redirect, params, {"code": code})
+
+
+_CANCEL = ' <button type="submit" name="action" value="decline" formnovalidate>Cancel</button>'
+
+
+def _reply(redirect: str, params: dict[str, str], answer: dict[str, str]) -> Response:
+    """Send ``answer`` (a code or an error, plus the state) back to the app's redirect URI."""
+    reply = {**answer, **({"state": params["state"]} if "state" in params else {})}
     mode = params.get("response_mode", "query")
     if mode == "form_post":  # what MSAL recommends: the code travels in a POST body
         fields = "".join(

@@ -3,9 +3,11 @@
 Shape: ``{"tenant": {"id", "domain"}, "apps": [{"clientId", "clientSecret", "roles"}], "users":
 [{"id", "userPrincipalName", "displayName", "userType", "password", "roles"}]}``. Apps may also
 carry ``certificates`` (PEM) for client assertions and ``redirectUris`` for the code flow, and an
-optional ``legacyTokens`` list models tokens from the old CSV upload (user methods only). An
-optional ``groups`` list (``[{"id", "displayName"}]``) declares the tenant's groups, and a user's
-``groups`` lists the ids of the groups they are a member of (``checkMemberGroups``).
+optional ``legacyTokens`` list models tokens from the old CSV upload (user methods only). Users
+may carry ``appRoles`` (``{"<clientId>": ["role value", ...]}``): their app role assignments,
+sent as ``roles`` in the ID tokens issued to that app. An optional ``groups`` list
+(``[{"id", "displayName"}]``) declares the tenant's groups, and a user's ``groups`` lists the ids
+of the groups they are a member of (``checkMemberGroups``).
 """
 
 from __future__ import annotations
@@ -45,6 +47,17 @@ def _names(
         if unknown:
             raise bad_request(f"{where}: unknown {key} {unknown}; known: {sorted(allowed)}")
     return list(value)
+
+
+def _app_roles(item: dict[str, Any], where: str) -> dict[str, list[str]]:
+    """``appRoles``: ``{"<clientId>": ["role value", ...]}``, the user's app role assignments."""
+    value = item.get("appRoles", {})
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(r, str) for r in v)
+        for k, v in value.items()
+    ):
+        raise bad_request(f"{where}: 'appRoles' must map client ids to lists of role values")
+    return {k: list(v) for k, v in value.items()}
 
 
 def _groups(data: dict[str, Any]) -> list[Group]:
@@ -120,6 +133,7 @@ def parse_seed(data: Any) -> Seed:
             user_type=user_type,
             password=item.get("password") if isinstance(item.get("password"), str) else None,
             roles=_names(item, "roles", where, tuple(ROLE_IDS)),
+            app_roles=_app_roles(item, where),
             groups=_member_of(item, where, tenant.groups),
         )
         for key in (user.id.lower(), user.user_principal_name.lower()):
@@ -161,6 +175,8 @@ def seed_to_json(seed: Seed, *, with_secrets: bool) -> dict[str, Any]:
             "userType": u.user_type,
             "roles": u.roles,
         }
+        if u.app_roles:
+            entry["appRoles"] = u.app_roles
         if u.groups:
             entry["groups"] = list(u.groups)
         if with_secrets:

@@ -164,7 +164,10 @@ def id_token(
     upn: str,
     name: str,
     nonce: str | None,
+    roles: list[str] | None = None,
 ) -> str:
+    """An OIDC ID token for ``client_id``; ``roles`` are the user's app roles in that app
+    (left out when there are none, as Entra does)."""
     claims: dict[str, Any] = {
         "aud": client_id,
         "iss": issuer,
@@ -180,6 +183,8 @@ def id_token(
     }
     if nonce:
         claims["nonce"] = nonce
+    if roles:
+        claims["roles"] = list(roles)
     return key.sign(claims)
 
 

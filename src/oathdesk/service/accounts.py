@@ -25,6 +25,7 @@ from oathdesk.store import UnitOfWork
 from oathdesk.store.accounts import Account, AccountRepository
 
 ROLES = ("admin", "helpdesk", "auditor", "delivery")  # delivery: the seed-delivery team
+ENTRA_NO_PASSWORD = "!entra"  # not an argon2 hash: no password ever matches it
 MIN_PASSWORD = 12
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,199}$")
 HASHER = PasswordHasher()
@@ -56,6 +57,7 @@ class AccountView:
     enabled: bool
     created_at: str
     last_signin_at: str | None
+    source: str = "local"  # "entra" for an account made by an Entra ID sign-in
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +66,7 @@ class AccountView:
             "enabled": self.enabled,
             "created_at": self.created_at,
             "last_signin_at": self.last_signin_at,
+            "source": self.source,
         }
 
 
@@ -83,6 +86,7 @@ def _view(account: Account) -> AccountView:
         enabled=account.enabled,
         created_at=account.created_at.isoformat(),
         last_signin_at=account.last_signin_at.isoformat() if account.last_signin_at else None,
+        source=account.source,
     )
 
 
@@ -217,6 +221,8 @@ def sign_in(
             error: AuthError = _throttled(until, now)
         else:
             account = repo.find(name)
+            if account is not None and account.source != "local":
+                account = None  # an Entra account has no password: the same answer as unknown
             if _password_ok(account, password) and account is not None and account.enabled:
                 repo.clear_throttle(keys[0])
                 account.last_signin_at = now
@@ -235,6 +241,58 @@ def sign_in(
                 code="auth.invalid_credentials",
             )
     raise error  # outside the unit of work: the failure counts are committed
+
+
+def sign_in_entra(inv: Inventory, upn: str, roles: list[str], *, address: str) -> AccountView:
+    """The account of a user Entra ID has just signed in (made on first sign-in), with the
+    roles the ID token carried: Entra decides, so a role removed there is gone here at the
+    next sign-in. A local account of the same name is never taken over."""
+    name = upn.strip().lower()
+    if not name or len(name) > 200 or not name.isprintable():
+        raise AuthError("Entra ID sent a user name oathdesk cannot use", code="auth.entra_bad_user")
+    chosen = _roles(roles)
+    now = inv.now()
+    with inv.uow() as uow:
+        repo = AccountRepository(uow.session)
+        account = repo.find(name)
+        actor = f"entra:{name}"
+        if account is None:
+            account = repo.add(name, ENTRA_NO_PASSWORD, chosen, now, source="entra")
+            _audit(uow, inv, "account.create", name, actor, roles=chosen, source="entra")
+        elif account.source == "entra" and list(account.roles) != chosen:
+            _audit(uow, inv, "account.roles", name, actor, before=list(account.roles), after=chosen)
+            account.roles = chosen
+        if account.source != "entra":
+            error = AuthError(
+                f"a local account is already named {name!r}; an administrator must rename or "
+                "disable it before this Entra user can sign in",
+                code="auth.entra_name_taken",
+            )
+        elif not account.enabled:
+            error = AuthError(
+                "your oathdesk account is disabled; ask an administrator", code="auth.forbidden"
+            )
+        else:
+            account.last_signin_at = now
+            _audit(uow, inv, "auth.signin", name, actor, address=address, method="entra")
+            uow.session.flush()
+            return _view(account)
+    raise error  # outside the unit of work: a role change made above is kept
+
+
+def entra_sign_in_failed(inv: Inventory, code: str, *, address: str) -> None:
+    """Record a refused Entra sign-in (cancelled, state mismatch, bad token...) by its code."""
+    with inv.uow() as uow:
+        _audit(
+            uow,
+            inv,
+            "auth.signin_failed",
+            "(entra)",
+            f"address:{address}",
+            address=address,
+            method="entra",
+            code=code,
+        )
 
 
 def _password_ok(account: Account | None, password: Secret) -> bool:

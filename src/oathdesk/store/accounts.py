@@ -4,11 +4,13 @@ Why: break-glass administrators must be able to sign in when Entra cannot, so th
 (argon2 hashes only, never a password) live beside the inventory they manage; sessions are kept
 server-side (only a SHA-256 of the cookie's random id is stored) so sign-out and disabling an
 account end them at once; failed sign-ins are counted here so every server process sees them.
-Tables are made by migration ``0003_accounts``.
+Tables are made by migration ``0003_accounts``; ``0005_identity`` adds the account's source
+(local or Entra) and the API tokens automation uses (only their SHA-256 is stored).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, delete, select
@@ -28,6 +30,8 @@ class Account(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     password_hash: Mapped[str] = mapped_column(String(400))
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # "local" (a password) or "entra" (signs in through OIDC; its hash is unusable)
+    source: Mapped[str] = mapped_column(String(16), default="local", server_default="local")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     last_signin_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -38,7 +42,10 @@ class Account(Base):
         return self.disabled_at is None
 
     def __repr__(self) -> str:  # never the hash
-        return f"Account(name={self.name!r}, roles={self.roles!r}, enabled={self.enabled})"
+        return (
+            f"Account(name={self.name!r}, source={self.source!r}, roles={self.roles!r}, "
+            f"enabled={self.enabled})"
+        )
 
 
 class WebSession(Base):
@@ -72,6 +79,26 @@ class SigninThrottle(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
+class ApiToken(Base):
+    """A bearer token for automation: only the SHA-256 (hex) of its value is kept; ``roles`` is
+    the subset of console roles it carries. Revoked tokens stay, for the audit trail."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    def __repr__(self) -> str:  # never the hash
+        return f"ApiToken(id={self.id}, name={self.name!r}, roles={self.roles!r})"
+
+
 class AccountRepository:
     """Accounts, sessions and throttle counters through one session (a unit of work's)."""
 
@@ -91,9 +118,16 @@ class AccountRepository:
     def by_id(self, account_id: int) -> Account | None:
         return self.session.get(Account, account_id)
 
-    def add(self, name: str, password_hash: str, roles: list[str], at: datetime) -> Account:
+    def add(
+        self, name: str, password_hash: str, roles: list[str], at: datetime, source: str = "local"
+    ) -> Account:
         account = Account(
-            name=name, password_hash=password_hash, roles=roles, created_at=at, updated_at=at
+            name=name,
+            password_hash=password_hash,
+            roles=roles,
+            source=source,
+            created_at=at,
+            updated_at=at,
         )
         self.session.add(account)
         self.session.flush()
@@ -129,6 +163,25 @@ class AccountRepository:
 
     def delete_expired_sessions(self, now: datetime) -> None:
         self.session.execute(delete(WebSession).where(WebSession.expires_at <= now))
+
+    # API tokens
+    def add_api_token(self, token: ApiToken) -> ApiToken:
+        self.session.add(token)
+        self.session.flush()
+        return token
+
+    def api_token(self, token_id: int) -> ApiToken | None:
+        return self.session.get(ApiToken, token_id)
+
+    def api_token_named(self, name: str) -> ApiToken | None:
+        return self.session.scalars(select(ApiToken).where(ApiToken.name == name)).one_or_none()
+
+    def api_token_by_hash(self, token_hash: str) -> ApiToken | None:
+        query = select(ApiToken).where(ApiToken.token_hash == token_hash)
+        return self.session.scalars(query).one_or_none()
+
+    def api_tokens(self) -> Sequence[ApiToken]:
+        return self.session.scalars(select(ApiToken).order_by(ApiToken.id)).all()
 
     # throttling
     def throttle(self, key: str) -> SigninThrottle | None:

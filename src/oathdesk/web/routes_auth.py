@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from oathdesk.domain import Secret
+from oathdesk.domain import OathdeskError, Secret
 from oathdesk.service.accounts import AuthError, close_session, open_session, sign_in
 from oathdesk.web.errors import status_for
 from oathdesk.web.security import (
@@ -49,13 +49,15 @@ def front_door(principal: MaybeSignedIn) -> RedirectResponse:
     return RedirectResponse(home_for(principal), status_code=303)
 
 
-def _form(
+def signin_form(
     request: Request,
     *,
     name: str = "",
     next_path: str = "/dashboard",
-    error: AuthError | None = None,
+    error: OathdeskError | None = None,
 ) -> Response:
+    """The sign-in page: the local-account form, and "Sign in with Microsoft" when Entra
+    sign-in is configured; ``error`` (local or Entra) is shown in an alert box."""
     token, fresh = presession(request)
     templates = request.app.state.templates
     response: Response = templates.TemplateResponse(
@@ -68,6 +70,7 @@ def _form(
             "next": next_path,
             "error": error,
             "csrf_token": token,
+            "entra": request.app.state.settings.entra is not None,
         },
         status_code=status_for(error.code) if error else 200,
     )
@@ -82,7 +85,7 @@ def _form(
 def signin_page(request: Request, principal: MaybeSignedIn, next: str | None = None) -> Response:
     if principal is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    return _form(request, next_path=safe_next(next))
+    return signin_form(request, next_path=safe_next(next))
 
 
 @router.post("/signin", dependencies=[Depends(check_presession_csrf)])
@@ -101,7 +104,7 @@ def signin_submit(
             inv, name.strip(), Secret(password.encode()), address=address, policy=settings.throttle
         )
     except AuthError as exc:
-        return _form(request, name=name, next_path=safe_next(next), error=exc)
+        return signin_form(request, name=name, next_path=safe_next(next), error=exc)
     if previous is not None:  # a new sign-in replaces the browser's old session, never adds one
         close_session(inv, previous.session_id, actor=previous.actor)
     token, _session = open_session(

@@ -1,8 +1,178 @@
-"""Sign-in with Entra ID (OIDC authorization code with PKCE) and API tokens (being built)."""
+"""Sign-in with Entra ID (``/signin/entra`` and its callback) and the API tokens automation uses
+(``/api/v1/api-tokens``, administrators only).
+
+Why: people should sign in with their organisation account, with the roles Entra's app role
+assignments give them, while local accounts stay for break-glass; scripts get scoped, expiring,
+revocable tokens instead of a person's password. Any failure of the Entra leg lands on the
+sign-in page with a readable message, never a stack trace.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import threading
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Form, Request
+from pydantic import BaseModel, Field
+from starlette.responses import RedirectResponse, Response
+
+from oathdesk.domain import OathdeskError
+from oathdesk.service.accounts import (
+    close_session,
+    entra_sign_in_failed,
+    open_session,
+    sign_in_entra,
+)
+from oathdesk.service.api_tokens import (
+    DEFAULT_DAYS,
+    MAX_DAYS,
+    create_api_token,
+    list_api_tokens,
+    revoke_api_token,
+)
+from oathdesk.web.oidc import EntraClient, EntraSignInError
+from oathdesk.web.routes_auth import safe_next, signin_form
+from oathdesk.web.security import (
+    Admin,
+    InventoryDep,
+    MaybeSignedIn,
+    SettingsDep,
+    clear_cookie,
+    client_address,
+    oidc_flow,
+    set_oidc_flow,
+    set_session_cookie,
+)
+from oathdesk.web.settings import WebSettings
 
 pages = APIRouter(include_in_schema=False)
 router = APIRouter(prefix="/api/v1", tags=["auth"])
+_LOCK = threading.Lock()
+
+
+def _client(request: Request, settings: WebSettings) -> EntraClient:
+    """The app's Entra client (one per app, made on first use)."""
+    if settings.entra is None:
+        raise EntraSignInError(
+            "sign-in with Microsoft is not configured on this server; use a local account",
+            code="auth.entra_not_configured",
+        )
+    with _LOCK:
+        client: EntraClient | None = getattr(request.app.state, "entra_client", None)
+        if client is None or client.settings is not settings.entra:
+            client = EntraClient(settings.entra)
+            request.app.state.entra_client = client
+    return client
+
+
+def _refused(request: Request, settings: WebSettings, error: OathdeskError) -> Response:
+    entra_sign_in_failed(request.app.state.inventory, error.code, address=client_address(request))
+    response = signin_form(request, error=error)
+    clear_cookie(response, settings, settings.oidc_cookie)
+    return response
+
+
+@pages.get("/signin/entra")
+def entra_start(
+    request: Request, settings: SettingsDep, principal: MaybeSignedIn, next: str | None = None
+) -> Response:
+    """Start the authorization code flow (PKCE, state, nonce by MSAL) and go to Entra."""
+    try:
+        client = _client(request, settings)
+        redirect_uri = client.settings.redirect_uri or str(request.url_for("entra_callback"))
+        url, flow = client.start(redirect_uri)
+    except EntraSignInError as exc:
+        return signin_form(request, next_path=safe_next(next), error=exc)
+    flow["next"] = safe_next(next)
+    response = RedirectResponse(url, status_code=303)
+    set_oidc_flow(response, settings, flow)
+    return response
+
+
+ReplyField = Annotated[str | None, Form(max_length=4096)]
+
+
+@pages.post("/signin/entra/callback", name="entra_callback")
+def entra_callback(
+    request: Request,
+    inv: InventoryDep,
+    settings: SettingsDep,
+    previous: MaybeSignedIn,
+    code: ReplyField = None,
+    state: ReplyField = None,
+    client_info: ReplyField = None,
+    error: ReplyField = None,
+    error_description: ReplyField = None,
+) -> Response:
+    """Finish the flow Entra posts back to: state, code, ID token; then the account and a
+    normal session. No CSRF token here: the state bound to this browser's cookie is the check."""
+    sent = {
+        "code": code,
+        "state": state,
+        "client_info": client_info,
+        "error": error,
+        "error_description": error_description,
+    }
+    reply = {k: v for k, v in sent.items() if v is not None}
+    flow = oidc_flow(request)
+    address = client_address(request)
+    try:
+        client = _client(request, settings)
+        if flow is None:
+            raise EntraSignInError(
+                "this sign-in expired or was started in another browser; start again",
+                code="auth.entra_state",
+            )
+        next_path = safe_next(str(flow.pop("next", "")))
+        identity = client.finish(flow, reply)
+        account = sign_in_entra(
+            inv,
+            identity.upn,
+            client.settings.roles_for(list(identity.role_values)),
+            address=address,
+        )
+    except OathdeskError as exc:
+        return _refused(request, settings, exc)
+    if previous is not None:  # a new sign-in replaces the browser's old session, never adds one
+        close_session(inv, previous.session_id, actor=previous.actor)
+    token, _session = open_session(
+        inv, account.name, address=address, lifetime=settings.session_lifetime
+    )
+    response = RedirectResponse(next_path if account.roles else "/me", status_code=303)
+    set_session_cookie(response, settings, token)
+    clear_cookie(response, settings, settings.oidc_cookie)
+    clear_cookie(response, settings, settings.presession_cookie)
+    return response
+
+
+class NewApiToken(BaseModel):
+    """What to create: a unique name, the roles it carries, how many days it lives."""
+
+    name: str = Field(min_length=1, max_length=100)
+    roles: list[str] = Field(min_length=1, max_length=8)
+    expires_days: int = Field(default=DEFAULT_DAYS, ge=1, le=MAX_DAYS)
+
+
+@router.get("/api-tokens")
+def api_tokens(inv: InventoryDep, principal: Admin) -> dict[str, Any]:
+    """Every API token, revoked and expired ones included; never a value or hash."""
+    now = inv.now()
+    return {"items": [t.to_dict(now) for t in list_api_tokens(inv)]}
+
+
+@router.post("/api-tokens", status_code=201)
+def api_token_create(
+    inv: InventoryDep, principal: Admin, body: Annotated[NewApiToken, Body()]
+) -> dict[str, Any]:
+    """A new token; ``token`` (its value) is in this answer only: store it now."""
+    value, view = create_api_token(
+        inv, body.name, body.roles, actor=principal.actor, days=body.expires_days
+    )
+    return {**view.to_dict(inv.now()), "token": value.reveal().decode()}
+
+
+@router.delete("/api-tokens/{token_id}")
+def api_token_revoke(token_id: int, inv: InventoryDep, principal: Admin) -> dict[str, Any]:
+    """Revoke a token at once; revoking it again changes nothing."""
+    view = revoke_api_token(inv, token_id, actor=principal.actor)
+    return view.to_dict(inv.now())

@@ -16,11 +16,89 @@ from pathlib import Path
 
 from oathdesk.config import Config
 from oathdesk.domain import ConfigError, Secret
-from oathdesk.service.accounts import ThrottlePolicy
+from oathdesk.service.accounts import ROLES, ThrottlePolicy
 
 KEY_FILE = "web-secret.key"
+DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class EntraSettings:
+    """Sign-in with Entra ID (OIDC code flow with PKCE through MSAL): the app registration, where
+    Entra is (``authority_host``: real Entra or the emulator), an extra CA to trust (emulator),
+    and which app role value grants which console role."""
+
+    tenant: str
+    client_id: str
+    client_secret: Secret = field(repr=False)
+    authority_host: str = DEFAULT_AUTHORITY_HOST
+    ca_file: Path | None = None
+    redirect_uri: str | None = None  # None: this site's /signin/entra/callback
+    role_values: dict[str, str] = field(
+        default_factory=lambda: {f"oathdesk.{r}": r for r in ROLES}
+    )  # app role value -> console role
+
+    @property
+    def authority(self) -> str:
+        return f"{self.authority_host.rstrip('/')}/{self.tenant}"
+
+    def roles_for(self, values: list[str]) -> list[str]:
+        """The console roles an ID token's ``roles`` claim grants (unknown values grant none)."""
+        granted = {self.role_values[v] for v in values if v in self.role_values}
+        return [r for r in ROLES if r in granted]
+
+    @classmethod
+    def from_config(cls, config: Config) -> EntraSettings | None:
+        """``[web] entra_*`` keys; None when ``entra_client_id`` is not set. Tenant, authority
+        host and CA file default to ``[graph]``'s, so one emulator serves both."""
+
+        def text(key: str, section: str = "web") -> str | None:
+            value = config.get(section, key)
+            return str(value).strip() or None if value is not None else None
+
+        client_id = text("entra_client_id")
+        if client_id is None:
+            return None
+        tenant = text("entra_tenant") or text("tenant_id", "graph")
+        secret = text("entra_client_secret")
+        secret_file = text("entra_client_secret_file")
+        if secret is None and secret_file is not None:
+            try:
+                secret = Path(secret_file).expanduser().read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"[web] entra_client_secret_file {secret_file}: cannot be read "
+                    f"({exc.strerror})",
+                    code="config.entra_secret_unreadable",
+                ) from None
+        if not tenant or not secret:
+            raise ConfigError(
+                "Entra sign-in needs [web] entra_tenant (or [graph] tenant_id) and "
+                "entra_client_secret or entra_client_secret_file besides entra_client_id",
+                code="config.entra_incomplete",
+            )
+        host = text("entra_authority_host") or text("authority_host", "graph")
+        host = host or DEFAULT_AUTHORITY_HOST
+        if not host.startswith("https://"):
+            raise ConfigError(f"[web] entra_authority_host must be https://, not {host!r}")
+        ca = text("entra_ca_file") or text("ca_file", "graph")
+        ca_file = Path(ca).expanduser() if ca else None
+        if ca_file is not None and not ca_file.is_file():
+            raise ConfigError(
+                f"the CA file {ca_file} does not exist", code="config.ca_file_missing"
+            )
+        values = {(text(f"entra_{role}_role") or f"oathdesk.{role}"): role for role in ROLES}
+        return cls(
+            tenant=tenant,
+            client_id=client_id,
+            client_secret=Secret(secret.encode()),
+            authority_host=host,
+            ca_file=ca_file,
+            redirect_uri=text("entra_redirect_uri"),
+            role_values=values,
+        )
 
 
 @dataclass(frozen=True)
@@ -34,6 +112,7 @@ class WebSettings:
     session_idle: timedelta = timedelta(minutes=30)
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     title: str = "oathdesk"
+    entra: EntraSettings | None = None  # sign-in with Entra ID offered when set
 
     @property
     def session_cookie(self) -> str:
@@ -43,6 +122,11 @@ class WebSettings:
     @property
     def presession_cookie(self) -> str:
         return "__Host-oathdesk_pre" if self.secure_cookies else "oathdesk_pre"
+
+    @property
+    def oidc_cookie(self) -> str:
+        """Holds a started Entra sign-in (state, PKCE verifier, nonce) for ten minutes."""
+        return "__Host-oathdesk_oidc" if self.secure_cookies else "oathdesk_oidc"
 
     @classmethod
     def from_config(cls, config: Config) -> WebSettings:
@@ -58,6 +142,7 @@ class WebSettings:
                 address_failures=int(_number(config, "signin_address_failures", 20)),
                 lockout=timedelta(minutes=_number(config, "signin_lockout_minutes", 15)),
             ),
+            entra=EntraSettings.from_config(config),
         )
 
 
