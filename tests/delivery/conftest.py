@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
@@ -98,3 +99,35 @@ def customer_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[support.C
     key = support.make_key(home)
     yield key
     support.stop_agent(home)
+
+
+# -- the web app over the suite's real TLS uvicorn (tests/web/conftest.py's server) -----------
+from tests.web.conftest import Server, new_client, server, tls  # noqa: E402
+
+__all__ = ["server", "tls"]
+TEAM = {"dora": ["delivery"], "ada": ["admin"], "hal": ["helpdesk"], "aud": ["auditor"], "joe": []}
+
+
+@pytest.fixture
+def team(inv: Inventory) -> dict[str, list[str]]:
+    from oathdesk.service.accounts import create_account
+    from tests.web.conftest import PASSWORD
+
+    for name, roles in TEAM.items():
+        create_account(inv, name, Secret(PASSWORD.encode()), roles, actor="test")
+    return TEAM
+
+
+@pytest.fixture
+def web_url(server: Server, loaded: Delivery, team: dict[str, list[str]]) -> Iterator[str]:
+    from oathdesk.delivery.web_app import create_delivery_app
+
+    server.holder.app = create_delivery_app(loaded)
+    yield server.url
+    server.holder.app = None
+
+
+@pytest.fixture
+def web(web_url: str, server: Server) -> Iterator[httpx.Client]:
+    with new_client(web_url, server) as client:
+        yield client

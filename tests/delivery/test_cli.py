@@ -89,3 +89,41 @@ def test_bad_state_is_a_usage_error(config_file: Path) -> None:
     result = CliRunner().invoke(app, ["requests", "--state", "lost", "--config", str(config_file)])
     assert result.exit_code != 0
     assert result.exception is not None and "--state must be one of" in str(result.exception)
+
+
+def test_serve_answers_the_customer_page(config_file: Path) -> None:
+    import subprocess
+    import sys
+
+    import httpx
+
+    port = support.free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from oathdesk.cli.delivery_cmd import app; app()",
+            "serve",
+            "--port",
+            str(port),
+            "--config",
+            str(config_file),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/order", timeout=2)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                assert time.monotonic() < deadline, "delivery serve did not start"
+                time.sleep(0.2)
+        assert page.status_code == 200 and "Find your order" in page.text
+        assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    finally:
+        process.terminate()
+        process.communicate(timeout=15)

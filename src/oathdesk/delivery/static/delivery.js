@@ -1,0 +1,17 @@
+// Show only the parts of the options form that the current choices use (the form works without).
+"use strict";
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("options");
+  if (!form) return;
+  const update = () => {
+    const fmt = form.elements.namedItem("format").value;
+    const enc = (form.querySelector('input[name="encryption"]:checked') || {}).value || "";
+    const builder = document.getElementById("builder");
+    if (builder) builder.hidden = fmt !== "custom-csv";
+    for (const part of form.querySelectorAll("[data-shown-for-encryption]")) {
+      part.hidden = !part.dataset.shownForEncryption.split(" ").includes(enc);
+    }
+  };
+  form.addEventListener("change", update);
+  update();
+});
