@@ -21,7 +21,7 @@ from oathdesk.bootstrap import build_inventory
 from oathdesk.config import Config
 from oathdesk.domain import FixedClock, Secret, SeedRecord
 from oathdesk.graph import device_body
-from oathdesk.service import Inventory, import_seeds, push, show_token
+from oathdesk.service import Inventory, assign, import_seeds, push, show_token
 from oathdesk.service.accounts import create_account, list_accounts
 from oathdesk.store import AuditEntry, KeyRing, upgrade, verify_export
 from oathdesk.store.audit import AuditFilter, page_query
@@ -212,6 +212,29 @@ def test_reconcile_shows_differences_made_behind_our_back_and_the_safe_fix_repai
     assert {e["actor"] for e in log} == {"local:ada"}
 
 
+def test_a_duplicate_serial_is_shown_and_left_for_a_person(
+    admin: httpx.Client, inv: Inventory, emu: Emu
+) -> None:
+    legacy = {  # ada holds an old CSV copy of DP00001 beside the Graph one
+        "user": support.upn("ada"),
+        "serialNumber": support.serial("DP", 1),
+        "secretKey": support.b32(support.secret_for("DP", 1)),
+        "manufacturer": "Token2",
+        "model": "C301",
+        "timeIntervalInSeconds": 30,
+    }
+    emu.seed({**support.SEED, "legacyTokens": [legacy]})
+    stocked(inv, "DP", 2)
+    assign(inv, support.serial("DP", 1), support.upn("ada"), actor="local:setup", reason="t")
+    page = admin.get("/reconcile")
+    assert '<td class="num" id="count-duplicate_serial">1</td>' in page.text
+    assert "a legacy CSV copy beside the Graph one" in page.text
+    fixed = post_form(admin, "/reconcile/fix", {})
+    assert "Safe fixes applied: 0 fixed." in fixed.text
+    assert "not touched</span> a legacy CSV copy" in fixed.text
+    assert show_token(inv, support.serial("DP", 1))["state"] == "assigned"
+
+
 def test_reconcile_with_entra_unreachable_gives_a_readable_error(
     tmp_path: Path, emu: Emu, server: Server, settings: WebSettings, other_app: list[Inventory]
 ) -> None:
@@ -232,6 +255,10 @@ def test_reconcile_with_entra_unreachable_gives_a_readable_error(
         assert answer.json()["error"]["code"] == "graph.unavailable"
         fix = api(client, "POST", "/api/v1/reconcile/fix")
         assert fix.json()["error"]["code"] == "graph.unavailable"
+        check = api(client, "POST", "/api/v1/settings/connection-check").json()
+        assert check["signed_in"] is False and check["error"]["code"] == "graph.unavailable"
+        shown = post_form(client, "/settings/connection-check", {"user": ""})
+        assert shown.status_code == 200 and "oathdesk could not sign in to Entra." in shown.text
 
 
 # -- audit ----------------------------------------------------------------------------------

@@ -138,7 +138,7 @@ def check_connection(inv: Inventory, *, actor: str, user: str | None = None) -> 
     by_id = {c.id: c for c in report.checks}
     t0 = time.monotonic()
     try:
-        source.invalidate()  # sign in again: the credential may have changed since
+        source.invalidate()  # ask for a token again rather than reuse oathdesk's copy
         claims = _claims(source.token())
     except GraphError as exc:
         report.error = {"code": exc.code, "message": exc.message}
