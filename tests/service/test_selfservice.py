@@ -279,3 +279,20 @@ def test_a_group_check_the_app_may_not_make_fails_loudly(inv: Inventory, emu: Em
     assert "GroupMember.Read.All" in caught.value.message
     assert entra(emu, serial("SN", 0)) is None
     assert show_token(inv, serial("SN", 0))["state"] == "in_stock"
+
+
+def test_control_characters_never_reach_the_database(inv: Inventory, emu: Emu) -> None:
+    """PostgreSQL refuses NUL in text: such input is unknown or cleaned, never a crash."""
+    stock(inv, "SC", 1)
+    sn = serial("SC", 0)
+    assert refuse(inv, ADA, f"{sn}\x00").code == "selfservice.not_claimable"
+    token = enroll(inv, ADA, sn, "Blue\x00 fob\x07", code("SC", 0, time.time()), actor=actor(ADA))
+    assert token["display_name"] == "Blue fob"
+    with pytest.raises(SelfServiceError) as caught:
+        rename(inv, ADA, f"{sn}\x00", "x", actor=actor(ADA))
+    assert caught.value.code == "selfservice.not_found"
+    assert rename(inv, ADA, sn, "\x00Red", actor=actor(ADA))["display_name"] == "Red"
+    assert report_lost(inv, ADA, sn, "gone\x00 away", actor=actor(ADA))["state"] == "lost"
+    assert show_token(inv, sn)["history"][-1]["reason"] == "self-service: gone away"
+    with pytest.raises(SelfServiceError):
+        restrict_batch(inv, 1, users=["a\x00@x.example"], actor="cli:ann")

@@ -132,8 +132,20 @@ def _outside_batch(inv: Inventory, batch: Batch | None, upn: str) -> bool:
     return True
 
 
+def _printable(text: str) -> str:
+    """Spaces collapsed and control characters dropped (PostgreSQL refuses NUL in text)."""
+    return " ".join("".join(ch for ch in text if ch.isprintable() or ch.isspace()).split())
+
+
+def _find(uow: UnitOfWork, serial: str) -> Token | None:
+    """The token by serial; a serial no import could have made is simply unknown."""
+    if not serial or len(serial) > 128 or not serial.isprintable():
+        return None
+    return uow.tokens.find(serial)
+
+
 def _clean_name(display_name: str) -> str:
-    name = " ".join(display_name.split())
+    name = _printable(display_name)
     if not name or len(name) > MAX_NAME:
         raise SelfServiceError(
             f"give the token a name of 1 to {MAX_NAME} characters (e.g. 'Key fob, blue')",
@@ -154,7 +166,7 @@ def _refuse(
             limits,
             inv.now(),
         )
-        known = uow.tokens.find(serial) is not None
+        known = _find(uow, serial) is not None
         uow.audit.append(
             "selfservice.refused",
             actor=actor,
@@ -187,7 +199,7 @@ def enroll(
     user_key, token_key = _keys(upn, serial)
     with inv.uow(write=False) as uow:
         _refuse_if_locked(AccountRepository(uow.session), user_key, inv.now())
-        token = uow.tokens.find(serial)
+        token = _find(uow, serial)
         why = _refusal(token, upn)
         batch = uow.batches.get(token.batch_id) if token and token.batch_id else None
     if why is not None and token is not None and _held_by(token, upn):
@@ -250,7 +262,7 @@ def _not_mine(serial: str) -> SelfServiceError:
 
 
 def _mine(uow: UnitOfWork, serial: str, upn: str) -> Token:
-    token = uow.tokens.find(serial.strip())
+    token = _find(uow, serial.strip())
     if token is None or not _held_by(token, upn):
         raise _not_mine(serial)
     return uow.tokens.get_for_update(token.serial)
@@ -276,7 +288,7 @@ def report_lost(
     inv: Inventory, upn: str, serial: str, reason: str, *, actor: str
 ) -> dict[str, Any]:
     """Deactivate my token in Entra (when active) and mark it lost, with my reason."""
-    why = " ".join(reason.split())
+    why = _printable(reason)
     if not why:
         raise SelfServiceError(
             "say what happened (e.g. 'left on the train on Monday')",
@@ -284,7 +296,7 @@ def report_lost(
         )
     why = f"{REASON}: {why[:500]}"
     with inv.uow(write=False) as uow:
-        token = uow.tokens.find(serial.strip())
+        token = _find(uow, serial.strip())
         if token is None or not _held_by(token, upn):
             raise _not_mine(serial)
         state, serial = token.state, token.serial
@@ -321,13 +333,13 @@ def restrict_batch(
     """Only ``users`` (UPNs) or members of Entra group ``group_id`` may claim the batch's tokens
     by self-service; neither given lifts the restriction."""
     chosen = list(dict.fromkeys(u.strip() for u in users or () if u.strip()))
-    bad = [u for u in chosen if "@" not in u or len(u) > 320]
+    bad = [u for u in chosen if "@" not in u or len(u) > 320 or not u.isprintable()]
     if bad:
         raise SelfServiceError(
             f"{bad[0]!r} is not a user principal name (name@domain)", code="selfservice.bad_user"
         )
     group = (group_id or "").strip() or None
-    if group is not None and len(group) > 64:
+    if group is not None and (len(group) > 64 or not group.isprintable()):
         raise SelfServiceError("a group id is at most 64 characters", code="selfservice.bad_group")
     with inv.uow() as uow:
         batch = uow.batches.get(batch_id)

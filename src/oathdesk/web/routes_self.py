@@ -217,7 +217,9 @@ def my_tokens(inv: InventoryDep, principal: SignedIn) -> MyTokens:
     response_model=MyToken,
     summary="Enroll a token: serial, a name and the code it shows (checked before Entra)",
     responses={
+        400: {"model": ErrorEnvelope, "description": "Wrong, replayed or malformed code."},
         404: {"model": ErrorEnvelope, "description": "Not claimable by you, or unknown."},
+        409: {"model": ErrorEnvelope, "description": "Already yours and enrolled."},
         429: {"model": ErrorEnvelope, "description": "Too many wrong codes (retry_after)."},
     },
 )
@@ -231,7 +233,14 @@ def enroll(request: Request, inv: InventoryDep, principal: SignedIn, body: Enrol
     return JSONResponse(MyToken(**token).model_dump(), status_code=201)
 
 
-@router.patch("/me/tokens/{serial}", summary="Rename one of my tokens")
+@router.patch(
+    "/me/tokens/{serial}",
+    summary="Rename one of my tokens",
+    responses={
+        400: {"model": ErrorEnvelope, "description": "The name is empty or too long."},
+        404: {"model": ErrorEnvelope, "description": "You have no token with this serial."},
+    },
+)
 def rename(inv: InventoryDep, principal: SignedIn, serial: SerialPath, body: RenameBody) -> MyToken:
     token = selfservice.rename(
         inv, principal.name, serial, body.display_name, actor=principal.actor
@@ -239,7 +248,15 @@ def rename(inv: InventoryDep, principal: SignedIn, serial: SerialPath, body: Ren
     return MyToken(**token)
 
 
-@router.post("/me/tokens/{serial}/lost", summary="Report one of my tokens lost (deactivated)")
+@router.post(
+    "/me/tokens/{serial}/lost",
+    summary="Report one of my tokens lost (deactivated)",
+    responses={
+        400: {"model": ErrorEnvelope, "description": "No reason given."},
+        404: {"model": ErrorEnvelope, "description": "You have no token with this serial."},
+        409: {"model": ErrorEnvelope, "description": "Not a token you hold (e.g. already lost)."},
+    },
+)
 def lost(inv: InventoryDep, principal: SignedIn, serial: SerialPath, body: LostBody) -> MyToken:
     token = selfservice.report_lost(inv, principal.name, serial, body.reason, actor=principal.actor)
     return MyToken(**token)
