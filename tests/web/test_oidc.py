@@ -433,3 +433,38 @@ def test_settings_come_from_web_keys_with_graph_defaults(tmp_path: Path) -> None
     plain = {**env, "OATHDESK_WEB_ENTRA_AUTHORITY_HOST": "http://login.example"}
     with pytest.raises(ConfigError):
         EntraSettings.from_config(load_config(env=plain))
+
+
+def test_an_entra_signin_replaces_the_browsers_local_session(
+    browser: httpx.Client, accounts: dict[str, list[str]], inv: Inventory
+) -> None:
+    sign_in(browser, "joe")
+    old = browser.cookies["__Host-oathdesk_session"]
+    assert browser.get("/api/v1/me").json()["name"] == "joe"
+    assert sign_in_entra(browser, "boss").status_code == 303
+    assert browser.get("/api/v1/me").json()["name"] == upn("boss")
+    browser.cookies.set("__Host-oathdesk_session", old, domain="127.0.0.1")
+    assert browser.get("/api/v1/me").status_code == 401  # the old session ended on the server
+    with inv.uow(write=False) as uow:
+        signouts = [e.actor for e in uow.audit.entries() if e.action == "auth.signout"]
+    assert signouts == ["local:joe"]
+
+
+def test_chromium_cancel_shows_the_focused_alert(
+    app_url: str, tenant: Emu, artifacts: Path
+) -> None:
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = launched.new_context(base_url=app_url, ignore_https_errors=True)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto("/signin")
+        page.get_by_role("link", name="Sign in with Microsoft").click()
+        page.get_by_role("button", name="Cancel").click()
+        alert = page.get_by_role("alert")
+        expect(alert).to_contain_text("the sign-in with Microsoft was cancelled")
+        expect(alert).to_be_focused()
+        page.screenshot(path=artifacts / "signin-entra-cancelled.png", full_page=True)
+        assert page.evaluate("() => location.pathname") == "/signin/entra/callback"
+        context.close()
+        launched.close()
