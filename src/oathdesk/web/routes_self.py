@@ -31,8 +31,8 @@ Done = Literal["enrolled", "renamed", "lost"]
 DONE_TEXT = {
     "enrolled": "Token {serial} is enrolled: you can sign in with it now.",
     "renamed": "Token {serial} is renamed.",
-    "lost": "Token {serial} is reported lost: it no longer signs you in. The help desk has "
-    "been told through the audit log; ask them for a replacement.",
+    "lost": "Token {serial} is reported lost: it no longer signs you in. Ask the help desk "
+    "for a new one, or add one you were given below.",
 }
 
 
