@@ -168,3 +168,35 @@ def test_audit_verify_fails_on_an_entry_edited_in_the_database(
     assert broken.json()["ok"] is False and broken.json()["seq"] == 2
     assert "store.audit_broken" in broken.err
     assert "entry 2" in cli("audit", "verify", expect=int(Exit.SERVICE)).out
+
+
+def test_emulator_and_ca_file_before_any_command_point_graph_at_the_emulator(
+    db_url: str,
+    tmp_path: Path,
+    emu: Emu,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Graph settings name the tenant and app only (authority and Graph are real Entra's by
+    default); ``--emulator URL --ca-file F`` redirects this run, and only this run."""
+    settings = config(db_url, tmp_path, emu.url, emu.ca)
+    for name, value in environment(settings).items():
+        monkeypatch.setenv(name, value)
+    for name in ("AUTHORITY_HOST", "BASE_URL", "CA_FILE", "EMULATOR"):
+        monkeypatch.delenv(f"OATHDESK_GRAPH_{name}", raising=False)
+    monkeypatch.delenv("OATHDESK_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    cli = Cli(capsys)
+    cli("db", "upgrade")
+    cli("tokens", "import", _file(tmp_path, "e.csv", entra_csv("E", 2)))
+    to_emulator = ["--emulator", emu.url, "--ca-file", str(emu.ca)]
+    pushed = cli(*to_emulator, "sync", "push", "--json").json()
+    assert pushed["created"] == 2 and pushed["failed"] == []
+    listed = cli(*to_emulator, "entra", "list", "--json").json()
+    assert sorted(d["serial_number"] for d in listed["devices"]) == [serial("E", 0), serial("E", 1)]
+    # the next run without the options goes to login.microsoftonline.com, which tests never
+    # reach: the variables set for the previous run are gone
+    import os
+
+    assert "OATHDESK_GRAPH_EMULATOR" not in os.environ
+    assert "OATHDESK_GRAPH_CA_FILE" not in os.environ

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -31,13 +33,41 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+# --emulator / --ca-file before any command become these variables for that one run
+_GRAPH_OVERRIDES = ("OATHDESK_GRAPH_EMULATOR", "OATHDESK_GRAPH_CA_FILE")
+
+
 @app.callback()
 def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
+    emulator: Annotated[
+        str | None,
+        typer.Option(
+            "--emulator",
+            metavar="URL",
+            help="Point every Graph call of the command at an oathdesk emulator "
+            "(e.g. https://127.0.0.1:8443); same as OATHDESK_GRAPH_EMULATOR.",
+        ),
+    ] = None,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--ca-file",
+            exists=True,
+            dir_okay=False,
+            help="An extra CA to trust for Graph (the emulator's ca.pem); same as "
+            "OATHDESK_GRAPH_CA_FILE.",
+        ),
+    ] = None,
 ) -> None:
-    """oathdesk: every command takes --config FILE (default ./oathdesk.toml or $OATHDESK_CONFIG)."""
+    """oathdesk: every command takes --config FILE (default ./oathdesk.toml or $OATHDESK_CONFIG);
+    --emulator URL --ca-file F before any command sends its Graph calls to an emulator."""
+    if emulator:
+        os.environ["OATHDESK_GRAPH_EMULATOR"] = emulator
+    if ca_file is not None:
+        os.environ["OATHDESK_GRAPH_CA_FILE"] = str(ca_file)
 
 
 # (module, command group name) of the sub-command groups, each a ``typer.Typer`` named ``app``
@@ -51,6 +81,7 @@ _GROUPS = (
     ("oathdesk.cli.keys_cmd", "keys"),
     ("oathdesk.cli.db_cmd", "db"),
     ("oathdesk.cli.accounts_cmd", "accounts"),
+    ("oathdesk.cli.delivery_cmd", "delivery"),
 )
 # (module, command name) of single commands at the top level, each a function named after it
 _COMMANDS = (("oathdesk.cli.report_cmd", "report"), ("oathdesk.cli.serve_cmd", "serve"))
@@ -86,6 +117,7 @@ _register()
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit status; no traceback ever reaches the user."""
     console.reset_consoles()
+    saved = {name: os.environ.get(name) for name in _GRAPH_OVERRIDES}
     try:
         # standalone mode: Typer reports usage errors itself and exits through SystemExit
         app(args=list(argv) if argv is not None else None, prog_name="oathdesk")
@@ -108,6 +140,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "oathdesk; run again with OATHDESK_DEBUG=1 to see details and report it."
         )
         return int(Exit.INTERNAL)
+    finally:
+        for name, value in saved.items():  # the options hold for this run only
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return int(Exit.OK)
 
 

@@ -78,6 +78,7 @@ class GraphSettings:
 
         authority_host = text("authority_host") or DEFAULT_AUTHORITY_HOST
         base_url = text("base_url") or DEFAULT_BASE_URL
+        emulator = emulator or text("emulator")  # [graph] emulator, OATHDESK_GRAPH_EMULATOR
         if emulator:
             authority_host = emulator.rstrip("/")
             base_url = f"{emulator.rstrip('/')}/beta"
