@@ -20,9 +20,10 @@ from oathdesk.store import (
 )
 from oathdesk.store.models import Base
 
-HEAD = "0004"
+HEAD = "0005"
 TABLES = {
     "accounts",
+    "api_tokens",
     "alembic_version",
     "audit_entries",
     "audit_head",
