@@ -12,7 +12,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from oathdesk.delivery.building import ENCODINGS, FIELD_PROPERTIES, CustomField, CustomLayout
-from oathdesk.delivery.context import DeliveryError
+from oathdesk.delivery.context import Delivery, DeliveryError
 from oathdesk.delivery.finding import VisitView, find_order, resolve_visit, verify_possession
 from oathdesk.delivery.releasing import confirm, download, open_link
 from oathdesk.delivery.requesting import RequestSpec, create_request
@@ -123,7 +123,8 @@ def _text(form: FormData, name: str, limit: int = 2000) -> str:
 
 
 def _formats() -> list[tuple[str, str]]:
-    return [(f, get_format(f).title) for f in FORMAT_IDS]
+    custom = "Custom CSV: build the layout below"
+    return [(f, custom if f == "custom-csv" else get_format(f).title) for f in FORMAT_IDS]
 
 
 def _options_context(visit: VisitView, **extra: Any) -> dict[str, Any]:
@@ -183,7 +184,11 @@ async def options_submit(request: Request, dl: DeliveryDep) -> Response:
     visit = _visit(request)
     if visit is None:
         return _lost()
-    form = await request.form()
+    async with request.form() as form:  # closes any uploaded key file's spool
+        return await _ask(request, dl, visit, form)
+
+
+async def _ask(request: Request, dl: Delivery, visit: VisitView, form: FormData) -> Response:
     encryption = _text(form, "encryption", 16)
     password, again = _text(form, "password", 1024), _text(form, "password_again", 1024)
     try:

@@ -15,3 +15,9 @@ document.addEventListener("DOMContentLoaded", () => {
   form.addEventListener("change", update);
   update();
 });
+
+// A form answered with an error: move focus to the message so it is read out first.
+document.addEventListener("DOMContentLoaded", () => {
+  const alert = document.getElementById("form-error");
+  if (alert) alert.focus();
+});
