@@ -133,6 +133,7 @@ def test_request_choices_are_checked(
     with pytest.raises(DeliveryError) as refused:
         ask(loaded, **changes)  # type: ignore[arg-type]
     assert refused.value.code == code
+    assert "/tmp" not in refused.value.message
     assert list_requests(loaded) == []
 
 
@@ -275,8 +276,12 @@ def test_expired_links_are_refused_and_purged(loaded: Delivery, mailbox: support
         download(loaded, token_a, Secret(support.STRONG.encode()), address=ADDRESS)
     assert late.value.code == "delivery.link_gone"
     assert len(list(loaded.settings.storage_dir.iterdir())) == 1  # deleted when opened late
+    find_order(loaded, "PO-1001", "it@contoso.example", address=ADDRESS)  # a visit left open
+    loaded.inv.clock.advance(3600)
     assert purge_expired(loaded, actor="local:cron") == 1
     assert list(loaded.settings.storage_dir.iterdir()) == []
+    with loaded.tx(write=False) as session:
+        assert session.execute(text("SELECT count(*) FROM delivery_visits")).scalar() == 0
     assert purge_expired(loaded, actor="local:cron") == 0
     assert get_request(loaded, first).state == "expired"
     with pytest.raises(DeliveryError) as replay:

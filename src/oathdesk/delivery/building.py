@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from oathdesk.containers import encrypt_pgp, wrap_zip
 from oathdesk.delivery.context import SEAL_TENANT, DeliveryError
 from oathdesk.delivery.models import Shipment, ShipmentToken
-from oathdesk.domain import HashAlgorithm, OtpKind, Secret, SeedRecord
+from oathdesk.domain import ContainerError, HashAlgorithm, OtpKind, Secret, SeedRecord
 from oathdesk.formats import FORMAT_IDS, WriteOptions, write_seeds
 from oathdesk.formats.csv_engine import PROPERTIES, Column, CsvProfile
 from oathdesk.store.sealing import SealedValue, Sealer
@@ -166,7 +166,11 @@ def pgp_encrypt(data: bytes, public_key: str) -> bytes:
     with tempfile.TemporaryDirectory(prefix="oathdesk-key-") as folder:
         key_file = Path(folder) / "recipient.asc"
         key_file.write_text(public_key, encoding="utf-8")
-        return encrypt_pgp(data, key_file, armor=True)
+        try:
+            return encrypt_pgp(data, key_file, armor=True)
+        except ContainerError as exc:  # the message names our temporary file: drop it
+            exc.message = exc.message.removeprefix(f"{key_file}: ")
+            raise
 
 
 def envelope(

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from oathdesk.delivery import mail
@@ -27,7 +27,7 @@ from oathdesk.delivery.building import (
     render,
 )
 from oathdesk.delivery.context import SEAL_TENANT, Delivery, DeliveryError, sha256_hex
-from oathdesk.delivery.models import DeliveryFile, DeliveryRequest, Order
+from oathdesk.delivery.models import DeliveryFile, DeliveryRequest, Order, Visit
 from oathdesk.delivery.requesting import RequestView, get_request
 from oathdesk.domain import OathdeskError, Secret
 from oathdesk.service.accounts import HASHER
@@ -323,8 +323,9 @@ def confirm(dl: Delivery, token: str, *, address: str) -> str:
 
 
 def purge_expired(dl: Delivery, *, actor: str) -> int:
-    """Delete every stored file whose link has expired; returns how many."""
+    """Delete every stored file whose link has expired (and ended visits); returns how many."""
     with dl.tx() as session:
+        session.execute(delete(Visit).where(Visit.expires_at <= dl.now()))
         rows = session.scalars(
             select(DeliveryFile).where(
                 DeliveryFile.deleted_at.is_(None), DeliveryFile.expires_at <= dl.now()
