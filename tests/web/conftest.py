@@ -18,6 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from oathdesk.bootstrap import build_inventory, database_url
@@ -200,3 +202,20 @@ def add_tokens(
                     uow.tokens.move(token, step)
                 if token.state is not TokenState.AVAILABLE:
                     token.user_upn = f"user-{serial.lower()}@contoso.com"
+
+
+def app_routes(app: object) -> list[APIRoute]:
+    """Every API route of an app, through routers included in routers (FastAPI keeps an
+    included router as one opaque entry of ``app.routes``, so a flat walk would see none)."""
+    found: list[APIRoute] = []
+    pending = list(getattr(app, "routes", []))
+    while pending:
+        route = pending.pop(0)
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif hasattr(route, "original_router"):
+            pending.extend(route.original_router.routes)
+        elif isinstance(route, APIRouter):
+            pending.extend(route.routes)
+    assert found, "no API route found: FastAPI's route tree changed shape"
+    return found
