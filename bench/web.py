@@ -76,31 +76,15 @@ def upn(n: int) -> str:
 
 
 def seed_document(users: int) -> dict[str, Any]:
-    return {
-        "tenant": {"id": TENANT, "domain": DOMAIN},
-        "apps": [
-            {
-                "clientId": APP,
-                "clientSecret": APP_SECRET,
-                "roles": [
-                    "Policy.ReadWrite.AuthenticationMethod",
-                    "UserAuthenticationMethod.ReadWrite.All",
-                    "User.Read.All",
-                ],
-            }
-        ],
-        "users": [
-            {
-                "id": str(uuid.uuid5(uuid.NAMESPACE_DNS, upn(n))),
-                "userPrincipalName": upn(n),
-                "displayName": f"Enrollee {n}",
-                "userType": "Member",
-                "password": "Pass-word-1",
-                "roles": [],
-            }
-            for n in range(users)
-        ],
-    }
+    """The emulator's tenant: our app with the Graph permissions we need, and the enrollees."""
+    roles = ["Policy.ReadWrite.AuthenticationMethod", "UserAuthenticationMethod.ReadWrite.All"]
+    app = {"clientId": APP, "clientSecret": APP_SECRET, "roles": [*roles, "User.Read.All"]}
+    people = [
+        {"id": str(uuid.uuid5(uuid.NAMESPACE_DNS, upn(n))), "userPrincipalName": upn(n)}
+        | {"displayName": f"Enrollee {n}", "userType": "Member", "roles": []}
+        for n in range(users)
+    ]
+    return {"tenant": {"id": TENANT, "domain": DOMAIN}, "apps": [app], "users": people}
 
 
 def free_port() -> int:
@@ -295,6 +279,18 @@ def latencies(sites: list[Site], samples: int) -> tuple[dict[int, dict[str, Any]
     return figures, missing
 
 
+def answer(r: httpx.Response) -> str:
+    """``201``, or the status and the error code of a refusal."""
+    try:
+        return (
+            str(r.status_code)
+            if r.status_code == 201
+            else f"{r.status_code} {r.json()['error']['code']}"
+        )
+    except (ValueError, KeyError, TypeError):
+        return f"{r.status_code} {r.text[:80]}"
+
+
 def enrollments(
     url: str, ca: Path, inv: Inventory, settings: WebSettings, args: argparse.Namespace, size: int
 ) -> dict[str, Any]:
@@ -334,14 +330,7 @@ def enrollments(
             for cookie, address, csrf, serial in people[k::clients]:
                 body = {"serial": serial, "display_name": "My token", "code": totp(seed_of(serial))}
                 headers = {"Cookie": cookie, "X-Forwarded-For": address, "X-CSRF-Token": csrf}
-                r = c.post(ENROLL, json=body, headers=headers)
-                if r.status_code == 201:
-                    outcome = "201"
-                else:
-                    try:
-                        outcome = f"{r.status_code} {r.json()['error']['code']}"
-                    except (ValueError, KeyError, TypeError):
-                        outcome = f"{r.status_code} {r.text[:80]}"
+                outcome = answer(c.post(ENROLL, json=body, headers=headers))
                 with lock:
                     outcomes[outcome] += 1
 
