@@ -377,3 +377,34 @@ def test_audit_chain_covers_every_step_and_detects_tampering(
             update(DeliveryAuditEntry).where(DeliveryAuditEntry.seq == 3).values(actor="someone")
         )
     assert verify_audit(loaded) == (False, 2)
+
+
+def test_no_seed_or_password_in_logs_mail_or_views(
+    loaded: Delivery, mailbox: support.Mailbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    import base64
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(DeliveryError):
+        find_order(loaded, "PO-1001", "x@wrong.example", address=ADDRESS)
+    request_id = ask(loaded, fmt="oath-csv")
+    view = approve(loaded, request_id, actor="local:dora")
+    (token,) = mailbox.links()
+    download(loaded, token, Secret(support.STRONG.encode()), address=ADDRESS)
+    with loaded.tx(write=False) as session:
+        audit = " ".join(
+            f"{e.actor} {e.subject} {e.reason} {e.details}"
+            for e in session.scalars(select(DeliveryAuditEntry))
+        )
+    haystack = "\n".join([caplog.text, audit, str(mailbox.messages[-1]), repr(view), repr(loaded)])
+    assert "order look-up failed" in caplog.text  # the watch saw something
+    assert support.STRONG not in haystack
+    for serial in support.SHIPMENTS["SH-1"] + support.SHIPMENTS["SH-2"]:
+        raw = support.secret_of(serial).reveal()
+        for form in (
+            raw.hex(),
+            base64.b32encode(raw).decode().rstrip("="),
+            base64.b64encode(raw).decode(),
+        ):
+            assert form.lower() not in haystack.lower(), serial
