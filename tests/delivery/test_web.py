@@ -243,3 +243,30 @@ def test_forms_need_csrf_and_pages_carry_strict_headers(web: httpx.Client) -> No
     assert web.get("/static/delivery.js").status_code == 200
     assert web.get("/d/not-a-real-token").status_code == 410
     assert web.get("/nowhere").status_code == 404
+
+
+def test_team_rejects_in_pages_and_sign_in_refuses_wrong_password(
+    loaded: Delivery, clients: dict[str, httpx.Client], web_url: str, server: Server
+) -> None:
+    request_id = service_ask(loaded)
+    dora = clients["dora"]
+    csrf = session_csrf(dora)
+    bare = dora.post(f"/review/{request_id}/reject", data={"csrf_token": csrf, "reason": " "})
+    assert bare.status_code == 400 and 'role="alert"' in bare.text and "say why" in bare.text
+    done = dora.post(
+        f"/review/{request_id}/reject", data={"csrf_token": csrf, "reason": "not paid"}
+    )
+    assert done.status_code == 303 and done.headers["location"].endswith("?done=rejected")
+    page = dora.get(done.headers["location"])
+    assert "Request rejected." in page.text and "not paid" in page.text
+    assert 'action="/review/' not in page.text  # no more buttons for a decided request
+    late = dora.post(f"/review/{request_id}/approve", data={"csrf_token": csrf})
+    assert late.status_code == 409 and "only pending requests are approved" in late.text
+    assert get_request(loaded, request_id).state == "rejected"
+    with new_client(web_url, server) as stranger:
+        token = token_of(stranger, "/signin")
+        wrong = stranger.post(
+            "/signin", data={"name": "dora", "password": "nope", "csrf_token": token}
+        )
+        assert wrong.status_code == 401 and 'role="alert"' in wrong.text
+        assert stranger.post("/signin", data={"name": "dora", "password": "x"}).status_code == 403
