@@ -31,6 +31,10 @@ STATUS = {
     "store.unreachable": 503,
     "service.not_migrated": 503,
     "request.invalid": 422,
+    "selfservice.not_claimable": 404,  # unknown and not-yours alike: serials cannot be probed
+    "graph.conflict": 409,
+    "graph.unavailable": 503,
+    "graph.outcome_unknown": 503,
 }
 TITLES = {
     401: "Sign-in needed",
@@ -71,7 +75,7 @@ def error_response(
     details: dict[str, Any] | None = None,
 ) -> Response:
     headers = {}
-    if code == "auth.throttled" and details and "retry_after" in details:
+    if status == 429 and details and "retry_after" in details:
         headers["Retry-After"] = str(details["retry_after"])
     if is_api(request):
         body = {"error": {"code": code, "message": message, "details": details or {}}}

@@ -36,24 +36,13 @@ DONE_TEXT = {
 }
 
 
-# Until web/errors.py maps them, the contract's statuses are set here: an unclaimable serial is
-# 404 like an unknown one, and a rate limit carries Retry-After.
-CONTRACT_STATUS = {"selfservice.not_claimable": 404}
-
-
-def _status(code: str) -> int:
-    return CONTRACT_STATUS.get(code) or status_for(code)
-
-
 def _refused(request: Request, exc: OathdeskError) -> Response:
-    """The error envelope, with the contract's status and ``Retry-After`` when there is one."""
+    """The error envelope (``web.errors``: 404 for an unclaimable serial like an unknown one,
+    ``Retry-After`` on a rate limit)."""
     templates = request.app.state.templates
-    response = error_response(
-        request, templates, _status(exc.code), exc.code, exc.message, exc.details
+    return error_response(
+        request, templates, status_for(exc.code), exc.code, exc.message, exc.details
     )
-    if "retry_after" in exc.details:
-        response.headers["Retry-After"] = str(exc.details["retry_after"])
-    return response
 
 
 # -- pages -----------------------------------------------------------------------------------
@@ -109,7 +98,9 @@ def _after(
     try:
         token = act()
     except OathdeskError as exc:
-        response = _me_page(request, inv, principal, status=_status(exc.code), error=exc, form=form)
+        response = _me_page(
+            request, inv, principal, status=status_for(exc.code), error=exc, form=form
+        )
         if "retry_after" in exc.details:
             response.headers["Retry-After"] = str(exc.details["retry_after"])
         return response
