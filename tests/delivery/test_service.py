@@ -326,7 +326,7 @@ def test_mail_failure_keeps_the_file_and_approve_resends(
     with pytest.raises(DeliveryError) as failed:
         approve(broken, request_id, actor="local:dora")
     assert failed.value.code == "delivery.mail_failed"
-    assert get_request(loaded, request_id).state == "approved"
+    assert get_request(loaded, request_id).state == "mail_failed"
     assert mailbox.messages == []
     view = approve(loaded, request_id, actor="local:dora")
     assert view.state == "sent" and len(view.files) == 1
@@ -408,3 +408,25 @@ def test_no_seed_or_password_in_logs_mail_or_views(
             base64.b64encode(raw).decode(),
         ):
             assert form.lower() not in haystack.lower(), serial
+
+
+def test_two_reviewers_approving_at_once_build_and_mail_once(
+    loaded: Delivery, mailbox: support.Mailbox
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    request_id = ask(loaded)
+
+    def attempt(name: str) -> str:
+        try:
+            approve(loaded, request_id, actor=f"local:{name}")
+        except DeliveryError as exc:
+            return exc.code
+        return "ok"
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(attempt, ["dora", "dan"]))
+    assert outcomes == ["delivery.state_conflict", "ok"]
+    assert len(mailbox.messages) == 1
+    assert len(list(loaded.settings.storage_dir.iterdir())) == 1
+    assert get_request(loaded, request_id).state == "sent"

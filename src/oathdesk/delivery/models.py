@@ -27,7 +27,7 @@ from sqlalchemy.types import JSON
 
 from oathdesk.store.models import UTCDateTime
 
-STATES = ("pending", "rejected", "approved", "sent", "confirmed", "expired")
+STATES = ("pending", "rejected", "approved", "mail_failed", "sent", "confirmed", "expired")
 
 
 class DeliveryBase(DeclarativeBase):

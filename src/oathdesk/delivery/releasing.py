@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -37,6 +37,9 @@ GONE = (
     "this download link is no longer valid (used up, confirmed or expired); "
     "ask your account manager"
 )
+
+
+STALE = timedelta(minutes=10)  # an approval still unmailed after this was interrupted
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,9 @@ def _build(dl: Delivery, session: Session, row: DeliveryRequest) -> list[tuple[s
 
 
 def approve(dl: Delivery, request_id: int, *, actor: str) -> RequestView:
-    """Build, encrypt, store, mail. A request whose mail failed (state approved) is mailed again
-    with fresh links; the files are not rebuilt (the password is gone by then)."""
+    """Build, encrypt, store, mail. A request whose mail failed (``mail_failed``, or ``approved``
+    for longer than ``STALE`` after a crash) is mailed again with fresh links; the files are not
+    rebuilt (the password is gone by then). Two reviewers at once: the second gets a conflict."""
     written: list[Path] = []
     links: list[tuple[str, str]] = []
     try:
@@ -91,7 +95,8 @@ def approve(dl: Delivery, request_id: int, *, actor: str) -> RequestView:
             row = session.get(DeliveryRequest, request_id, with_for_update=True)
             if row is None:
                 raise DeliveryError(f"there is no request {request_id}", code="delivery.not_found")
-            if row.state not in ("pending", "approved"):
+            stale = row.decided_at is not None and dl.now() - row.decided_at > STALE
+            if not (row.state in ("pending", "mail_failed") or (row.state == "approved" and stale)):
                 raise DeliveryError(
                     f"request {request_id} is {row.state}; only pending requests are approved",
                     code="delivery.state_conflict",
@@ -168,6 +173,9 @@ def approve(dl: Delivery, request_id: int, *, actor: str) -> RequestView:
         mail.send(dl.settings.smtp, message)
     except DeliveryError as exc:
         with dl.tx() as session:
+            failed = session.get(DeliveryRequest, request_id, with_for_update=True)
+            if failed is not None:
+                failed.state = "mail_failed"
             dl.audit(
                 session,
                 "delivery.mail_failed",
