@@ -20,6 +20,7 @@ from tests.delivery.web_support import (
     ask,
     find,
     session_csrf,
+    session_csrf_of,
     team_sign_in,
     token_of,
     verify_all,
@@ -132,7 +133,9 @@ def test_team_writes_refuse_wrong_roles_and_missing_csrf(
     assert get_request(loaded, request_id).state == "pending"
     signout = anonymous.post("/signout")
     assert signout.status_code == 303 and signout.headers["location"].startswith("/signin")
-    assert ada.post("/signout").status_code == 403
+    assert ada.post("/signout").status_code == 403  # no CSRF token
+    assert ada.post("/signout", data={"csrf_token": session_csrf_of(ada)}).status_code == 303
+    assert ada.get("/review").status_code == 303  # signed out
     # the API with the session's CSRF header: reject needs a reason, then works once
     headers = {"X-CSRF-Token": session_csrf(dora)}
     empty = dora.post(

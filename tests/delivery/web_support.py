@@ -70,3 +70,13 @@ def ask(client: httpx.Client, **fields: str) -> httpx.Response:
         **fields,
     }
     return client.post("/order/options", data=data, files={"pgp_key_file": ("", b"")})
+
+
+def session_csrf_of(client: httpx.Client) -> str:
+    """The session's CSRF token for an account without the team role (from the sign-out form
+    of the 403 page it gets)."""
+    page = client.get("/review")
+    assert page.status_code == 403
+    found = CSRF_RE.search(page.text)
+    assert found, "no sign-out form on the refusal page"
+    return found.group(1)

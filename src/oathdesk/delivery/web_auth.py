@@ -153,16 +153,25 @@ async def check_anonymous_csrf(request: Request) -> None:
         raise _refused()
 
 
-async def _team(
-    request: Request, principal: Annotated[Principal | None, Depends(current_principal)]
-) -> Principal:
+def _require(role: str | None) -> object:
+    """Signed in (and holding ``role`` when named); writes must carry the session's CSRF token."""
+
+    async def dependency(
+        request: Request, principal: Annotated[Principal | None, Depends(current_principal)]
+    ) -> Principal:
+        return await _check(request, principal, role)
+
+    return dependency
+
+
+async def _check(request: Request, principal: Principal | None, role: str | None) -> Principal:
     if principal is None:
         raise AuthError("sign in to continue", code="auth.required")
-    if TEAM_ROLE not in principal.roles:
+    if role is not None and role not in principal.roles:
         raise AuthError(
-            "your account does not have the role this needs (delivery)",
+            f"your account does not have the role this needs ({role}); ask an administrator",
             code="auth.forbidden",
-            details={"needs": [TEAM_ROLE]},
+            details={"needs": [role]},
         )
     if request.method not in SAFE_METHODS:
         sent = await _sent_token(request)
@@ -171,8 +180,9 @@ async def _team(
     return principal
 
 
-# The one role dependency of the delivery team's routes.
-DeliveryTeam = Annotated[Principal, Depends(_team)]
+# One dependency per route: the team's routes, and signing out (any signed-in account).
+DeliveryTeam = Annotated[Principal, Depends(_require(TEAM_ROLE))]
+SignedIn = Annotated[Principal, Depends(_require(None))]
 MaybeSignedIn = Annotated[Principal | None, Depends(current_principal)]
 DeliveryDep = Annotated[Delivery, Depends(delivery_of)]
 AnonymousCsrf = Depends(check_anonymous_csrf)

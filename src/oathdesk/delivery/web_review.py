@@ -18,6 +18,7 @@ from oathdesk.delivery.web_auth import (
     DeliveryTeam,
     MaybeSignedIn,
     Principal,
+    SignedIn,
     anonymous_csrf,
     check_anonymous_csrf,
     clear_cookie,
@@ -96,7 +97,7 @@ def signin_submit(
 
 
 @pages.post("/signout")
-def signout(principal: DeliveryTeam, dl: DeliveryDep) -> Response:
+def signout(principal: SignedIn, dl: DeliveryDep) -> Response:
     close_session(dl.inv, principal.session_id, actor=principal.actor)
     response = RedirectResponse("/signin", status_code=303)
     clear_cookie(response, dl.settings, "session")
