@@ -15,8 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from oathdesk.cli.main import main
+from tests.web.test_browser import ARGS, CHROMIUM
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 
@@ -121,6 +123,23 @@ def test_console_demo_serves_a_stocked_console(
             )
             assert signed.status_code == 303
             assert desk.get("/api/v1/me").json()["roles"] == ["helpdesk"]
+        # an emulated Entra user signs in with Microsoft (OIDC through the emulator) in chromium
+        user = re.search(r"Entra sign-in\s+(alan@\S+)\s+password\s+(\S+)", printed)
+        assert user, printed
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                page = browser.new_context(ignore_https_errors=True).new_page()
+                page.goto(f"{base}/signin")
+                page.get_by_role("link", name="Sign in with Microsoft").click()
+                page.get_by_label("User name").fill(user.group(1))
+                page.get_by_label("Password").fill(user.group(2))
+                page.get_by_label("Password").press("Enter")
+                expect(page.get_by_role("heading", name="My tokens")).to_be_visible()
+                assert page.url == f"{base}/me"
+                expect(page.locator("main")).to_contain_text(user.group(1))
+            finally:
+                browser.close()
         # the delivery it announces is a real AES ZIP whose password it printed
         zip_password = re.search(r"ZIP password (\S+)\)", printed)
         assert zip_password and (folder / "vendor-delivery.zip").read_bytes()[:2] == b"PK"

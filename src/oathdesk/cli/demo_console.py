@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from rich.markup import escape
 from rich.rule import Rule
@@ -24,6 +26,7 @@ from oathdesk.config import Config
 from oathdesk.containers import UnwrapOptions, wrap_zip
 from oathdesk.domain import Secret, SeedRecord, UsageError
 from oathdesk.emulator import EmulatorConfig, EmulatorState, RunningEmulator
+from oathdesk.emulator.seed import default_seed
 from oathdesk.emulator.server import tls_files
 from oathdesk.formats import write_seeds
 from oathdesk.otp import totp
@@ -31,6 +34,7 @@ from oathdesk.service import Inventory, activate, import_seeds, push
 from oathdesk.service.accounts import create_account
 
 MARKER = ".oathdesk-demo"
+PASSWORD_FILE = "delivery-password.txt"  # the deliveries' ZIP password, for ``seeds codes``
 ACTOR = "demo"
 
 
@@ -78,6 +82,7 @@ def _stock(inv: Inventory, folder: Path, password: str, members: list[str]) -> t
         replace(record, serial=f"{last + 1 + i:08d}") for i, record in enumerate(sample_records(20))
     ]
     next_delivery = folder / "vendor-delivery-2.zip"
+    write_private(folder / PASSWORD_FILE, password.encode())
     _delivery(next_delivery, following, password)
     import_seeds(
         inv,
@@ -94,6 +99,24 @@ def _stock(inv: Inventory, folder: Path, password: str, members: list[str]) -> t
     return delivery, next_delivery
 
 
+def _seed(port: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The emulator's tenant: the Graph app oathdesk writes with, plus a console app for sign-in
+    whose app roles make Grace a help desk agent (Ada and Alan are plain users)."""
+    seed = default_seed()
+    console_app: dict[str, Any] = {
+        "clientId": str(uuid.uuid4()),
+        "clientSecret": secrets.token_urlsafe(30),
+        "displayName": "oathdesk console",
+        "roles": [],
+        "redirectUris": [f"http://127.0.0.1:{port}/signin/entra/callback"],
+    }
+    seed["apps"].append(console_app)
+    for user in seed["users"]:
+        if user["userPrincipalName"].startswith("grace@"):
+            user["appRoles"] = {console_app["clientId"]: ["oathdesk.helpdesk"]}
+    return seed, console_app
+
+
 def start(
     folder: Path, *, port: int, emulator_port: int = 0, serve: Callable[[object, int], None]
 ) -> None:
@@ -102,10 +125,11 @@ def start(
     from oathdesk.web.settings import WebSettings
 
     _fresh_folder(folder)
-    state = EmulatorState.open(folder / "emulator", config=EmulatorConfig())
+    seed, console_app = _seed(port)
+    state = EmulatorState.open(folder / "emulator", seed=seed, config=EmulatorConfig())
     tls = tls_files(folder / "emulator", "127.0.0.1")
     with RunningEmulator(state, tls=tls, port=emulator_port) as emulator:
-        app_reg = next(iter(state.directory.apps.values()))
+        app_reg = state.directory.apps[seed["apps"][0]["clientId"]]
         config = Config(
             sections={
                 "data": {"dir": str(folder)},
@@ -116,7 +140,14 @@ def start(
                     "client_id": app_reg.client_id,
                     "client_secret": app_reg.client_secret or "",
                 },
-                "web": {"secure_cookies": False},  # plain HTTP on loopback only
+                "web": {
+                    "secure_cookies": False,  # plain HTTP on loopback only
+                    # people sign in with their (emulated) Entra accounts, app roles as roles
+                    "entra_client_id": console_app["clientId"],
+                    "entra_client_secret": console_app["clientSecret"],
+                    "entra_authority_host": emulator.url,
+                    "entra_redirect_uri": console_app["redirectUris"][0],
+                },
             }
         )
         upgrade_database(config)
@@ -166,6 +197,21 @@ def _announce(login: DemoLogin, emulator_url: str, state: EmulatorState) -> None
         f"(ZIP password [bold]{escape(login.delivery_password)}[/])"
     )
     out.print(f"Entra emulator  {escape(emulator_url)}  tenant {state.directory.tenant.domain}")
+    people = {u.user_principal_name.split("@")[0]: u for u in state.directory.users.values()}
+    for who, what in (
+        ("alan", "a user without a token: enroll one on My tokens"),
+        ("grace", "help desk through an Entra app role"),
+    ):
+        user = people[who]
+        out.print(
+            f"Entra sign-in   [bold]{escape(user.user_principal_name)}[/]  password "
+            f"[bold]{escape(user.password or '')}[/]  ({what})"
+        )
+    codes = (
+        f"oathdesk seeds codes {login.next_delivery} --password-file "
+        f"{login.next_delivery.parent / PASSWORD_FILE}"
+    )
+    out.print(f"token codes     [dim]{escape(codes)}[/]  (what each token shows now)")
     out.print(
         f"40 tokens from {escape(login.delivery.name)} are imported and in the emulator, 2 of "
         f"them activated; import {escape(login.next_delivery.name)} from the console's Import page."

@@ -93,7 +93,8 @@ def _set_cookie(
         value,
         max_age=age,
         path="/",
-        secure=settings.secure_cookies,
+        # browsers only keep SameSite=None with Secure; they accept Secure from http://127.0.0.1
+        secure=settings.secure_cookies or samesite == "none",
         httponly=True,
         samesite=samesite,
     )
@@ -197,11 +198,11 @@ def set_oidc_flow(response: Response, settings: WebSettings, flow: dict[str, Any
     """Keep a started Entra sign-in (state, PKCE verifier, nonce, next page) in a signed,
     HttpOnly, ten-minute cookie: nothing server-side, and any server process can finish it.
     Entra posts its reply from its own site (``form_post``), so the cookie is ``SameSite=None``
-    (Secure); the state inside it is what ties the reply to this browser."""
+    (Secure, also on a plain-HTTP loopback console such as the demo's: browsers accept Secure
+    cookies from 127.0.0.1); the state inside it is what ties the reply to this browser."""
     serializer = URLSafeTimedSerializer(settings.secret_key.reveal(), salt="oathdesk.oidc")
     signed = str(serializer.dumps(flow))
-    samesite: Literal["lax", "none"] = "none" if settings.secure_cookies else "lax"
-    _set_cookie(response, settings, settings.oidc_cookie, signed, OIDC_MINUTES * 60, samesite)
+    _set_cookie(response, settings, settings.oidc_cookie, signed, OIDC_MINUTES * 60, "none")
 
 
 def oidc_flow(request: Request) -> dict[str, Any] | None:
