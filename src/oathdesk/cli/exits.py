@@ -45,7 +45,9 @@ EXIT_DESCRIPTIONS: dict[Exit, str] = {
     "changed it at the same moment; look at it again",
 }
 
-_CONFLICTS = frozenset({"inventory.state_conflict", "inventory.concurrent_change"})
+_CONFLICTS = frozenset(
+    {"inventory.state_conflict", "inventory.concurrent_change", "delivery.state_conflict"}
+)
 
 
 def exit_for(error: OathdeskError) -> Exit:
@@ -65,7 +67,10 @@ def exit_for(error: OathdeskError) -> Exit:
         return Exit.CONFLICT
     if error.code.endswith(".not_found") or error.code.endswith(".no_match"):
         return Exit.NOT_FOUND
-    if error.code.startswith(("graph.", "store.", "service.")):
+    if (
+        error.code.startswith(("graph.", "store.", "service."))
+        or error.code == "delivery.mail_failed"
+    ):
         return Exit.SERVICE
     return Exit.INVALID_INPUT
 
