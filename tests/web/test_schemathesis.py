@@ -2,18 +2,18 @@
 with a 5xx, and every answer keeps to the description (status, content type, body schema).
 
 Why: the OpenAPI document is what automation is written against; generated requests, valid and
-invalid, find the crash and the undocumented answer that hand-written tests do not think of.
-Real parts only: the app ``create_app`` builds, served by real uvicorn over TLS, a real SQLite
-inventory holding tokens in several states, the real HTTPS emulator as Entra, an administrator
-signed in with a fresh session (and its CSRF token from ``GET /api/v1/me``) for every request, so
-an operation that ends its session (``DELETE /api/v1/session``) cannot starve the ones after it,
-and an account name no generated request hits, so disabling accounts cannot either. The document
-is read from the running app, so every route that exists when the suite runs is tested; nothing
-is excluded. Besides random names, path parameters also name a token and a user that exist, and
-every integer parameter without a maximum is sent at 2**63 (past the database's 64-bit integers:
-valid by the description, so it must not crash). Deterministic: derandomized Hypothesis, a bounded number of examples per operation,
-no example database. Schemathesis's pytest plugin is not used (its fixture loader does not run
-under pytest 9); each operation runs as its own Hypothesis test and failures are collected.
+invalid, find the crash and the undocumented answer that hand-written tests do not think of. Real
+parts only: the app ``create_app`` builds, served by real uvicorn over TLS, a real SQLite inventory
+holding tokens in several states, the real HTTPS emulator as Entra, an administrator signed in with
+a fresh session (and its CSRF token from ``GET /api/v1/me``) for every request, so an operation that
+ends its session (``DELETE /api/v1/session``) cannot starve the ones after it, and an account name
+no generated request hits, so disabling accounts cannot either. The document is read from the
+running app, so every route that exists when the suite runs is tested; nothing is excluded. Besides
+random names, path parameters also name a token and a user that exist, and every integer parameter
+without a maximum is sent at 2**63 (past the database's 64-bit integers: valid by the description,
+so it must not crash). Deterministic: derandomized Hypothesis, a bounded number of examples per
+operation, no example database. Schemathesis's pytest plugin is not used (its fixture loader does
+not run under pytest 9); each operation runs as its own Hypothesis test and failures are collected.
 """
 
 from __future__ import annotations
