@@ -28,8 +28,13 @@ test: $(STAMP) system-deps
 system-deps:
 	@bash scripts/system-deps.sh
 
+## make bench: every benchmark; each prints its figures and ends with one JSON line
 bench: $(STAMP)
 	$(BIN)/python bench/seeds.py
+	$(BIN)/python bench/otp.py
+	$(BIN)/python bench/upload.py
+	$(BIN)/python bench/inventory.py
+	$(BIN)/python bench/web.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

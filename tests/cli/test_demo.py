@@ -126,18 +126,18 @@ def test_console_demo_serves_a_stocked_console(
         # an emulated Entra user signs in with Microsoft (OIDC through the emulator) in chromium
         user = re.search(r"Entra sign-in\s+(alan@\S+)\s+password\s+(\S+)", printed)
         assert user, printed
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             try:
-                page = browser.new_context(ignore_https_errors=True).new_page()
-                page.goto(f"{base}/signin")
-                page.get_by_role("link", name="Sign in with Microsoft").click()
-                page.get_by_label("User name").fill(user.group(1))
-                page.get_by_label("Password").fill(user.group(2))
-                page.get_by_label("Password").press("Enter")
-                expect(page.get_by_role("heading", name="My tokens")).to_be_visible()
-                assert page.url == f"{base}/me"
-                expect(page.locator("main")).to_contain_text(user.group(1))
+                tab = browser.new_context(ignore_https_errors=True).new_page()
+                tab.goto(f"{base}/signin")
+                tab.get_by_role("link", name="Sign in with Microsoft").click()
+                tab.get_by_label("User name").fill(user.group(1))
+                tab.get_by_label("Password").fill(user.group(2))
+                tab.get_by_label("Password").press("Enter")
+                expect(tab.get_by_role("heading", name="My tokens")).to_be_visible()
+                assert tab.url == f"{base}/me"
+                expect(tab.locator("main")).to_contain_text(user.group(1))
             finally:
                 browser.close()
         # the delivery it announces is a real AES ZIP whose password it printed

@@ -46,7 +46,10 @@ When = Annotated[
     str | None,
     Query(max_length=40, description="ISO 8601 date and time; without an offset it is UTC."),
 ]
-Before = Annotated[int | None, Query(ge=1, description="next_before from the previous page.")]
+Before = Annotated[
+    int | None,
+    Query(ge=1, le=2**63 - 1, description="next_before from the previous page."),  # a BIGINT
+]
 Limit = Annotated[int, Query(ge=1, le=200, description="Entries per page.")]
 
 

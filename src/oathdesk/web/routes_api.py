@@ -56,6 +56,7 @@ class AccountOut(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorEnvelope, "description": "A value is not usable (e.g. a stale cursor)."},
     401: {"model": ErrorEnvelope, "description": "Not signed in (auth.required)."},
     403: {"model": ErrorEnvelope, "description": "Role missing or CSRF token wrong."},
     422: {"model": ErrorEnvelope, "description": "A parameter is not valid (request.invalid)."},

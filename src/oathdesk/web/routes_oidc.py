@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Form, Request
+from fastapi import APIRouter, Body, Form, Path, Request
 from pydantic import BaseModel, Field
 from starlette.responses import RedirectResponse, Response
 
@@ -31,6 +31,7 @@ from oathdesk.service.api_tokens import (
     revoke_api_token,
 )
 from oathdesk.web.oidc import EntraClient, EntraSignInError
+from oathdesk.web.routes_api import ErrorEnvelope
 from oathdesk.web.routes_auth import safe_next, signin_form
 from oathdesk.web.security import (
     Admin,
@@ -160,7 +161,17 @@ def api_tokens(inv: InventoryDep, principal: Admin) -> dict[str, Any]:
     return {"items": [t.to_dict(now) for t in list_api_tokens(inv)]}
 
 
-@router.post("/api-tokens", status_code=201)
+MAX_ID = 2**63 - 1  # ids are 64-bit integers in the database
+
+
+@router.post(
+    "/api-tokens",
+    status_code=201,
+    responses={
+        400: {"model": ErrorEnvelope, "description": "A bad name, role or lifetime."},
+        409: {"model": ErrorEnvelope, "description": "A token with that name exists."},
+    },
+)
 def api_token_create(
     inv: InventoryDep, principal: Admin, body: Annotated[NewApiToken, Body()]
 ) -> dict[str, Any]:
@@ -171,8 +182,15 @@ def api_token_create(
     return {**view.to_dict(inv.now()), "token": value.reveal().decode()}
 
 
-@router.delete("/api-tokens/{token_id}")
-def api_token_revoke(token_id: int, inv: InventoryDep, principal: Admin) -> dict[str, Any]:
+@router.delete(
+    "/api-tokens/{token_id}",
+    responses={404: {"model": ErrorEnvelope, "description": "No token has that id."}},
+)
+def api_token_revoke(
+    token_id: Annotated[int, Path(ge=1, le=MAX_ID, description="The token's id.")],
+    inv: InventoryDep,
+    principal: Admin,
+) -> dict[str, Any]:
     """Revoke a token at once; revoking it again changes nothing."""
     view = revoke_api_token(inv, token_id, actor=principal.actor)
     return view.to_dict(inv.now())
