@@ -41,12 +41,17 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture
-def artifacts() -> Path:
+def artifacts_folder() -> Path:
+    """Where browser tests put their screenshots: ``$OATHDESK_TEST_ARTIFACTS/web``."""
     root = Path(os.environ.get("OATHDESK_TEST_ARTIFACTS", Path(__file__).parents[2] / "artifacts"))
     folder = root / "web"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    return artifacts_folder()
 
 
 @pytest.fixture
@@ -136,3 +141,23 @@ def test_admin_signs_in_and_sees_dashboard_and_inventory(
     expect(page).to_have_url("/signin?next=%2Fdashboard")
     assert errors == [], errors  # no CSP violation or script error on any page
     assert all((artifacts / f"{n}.png").stat().st_size > 5000 for n in ("dashboard", "inventory"))
+
+
+def test_a_help_desk_agent_cannot_reach_admin_pages(
+    page: Page, accounts: dict[str, list[str]], artifacts: Path
+) -> None:
+    page.goto("/signin")
+    page.get_by_label("Account name").fill("hal")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    expect(page).to_have_url("/dashboard")
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Users")).to_be_visible()
+    for hidden in ("Import", "Reconcile", "Settings", "Accounts", "Audit"):
+        expect(nav.get_by_role("link", name=hidden, exact=True)).to_have_count(0)
+    for path in ("/import", "/reconcile", "/settings", "/settings/accounts", "/audit"):
+        response = page.goto(path)
+        assert response is not None and response.status == 403, path
+        expect(page.get_by_role("heading", level=1)).to_have_text("Not allowed")
+        expect(page.locator("main")).to_contain_text("does not have the role this needs")
+    page.screenshot(path=artifacts / "helpdesk-refused.png", full_page=True)

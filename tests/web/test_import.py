@@ -24,7 +24,7 @@ from tests.service import support
 from tests.service.fixtures import Emu, emu, emu_session
 from tests.web.conftest import CSRF_RE, Server, new_client, signed_in
 from tests.web.conftest import PASSWORD as ACCOUNT_PASSWORD
-from tests.web.test_browser import ARGS, CHROMIUM
+from tests.web.test_browser import ARGS, CHROMIUM, artifacts_folder
 
 __all__ = ["emu", "emu_session"]  # the emulator fixtures, used by ``inv`` below
 
@@ -324,6 +324,7 @@ def test_a_browser_imports_by_keyboard_and_the_bar_fills(
     assert emu.control.post(f"{emu.url}/_emulator/faults", json=slow).status_code < 300
     upload = tmp_path / "delivery.zip"
     upload.write_bytes(zipped("WG", 4))
+    shots = artifacts_folder()
     polled: list[str] = []
     errors: list[str] = []
     with sync_playwright() as pw:
@@ -343,15 +344,18 @@ def test_a_browser_imports_by_keyboard_and_the_bar_fills(
             page.keyboard.press("Enter")
             page.wait_for_url("**/dashboard")
             page.goto("/import")
+            page.screenshot(path=shots / "import.png", full_page=True)
             page.get_by_label("Seed file").set_input_files(upload)
             page.get_by_label("ZIP password or PSKC passphrase (optional)").fill(PASSWORD)
             page.keyboard.press("Enter")
             expect(page.locator("#import-summary")).to_contain_text("entra-csv")
+            page.screenshot(path=shots / "import-preview.png", full_page=True)
             page.get_by_role("button", name="Import and push to Entra").focus()
             page.keyboard.press("Enter")
             page.wait_for_url("**/import/jobs/*")
             expect(page.locator("#import-status")).to_contain_text("Done: 4 of 4", timeout=20_000)
             assert page.locator("#import-progress").evaluate("e => [e.value, e.max]") == [4, 4]
+            page.screenshot(path=shots / "import-job.png", full_page=True)
             html = page.content()
         finally:
             browser.close()
