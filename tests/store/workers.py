@@ -10,7 +10,9 @@ from oathdesk.store import Database, TokenState, UnitOfWork
 
 
 def race_assign(url: str, serial: str, user: str, barrier: Any, hold: float, out: Any) -> None:
-    """Try to assign ``serial`` to ``user``; report ("won"|code, seconds waited)."""
+    """Try to assign ``serial`` to ``user``; report (user, "won"|code, started, ended) in
+    CLOCK_MONOTONIC seconds, which every process on the machine shares: for the winner,
+    ``ended`` is when its transaction committed."""
     db = Database(url)
     try:
         db.check()
@@ -24,11 +26,11 @@ def race_assign(url: str, serial: str, user: str, barrier: Any, hold: float, out
                 uow.audit.append("token.assign", actor=user, subject=serial, reason="race")
                 uow.flush()
                 time.sleep(hold)  # keep the lock while the other process tries
-            out.put((user, "won", time.monotonic() - started))
+            out.put((user, "won", started, time.monotonic()))
         except OathdeskError as exc:
-            out.put((user, exc.code, time.monotonic() - started))
+            out.put((user, exc.code, started, time.monotonic()))
     except Exception as exc:  # report, so the parent fails with a reason, not a hang
-        out.put((user, f"crash:{type(exc).__name__}:{exc}", 0.0))
+        out.put((user, f"crash:{type(exc).__name__}:{exc}", 0.0, 0.0))
     finally:
         db.dispose()
 

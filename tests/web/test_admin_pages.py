@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -351,18 +350,16 @@ def test_searching_a_big_log_walks_an_index_newest_first(
     admin: httpx.Client, inv: Inventory
 ) -> None:
     _bulk_log(inv, 60_000)
-    started = time.monotonic()
     first = admin.get("/api/v1/audit", params={"limit": 100}).json()
     deep = admin.get("/api/v1/audit", params={"limit": 100, "before": 300}).json()
     rare = admin.get("/api/v1/audit", params={"subject": "RARE0001"}).json()
     actor = admin.get("/api/v1/audit", params={"actor": "local:rare"}).json()
-    elapsed = time.monotonic() - started
     assert [e["seq"] for e in deep["items"]] == list(range(299, 199, -1))
     assert first["items"][0]["seq"] > first["items"][-1]["seq"] and first["next_before"]
     assert [e["subject"] for e in rare["items"]] == ["RARE0001"] * 2
     assert rare["next_before"] is None
     assert [e["actor"] for e in actor["items"]] == ["local:rare"]
-    assert elapsed < 10, elapsed  # generous: the point is the plans below
+    # speed is bench material; what a test can hold is that each search walks an index:
     with inv.db.engine.connect() as conn:
         for flt in (
             AuditFilter(tenant=inv.tenant),
