@@ -206,14 +206,18 @@ def list_command(
         typer.Option("--state", help="in_stock, available, assigned, activated... (repeat)"),
     ] = None,
     batch: Annotated[int | None, typer.Option("--batch", help="Import batch id.")] = None,
-    manufacturer: Annotated[str | None, typer.Option("--manufacturer")] = None,
-    model: Annotated[str | None, typer.Option("--model")] = None,
+    manufacturer: Annotated[
+        str | None, typer.Option("--manufacturer", help="Only this manufacturer (exact).")
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Only this model (exact).")] = None,
     user: Annotated[str | None, typer.Option("--user", help="The holder's UPN.")] = None,
     prefix: Annotated[str | None, typer.Option("--prefix", help="Serial prefix.")] = None,
     sort: Annotated[
         str, typer.Option("--sort", help="serial, -serial, created or -created.")
     ] = "serial",
-    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=1000, help="Tokens per page (1 to 1000).")
+    ] = 50,
     cursor: Annotated[
         str | None, typer.Option("--cursor", help="next_cursor of the previous page.")
     ] = None,
