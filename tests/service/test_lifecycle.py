@@ -166,6 +166,10 @@ def test_actions_need_a_reason_and_the_right_state(inv: Inventory, emu: Emu) -> 
     with pytest.raises(ServiceError) as caught:
         assign(inv, sn, upn("ada"), actor="t", reason="  ")
     assert caught.value.code == "service.reason_required"
+    for bad in ("ticket\x00 42", "x" * 2001):  # NUL would be a database error on PostgreSQL
+        with pytest.raises(ServiceError) as refused:
+            assign(inv, sn, upn("ada"), actor="t", reason=bad)
+        assert refused.value.code == "service.reason_invalid"
     with pytest.raises(StateConflict):
         deactivate(inv, sn, **WHO)  # in stock: nothing to deactivate, Entra untouched
     client = emu.client()

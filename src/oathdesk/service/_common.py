@@ -59,6 +59,12 @@ def need_reason(reason: str) -> str:
             "every lifecycle action needs a reason (e.g. a ticket number)",
             code="service.reason_required",
         )
+    if len(reason) > 2000 or any(ord(c) < 32 and c not in "\t\n\r" for c in reason):
+        # PostgreSQL text refuses NUL; other control characters only corrupt the audit's display
+        raise ServiceError(
+            "the reason must be plain text of at most 2,000 characters, without control characters",
+            code="service.reason_invalid",
+        )
     return reason.strip()
 
 
