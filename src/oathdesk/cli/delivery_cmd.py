@@ -20,6 +20,14 @@ from oathdesk.bootstrap import open_inventory
 from oathdesk.cli import console
 from oathdesk.cli.inventory_common import ActorOpt, actor_of
 from oathdesk.cli.options import ConfigOpt, JsonOpt, config_from, read_bytes
+from oathdesk.cli.serve_cmd import (
+    HostOpt,
+    ProxiesOpt,
+    TlsCertOpt,
+    TlsKeyOpt,
+    check_tls,
+    run_server,
+)
 from oathdesk.delivery import (
     Delivery,
     DeliverySettings,
@@ -161,50 +169,28 @@ def purge_cmd(actor: ActorOpt = None, config: ConfigOpt = None, as_json: JsonOpt
 
 @app.command("serve")
 def serve_cmd(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    host: HostOpt = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8444,
-    certfile: Annotated[
-        Path | None,
-        typer.Option("--tls-cert", help="TLS certificate (PEM) to serve HTTPS.", dir_okay=False),
-    ] = None,
-    keyfile: Annotated[
-        Path | None,
-        typer.Option("--tls-key", help="TLS private key (PEM) for --tls-cert.", dir_okay=False),
-    ] = None,
-    trusted_proxies: Annotated[
-        str,
-        typer.Option(
-            "--trusted-proxies",
-            help="Reverse proxies whose X-Forwarded-For "
-            "is believed (the client address drives throttling).",
-        ),
-    ] = "127.0.0.1",
+    certfile: TlsCertOpt = None,
+    keyfile: TlsKeyOpt = None,
+    trusted_proxies: ProxiesOpt = "127.0.0.1",
     config: ConfigOpt = None,
 ) -> None:
     """Serve the customer wizard, the download pages and the delivery team's review queue."""
-    import uvicorn
-
     from oathdesk.delivery.web_app import create_delivery_app
 
-    if (certfile is None) != (keyfile is None):
-        raise UsageError("give both --tls-cert and --tls-key, or neither")
+    check_tls(certfile, keyfile)
     settings = settings_from(config)
     inv = open_inventory(config)
     dl = Delivery(inv, settings)
     dl.create_schema()
-    app_ = create_delivery_app(dl, owns_inventory=True)
-    scheme = "https" if certfile else "http"
-    console.err.print(f"oathdesk seed delivery on {scheme}://{host}:{port}/ (Ctrl-C to stop)")
-    uvicorn.run(
-        app_,
+    run_server(
+        create_delivery_app(dl, owns_inventory=True),
+        "oathdesk seed delivery",
         host=host,
         port=port,
-        proxy_headers=True,
-        forwarded_allow_ips=trusted_proxies,
-        server_header=False,
-        ssl_certfile=str(certfile) if certfile else None,
-        ssl_keyfile=str(keyfile) if keyfile else None,
-        timeout_graceful_shutdown=10,
-        log_level="info",
+        certfile=certfile,
+        keyfile=keyfile,
+        trusted_proxies=trusted_proxies,
         access_log=False,  # paths hold download tokens
     )

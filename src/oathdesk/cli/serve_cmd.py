@@ -16,41 +16,49 @@ from oathdesk.cli import console
 from oathdesk.cli.options import ConfigOpt, config_from
 from oathdesk.domain import UsageError
 
+HostOpt = Annotated[str, typer.Option("--host", help="Address to listen on.")]
+TlsCertOpt = Annotated[
+    Path | None,
+    typer.Option("--tls-cert", help="TLS certificate (PEM) to serve HTTPS.", dir_okay=False),
+]
+TlsKeyOpt = Annotated[
+    Path | None,
+    typer.Option("--tls-key", help="TLS private key (PEM) for --tls-cert.", dir_okay=False),
+]
+ProxiesOpt = Annotated[
+    str,
+    typer.Option(
+        "--trusted-proxies",
+        help="Comma-separated addresses of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed (the client address drives sign-in throttling).",
+    ),
+]
 
-def serve(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8080,
-    certfile: Annotated[
-        Path | None,
-        typer.Option("--tls-cert", help="TLS certificate (PEM) to serve HTTPS.", dir_okay=False),
-    ] = None,
-    keyfile: Annotated[
-        Path | None,
-        typer.Option("--tls-key", help="TLS private key (PEM) for --tls-cert.", dir_okay=False),
-    ] = None,
-    trusted_proxies: Annotated[
-        str,
-        typer.Option(
-            "--trusted-proxies",
-            help="Comma-separated addresses of reverse proxies whose X-Forwarded-For and "
-            "X-Forwarded-Proto are believed (the client address drives sign-in throttling).",
-        ),
-    ] = "127.0.0.1",
-    config: ConfigOpt = None,
-) -> None:
-    """Serve the web console and the REST API (/api/v1, OpenAPI at /api/docs)."""
-    import uvicorn
 
-    from oathdesk.web import create_app_from_config
-
+def check_tls(certfile: Path | None, keyfile: Path | None) -> None:
     if (certfile is None) != (keyfile is None):
         raise UsageError("give both --tls-cert and --tls-key, or neither")
-    cfg = config_from(config)
-    app = create_app_from_config(cfg)
+
+
+def run_server(
+    app: object,
+    what: str,
+    *,
+    host: str,
+    port: int,
+    certfile: Path | None,
+    keyfile: Path | None,
+    trusted_proxies: str,
+    access_log: bool = True,
+) -> None:
+    """Serve ``app`` under uvicorn as every oathdesk server runs: proxy headers believed only
+    from ``trusted_proxies``, no server banner, TLS when a certificate is given."""
+    import uvicorn
+
     scheme = "https" if certfile else "http"
-    console.err.print(f"oathdesk console on {scheme}://{host}:{port}/ (Ctrl-C to stop)")
+    console.err.print(f"{what} on {scheme}://{host}:{port}/ (Ctrl-C to stop)")
     uvicorn.run(
-        app,
+        app,  # type: ignore[arg-type]
         host=host,
         port=port,
         proxy_headers=True,
@@ -60,5 +68,29 @@ def serve(
         ssl_keyfile=str(keyfile) if keyfile else None,
         timeout_graceful_shutdown=10,
         log_level="info",
-        access_log=True,
+        access_log=access_log,
+    )
+
+
+def serve(
+    host: HostOpt = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8080,
+    certfile: TlsCertOpt = None,
+    keyfile: TlsKeyOpt = None,
+    trusted_proxies: ProxiesOpt = "127.0.0.1",
+    config: ConfigOpt = None,
+) -> None:
+    """Serve the web console and the REST API (/api/v1, OpenAPI at /api/docs)."""
+    from oathdesk.web import create_app_from_config
+
+    check_tls(certfile, keyfile)
+    app = create_app_from_config(config_from(config))
+    run_server(
+        app,
+        "oathdesk console",
+        host=host,
+        port=port,
+        certfile=certfile,
+        keyfile=keyfile,
+        trusted_proxies=trusted_proxies,
     )

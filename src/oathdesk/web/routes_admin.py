@@ -228,29 +228,6 @@ def audit_verify_page(request: Request, inv: InventoryDep, principal: Auditor) -
     )
 
 
-def _export(inv: InventoryDep, principal: Principal, flt: AuditFilter) -> Response:
-    lines = export_audit_filtered(inv, flt, actor=principal.actor)
-    stamp = inv.now().strftime("%Y%m%dT%H%M%SZ")
-    return StreamingResponse(
-        (line + "\n" for line in lines),
-        media_type="application/x-ndjson",
-        headers={"Content-Disposition": f'attachment; filename="oathdesk-audit-{stamp}.jsonl"'},
-    )
-
-
-@pages.get("/audit/export")
-def audit_export_page(
-    inv: InventoryDep,
-    principal: Auditor,
-    actor: Text = None,
-    action: Text = None,
-    subject: Text = None,
-    since: When = None,
-    until: When = None,
-) -> Response:
-    return _export(inv, principal, _filter(inv, actor, action, subject, since, until))
-
-
 @router.get("/audit", summary="One page of the audit log, newest first (keyset: next_before)")
 def audit_api(
     inv: InventoryDep,
@@ -279,7 +256,7 @@ def audit_verify_api(inv: InventoryDep, principal: Auditor) -> dict[str, Any]:
     response_class=StreamingResponse,
     responses={200: {"content": {"application/x-ndjson": {}}}},
 )
-def audit_export_api(
+def audit_export(
     inv: InventoryDep,
     principal: Auditor,
     actor: Text = None,
@@ -288,7 +265,18 @@ def audit_export_api(
     since: When = None,
     until: When = None,
 ) -> Response:
-    return _export(inv, principal, _filter(inv, actor, action, subject, since, until))
+    lines = export_audit_filtered(
+        inv, _filter(inv, actor, action, subject, since, until), actor=principal.actor
+    )
+    stamp = inv.now().strftime("%Y%m%dT%H%M%SZ")
+    return StreamingResponse(
+        (line + "\n" for line in lines),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": f'attachment; filename="oathdesk-audit-{stamp}.jsonl"'},
+    )
+
+
+pages.add_api_route("/audit/export", audit_export, methods=["GET"])  # the page's download link
 
 
 __all__ = ["pages", "router", "routes_settings"]  # routes_settings registers on the same routers
