@@ -10,9 +10,6 @@ from oathdesk.delivery.building import CustomField, CustomLayout
 from oathdesk.delivery.context import (
     Delivery,
     DeliveryError,
-    DeliverySettings,
-    FindPolicy,
-    SmtpSettings,
     verify_audit,
 )
 from oathdesk.delivery.finding import find_order, resolve_visit, verify_possession
@@ -26,6 +23,7 @@ from oathdesk.delivery.requesting import (
     list_requests,
     reject,
 )
+from oathdesk.delivery.settings import DeliverySettings, FindPolicy, SmtpSettings
 
 __all__ = [
     "CustomField",

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from oathdesk.delivery.context import Delivery, DeliveryError, FindPolicy, sha256_hex
+from oathdesk.delivery.context import Delivery, DeliveryError, sha256_hex
 from oathdesk.delivery.models import (
     Customer,
     DeliveryThrottle,
@@ -24,6 +24,7 @@ from oathdesk.delivery.models import (
     ShipmentToken,
     Visit,
 )
+from oathdesk.delivery.settings import FindPolicy
 
 log = logging.getLogger("oathdesk.delivery")
 NOT_FOUND = "no order matches this number and e-mail address; check both and try again"

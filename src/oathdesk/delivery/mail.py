@@ -10,7 +10,8 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
-from oathdesk.delivery.context import DeliveryError, SmtpSettings
+from oathdesk.delivery.context import DeliveryError
+from oathdesk.delivery.settings import SmtpSettings
 
 
 def link_message(

@@ -18,7 +18,8 @@ from fastapi import Depends, Request
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.responses import Response
 
-from oathdesk.delivery.context import Delivery, DeliverySettings
+from oathdesk.delivery.context import Delivery
+from oathdesk.delivery.settings import DeliverySettings
 from oathdesk.service.accounts import AuthError, resolve_session
 
 CSRF_FIELD = "csrf_token"
