@@ -18,10 +18,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/oathdesk demo
 
-## make test: install everything (including dev tools and system tools), then ruff, mypy, pytest
+## make test: install everything (including dev tools and system tools), then ruff, the layer
+## contracts (lint-imports), mypy, pytest
 test: $(STAMP) system-deps
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
