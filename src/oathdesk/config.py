@@ -88,6 +88,7 @@ KEYS: dict[str, tuple[str, ...]] = {
 KNOWN_SECTIONS = tuple(KEYS)
 TRUE = ("true", "1", "yes", "on")
 FALSE = ("false", "0", "no", "off")
+BOOLEAN_SPELLINGS = "true/false, 1/0, yes/no, on/off, in any case"
 Unit = Literal["seconds", "minutes", "hours", "days"]
 
 
@@ -154,7 +155,8 @@ class Config:
             return bool(value)
         if isinstance(value, str) and value.strip().lower() in TRUE + FALSE:
             return value.strip().lower() in TRUE
-        raise self._invalid(section, key, value, "must be true or false", TRUE + FALSE)
+        problem = f"must be true or false ({BOOLEAN_SPELLINGS})"
+        raise self._invalid(section, key, value, problem, TRUE + FALSE)
 
     def integer(
         self, section: str, key: str, default: int, *, minimum: int = 1, maximum: int | None = None
@@ -234,14 +236,13 @@ class Config:
         self, section: str, key: str, value: Any, problem: str, accepted: Sequence[str] = ()
     ) -> ConfigError:
         shown = "<redacted>" if _SECRET_KEY.search(key) else _short(value)
-        spelled = f" (accepted: {', '.join(accepted)}; any case)" if accepted else ""
         details: dict[str, Any] = {"section": section, "key": key}
         if accepted:
             details["accepted"] = list(accepted)
         if (section, key) in self.from_env:
             details["variable"] = variable(section, key)
         return ConfigError(
-            f"{self.name(section, key)} {problem}{spelled}, not {shown}",
+            f"{self.name(section, key)} {problem}, not {shown}",
             code="config.invalid_value",
             details=details,
         )
