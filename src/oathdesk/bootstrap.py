@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from oathdesk.config import Config, load_config
-from oathdesk.domain import Clock, ConfigError
+from oathdesk.domain import Clock
 from oathdesk.domain.clock import SystemClock
 from oathdesk.graph import GraphSettings, connect
 from oathdesk.service import EntraPort, Inventory
@@ -25,30 +25,16 @@ from oathdesk.store import (
     upgrade,
 )
 
-TRUE = {"1", "true", "yes", "on"}
-
 
 def database_url(config: Config) -> str:
     """``[store] url`` (``OATHDESK_STORE_URL``), else SQLite in the data folder."""
-    url = config.get("store", "url")
-    return str(url) if url else default_url(config.data_dir)
-
-
-def _flag(config: Config, section: str, key: str) -> bool:
-    value = config.get(section, key, False)
-    if isinstance(value, bool):
-        return value
-    if str(value).strip().lower() in TRUE | {"0", "false", "no", "off", ""}:
-        return str(value).strip().lower() in TRUE
-    raise ConfigError(f"[{section}] {key} must be true or false, not {value!r}")
+    return config.text("store", "url") or default_url(config.data_dir)
 
 
 def graph_connector(config: Config) -> EntraPort:
     """A Graph client for ``[graph]``: real Entra, or the emulator when ``[graph] emulator`` is
     its URL (with ``ca_file`` trusting its local CA)."""
-    emulator = config.get("graph", "emulator")
-    settings = GraphSettings.from_config(config, emulator=str(emulator) if emulator else None)
-    return connect(settings)
+    return connect(GraphSettings.from_config(config))
 
 
 def build_inventory(
@@ -60,15 +46,15 @@ def build_inventory(
 ) -> Inventory:
     """Everything the inventory use cases need; Graph is connected on first use only."""
     db = Database(database_url(config))
-    key_file = resolve_key_file(config.get("store", "key_file"), data_dir=config.data_dir)
+    key_file = resolve_key_file(config.path("store", "key_file"), data_dir=config.data_dir)
     sealer = Sealer(KeyRing.load_or_create(key_file))
     inv = Inventory(
         db=db,
         sealer=sealer,
         clock=clock or SystemClock(),
-        tenant=tenant or str(config.get("store", "tenant") or DEFAULT_TENANT),
+        tenant=tenant or config.text("store", "tenant", DEFAULT_TENANT),
         connect_entra=(lambda: entra) if entra is not None else (lambda: graph_connector(config)),
-        destroy_seeds_after_sync=_flag(config, "store", "destroy_seeds_after_sync"),
+        destroy_seeds_after_sync=config.boolean("store", "destroy_seeds_after_sync", False),
     )
     return inv
 

@@ -50,8 +50,7 @@ def settings_from(config: Path | None) -> DeliverySettings:
     from oathdesk.web.settings import load_or_create_key
 
     cfg = config_from(config)
-    key = cfg.get("delivery", "secret_key_file")
-    path = Path(str(key)) if key else cfg.data_dir / "keys" / KEY_FILE
+    path = cfg.path("delivery", "secret_key_file", cfg.data_dir / "keys" / KEY_FILE)
     return DeliverySettings.from_config(cfg, load_or_create_key(path))
 
 

@@ -48,7 +48,7 @@ def demo(
     and pushed, and the web console; prints the URL and the admin login. No network is used.
     """
     cfg = config_from(config)
-    folder = data or (cfg.data_dir / "demo" if cfg.get("data", "dir") else Path("data/demo"))
+    folder = data or (cfg.data_dir / "demo" if cfg.path("data", "dir") else Path("data/demo"))
     if walkthrough:
         from oathdesk.cli.demo_walkthrough import walkthrough as run_walkthrough
 

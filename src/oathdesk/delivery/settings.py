@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from oathdesk.config import Config
-from oathdesk.domain import ConfigError, Secret
+from oathdesk.domain import Secret
+from oathdesk.shared_settings import SESSION_IDLE, SESSION_LIFETIME, SessionRules
 
 
 @dataclass(frozen=True)
@@ -45,42 +45,32 @@ class DeliverySettings:
     password_attempts: int = 5  # wrong download passwords before a link is locked
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     find: FindPolicy = field(default_factory=FindPolicy)
-    secure_cookies: bool = True
-    session_lifetime: timedelta = timedelta(hours=8)
-    session_idle: timedelta = timedelta(minutes=30)
+    secure_cookies: bool = True  # these three follow SessionRules, as the console's do
+    session_lifetime: timedelta = SESSION_LIFETIME
+    session_idle: timedelta = SESSION_IDLE
     title: str = "oathdesk seed delivery"
 
     @classmethod
     def from_config(cls, config: Config, secret_key: Secret) -> DeliverySettings:
-        def get(key: str, default: Any) -> Any:
-            return config.get("delivery", key, default)
-
-        def number(key: str, default: float) -> float:
-            try:
-                value = float(get(key, default))
-            except (TypeError, ValueError):
-                value = -1
-            if value <= 0:
-                raise ConfigError(f"[delivery] {key} must be a positive number")
-            return value
-
-        def flag(key: str, default: bool) -> bool:
-            value = get(key, default)
-            return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes"}
-
-        password = get("smtp_password", "")
+        smtp = SmtpSettings()
+        password = config.text("delivery", "smtp_password")
+        rules = SessionRules.from_config(config, "delivery")
         return cls(
             secret_key=secret_key,
-            storage_dir=Path(str(get("storage_dir", config.data_dir / "delivery"))),
-            base_url=str(get("base_url", "https://localhost:8444")).rstrip("/"),
-            link_lifetime=timedelta(hours=number("link_hours", 168)),
-            secure_cookies=flag("secure_cookies", True),
+            storage_dir=config.path("delivery", "storage_dir", config.data_dir / "delivery"),
+            base_url=config.text("delivery", "base_url", cls.base_url).rstrip("/"),
+            link_lifetime=config.duration(
+                "delivery", "link_hours", cls.link_lifetime, unit="hours"
+            ),
+            secure_cookies=rules.secure_cookies,
+            session_lifetime=rules.lifetime,
+            session_idle=rules.idle,
             smtp=SmtpSettings(
-                host=str(get("smtp_host", "127.0.0.1")),
-                port=int(number("smtp_port", 25)),
-                sender=str(get("smtp_from", "seeds@localhost")),
-                starttls=flag("smtp_starttls", False),
-                username=str(get("smtp_user", "")),
-                password=Secret(str(password).encode()) if password else None,
+                host=config.text("delivery", "smtp_host", smtp.host),
+                port=config.integer("delivery", "smtp_port", smtp.port, maximum=65535),
+                sender=config.text("delivery", "smtp_from", smtp.sender),
+                starttls=config.boolean("delivery", "smtp_starttls", smtp.starttls),
+                username=config.text("delivery", "smtp_user", smtp.username),
+                password=Secret(password.encode()) if password else None,
             ),
         )

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 from oathdesk.config import Config
 from oathdesk.domain import ConfigError, Secret
+from oathdesk.shared_settings import DEFAULT_AUTHORITY_HOST, authority_host, existing_ca
 
-DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
 DEFAULT_BASE_URL = "https://graph.microsoft.com/beta"
 # Graph hosts of the national clouds; any other host (the emulator) uses the global resource.
 GRAPH_RESOURCES = {
@@ -68,30 +68,24 @@ class GraphSettings:
         delegated: bool = False,
     ) -> GraphSettings:
         """Read ``[graph]``; ``emulator`` (a URL) points authority and Graph at an emulator."""
-        raw = config.section("graph")
-
-        def text(key: str) -> str | None:
-            value = raw.get(key)
-            if value is None or str(value).strip() == "":
-                return None
-            return str(value).strip()
-
-        authority_host = text("authority_host") or DEFAULT_AUTHORITY_HOST
-        base_url = text("base_url") or DEFAULT_BASE_URL
-        emulator = emulator or text("emulator")  # [graph] emulator, OATHDESK_GRAPH_EMULATOR
+        host = authority_host(config)
+        base_url = config.text("graph", "base_url") or DEFAULT_BASE_URL
+        emulator = emulator or config.text("graph", "emulator")  # OATHDESK_GRAPH_EMULATOR too
         if emulator:
-            authority_host = emulator.rstrip("/")
+            host = emulator.rstrip("/")
             base_url = f"{emulator.rstrip('/')}/beta"
-        missing = [k for k in ("tenant_id", "client_id") if not text(k)]
-        if missing:
+        tenant_id = config.text("graph", "tenant_id")
+        client_id = config.text("graph", "client_id")
+        missing = [k for k, v in (("tenant_id", tenant_id), ("client_id", client_id)) if not v]
+        if tenant_id is None or client_id is None:
             names = ", ".join(f"OATHDESK_GRAPH_{k.upper()}" for k in missing)
             raise ConfigError(
                 f"Graph is not configured: set {' and '.join(missing)} in [graph] of "
                 f"oathdesk.toml or the variables {names}",
                 code="config.graph_missing",
             )
-        secret = text("client_secret")
-        certificate = text("certificate_file")
+        secret = config.text("graph", "client_secret")
+        certificate = config.path("graph", "certificate_file")
         if not delegated and not secret and not certificate:
             raise ConfigError(
                 "Graph needs a credential: set client_secret or certificate_file in [graph] "
@@ -99,21 +93,19 @@ class GraphSettings:
                 "in as a user with --device-code",
                 code="config.graph_credential_missing",
             )
-        for name, url in (("authority_host", authority_host), ("base_url", base_url)):
+        for name, url in (("authority_host", host), ("base_url", base_url)):
             if urlsplit(url).scheme != "https":
                 raise ConfigError(
                     f"[graph] {name} must be an https:// URL, not {url!r}",
                     code="config.graph_not_https",
                 )
-        ca = ca_file or (Path(str(text("ca_file"))).expanduser() if text("ca_file") else None)
-        if ca is not None and not ca.is_file():
-            raise ConfigError(f"the CA file {ca} does not exist", code="config.ca_file_missing")
+        ca = existing_ca(ca_file or config.path("graph", "ca_file"))
         return cls(
-            tenant_id=str(text("tenant_id")),
-            client_id=str(text("client_id")),
+            tenant_id=tenant_id,
+            client_id=client_id,
             client_secret=Secret(secret.encode()) if secret else None,
-            certificate_file=Path(certificate).expanduser() if certificate else None,
-            authority_host=authority_host,
+            certificate_file=certificate,
+            authority_host=host,
             base_url=base_url.rstrip("/"),
             ca_file=ca,
         )

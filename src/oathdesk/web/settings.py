@@ -17,11 +17,16 @@ from pathlib import Path
 from oathdesk.config import Config
 from oathdesk.domain import ConfigError, Secret
 from oathdesk.service.accounts import ROLES, ThrottlePolicy
+from oathdesk.shared_settings import (
+    DEFAULT_AUTHORITY_HOST,
+    SESSION_IDLE,
+    SESSION_LIFETIME,
+    SessionRules,
+    authority_host,
+    ca_file,
+)
 
 KEY_FILE = "web-secret.key"
-DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
-TRUE = {"1", "true", "yes", "on"}
-FALSE = {"0", "false", "no", "off"}
 
 
 @dataclass(frozen=True)
@@ -54,19 +59,15 @@ class EntraSettings:
         """``[web] entra_*`` keys; None when ``entra_client_id`` is not set. Tenant, authority
         host and CA file default to ``[graph]``'s, so one emulator serves both."""
 
-        def text(key: str, section: str = "web") -> str | None:
-            value = config.get(section, key)
-            return str(value).strip() or None if value is not None else None
-
-        client_id = text("entra_client_id")
+        client_id = config.text("web", "entra_client_id")
         if client_id is None:
             return None
-        tenant = text("entra_tenant") or text("tenant_id", "graph")
-        secret = text("entra_client_secret")
-        secret_file = text("entra_client_secret_file")
+        tenant = config.text("web", "entra_tenant") or config.text("graph", "tenant_id")
+        secret = config.text("web", "entra_client_secret")
+        secret_file = config.path("web", "entra_client_secret_file")
         if secret is None and secret_file is not None:
             try:
-                secret = Path(secret_file).expanduser().read_text(encoding="utf-8").strip()
+                secret = secret_file.read_text(encoding="utf-8").strip()
             except OSError as exc:
                 raise ConfigError(
                     f"[web] entra_client_secret_file {secret_file}: cannot be read "
@@ -79,37 +80,37 @@ class EntraSettings:
                 "entra_client_secret or entra_client_secret_file besides entra_client_id",
                 code="config.entra_incomplete",
             )
-        host = text("entra_authority_host") or text("authority_host", "graph")
-        host = host or DEFAULT_AUTHORITY_HOST
+        host = config.text("web", "entra_authority_host") or authority_host(config)
         if not host.startswith("https://"):
-            raise ConfigError(f"[web] entra_authority_host must be https://, not {host!r}")
-        ca = text("entra_ca_file") or text("ca_file", "graph")
-        ca_file = Path(ca).expanduser() if ca else None
-        if ca_file is not None and not ca_file.is_file():
             raise ConfigError(
-                f"the CA file {ca_file} does not exist", code="config.ca_file_missing"
+                f"[web] entra_authority_host (or [graph] authority_host) must be an https:// "
+                f"URL, not {host!r}",
+                code="config.invalid_value",
             )
-        values = {(text(f"entra_{role}_role") or f"oathdesk.{role}"): role for role in ROLES}
+        ca = ca_file(config, "web", "entra_ca_file") or ca_file(config, "graph", "ca_file")
+        values = {
+            config.text("web", f"entra_{role}_role", f"oathdesk.{role}"): role for role in ROLES
+        }
         return cls(
             tenant=tenant,
             client_id=client_id,
             client_secret=Secret(secret.encode()),
             authority_host=host,
-            ca_file=ca_file,
-            redirect_uri=text("entra_redirect_uri"),
+            ca_file=ca,
+            redirect_uri=config.text("web", "entra_redirect_uri"),
             role_values=values,
         )
 
 
 @dataclass(frozen=True)
 class WebSettings:
-    """How the console signs, expires and throttles; ``secure_cookies=False`` only for plain
-    HTTP on loopback (local tests), never in production."""
+    """How the console signs, expires and throttles; the cookie and session fields follow
+    :class:`SessionRules` (``secure_cookies=False`` only for plain HTTP on loopback)."""
 
     secret_key: Secret
     secure_cookies: bool = True
-    session_lifetime: timedelta = timedelta(hours=8)
-    session_idle: timedelta = timedelta(minutes=30)
+    session_lifetime: timedelta = SESSION_LIFETIME
+    session_idle: timedelta = SESSION_IDLE
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     title: str = "oathdesk"
     entra: EntraSettings | None = None  # sign-in with Entra ID offered when set
@@ -130,41 +131,26 @@ class WebSettings:
 
     @classmethod
     def from_config(cls, config: Config) -> WebSettings:
-        key_file = config.get("web", "secret_key_file")
-        path = Path(str(key_file)) if key_file else config.data_dir / "keys" / KEY_FILE
+        path = config.path("web", "secret_key_file", config.data_dir / "keys" / KEY_FILE)
+        rules = SessionRules.from_config(config, "web")
+        throttle = ThrottlePolicy()  # its defaults are the keys' defaults
         return cls(
             secret_key=load_or_create_key(path),
-            secure_cookies=_flag(config, "secure_cookies", default=True),
-            session_lifetime=timedelta(minutes=_number(config, "session_minutes", 480)),
-            session_idle=timedelta(minutes=_number(config, "idle_minutes", 30)),
+            secure_cookies=rules.secure_cookies,
+            session_lifetime=rules.lifetime,
+            session_idle=rules.idle,
             throttle=ThrottlePolicy(
-                max_failures=int(_number(config, "signin_max_failures", 5)),
-                address_failures=int(_number(config, "signin_address_failures", 20)),
-                lockout=timedelta(minutes=_number(config, "signin_lockout_minutes", 15)),
+                max_failures=config.integer("web", "signin_max_failures", throttle.max_failures),
+                address_failures=config.integer(
+                    "web", "signin_address_failures", throttle.address_failures
+                ),
+                window=throttle.window,
+                lockout=config.duration(
+                    "web", "signin_lockout_minutes", throttle.lockout, unit="minutes"
+                ),
             ),
             entra=EntraSettings.from_config(config),
         )
-
-
-def _flag(config: Config, key: str, *, default: bool) -> bool:
-    value = config.get("web", key, default)
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in TRUE | FALSE:
-        return text in TRUE
-    raise ConfigError(f"[web] {key} must be true or false, not {value!r}")
-
-
-def _number(config: Config, key: str, default: float) -> float:
-    value = config.get("web", key, default)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = -1.0
-    if number <= 0:
-        raise ConfigError(f"[web] {key} must be a positive number, not {value!r}")
-    return number
 
 
 def load_or_create_key(path: Path) -> Secret:
