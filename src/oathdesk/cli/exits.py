@@ -1,19 +1,10 @@
-"""Exit statuses: stable numbers scripts can rely on, derived from the error's class and code."""
+"""Exit statuses: stable numbers scripts can rely on, one per error kind (domain/error_codes.py)."""
 
 from __future__ import annotations
 
 from enum import IntEnum
 
-from oathdesk.domain import (
-    ArchiveError,
-    ConfigError,
-    ContainerError,
-    DecryptionError,
-    InputFileError,
-    OathdeskError,
-    SeedFileError,
-    UsageError,
-)
+from oathdesk.domain import OathdeskError, exit_status
 
 
 class Exit(IntEnum):
@@ -45,34 +36,9 @@ EXIT_DESCRIPTIONS: dict[Exit, str] = {
     "changed it at the same moment; look at it again",
 }
 
-_CONFLICTS = frozenset(
-    {"inventory.state_conflict", "inventory.concurrent_change", "delivery.state_conflict"}
-)
-
-
 def exit_for(error: OathdeskError) -> Exit:
-    if isinstance(error, UsageError):
-        return Exit.USAGE
-    if isinstance(error, ConfigError):
-        return Exit.CONFIG
-    if isinstance(error, InputFileError):
-        return Exit.FILE
-    if isinstance(error, DecryptionError):
-        return Exit.DECRYPTION
-    if isinstance(error, ArchiveError | ContainerError):
-        return Exit.ARCHIVE
-    if isinstance(error, SeedFileError):
-        return Exit.INVALID_INPUT
-    if error.code in _CONFLICTS:
-        return Exit.CONFLICT
-    if error.code.endswith(".not_found") or error.code.endswith(".no_match"):
-        return Exit.NOT_FOUND
-    if (
-        error.code.startswith(("graph.", "store.", "service."))
-        or error.code == "delivery.mail_failed"
-    ):
-        return Exit.SERVICE
-    return Exit.INVALID_INPUT
+    """The exit status of the error's kind; the same table gives the web its HTTP status."""
+    return Exit(exit_status(error))
 
 
 # Which command-line option answers an error raised below the CLI (layers below know no flags).
