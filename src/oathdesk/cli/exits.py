@@ -17,7 +17,7 @@ class Exit(IntEnum):
     FILE = 6  # a file could not be read or written
     CONFIG = 7  # configuration file or variables are wrong
     NOT_FOUND = 8  # the thing asked for does not exist (no token matches a code, ...)
-    SERVICE = 9  # a remote service (Graph, database) failed or refused
+    SERVICE = 9  # a service (Graph, database) failed, refused or throttled; stored data is bad
     CONFLICT = 10  # the token's state does not allow this now (or changed at the same moment)
 
 
@@ -31,10 +31,12 @@ EXIT_DESCRIPTIONS: dict[Exit, str] = {
     Exit.FILE: "a file could not be read or written",
     Exit.CONFIG: "configuration error",
     Exit.NOT_FOUND: "nothing matched",
-    Exit.SERVICE: "a remote service failed or refused the request",
+    Exit.SERVICE: "a service (Graph, the database, the mail server) failed, refused or "
+    "throttled the request, or stored data does not verify",
     Exit.CONFLICT: "conflict: the token's state does not allow this now, or someone else "
     "changed it at the same moment; look at it again",
 }
+
 
 def exit_for(error: OathdeskError) -> Exit:
     """The exit status of the error's kind; the same table gives the web its HTTP status."""
