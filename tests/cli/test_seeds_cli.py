@@ -258,7 +258,7 @@ def test_console_script_runs_as_a_process() -> None:
     [
         ("inventory.state_conflict", Exit.CONFLICT),
         ("inventory.concurrent_change", Exit.CONFLICT),
-        ("inventory.serial_conflict", Exit.INVALID_INPUT),
+        ("inventory.serial_conflict", Exit.CONFLICT),
         ("graph.throttled", Exit.SERVICE),
         ("otp.no_match", Exit.NOT_FOUND),
     ],

@@ -67,9 +67,9 @@ def test_import_list_show_report_audit_and_keys(cli: Cli, tmp_path: Path) -> Non
     assert cli("tokens", "import", first, "--json").json()["already_imported"] is True
 
     clash = _file(tmp_path, "clash.csv", entra_csv("C", 3, start=5))
-    refused = cli("tokens", "import", clash, expect=int(Exit.INVALID_INPUT))
+    refused = cli("tokens", "import", clash, expect=int(Exit.CONFLICT))
     assert "inventory.serial_conflict" in refused.err and serial("C", 5) in refused.err
-    listed = cli("tokens", "import", clash, "--json", expect=int(Exit.INVALID_INPUT)).json()
+    listed = cli("tokens", "import", clash, "--json", expect=int(Exit.CONFLICT)).json()
     assert listed == {"file_name": "clash.csv", "added": 0, "conflicts": [serial("C", 5)]}
     skipped = cli("tokens", "import", clash, "--skip-conflicts", "--json").json()
     assert skipped["added"] == 2 and skipped["conflicts"] == [serial("C", 5)]
@@ -110,7 +110,7 @@ def test_lifecycle_through_the_cli(cli: Cli, tmp_path: Path) -> None:
     why = ["--reason", "ticket 9", "--actor", "helpdesk:bob"]
     cli("tokens", "assign", t0, upn("ada"), *why)
     wrong = cli("tokens", "activate", t0, wrong_code(secret_for("L", 0)), *why, expect=None)
-    assert wrong.code == Exit.SERVICE and "service.code_rejected" in wrong.err
+    assert wrong.code == Exit.INVALID_INPUT and "service.code_rejected" in wrong.err
     done = cli("tokens", "activate", t0, totp(secret_for("L", 0)), *why, "--json").json()
     assert done["state"] == "activated"
     assert (

@@ -75,7 +75,7 @@ def test_no_secret_in_output_logs_reprs_or_errors(
         "--user",
         upn("ada"),
         *why,
-        expect=int(Exit.SERVICE),
+        expect=int(Exit.INVALID_INPUT),
     )
     cli("tokens", "activate", n0, totp(secret_for("N", 0)), "--user", upn("ada"), *why, "--json")
     cli("tokens", "activate", n0, totp(secret_for("N", 0)), *why, expect=int(Exit.CONFLICT))

@@ -1,19 +1,10 @@
-"""Exit statuses: stable numbers scripts can rely on, derived from the error's class and code."""
+"""Exit statuses: stable numbers scripts can rely on, one per error kind (domain/error_codes.py)."""
 
 from __future__ import annotations
 
 from enum import IntEnum
 
-from oathdesk.domain import (
-    ArchiveError,
-    ConfigError,
-    ContainerError,
-    DecryptionError,
-    InputFileError,
-    OathdeskError,
-    SeedFileError,
-    UsageError,
-)
+from oathdesk.domain import OathdeskError, exit_status
 
 
 class Exit(IntEnum):
@@ -26,7 +17,7 @@ class Exit(IntEnum):
     FILE = 6  # a file could not be read or written
     CONFIG = 7  # configuration file or variables are wrong
     NOT_FOUND = 8  # the thing asked for does not exist (no token matches a code, ...)
-    SERVICE = 9  # a remote service (Graph, database) failed or refused
+    SERVICE = 9  # a service (Graph, database) failed, refused or throttled; stored data is bad
     CONFLICT = 10  # the token's state does not allow this now (or changed at the same moment)
 
 
@@ -40,39 +31,16 @@ EXIT_DESCRIPTIONS: dict[Exit, str] = {
     Exit.FILE: "a file could not be read or written",
     Exit.CONFIG: "configuration error",
     Exit.NOT_FOUND: "nothing matched",
-    Exit.SERVICE: "a remote service failed or refused the request",
+    Exit.SERVICE: "a service (Graph, the database, the mail server) failed, refused or "
+    "throttled the request, or stored data does not verify",
     Exit.CONFLICT: "conflict: the token's state does not allow this now, or someone else "
     "changed it at the same moment; look at it again",
 }
 
-_CONFLICTS = frozenset(
-    {"inventory.state_conflict", "inventory.concurrent_change", "delivery.state_conflict"}
-)
-
 
 def exit_for(error: OathdeskError) -> Exit:
-    if isinstance(error, UsageError):
-        return Exit.USAGE
-    if isinstance(error, ConfigError):
-        return Exit.CONFIG
-    if isinstance(error, InputFileError):
-        return Exit.FILE
-    if isinstance(error, DecryptionError):
-        return Exit.DECRYPTION
-    if isinstance(error, ArchiveError | ContainerError):
-        return Exit.ARCHIVE
-    if isinstance(error, SeedFileError):
-        return Exit.INVALID_INPUT
-    if error.code in _CONFLICTS:
-        return Exit.CONFLICT
-    if error.code.endswith(".not_found") or error.code.endswith(".no_match"):
-        return Exit.NOT_FOUND
-    if (
-        error.code.startswith(("graph.", "store.", "service."))
-        or error.code == "delivery.mail_failed"
-    ):
-        return Exit.SERVICE
-    return Exit.INVALID_INPUT
+    """The exit status of the error's kind; the same table gives the web its HTTP status."""
+    return Exit(exit_status(error))
 
 
 # Which command-line option answers an error raised below the CLI (layers below know no flags).

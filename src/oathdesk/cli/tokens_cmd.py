@@ -92,7 +92,7 @@ def import_command(
     """Import a seed file as one batch of tokens in stock: all or nothing.
 
     The same file twice changes nothing. Serials already in the inventory are conflicts: nothing
-    is imported and they are listed (exit 3), unless --skip-conflicts.
+    is imported and they are listed (exit 10), unless --skip-conflicts.
     """
     from_ = source.fmt
     if from_ is not None and from_ not in FORMAT_IDS:

@@ -4,11 +4,13 @@ Standard library only; nothing here performs I/O.
 """
 
 from oathdesk.domain.clock import Clock, FixedClock, SystemClock
+from oathdesk.domain.error_codes import exit_status, http_status, kind_of
 from oathdesk.domain.errors import (
     ArchiveError,
     ConfigError,
     ContainerError,
     DecryptionError,
+    ErrorKind,
     InputFileError,
     OathdeskError,
     OtpError,
@@ -27,6 +29,7 @@ __all__ = [
     "ConfigError",
     "ContainerError",
     "DecryptionError",
+    "ErrorKind",
     "FixedClock",
     "HashAlgorithm",
     "InputFileError",
@@ -43,6 +46,9 @@ __all__ = [
     "SystemClock",
     "UnknownFormatError",
     "UsageError",
+    "exit_status",
+    "http_status",
+    "kind_of",
     "parse_hash",
     "spell_hash",
 ]

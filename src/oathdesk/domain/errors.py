@@ -1,8 +1,9 @@
 """The oathdesk error tree.
 
-Every failure a person can meet is an ``OathdeskError`` with a stable ``code`` (used by the CLI
-for exit statuses and by the API in ``{"error": {"code", "message", "details"}}``) and a message
-that says what to do. Messages never contain secret material.
+Every failure a person can meet is an ``OathdeskError`` with a stable ``code`` (shown by the CLI
+and by the API in ``{"error": {"code", "message", "details"}}``) and a message that says what to
+do. The code names a ``kind`` (domain/error_registry.py), and the kind alone decides the HTTP
+status and the CLI exit status (domain/error_codes.py). Messages never contain secret material.
 
     OathdeskError
     ├── ConfigError                 config.*
@@ -20,9 +21,34 @@ that says what to do. Messages never contain secret material.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from enum import StrEnum
 from typing import Any
 
 from oathdesk.domain.report import Problem
+
+
+class ErrorKind(StrEnum):
+    """What went wrong, in the terms a caller acts on; each kind has one HTTP and one exit
+    status (``error_codes.KIND_STATUS``), the code says precisely what."""
+
+    INVALID_INPUT = "invalid_input"
+    USAGE = "usage"
+    INVALID_REQUEST = "invalid_request"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    FILE = "file"
+    DECRYPTION = "decryption"
+    ARCHIVE = "archive"
+    CONFIG = "config"
+    NOT_FOUND = "not_found"
+    GONE = "gone"
+    CONFLICT = "conflict"
+    UNAUTHENTICATED = "unauthenticated"
+    FORBIDDEN = "forbidden"
+    THROTTLED = "throttled"
+    UNAVAILABLE = "unavailable"
+    REMOTE = "remote"
+    INTEGRITY = "integrity"
+    INTERNAL = "internal"
 
 
 class OathdeskError(Exception):
@@ -45,6 +71,13 @@ class OathdeskError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def kind(self) -> ErrorKind:
+        """The registered kind of ``code`` (see ``error_codes.kind_of``)."""
+        from oathdesk.domain.error_codes import kind_of  # the registry imports this module
+
+        return kind_of(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "details": self.details}

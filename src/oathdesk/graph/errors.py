@@ -1,8 +1,9 @@
 """Typed Graph failures, so callers branch on a class and a stable code, never on a message.
 
 Every error carries Graph's own ``error.code`` and the ``request-id`` to quote to Microsoft
-support; the CLI maps the ``graph.`` code prefix to exit status 9 (``graph.not_found`` to 8).
-Messages never contain request bodies, so no seed can leak through them.
+support; each code's kind (domain/error_registry.py) gives its exit and HTTP status (most are
+exit 9; ``graph.not_found`` 8, ``graph.conflict`` 10). Messages never contain request bodies, so
+no seed can leak through them.
 
     GraphError                  graph.error
     ├── GraphAuthError          graph.auth           (sign-in failed, 401, 403)
