@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from oathdesk.cli import console
-from oathdesk.cli.inventory_common import actor_of, inventory
+from oathdesk.cli.actions import actor_of, inventory
 from oathdesk.cli.options import ConfigOpt, JsonOpt, read_secret_file
 from oathdesk.domain import Secret, UsageError
 from oathdesk.service.accounts import (

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from oathdesk.cli import console
-from oathdesk.cli.inventory_common import inventory
+from oathdesk.cli.actions import inventory
 from oathdesk.cli.options import ConfigOpt, JsonOpt
 from oathdesk.domain import InputFileError
 from oathdesk.service import export_audit, verify_audit

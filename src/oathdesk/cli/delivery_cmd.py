@@ -18,7 +18,7 @@ from rich.table import Table
 
 from oathdesk.bootstrap import open_inventory
 from oathdesk.cli import console
-from oathdesk.cli.inventory_common import ActorOpt, actor_of
+from oathdesk.cli.actions import ActorOpt, actor_of
 from oathdesk.cli.options import ConfigOpt, JsonOpt, config_from, read_bytes
 from oathdesk.cli.serve_cmd import (
     HostOpt,

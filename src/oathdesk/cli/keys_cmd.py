@@ -9,8 +9,8 @@ import typer
 from rich.markup import escape
 
 from oathdesk.cli import console
+from oathdesk.cli.actions import ActorOpt, actor_of, inventory
 from oathdesk.cli.exits import Exit
-from oathdesk.cli.inventory_common import ActorOpt, actor_of, inventory
 from oathdesk.cli.options import ConfigOpt, JsonOpt
 from oathdesk.service import rotate_keys
 

@@ -72,7 +72,7 @@ def _root(
 
 # (module, command group name) of the sub-command groups, each a ``typer.Typer`` named ``app``
 _GROUPS = (
-    ("oathdesk.cli.seeds", "seeds"),
+    ("oathdesk.cli.seeds_cmd", "seeds"),
     ("oathdesk.cli.emulator_cmd", "emulator"),
     ("oathdesk.cli.entra_cmd", "entra"),
     ("oathdesk.cli.tokens_cmd", "tokens"),
@@ -90,7 +90,7 @@ _COMMANDS = (("oathdesk.cli.report_cmd", "report"), ("oathdesk.cli.serve_cmd", "
 def _register() -> None:
     import importlib
 
-    from oathdesk.cli import demo
+    from oathdesk.cli import demo_cmd
 
     for module_name, group in _GROUPS:
         try:
@@ -108,7 +108,7 @@ def _register() -> None:
                 raise
             continue
         app.command(command)(getattr(module, command))
-    app.command("demo")(demo.demo)
+    app.command("demo")(demo_cmd.demo)
 
 
 _register()

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from oathdesk.cli import console
-from oathdesk.cli.inventory_common import inventory
+from oathdesk.cli.actions import inventory
 from oathdesk.cli.options import ConfigOpt, JsonOpt
 from oathdesk.service import inventory_report
 

@@ -13,8 +13,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from oathdesk.cli import console
+from oathdesk.cli.actions import ActorOpt, actor_of, inventory
 from oathdesk.cli.exits import Exit
-from oathdesk.cli.inventory_common import ActorOpt, actor_of, inventory
 from oathdesk.cli.options import ConfigOpt, JsonOpt
 from oathdesk.service import push, reconcile
 

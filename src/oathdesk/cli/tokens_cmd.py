@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from oathdesk.cli import console
-from oathdesk.cli.inventory_common import ActorOpt, actor_of, inventory
+from oathdesk.cli.actions import ActorOpt, actor_of, inventory
 from oathdesk.cli.options import (
     ConfigOpt,
     JsonOpt,
@@ -279,9 +279,9 @@ def show_command(
 
 
 def _register_lifecycle() -> None:
-    from oathdesk.cli import tokens_lifecycle
+    from oathdesk.cli import tokens_lifecycle_cmd
 
-    tokens_lifecycle.register(app)
+    tokens_lifecycle_cmd.register(app)
 
 
 _register_lifecycle()

@@ -339,10 +339,10 @@ def convert_command(
 
 def _register_otp_commands() -> None:
     try:
-        from oathdesk.cli import otp_commands
+        from oathdesk.cli import seeds_otp_cmd
     except ImportError:  # pragma: no cover - while the OTP commands are being built
         return
-    otp_commands.register(app)
+    seeds_otp_cmd.register(app)
 
 
 _register_otp_commands()

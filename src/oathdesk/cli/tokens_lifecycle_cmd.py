@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from oathdesk.cli import console
-from oathdesk.cli.inventory_common import (
+from oathdesk.cli.actions import (
     ActorOpt,
     CodeArg,
     ReasonOpt,
