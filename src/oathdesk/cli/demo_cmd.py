@@ -20,6 +20,7 @@ def _serve(app: object, port: int) -> None:
 
 
 def demo(
+    ctx: typer.Context,
     data: Annotated[
         Path | None,
         typer.Option(
@@ -47,7 +48,7 @@ def demo(
     """Start the demo: a local Entra emulator, a SQLite inventory with a sample delivery imported
     and pushed, and the web console; prints the URL and the admin login. No network is used.
     """
-    cfg = config_from(config)
+    cfg = config_from(ctx, config)
     folder = data or (cfg.data_dir / "demo" if cfg.get("data", "dir") else Path("data/demo"))
     if walkthrough:
         from oathdesk.cli.demo_walkthrough import walkthrough as run_walkthrough

@@ -24,10 +24,10 @@ def _keys() -> None:
 
 @app.command("rotate")
 def rotate_command(
-    actor: ActorOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
+    ctx: typer.Context, actor: ActorOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Add a new key and re-seal every seed under it. Exits 9 if some seed would not open."""
-    with inventory(config) as inv:
+    with inventory(ctx, config) as inv:
         report = rotate_keys(inv, actor=actor_of(actor))
     if as_json:
         console.print_json(report.to_dict())

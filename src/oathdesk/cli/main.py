@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from rich.markup import escape
 
 from oathdesk import __version__
 from oathdesk.cli import console
+from oathdesk.cli.context import CliContext
 from oathdesk.cli.exits import HINTS, Exit, exit_for
 from oathdesk.domain import OathdeskError
 
@@ -33,12 +35,9 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-# --emulator / --ca-file before any command become these variables for that one run
-_GRAPH_OVERRIDES = ("OATHDESK_GRAPH_EMULATOR", "OATHDESK_GRAPH_CA_FILE")
-
-
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
@@ -64,10 +63,13 @@ def _root(
 ) -> None:
     """oathdesk: every command takes --config FILE (default ./oathdesk.toml or $OATHDESK_CONFIG);
     --emulator URL --ca-file F before any command sends its Graph calls to an emulator."""
-    if emulator:
-        os.environ["OATHDESK_GRAPH_EMULATOR"] = emulator
-    if ca_file is not None:
-        os.environ["OATHDESK_GRAPH_CA_FILE"] = str(ca_file)
+    # a caller (a test) may hand in a context of its own, e.g. with a fixed clock
+    base = ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
+    ctx.obj = replace(
+        base,
+        emulator=emulator or base.emulator,
+        ca_file=ca_file if ca_file is not None else base.ca_file,
+    )
 
 
 # (module, command group name) of the sub-command groups, each a ``typer.Typer`` named ``app``
@@ -117,7 +119,6 @@ _register()
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit status; no traceback ever reaches the user."""
     console.reset_consoles()
-    saved = {name: os.environ.get(name) for name in _GRAPH_OVERRIDES}
     try:
         # standalone mode: Typer reports usage errors itself and exits through SystemExit
         app(args=list(argv) if argv is not None else None, prog_name="oathdesk")
@@ -140,12 +141,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             "oathdesk; run again with OATHDESK_DEBUG=1 to see details and report it."
         )
         return int(Exit.INTERNAL)
-    finally:
-        for name, value in saved.items():  # the options hold for this run only
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
     return int(Exit.OK)
 
 

@@ -73,6 +73,7 @@ def run_server(
 
 
 def serve(
+    ctx: typer.Context,
     host: HostOpt = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8080,
     certfile: TlsCertOpt = None,
@@ -84,7 +85,7 @@ def serve(
     from oathdesk.web import create_app_from_config
 
     check_tls(certfile, keyfile)
-    app = create_app_from_config(config_from(config))
+    app = create_app_from_config(config_from(ctx, config))
     run_server(
         app,
         "oathdesk console",
