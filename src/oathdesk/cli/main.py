@@ -1,4 +1,4 @@
-"""The ``oathdesk`` entry point: sub-command registration and the one place errors become exits."""
+"""The ``oathdesk`` entry point: root options, the command tree, and where errors become exits."""
 
 from __future__ import annotations
 
@@ -13,7 +13,24 @@ import typer
 from rich.markup import escape
 
 from oathdesk import __version__
-from oathdesk.cli import console
+from oathdesk.cli import (
+    accounts_cmd,
+    audit_cmd,
+    console,
+    db_cmd,
+    delivery_cmd,
+    demo_cmd,
+    emulator_cmd,
+    entra_cmd,
+    keys_cmd,
+    report_cmd,
+    seeds_cmd,
+    seeds_otp_cmd,
+    serve_cmd,
+    sync_cmd,
+    tokens_cmd,
+    tokens_lifecycle_cmd,
+)
 from oathdesk.cli.context import CliContext
 from oathdesk.cli.exits import HINTS, Exit, exit_for
 from oathdesk.domain import OathdeskError
@@ -72,48 +89,22 @@ def _root(
     )
 
 
-# (module, command group name) of the sub-command groups, each a ``typer.Typer`` named ``app``
-_GROUPS = (
-    ("oathdesk.cli.seeds_cmd", "seeds"),
-    ("oathdesk.cli.emulator_cmd", "emulator"),
-    ("oathdesk.cli.entra_cmd", "entra"),
-    ("oathdesk.cli.tokens_cmd", "tokens"),
-    ("oathdesk.cli.sync_cmd", "sync"),
-    ("oathdesk.cli.audit_cmd", "audit"),
-    ("oathdesk.cli.keys_cmd", "keys"),
-    ("oathdesk.cli.db_cmd", "db"),
-    ("oathdesk.cli.accounts_cmd", "accounts"),
-    ("oathdesk.cli.delivery_cmd", "delivery"),
-)
-# (module, command name) of single commands at the top level, each a function named after it
-_COMMANDS = (("oathdesk.cli.report_cmd", "report"), ("oathdesk.cli.serve_cmd", "serve"))
-
-
-def _register() -> None:
-    import importlib
-
-    from oathdesk.cli import demo_cmd
-
-    for module_name, group in _GROUPS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:  # a group still being built is left out, nothing else
-            if exc.name != module_name:
-                raise
-            continue
-        app.add_typer(module.app, name=group)
-    for module_name, command in _COMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        app.command(command)(getattr(module, command))
-    app.command("demo")(demo_cmd.demo)
-
-
-_register()
+# The command tree. ``seeds`` and ``tokens`` are each written in two modules.
+seeds_otp_cmd.register(seeds_cmd.app)
+tokens_lifecycle_cmd.register(tokens_cmd.app)
+app.add_typer(seeds_cmd.app, name="seeds")
+app.add_typer(emulator_cmd.app, name="emulator")
+app.add_typer(entra_cmd.app, name="entra")
+app.add_typer(tokens_cmd.app, name="tokens")
+app.add_typer(sync_cmd.app, name="sync")
+app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(db_cmd.app, name="db")
+app.add_typer(accounts_cmd.app, name="accounts")
+app.add_typer(delivery_cmd.app, name="delivery")
+app.command("report")(report_cmd.report)
+app.command("serve")(serve_cmd.serve)
+app.command("demo")(demo_cmd.demo)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -337,14 +337,3 @@ def convert_command(
         )
         for p in result.problems:
             console.err.print(f"[yellow]warning[/] {escape(p.locator)}: {escape(p.message)}")
-
-
-def _register_otp_commands() -> None:
-    try:
-        from oathdesk.cli import seeds_otp_cmd
-    except ImportError:  # pragma: no cover - while the OTP commands are being built
-        return
-    seeds_otp_cmd.register(app)
-
-
-_register_otp_commands()

@@ -279,12 +279,3 @@ def show_command(
             str(e["seq"]), e["at"], escape(e["actor"]), e["action"], escape(e["reason"])
         )
     console.out.print(history)
-
-
-def _register_lifecycle() -> None:
-    from oathdesk.cli import tokens_lifecycle_cmd
-
-    tokens_lifecycle_cmd.register(app)
-
-
-_register_lifecycle()
