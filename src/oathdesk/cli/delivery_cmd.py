@@ -20,7 +20,7 @@ from oathdesk.cli import console
 from oathdesk.cli.actions import ActorOpt, actor_of
 from oathdesk.cli.context import CliContext, cli_context
 from oathdesk.cli.options import ConfigOpt, JsonOpt, read_bytes
-from oathdesk.cli.serve_cmd import (
+from oathdesk.cli.server import (
     HostOpt,
     ProxiesOpt,
     TlsCertOpt,
