@@ -48,6 +48,7 @@ KEY_FILE = "delivery-secret.key"
 
 
 def settings_from(cfg: Config) -> DeliverySettings:
+    # the web stack (FastAPI, Jinja) loads only for the commands that serve it
     from oathdesk.web.settings import load_or_create_key
 
     key = cfg.get("delivery", "secret_key_file")
@@ -184,6 +185,7 @@ def serve_cmd(
     config: ConfigOpt = None,
 ) -> None:
     """Serve the customer wizard, the download pages and the delivery team's review queue."""
+    # the web stack (FastAPI, Jinja) loads only for the commands that serve it
     from oathdesk.delivery.web_app import create_delivery_app
 
     check_tls(certfile, keyfile)

@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 
 from oathdesk.cli import console
+from oathdesk.cli.demo_console import start
+from oathdesk.cli.demo_walkthrough import walkthrough as run_walkthrough
 from oathdesk.cli.options import ConfigOpt, config_from
 
 
@@ -51,14 +53,10 @@ def demo(
     cfg = config_from(ctx, config)
     folder = data or (cfg.data_dir / "demo" if cfg.get("data", "dir") else Path("data/demo"))
     if walkthrough:
-        from oathdesk.cli.demo_walkthrough import walkthrough as run_walkthrough
-
         statuses = run_walkthrough(folder, secrets.token_urlsafe(12))
         if any(statuses):
             console.err.print("[red]a demo step failed[/]: see its output above")
             raise typer.Exit(1)
         console.out.print("[green]demo finished[/]")
         return
-    from oathdesk.cli.demo_console import start
-
     start(folder, port=port, emulator_port=emulator_port, serve=_serve)

@@ -17,8 +17,10 @@ import typer
 
 from oathdesk.cli.context import cli_context
 from oathdesk.config import Config
+from oathdesk.containers import UnwrapOptions, unwrap
 from oathdesk.domain import HashAlgorithm, InputFileError, OtpKind, Secret, UsageError
 from oathdesk.formats import FORMAT_IDS, ReadOptions, ReadResult, read_seeds
+from oathdesk.formats.csv_engine import load_profile
 
 R = TypeVar("R")
 
@@ -196,8 +198,6 @@ def _choice(value: str | None, allowed: tuple[str, ...], flag: str) -> str | Non
 def build_read_options(
     decryption: Decryption, defaults: Defaults, profile: Path | None
 ) -> ReadOptions:
-    from oathdesk.formats.csv_engine import load_profile
-
     password = (
         read_secret_file(decryption.password_file, "password file")
         if decryption.password_file
@@ -231,8 +231,6 @@ def load_seed_file(
     config: Config,
 ) -> ReadResult:
     """Read a seed file through any envelopes, detect or apply its format, validate it."""
-    from oathdesk.containers import UnwrapOptions, unwrap
-
     if fmt is not None and fmt not in FORMAT_IDS:
         raise UsageError(f"--from must be one of {', '.join(FORMAT_IDS)}, not {fmt!r}")
     options = build_read_options(decryption, defaults, profile)

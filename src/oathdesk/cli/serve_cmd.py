@@ -32,6 +32,7 @@ def serve(
     config: ConfigOpt = None,
 ) -> None:
     """Serve the web console and the REST API (/api/v1, OpenAPI at /api/docs)."""
+    # the web stack (FastAPI, Jinja) loads only for the commands that serve it
     from oathdesk.web import create_app_from_config
 
     check_tls(certfile, keyfile)
