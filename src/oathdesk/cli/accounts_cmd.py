@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from oathdesk.cli import console
-from oathdesk.cli.inventory_common import actor_of, inventory
+from oathdesk.cli.actions import actor_of, inventory
 from oathdesk.cli.options import ConfigOpt, JsonOpt, read_secret_file
 from oathdesk.domain import Secret, UsageError
 from oathdesk.service.accounts import (
@@ -83,6 +83,7 @@ def _show(accounts: list[AccountView], as_json: bool) -> None:
 
 @app.command("add")
 def add(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Account name (letters, digits, . _ @ -).")],
     role: RoleOpt = None,
     password_file: Annotated[
@@ -102,7 +103,7 @@ def add(
     password = (
         read_secret_file(password_file, "password file") if password_file else _prompt_password()
     )
-    with inventory(config) as inv:
+    with inventory(ctx, config) as inv:
         account = create_account(inv, name, password, list(role or []), actor=actor_of(actor))
     if as_json:
         console.print_json(account.to_dict())
@@ -111,14 +112,15 @@ def add(
 
 
 @app.command("list")
-def list_command(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+def list_command(ctx: typer.Context, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """List the local accounts, their roles and last sign-in (never a password or hash)."""
-    with inventory(config) as inv:
+    with inventory(ctx, config) as inv:
         _show(list_accounts(inv), as_json)
 
 
 @app.command("roles")
 def roles_command(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Account name.")],
     role: RoleOpt = None,
     actor: ActorOpt = None,
@@ -126,13 +128,14 @@ def roles_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Replace an account's roles with the --role options given (none: self-service only)."""
-    with inventory(config) as inv:
+    with inventory(ctx, config) as inv:
         account = set_roles(inv, name, list(role or []), actor=actor_of(actor))
     _show([account], as_json)
 
 
 @app.command("disable")
 def disable(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Account name.")],
     reason: Annotated[str, typer.Option("--reason", help="Why; audited.")] = "",
     actor: ActorOpt = None,
@@ -140,7 +143,7 @@ def disable(
     as_json: JsonOpt = False,
 ) -> None:
     """Disable an account: it cannot sign in and its open sessions end at once."""
-    with inventory(config) as inv:
+    with inventory(ctx, config) as inv:
         account = disable_account(inv, name, actor=actor_of(actor), reason=reason)
     _show([account], as_json)
 
@@ -172,6 +175,7 @@ def _token_rows(tokens: list[ApiTokenView], now: datetime, as_json: bool) -> Non
 
 @token_app.command("create")
 def token_create(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="A unique name (letters, digits, . _ -).")],
     role: Annotated[
         list[str],
@@ -185,7 +189,7 @@ def token_create(
     as_json: JsonOpt = False,
 ) -> None:
     """Create an API token and print its value ONCE: only its SHA-256 is kept."""
-    with inventory(config) as inv:
+    with inventory(ctx, config) as inv:
         value, view = create_api_token(
             inv, name, list(role), actor=actor_of(actor), days=expires_days
         )
@@ -203,15 +207,16 @@ def token_create(
 
 
 @token_app.command("list")
-def token_list(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+def token_list(ctx: typer.Context, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """List API tokens (never a value): roles, state, expiry, last use."""
-    with inventory(config) as inv:
+    with inventory(ctx, config) as inv:
         tokens, now = list_api_tokens(inv), inv.now()
     _token_rows(tokens, now, as_json)
 
 
 @token_app.command("revoke")
 def token_revoke(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The token's name.")],
     reason: Annotated[str, typer.Option("--reason", help="Why; audited.")] = "",
     actor: ActorOpt = None,
@@ -219,7 +224,7 @@ def token_revoke(
     as_json: JsonOpt = False,
 ) -> None:
     """Revoke an API token at once: the next call made with it is refused (401)."""
-    with inventory(config) as inv:
+    with inventory(ctx, config) as inv:
         view = revoke_api_token_named(inv, name, actor=actor_of(actor), reason=reason)
         now = inv.now()
     _token_rows([view], now, as_json)

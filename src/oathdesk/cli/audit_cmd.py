@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from oathdesk.cli import console
-from oathdesk.cli.inventory_common import inventory
+from oathdesk.cli.actions import inventory
 from oathdesk.cli.options import ConfigOpt, JsonOpt
 from oathdesk.domain import InputFileError
 from oathdesk.service import export_audit, verify_audit
@@ -21,9 +21,9 @@ app = typer.Typer(help="The tamper-evident audit log: verify it, export it.", no
 
 
 @app.command("verify")
-def verify_command(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+def verify_command(ctx: typer.Context, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Check every entry against the one before it. Exits 9 if the chain is broken."""
-    with inventory(config) as inv:
+    with inventory(ctx, config) as inv:
         report = verify_audit(inv)
     if as_json:
         console.print_json(report.to_dict())
@@ -38,6 +38,7 @@ def verify_command(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
 
 @app.command("export")
 def export_command(
+    ctx: typer.Context,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -50,7 +51,7 @@ def export_command(
 ) -> None:
     """Write the audit entries as JSON lines (with their hashes, so a SIEM can re-check them)."""
     count = 0
-    with inventory(config) as inv:
+    with inventory(ctx, config) as inv:
         try:
             sink = output.open("w", encoding="utf-8") if output else sys.stdout
         except OSError as exc:

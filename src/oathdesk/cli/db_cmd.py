@@ -20,9 +20,9 @@ def _db() -> None:
 
 
 @app.command("upgrade")
-def upgrade_command(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+def upgrade_command(ctx: typer.Context, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Run the migrations up to the newest schema (safe to run again)."""
-    before, after, where = upgrade_database(config_from(config))
+    before, after, where = upgrade_database(config_from(ctx, config))
     if as_json:
         console.print_json({"database": where, "from": before, "to": after})
     elif before == after:

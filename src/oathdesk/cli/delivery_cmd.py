@@ -16,11 +16,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from oathdesk.bootstrap import open_inventory
 from oathdesk.cli import console
-from oathdesk.cli.inventory_common import ActorOpt, actor_of
-from oathdesk.cli.options import ConfigOpt, JsonOpt, config_from, read_bytes
-from oathdesk.cli.serve_cmd import (
+from oathdesk.cli.actions import ActorOpt, actor_of
+from oathdesk.cli.context import CliContext, cli_context
+from oathdesk.cli.options import ConfigOpt, JsonOpt, read_bytes
+from oathdesk.cli.server import (
     HostOpt,
     ProxiesOpt,
     TlsCertOpt,
@@ -28,6 +28,7 @@ from oathdesk.cli.serve_cmd import (
     check_tls,
     run_server,
 )
+from oathdesk.config import Config
 from oathdesk.delivery import (
     Delivery,
     DeliverySettings,
@@ -46,19 +47,20 @@ app = typer.Typer(
 KEY_FILE = "delivery-secret.key"
 
 
-def settings_from(config: Path | None) -> DeliverySettings:
+def settings_from(cfg: Config) -> DeliverySettings:
+    # the web stack (FastAPI, Jinja) loads only for the commands that serve it
     from oathdesk.web.settings import load_or_create_key
 
-    cfg = config_from(config)
     path = cfg.path("delivery", "secret_key_file", cfg.data_dir / "keys" / KEY_FILE)
     return DeliverySettings.from_config(cfg, load_or_create_key(path))
 
 
 @contextmanager
-def delivery(config: Path | None) -> Iterator[Delivery]:
+def delivery(config: Path | None, cli: CliContext | None = None) -> Iterator[Delivery]:
     """The configured inventory (schema checked) with the delivery tables made if missing."""
-    settings = settings_from(config)
-    inv = open_inventory(config)
+    cli = cli or CliContext()
+    settings = settings_from(cli.config(config))
+    inv = cli.open_inventory(config)
     try:
         service = Delivery(inv, settings)
         service.create_schema()
@@ -69,6 +71,7 @@ def delivery(config: Path | None) -> Iterator[Delivery]:
 
 @app.command("load")
 def load_cmd(
+    ctx: typer.Context,
     seed_file: Annotated[Path, typer.Argument(help="The seed file (any format oathdesk reads).")],
     manifest: Annotated[
         Path,
@@ -86,7 +89,7 @@ def load_cmd(
 ) -> None:
     """Load orders, shipments and their tokens (seeds sealed) from a seed file and a manifest."""
     seeds, orders = read_bytes(seed_file, "seed file"), read_bytes(manifest, "manifest")
-    with delivery(config) as dl:
+    with delivery(config, cli_context(ctx)) as dl:
         result = load(
             dl,
             seeds,
@@ -108,6 +111,7 @@ def load_cmd(
 
 @app.command("requests")
 def requests_cmd(
+    ctx: typer.Context,
     state: Annotated[
         str | None, typer.Option("--state", help=f"Only this state ({', '.join(STATES)}).")
     ] = None,
@@ -117,7 +121,7 @@ def requests_cmd(
     """List delivery requests, oldest first."""
     if state is not None and state not in STATES:
         raise UsageError(f"--state must be one of {', '.join(STATES)}", code="usage.bad_state")
-    with delivery(config) as dl:
+    with delivery(config, cli_context(ctx)) as dl:
         items = list_requests(dl, state)
     if as_json:
         console.print_json({"requests": [i.to_dict() for i in items]})
@@ -139,13 +143,14 @@ def requests_cmd(
 
 @app.command("approve")
 def approve_cmd(
+    ctx: typer.Context,
     request_id: Annotated[int, typer.Argument(help="The request number.")],
     actor: ActorOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Approve a pending request: build, encrypt and store the file(s), mail the link(s)."""
-    with delivery(config) as dl:
+    with delivery(config, cli_context(ctx)) as dl:
         view = approve(dl, request_id, actor=actor_of(actor))
     if as_json:
         console.print_json(view.to_dict() | {"files": [f.file_name for f in view.files]})
@@ -156,9 +161,11 @@ def approve_cmd(
 
 
 @app.command("purge-expired")
-def purge_cmd(actor: ActorOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+def purge_cmd(
+    ctx: typer.Context, actor: ActorOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
+) -> None:
     """Delete every stored file whose link has expired (run it regularly)."""
-    with delivery(config) as dl:
+    with delivery(config, cli_context(ctx)) as dl:
         count = purge_expired(dl, actor=actor_of(actor))
     if as_json:
         console.print_json({"deleted": count})
@@ -168,6 +175,7 @@ def purge_cmd(actor: ActorOpt = None, config: ConfigOpt = None, as_json: JsonOpt
 
 @app.command("serve")
 def serve_cmd(
+    ctx: typer.Context,
     host: HostOpt = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8444,
     certfile: TlsCertOpt = None,
@@ -176,11 +184,13 @@ def serve_cmd(
     config: ConfigOpt = None,
 ) -> None:
     """Serve the customer wizard, the download pages and the delivery team's review queue."""
+    # the web stack (FastAPI, Jinja) loads only for the commands that serve it
     from oathdesk.delivery.web_app import create_delivery_app
 
     check_tls(certfile, keyfile)
-    settings = settings_from(config)
-    inv = open_inventory(config)
+    cli = cli_context(ctx)
+    settings = settings_from(cli.config(config))
+    inv = cli.open_inventory(config)
     dl = Delivery(inv, settings)
     dl.create_schema()
     run_server(

@@ -121,6 +121,7 @@ def start(
     folder: Path, *, port: int, emulator_port: int = 0, serve: Callable[[object, int], None]
 ) -> None:
     """Build the demo in ``folder`` and run ``serve(app, port)`` until it returns."""
+    # the web stack (FastAPI, Jinja) loads only for the commands that serve it
     from oathdesk.web import create_app
     from oathdesk.web.settings import WebSettings
 

@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.rule import Rule
 
 from oathdesk.cli import console
+from oathdesk.containers import wrap_zip
 from oathdesk.domain import Secret, SeedRecord
 from oathdesk.formats import write_seeds
 
@@ -43,7 +44,7 @@ def write_private(path: Path, data: bytes) -> None:
 
 
 def _step(title: str, argv: list[str]) -> int:
-    from oathdesk.cli.main import main
+    from oathdesk.cli.main import main  # here: main imports this module (through demo_cmd)
 
     console.out.print(Rule(title))
     console.out.print(f"[dim]$ oathdesk {escape(shlex.join(argv))}[/]")
@@ -54,8 +55,6 @@ def _step(title: str, argv: list[str]) -> int:
 
 def walkthrough(folder: Path, password: str) -> list[int]:
     """Run the steps; returns their exit statuses so the caller can tell a broken demo."""
-    from oathdesk.containers import wrap_zip
-
     folder.mkdir(parents=True, exist_ok=True)
     records = sample_records(SAMPLE_SIZE)
     csv_bytes = write_seeds(records, "entra-csv")

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from oathdesk.cli import console
-from oathdesk.config import load_config
+from oathdesk.cli.options import config_from
 from oathdesk.domain import InputFileError, UsageError
 from oathdesk.emulator import EmulatorConfig, EmulatorState
 from oathdesk.emulator.errors import GraphError
@@ -47,6 +47,7 @@ def _check_port(host: str, port: int) -> None:
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8443,
     data: Annotated[
@@ -78,7 +79,7 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the emulator; with no --seed it makes a tenant, an app and sample users once."""
-    folder = data or load_config(config).data_dir / "emulator"
+    folder = data or config_from(ctx, config).data_dir / "emulator"
     if throttle is not None:
         try:
             Throttle.parse(throttle)

@@ -73,10 +73,14 @@ _CODE = re.compile(r"\d{6}")
 
 
 def _client(
-    config: Path | None, emulator: str | None, ca_file: Path | None, device_code: bool
+    ctx: typer.Context,
+    config: Path | None,
+    emulator: str | None,
+    ca_file: Path | None,
+    device_code: bool,
 ) -> tuple[GraphClient, GraphSettings]:
     settings = GraphSettings.from_config(
-        config_from(config), emulator=emulator, ca_file=ca_file, delegated=device_code
+        config_from(ctx, config), emulator=emulator, ca_file=ca_file, delegated=device_code
     )
     prompt = lambda message: console.err.print(escape(message))  # noqa: E731
     return connect(settings, device_code=device_code, prompt=prompt), settings
@@ -111,6 +115,7 @@ def _report_table(report: UploadReport, dry_run: bool) -> None:
 @app.command("upload")
 @seed_file_options
 def upload_command(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Seed file (any format; plain, ZIP, PGP).")],
     chunk: Annotated[int, typer.Option("--chunk", min=1, help="Tokens per bulk request.")] = 50,
     concurrency: Annotated[
@@ -132,14 +137,14 @@ def upload_command(
     Entra are reported as present. A journal beside FILE lets an interrupted upload resume:
     run the same command again. Exits 9 if any token failed.
     """
-    result = source.load(file, config_from(config))
+    result = source.load(file, config_from(ctx, config))
     problems = result.errors + check_target(result.records, result.locators, "entra")
     if problems:
         _print_problems(problems)
         raise SeedFileInvalid(
             f"{file}: {len(problems)} token problem(s) for Entra; nothing was sent", problems
         )
-    client, settings = _client(config, emulator, ca_file, device_code)
+    client, settings = _client(ctx, config, emulator, ca_file, device_code)
     journal = Journal(journal_path(file), tenant=settings.tenant_id, base_url=settings.base_url)
     options = UploadOptions(chunk_size=chunk, concurrency=concurrency, dry_run=dry_run)
     with (
@@ -172,6 +177,7 @@ def upload_command(
 
 @app.command("list")
 def list_command(
+    ctx: typer.Context,
     status: Annotated[
         str | None, typer.Option("--status", help="available, assigned, activated...")
     ] = None,
@@ -186,7 +192,7 @@ def list_command(
     """List the Entra token inventory (every page)."""
     if as_csv and as_json:
         raise UsageError("choose one of --json and --csv")
-    client, _ = _client(config, emulator, ca_file, device_code)
+    client, _ = _client(ctx, config, emulator, ca_file, device_code)
     with client:
         devices = list(client.list_devices(status=status, serial=serial))
     if as_json:
@@ -225,6 +231,7 @@ def _show(device: Device, as_json: bool) -> None:
 
 @app.command("show")
 def show_command(
+    ctx: typer.Context,
     serial: Annotated[str, typer.Argument(help="Serial number printed on the token.")],
     emulator: EmulatorOpt = None,
     ca_file: CaFileOpt = None,
@@ -233,7 +240,7 @@ def show_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Show one token of the inventory. Exits 8 if no token has this serial."""
-    client, _ = _client(config, emulator, ca_file, device_code)
+    client, _ = _client(ctx, config, emulator, ca_file, device_code)
     with client:
         device = client.device_by_serial(serial)
     _show(device, as_json)
@@ -259,6 +266,7 @@ def _done(message: str, device: Device, as_json: bool) -> None:
 
 @app.command("assign")
 def assign_command(
+    ctx: typer.Context,
     serial: Annotated[str, typer.Argument(help="Serial number printed on the token.")],
     user: Annotated[str, typer.Argument(help="The user's object id or UPN.")],
     emulator: EmulatorOpt = None,
@@ -268,7 +276,7 @@ def assign_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Assign a token to a user (not yet activated)."""
-    client, _ = _client(config, emulator, ca_file, device_code)
+    client, _ = _client(ctx, config, emulator, ca_file, device_code)
     with client:
         device = client.device_by_serial(serial)
         client.assign(user, device.id)
@@ -278,6 +286,7 @@ def assign_command(
 
 @app.command("activate")
 def activate_command(
+    ctx: typer.Context,
     serial: Annotated[str, typer.Argument(help="Serial number printed on the token.")],
     code: Annotated[str, typer.Argument(help="The 6-digit code the token shows now.")],
     emulator: EmulatorOpt = None,
@@ -289,7 +298,7 @@ def activate_command(
     """Activate an assigned token with the code it shows (Entra checks the code)."""
     if not _CODE.fullmatch(code.strip()):
         raise UsageError("CODE must be the 6 digits the token shows now, e.g. 012345")
-    client, _ = _client(config, emulator, ca_file, device_code)
+    client, _ = _client(ctx, config, emulator, ca_file, device_code)
     with client:
         device, method_id = _holder(client, serial, "activated")
         client.activate(device.assigned_to_id, method_id, code.strip())
@@ -298,6 +307,7 @@ def activate_command(
 
 
 def _holder_action(
+    ctx: typer.Context,
     serial: str,
     verb: str,
     config: Path | None,
@@ -306,7 +316,7 @@ def _holder_action(
     device_code: bool,
     as_json: bool,
 ) -> None:
-    client, _ = _client(config, emulator, ca_file, device_code)
+    client, _ = _client(ctx, config, emulator, ca_file, device_code)
     with client:
         device, method_id = _holder(client, serial, verb)
         call = client.deactivate if verb == "deactivated" else client.unassign
@@ -317,6 +327,7 @@ def _holder_action(
 
 @app.command("deactivate")
 def deactivate_command(
+    ctx: typer.Context,
     serial: Annotated[str, typer.Argument(help="Serial number printed on the token.")],
     emulator: EmulatorOpt = None,
     ca_file: CaFileOpt = None,
@@ -325,11 +336,12 @@ def deactivate_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Deactivate a token; it stays assigned to its user."""
-    _holder_action(serial, "deactivated", config, emulator, ca_file, device_code, as_json)
+    _holder_action(ctx, serial, "deactivated", config, emulator, ca_file, device_code, as_json)
 
 
 @app.command("unassign")
 def unassign_command(
+    ctx: typer.Context,
     serial: Annotated[str, typer.Argument(help="Serial number printed on the token.")],
     emulator: EmulatorOpt = None,
     ca_file: CaFileOpt = None,
@@ -338,11 +350,12 @@ def unassign_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Take a token from its user; it goes back to the inventory as available."""
-    _holder_action(serial, "unassigned", config, emulator, ca_file, device_code, as_json)
+    _holder_action(ctx, serial, "unassigned", config, emulator, ca_file, device_code, as_json)
 
 
 @app.command("delete")
 def delete_command(
+    ctx: typer.Context,
     serial: Annotated[str, typer.Argument(help="Serial number printed on the token.")],
     emulator: EmulatorOpt = None,
     ca_file: CaFileOpt = None,
@@ -351,7 +364,7 @@ def delete_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Delete a token from the Entra inventory (it must be unassigned first)."""
-    client, _ = _client(config, emulator, ca_file, device_code)
+    client, _ = _client(ctx, config, emulator, ca_file, device_code)
     with client:
         device = client.device_by_serial(serial)
         if device.assigned_to_id:
@@ -365,6 +378,7 @@ def delete_command(
 
 @app.command("users")
 def users_command(
+    ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="A UPN, an object id, or the start of a name.")],
     emulator: EmulatorOpt = None,
     ca_file: CaFileOpt = None,
@@ -373,7 +387,7 @@ def users_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Find users to assign tokens to."""
-    client, _ = _client(config, emulator, ca_file, device_code)
+    client, _ = _client(ctx, config, emulator, ca_file, device_code)
     with client:
         users = client.find_users(query)
     if as_json:

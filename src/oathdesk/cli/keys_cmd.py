@@ -9,8 +9,8 @@ import typer
 from rich.markup import escape
 
 from oathdesk.cli import console
+from oathdesk.cli.actions import ActorOpt, actor_of, inventory
 from oathdesk.cli.exits import Exit
-from oathdesk.cli.inventory_common import ActorOpt, actor_of, inventory
 from oathdesk.cli.options import ConfigOpt, JsonOpt
 from oathdesk.service import rotate_keys
 
@@ -24,10 +24,10 @@ def _keys() -> None:
 
 @app.command("rotate")
 def rotate_command(
-    actor: ActorOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
+    ctx: typer.Context, actor: ActorOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Add a new key and re-seal every seed under it. Exits 9 if some seed would not open."""
-    with inventory(config) as inv:
+    with inventory(ctx, config) as inv:
         report = rotate_keys(inv, actor=actor_of(actor))
     if as_json:
         console.print_json(report.to_dict())

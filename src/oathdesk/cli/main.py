@@ -1,10 +1,11 @@
-"""The ``oathdesk`` entry point: sub-command registration and the one place errors become exits."""
+"""The ``oathdesk`` entry point: root options, the command tree, and where errors become exits."""
 
 from __future__ import annotations
 
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,25 @@ import typer
 from rich.markup import escape
 
 from oathdesk import __version__
-from oathdesk.cli import console
+from oathdesk.cli import (
+    accounts_cmd,
+    audit_cmd,
+    console,
+    db_cmd,
+    delivery_cmd,
+    demo_cmd,
+    emulator_cmd,
+    entra_cmd,
+    keys_cmd,
+    report_cmd,
+    seeds_cmd,
+    seeds_otp_cmd,
+    serve_cmd,
+    sync_cmd,
+    tokens_cmd,
+    tokens_lifecycle_cmd,
+)
+from oathdesk.cli.context import CliContext
 from oathdesk.cli.exits import HINTS, Exit, exit_for
 from oathdesk.domain import OathdeskError
 
@@ -33,12 +52,9 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-# --emulator / --ca-file before any command become these variables for that one run
-_GRAPH_OVERRIDES = ("OATHDESK_GRAPH_EMULATOR", "OATHDESK_GRAPH_CA_FILE")
-
-
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
@@ -64,60 +80,36 @@ def _root(
 ) -> None:
     """oathdesk: every command takes --config FILE (default ./oathdesk.toml or $OATHDESK_CONFIG);
     --emulator URL --ca-file F before any command sends its Graph calls to an emulator."""
-    if emulator:
-        os.environ["OATHDESK_GRAPH_EMULATOR"] = emulator
-    if ca_file is not None:
-        os.environ["OATHDESK_GRAPH_CA_FILE"] = str(ca_file)
+    # a caller (a test) may hand in a context of its own, e.g. with a fixed clock
+    base = ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
+    ctx.obj = replace(
+        base,
+        emulator=emulator or base.emulator,
+        ca_file=ca_file if ca_file is not None else base.ca_file,
+    )
 
 
-# (module, command group name) of the sub-command groups, each a ``typer.Typer`` named ``app``
-_GROUPS = (
-    ("oathdesk.cli.seeds", "seeds"),
-    ("oathdesk.cli.emulator_cmd", "emulator"),
-    ("oathdesk.cli.entra_cmd", "entra"),
-    ("oathdesk.cli.tokens_cmd", "tokens"),
-    ("oathdesk.cli.sync_cmd", "sync"),
-    ("oathdesk.cli.audit_cmd", "audit"),
-    ("oathdesk.cli.keys_cmd", "keys"),
-    ("oathdesk.cli.db_cmd", "db"),
-    ("oathdesk.cli.accounts_cmd", "accounts"),
-    ("oathdesk.cli.delivery_cmd", "delivery"),
-)
-# (module, command name) of single commands at the top level, each a function named after it
-_COMMANDS = (("oathdesk.cli.report_cmd", "report"), ("oathdesk.cli.serve_cmd", "serve"))
-
-
-def _register() -> None:
-    import importlib
-
-    from oathdesk.cli import demo
-
-    for module_name, group in _GROUPS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:  # a group still being built is left out, nothing else
-            if exc.name != module_name:
-                raise
-            continue
-        app.add_typer(module.app, name=group)
-    for module_name, command in _COMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        app.command(command)(getattr(module, command))
-    app.command("demo")(demo.demo)
-
-
-_register()
+# The command tree. ``seeds`` and ``tokens`` are each written in two modules.
+seeds_otp_cmd.register(seeds_cmd.app)
+tokens_lifecycle_cmd.register(tokens_cmd.app)
+app.add_typer(seeds_cmd.app, name="seeds")
+app.add_typer(emulator_cmd.app, name="emulator")
+app.add_typer(entra_cmd.app, name="entra")
+app.add_typer(tokens_cmd.app, name="tokens")
+app.add_typer(sync_cmd.app, name="sync")
+app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(db_cmd.app, name="db")
+app.add_typer(accounts_cmd.app, name="accounts")
+app.add_typer(delivery_cmd.app, name="delivery")
+app.command("report")(report_cmd.report)
+app.command("serve")(serve_cmd.serve)
+app.command("demo")(demo_cmd.demo)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit status; no traceback ever reaches the user."""
     console.reset_consoles()
-    saved = {name: os.environ.get(name) for name in _GRAPH_OVERRIDES}
     try:
         # standalone mode: Typer reports usage errors itself and exits through SystemExit
         app(args=list(argv) if argv is not None else None, prog_name="oathdesk")
@@ -140,12 +132,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             "oathdesk; run again with OATHDESK_DEBUG=1 to see details and report it."
         )
         return int(Exit.INTERNAL)
-    finally:
-        for name, value in saved.items():  # the options hold for this run only
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
     return int(Exit.OK)
 
 

@@ -15,9 +15,12 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from oathdesk.config import Config, load_config
+from oathdesk.cli.context import cli_context
+from oathdesk.config import Config
+from oathdesk.containers import UnwrapOptions, unwrap
 from oathdesk.domain import HashAlgorithm, InputFileError, OtpKind, Secret, UsageError
 from oathdesk.formats import FORMAT_IDS, ReadOptions, ReadResult, read_seeds
+from oathdesk.formats.csv_engine import load_profile
 
 R = TypeVar("R")
 
@@ -195,8 +198,6 @@ def _choice(value: str | None, allowed: tuple[str, ...], flag: str) -> str | Non
 def build_read_options(
     decryption: Decryption, defaults: Defaults, profile: Path | None
 ) -> ReadOptions:
-    from oathdesk.formats.csv_engine import load_profile
-
     password = (
         read_secret_file(decryption.password_file, "password file")
         if decryption.password_file
@@ -227,12 +228,9 @@ def load_seed_file(
     profile: Path | None,
     decryption: Decryption,
     defaults: Defaults,
-    config: Config | None = None,
+    config: Config,
 ) -> ReadResult:
     """Read a seed file through any envelopes, detect or apply its format, validate it."""
-    from oathdesk.containers import UnwrapOptions, unwrap
-
-    config = config or load_config()
     if fmt is not None and fmt not in FORMAT_IDS:
         raise UsageError(f"--from must be one of {', '.join(FORMAT_IDS)}, not {fmt!r}")
     options = build_read_options(decryption, defaults, profile)
@@ -255,8 +253,9 @@ def load_seed_file(
     return result
 
 
-def config_from(path: Path | None) -> Config:
-    return load_config(path)
+def config_from(ctx: typer.Context, path: Path | None) -> Config:
+    """The configuration a command's ``--config`` names, this run's root options on top."""
+    return cli_context(ctx).config(path)
 
 
 @dataclass(frozen=True)
@@ -268,7 +267,7 @@ class SeedSource:
     decryption: Decryption = Decryption()
     defaults: Defaults = Defaults()
 
-    def load(self, path: Path, config: Config | None = None) -> ReadResult:
+    def load(self, path: Path, config: Config) -> ReadResult:
         return load_seed_file(
             path,
             fmt=self.fmt,

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from oathdesk.cli import console
-from oathdesk.cli.inventory_common import inventory
+from oathdesk.cli.actions import inventory
 from oathdesk.cli.options import ConfigOpt, JsonOpt
 from oathdesk.service import inventory_report
 
@@ -24,6 +24,7 @@ def _counts(title: str, counts: dict[str, Any]) -> Table:
 
 
 def report(
+    ctx: typer.Context,
     unused_days: Annotated[
         int, typer.Option("--unused-days", min=1, help="Activated tokens unused this long.")
     ] = 90,
@@ -40,7 +41,7 @@ def report(
 ) -> None:
     """Report on the inventory: counts by state, batch, model and manufacturer; stock age; time
     from import to activation; failed activations; unused and at-risk tokens."""
-    with inventory(config) as inv:
+    with inventory(ctx, config) as inv:
         doc = inventory_report(inv, unused_days=unused_days, risk_days=risk_days)
     if as_json:
         console.print_json(doc)

@@ -13,8 +13,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from oathdesk.cli import console
+from oathdesk.cli.actions import ActorOpt, actor_of, inventory
 from oathdesk.cli.exits import Exit
-from oathdesk.cli.inventory_common import ActorOpt, actor_of, inventory
 from oathdesk.cli.options import ConfigOpt, JsonOpt
 from oathdesk.service import push, reconcile
 
@@ -26,6 +26,7 @@ app = typer.Typer(
 
 @app.command("push")
 def push_command(
+    ctx: typer.Context,
     batch: Annotated[int | None, typer.Option("--batch", help="Only this import batch.")] = None,
     destroy_seeds: Annotated[
         bool | None,
@@ -41,7 +42,7 @@ def push_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Send every in_stock token to Entra; resumes an interrupted push. Exits 9 if any failed."""
-    with inventory(config) as inv:
+    with inventory(ctx, config) as inv:
         report = push(inv, actor=actor_of(actor), batch_id=batch, destroy_seeds=destroy_seeds)
     if as_json:
         console.print_json(report.to_dict())
@@ -60,6 +61,7 @@ def push_command(
 
 @app.command("reconcile")
 def reconcile_command(
+    ctx: typer.Context,
     fix: Annotated[
         bool, typer.Option("--fix", help="Repair what is safe; say what is left alone.")
     ] = False,
@@ -69,7 +71,7 @@ def reconcile_command(
 ) -> None:
     """Compare the inventory with Entra: missing, unknown, status and assignee differences,
     serials twice (a legacy CSV upload beside a Graph one)."""
-    with inventory(config) as inv:
+    with inventory(ctx, config) as inv:
         doc = reconcile(inv, actor=actor_of(actor), fix=fix)
     if as_json:
         console.print_json(doc)

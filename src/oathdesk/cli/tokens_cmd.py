@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from oathdesk.cli import console
-from oathdesk.cli.inventory_common import ActorOpt, actor_of, inventory
+from oathdesk.cli.actions import ActorOpt, actor_of, inventory
 from oathdesk.cli.options import (
     ConfigOpt,
     JsonOpt,
@@ -58,6 +58,7 @@ def _print_problems(exc: SeedFileInvalid) -> None:
 @app.command("import")
 @seed_file_options
 def import_command(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Seed file (any format; plain, ZIP, PGP).")],
     source: SeedSource,
     skip_conflicts: Annotated[
@@ -97,7 +98,7 @@ def import_command(
     from_ = source.fmt
     if from_ is not None and from_ not in FORMAT_IDS:
         raise UsageError(f"--from must be one of {', '.join(FORMAT_IDS)}, not {from_!r}")
-    settings = config_from(config)
+    settings = config_from(ctx, config)
     options = build_read_options(source.decryption, source.defaults, source.profile)
     pgp_passphrase_file = source.decryption.pgp_passphrase_file
     unwrap_options = UnwrapOptions(
@@ -108,7 +109,7 @@ def import_command(
         else None,
     )
     data = read_bytes(file, "seed file")
-    with inventory(config) as inv:
+    with inventory(ctx, config) as inv:
         try:
             report = import_seeds(
                 inv,
@@ -201,6 +202,7 @@ def _token_table(items: list[dict[str, Any]]) -> Table:
 
 @app.command("list")
 def list_command(
+    ctx: typer.Context,
     state: Annotated[
         list[str] | None,
         typer.Option("--state", help="in_stock, available, assigned, activated... (repeat)"),
@@ -235,7 +237,7 @@ def list_command(
         user_upn=user,
         serial_prefix=prefix,
     )
-    with inventory(config) as inv:
+    with inventory(ctx, config) as inv:
         page: TokenPage = list_tokens(
             inv,
             flt,
@@ -255,12 +257,13 @@ def list_command(
 
 @app.command("show")
 def show_command(
+    ctx: typer.Context,
     serial: Annotated[str, typer.Argument(help="Serial number printed on the token.")],
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show one token, its batch and its audited history. Exits 8 if it is not in the inventory."""
-    with inventory(config) as inv:
+    with inventory(ctx, config) as inv:
         doc = show_token(inv, serial)
     if as_json:
         console.print_json(doc)
@@ -276,12 +279,3 @@ def show_command(
             str(e["seq"]), e["at"], escape(e["actor"]), e["action"], escape(e["reason"])
         )
     console.out.print(history)
-
-
-def _register_lifecycle() -> None:
-    from oathdesk.cli import tokens_lifecycle
-
-    tokens_lifecycle.register(app)
-
-
-_register_lifecycle()

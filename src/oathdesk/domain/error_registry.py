@@ -178,7 +178,7 @@ REGISTRY: dict[K, dict[str, str]] = {
         "config.graph_missing": "Graph is not configured; set [graph] or OATHDESK_GRAPH_*",
         "config.graph_not_https": "[graph] URLs must be https://",
         "config.invalid_toml": "the configuration file is not valid TOML",
-        "config.invalid_value": "a setting has a value of the wrong type; the message names the key",
+        "config.invalid_value": "a setting has a value of the wrong type; the message names it",
         "config.key_file_permissions": "the web signing key is readable by others; chmod 600",
         "config.not_found": "the configuration file does not exist",
         "config.unknown_key": "a setting is not known in its section; the message suggests one",

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from oathdesk.cli import console
-from oathdesk.cli.inventory_common import (
+from oathdesk.cli.actions import (
     ActorOpt,
     CodeArg,
     ReasonOpt,
@@ -40,6 +40,7 @@ app = typer.Typer()
 
 @app.command("assign")
 def assign_command(
+    ctx: typer.Context,
     serial: SerialArg,
     user: Annotated[str, typer.Argument(help="The user's UPN or object id.")],
     reason: ReasonOpt,
@@ -49,12 +50,16 @@ def assign_command(
 ) -> None:
     """Give a token from stock to a user in Entra (not yet activated)."""
     run_action(
-        config, as_json, lambda inv: assign(inv, serial, user, actor=actor_of(actor), reason=reason)
+        ctx,
+        config,
+        as_json,
+        lambda inv: assign(inv, serial, user, actor=actor_of(actor), reason=reason),
     )
 
 
 @app.command("activate")
 def activate_command(
+    ctx: typer.Context,
     serial: SerialArg,
     code: CodeArg,
     reason: ReasonOpt,
@@ -68,6 +73,7 @@ def activate_command(
 ) -> None:
     """Check the code here first (a typo never reaches Entra), then activate in Entra."""
     run_action(
+        ctx,
         config,
         as_json,
         lambda inv: activate(
@@ -84,6 +90,7 @@ def activate_command(
 
 @app.command("deactivate")
 def deactivate_command(
+    ctx: typer.Context,
     serial: SerialArg,
     reason: ReasonOpt,
     actor: ActorOpt = None,
@@ -92,12 +99,16 @@ def deactivate_command(
 ) -> None:
     """Stop a token signing in; it stays with its user."""
     run_action(
-        config, as_json, lambda inv: deactivate(inv, serial, actor=actor_of(actor), reason=reason)
+        ctx,
+        config,
+        as_json,
+        lambda inv: deactivate(inv, serial, actor=actor_of(actor), reason=reason),
     )
 
 
 @app.command("unassign")
 def unassign_command(
+    ctx: typer.Context,
     serial: SerialArg,
     reason: ReasonOpt,
     actor: ActorOpt = None,
@@ -106,12 +117,16 @@ def unassign_command(
 ) -> None:
     """Take a token back from its user; it returns to stock."""
     run_action(
-        config, as_json, lambda inv: unassign(inv, serial, actor=actor_of(actor), reason=reason)
+        ctx,
+        config,
+        as_json,
+        lambda inv: unassign(inv, serial, actor=actor_of(actor), reason=reason),
     )
 
 
 @app.command("delete")
 def delete_command(
+    ctx: typer.Context,
     serial: SerialArg,
     reason: ReasonOpt,
     keep_seed: Annotated[
@@ -123,6 +138,7 @@ def delete_command(
 ) -> None:
     """Retire a token: unassigned and deleted in Entra, its seed destroyed."""
     run_action(
+        ctx,
         config,
         as_json,
         lambda inv: delete(inv, serial, actor=actor_of(actor), reason=reason, keep_seed=keep_seed),
@@ -131,6 +147,7 @@ def delete_command(
 
 @app.command("replace")
 def replace_command(
+    ctx: typer.Context,
     serial: SerialArg,
     code: Annotated[str, typer.Argument(help="The code the REPLACEMENT token shows now.")],
     reason: ReasonOpt,
@@ -148,6 +165,7 @@ def replace_command(
         raise UsageError("--why must be lost or broken")
     kind: Literal["lost", "broken"] = "lost" if why == "lost" else "broken"
     run_action(
+        ctx,
         config,
         as_json,
         lambda inv: replace(
@@ -165,6 +183,7 @@ def replace_command(
 
 @app.command("resync")
 def resync_command(
+    ctx: typer.Context,
     serial: SerialArg,
     first: Annotated[str, typer.Argument(help="A code the token shows.")],
     second: Annotated[str, typer.Argument(help="The next code it shows.")],
@@ -175,6 +194,7 @@ def resync_command(
 ) -> None:
     """Find a drifted token's clock from two consecutive codes; Entra re-learns it."""
     run_action(
+        ctx,
         config,
         as_json,
         lambda inv: resync(inv, serial, first, second, actor=actor_of(actor), reason=reason),
@@ -183,12 +203,13 @@ def resync_command(
 
 @app.command("identify")
 def identify_command(
+    ctx: typer.Context,
     codes: Annotated[list[str], typer.Argument(help="One code, or two consecutive codes.")],
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Find which token shows a code (two consecutive codes give a sure answer). Exits 8 if none."""
-    with inventory(config) as inv:
+    with inventory(ctx, config) as inv:
         found = identify(inv, codes)
     if as_json:
         console.print_json({"count": len(found), "tokens": found})

@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 
 from oathdesk.cli import console
+from oathdesk.cli.demo_console import start
+from oathdesk.cli.demo_walkthrough import walkthrough as run_walkthrough
 from oathdesk.cli.options import ConfigOpt, config_from
 
 
@@ -20,6 +22,7 @@ def _serve(app: object, port: int) -> None:
 
 
 def demo(
+    ctx: typer.Context,
     data: Annotated[
         Path | None,
         typer.Option(
@@ -47,17 +50,13 @@ def demo(
     """Start the demo: a local Entra emulator, a SQLite inventory with a sample delivery imported
     and pushed, and the web console; prints the URL and the admin login. No network is used.
     """
-    cfg = config_from(config)
+    cfg = config_from(ctx, config)
     folder = data or (cfg.data_dir / "demo" if cfg.path("data", "dir") else Path("data/demo"))
     if walkthrough:
-        from oathdesk.cli.demo_walkthrough import walkthrough as run_walkthrough
-
         statuses = run_walkthrough(folder, secrets.token_urlsafe(12))
         if any(statuses):
             console.err.print("[red]a demo step failed[/]: see its output above")
             raise typer.Exit(1)
         console.out.print("[green]demo finished[/]")
         return
-    from oathdesk.cli.demo_console import start
-
     start(folder, port=port, emulator_port=emulator_port, serve=_serve)

@@ -3,8 +3,8 @@ which token shows a given code.
 
 Why: before a token goes to Entra (or when its serial has worn off) a person needs to compare
 what the token displays with what the seed file says. Codes are printed (that is the point of
-``codes``); seeds never are. The time is ``--at`` or this machine's clock, read here and passed
-to ``oathdesk.otp``, which never reads a clock itself.
+``codes``); seeds never are. The time is ``--at`` or the clock of the run (this machine's), read
+here and passed to ``oathdesk.otp``, which never reads a clock itself.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from oathdesk.cli import console
+from oathdesk.cli.context import cli_context
 from oathdesk.cli.options import (
     DEFAULT_SOURCE,
     ConfigOpt,
@@ -25,7 +26,7 @@ from oathdesk.cli.options import (
     config_from,
     seed_file_options,
 )
-from oathdesk.domain import OtpError, OtpKind, SeedRecord, SystemClock, UsageError
+from oathdesk.domain import OtpError, OtpKind, SeedRecord, UsageError
 from oathdesk.domain.clock import utc
 from oathdesk.otp import Candidate, CodeIndex, OtpKey, normalize_code, step_start, well_formed
 
@@ -41,16 +42,18 @@ AtOpt = Annotated[
 ]
 
 
-def _when(at: float | None) -> float:
+def _when(ctx: typer.Context, at: float | None) -> float:
     if at is None:
-        return SystemClock().now()
+        return cli_context(ctx).clock.now()
     if at < 0:
         raise UsageError(f"--at is Unix seconds since 1970, 0 or more, not {at}")
     return at
 
 
-def _records(file: Path, config: Path | None, source: SeedSource) -> list[SeedRecord]:
-    result = source.load(file, config_from(config))
+def _records(
+    ctx: typer.Context, file: Path, config: Path | None, source: SeedSource
+) -> list[SeedRecord]:
+    result = source.load(file, config_from(ctx, config))
     result.raise_if_invalid()
     return result.records
 
@@ -94,6 +97,7 @@ def _token_codes(record: SeedRecord, at: float, count: int) -> dict[str, Any]:
 
 @seed_file_options
 def codes_command(
+    ctx: typer.Context,
     file: FileArg,
     serial: Annotated[
         list[str] | None,
@@ -116,8 +120,8 @@ def codes_command(
 
     Example: oathdesk seeds codes tokens.csv --serial 0001234 --count 3
     """
-    when = _when(at)
-    records = _records(file, config, source)
+    when = _when(ctx, at)
+    records = _records(ctx, file, config, source)
     if serial:
         wanted = set(serial)
         missing = sorted(wanted - {r.serial for r in records})
@@ -163,6 +167,7 @@ def _offset_text(candidate: Candidate, record: SeedRecord) -> str:
 
 @seed_file_options
 def identify_command(
+    ctx: typer.Context,
     file: FileArg,
     code: Annotated[str, typer.Argument(help="The code the token shows.")],
     code2: Annotated[
@@ -193,8 +198,8 @@ def identify_command(
             )
     if len(codes) == 2 and len(codes[0]) != len(codes[1]):
         raise UsageError("the two codes have different lengths; one token shows one length")
-    when = _when(at)
-    records = _records(file, config, source)
+    when = _when(ctx, at)
+    records = _records(ctx, file, config, source)
     index = CodeIndex.of_records(records, at=when, window=window)
     found = index.identify(codes, when)
     if not found:

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from oathdesk.bootstrap import open_inventory
 from oathdesk.cli import console
+from oathdesk.cli.context import cli_context
 from oathdesk.service import ActionResult, Inventory
 
 ActorOpt = Annotated[
@@ -36,14 +35,18 @@ def actor_of(actor: str | None) -> str:
         return "cli:unknown"
 
 
-def inventory(config: Path | None) -> AbstractContextManager[Inventory]:
-    return open_inventory(config)
+def inventory(ctx: typer.Context, config: Path | None) -> Inventory:
+    """The inventory a command's ``--config`` names, as this run's root options say."""
+    return cli_context(ctx).open_inventory(config)
 
 
 def run_action(
-    config: Path | None, as_json: bool, action: Callable[[Inventory], ActionResult]
+    ctx: typer.Context,
+    config: Path | None,
+    as_json: bool,
+    action: Callable[[Inventory], ActionResult],
 ) -> None:
-    with inventory(config) as inv:
+    with inventory(ctx, config) as inv:
         result = action(inv)
     if as_json:
         console.print_json(result.to_dict())

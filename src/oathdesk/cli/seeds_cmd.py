@@ -54,9 +54,9 @@ TargetOpt = Annotated[
 
 
 @app.command("formats")
-def formats_command(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+def formats_command(ctx: typer.Context, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """List the seed file formats oathdesk reads and writes."""
-    config_from(config)
+    config_from(ctx, config)
     formats = all_formats()
     if as_json:
         console.print_json(
@@ -118,6 +118,7 @@ def _print_problems(problems: list[Problem]) -> None:
 @app.command("inspect")
 @seed_file_options
 def inspect_command(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Seed file (plain, ZIP, PGP, or nested).")],
     source: SeedSource = DEFAULT_SOURCE,
     target: TargetOpt = None,
@@ -128,7 +129,7 @@ def inspect_command(
 
     Exits 0 when the file has no errors, 3 when it has (the report says which and where).
     """
-    result = source.load(file, config_from(config))
+    result = source.load(file, config_from(ctx, config))
     problems = _report(result, target)
     errors = [p for p in problems if p.is_error]
     if as_json:
@@ -215,6 +216,7 @@ def _member_name(output_file: Path, fmt: str) -> str:
 @app.command("convert")
 @seed_file_options
 def convert_command(
+    ctx: typer.Context,
     input_file: Annotated[Path, typer.Argument(metavar="IN", help="Seed file to read.")],
     output_file: Annotated[Path, typer.Argument(metavar="OUT", help="File to write.")],
     to: Annotated[str, typer.Option("--to", help=f"Output format: {', '.join(FORMAT_IDS)}.")],
@@ -280,7 +282,7 @@ def convert_command(
     """
     if to not in FORMAT_IDS:
         raise UsageError(f"--to must be one of {', '.join(FORMAT_IDS)}, not {to!r}")
-    cfg = config_from(config)
+    cfg = config_from(ctx, config)
     result = source.load(input_file, cfg)
     result.raise_if_invalid()
     if to.startswith("entra-"):
@@ -335,14 +337,3 @@ def convert_command(
         )
         for p in result.problems:
             console.err.print(f"[yellow]warning[/] {escape(p.locator)}: {escape(p.message)}")
-
-
-def _register_otp_commands() -> None:
-    try:
-        from oathdesk.cli import otp_commands
-    except ImportError:  # pragma: no cover - while the OTP commands are being built
-        return
-    otp_commands.register(app)
-
-
-_register_otp_commands()
