@@ -144,8 +144,8 @@ class ActionBody(BaseModel):
     user: str | None = Field(
         None,
         max_length=320,
-        description="UPN or object id: assign to; activate: hand over to (a token held by "
-        "someone else is refused).",
+        description="UPN or object id. assign: to whom; activate: hand over to; replace: whose "
+        "token it is (a token held by someone else is refused).",
     )
     code: str | None = Field(None, max_length=16, description="The code the token shows now.")
     second_code: str | None = Field(None, max_length=16, description="resync: the next code.")
