@@ -1,6 +1,7 @@
 """A token's whole life against the HTTPS emulator, on SQLite and PostgreSQL: import, push,
 assign, activate (code checked locally first, with replay protection), deactivate, resync,
-replace, unassign, delete; then the audit chain, the report and reconcile agree."""
+replace, unassign, delete; then the audit chain, the report and reconcile agree. Then the one
+dispatch (``perform``) and mark-lost for the help desk and for a holder's own report."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ import pytest
 
 from oathdesk.bootstrap import build_inventory
 from oathdesk.config import Config
+from oathdesk.domain import UsageError
 from oathdesk.graph import Device, GraphClient
 from oathdesk.service import (
+    Action,
+    ActionRequest,
     CodeRejected,
     Inventory,
     ServiceError,
@@ -23,6 +27,8 @@ from oathdesk.service import (
     identify,
     import_seeds,
     inventory_report,
+    mark_lost,
+    perform,
     push,
     reconcile,
     replace,
@@ -31,11 +37,13 @@ from oathdesk.service import (
     unassign,
     verify_audit,
 )
+from oathdesk.service.lifecycle import NotHolder
 from oathdesk.store import StateConflict
 from tests.service.fixtures import Emu
 from tests.service.support import entra_csv, secret_for, serial, totp, upn, user_id, wrong_code
 
 WHO: dict[str, Any] = {"actor": "helpdesk:bob", "reason": "ticket 42"}
+ACTOR = {"actor": "helpdesk:bob"}
 
 
 def _entra(client: GraphClient, sn: str) -> Device | None:
@@ -177,3 +185,56 @@ def test_actions_need_a_reason_and_the_right_state(inv: Inventory, emu: Emu) -> 
         assert _entra(client, sn) is None
     finally:
         client.close()
+
+
+def test_perform_is_the_one_dispatch_and_mark_lost_records_who_reported(
+    inv: Inventory, emu: Emu
+) -> None:
+    """``perform`` runs each action's use case and names a missing field; mark-lost is one use
+    case for the help desk (one ``token.lost`` entry) and for the holder's own report (checked to
+    be theirs; the deactivation its own entry, the reporter named)."""
+    t0, t1, t2, t3 = (serial("P", n) for n in range(4))
+    import_seeds(inv, entra_csv("P", 4), "p.csv", actor="t")
+    for action, asked, message in [
+        (Action.ASSIGN, ActionRequest("r"), "assign needs a user"),
+        (Action.ACTIVATE, ActionRequest("r", code=" "), "activate needs the code the token shows"),
+        (Action.REPLACE, ActionRequest("r", code="123456"), "replace needs why: lost or broken"),
+        (Action.RESYNC, ActionRequest("r", code="1"), "resync needs the next code the token shows"),
+    ]:
+        with pytest.raises(UsageError) as missing:
+            perform(inv, t0, action, asked, actor="t")
+        assert (missing.value.code, missing.value.message) == ("usage.field_required", message)
+    pushed = perform(inv, t0, Action.PUSH, ActionRequest("stock"), **ACTOR)
+    assert (pushed.before, pushed.token["state"]) == ("in_stock", "available")
+    for sn, n in ((t0, 0), (t1, 1)):
+        given = ActionRequest("new starter", user=upn("ada"), code=totp(secret_for("P", n)))
+        assert perform(inv, sn, Action.ACTIVATE, given, **ACTOR).token["state"] == "activated"
+    new = totp(secret_for("P", 2))
+    foreign = ActionRequest("x", user=upn("grace"), code=new, why="lost", new_serial=t2)
+    with pytest.raises(NotHolder):
+        perform(inv, t0, Action.REPLACE, foreign, **ACTOR)  # t0 is Ada's, not Grace's
+
+    lost = perform(inv, t0, Action.LOST, ActionRequest("INC-7"), **ACTOR)
+    assert lost.steps == ["deactivated in Entra", "marked lost"]
+    assert [e["action"] for e in show_token(inv, t0)["history"]][-2:] == [
+        "token.activate",
+        "token.lost",
+    ]
+    with pytest.raises(NotHolder):
+        mark_lost(inv, t1, actor="grace", reason="not hers", reported_by=upn("grace"))
+    with pytest.raises(NotHolder):  # in stock: held by nobody, so nobody's own to report
+        mark_lost(inv, t3, actor="ada", reason="x", reported_by=upn("ada"))
+    by_ada = mark_lost(inv, t1, actor="ada", reason="on the train", reported_by=upn("ada"))
+    assert by_ada.token["state"] == "lost"
+    history = show_token(inv, t1)["history"]
+    assert [e["action"] for e in history][-2:] == ["token.deactivate", "token.lost"]
+    assert history[-1]["details"]["reported_by"] == upn("ada")
+    client = emu.client()
+    try:
+        devices = [_entra(client, s) for s in (t0, t1)]
+        assert [d.status if d else None for d in devices] == ["assigned", "assigned"]
+    finally:
+        client.close()
+    with pytest.raises(StateConflict):
+        mark_lost(inv, t1, actor="ada", reason="again", reported_by=upn("ada"))
+    assert verify_audit(inv).ok

@@ -1,15 +1,33 @@
-"""Two OS processes race to assign one token through the service and Entra: one wins, the
-other gets a conflict and Entra shows only the winner (SQLite and PostgreSQL)."""
+"""Races on one token (SQLite and PostgreSQL): two OS processes assigning it (one wins, the
+other gets a conflict and Entra shows only the winner); a hand-over that waits for another
+agent's assignment (refused: the holder is checked on the locked row); two pushes at once."""
 
 from __future__ import annotations
 
 import multiprocessing
 import queue
+import threading
+import time
 
+import pytest
+
+from oathdesk.bootstrap import build_inventory
 from oathdesk.config import Config
-from oathdesk.service import Inventory, import_seeds, push, show_token, verify_audit
+from oathdesk.graph import User
+from oathdesk.service import (
+    Action,
+    ActionRequest,
+    Inventory,
+    assign,
+    import_seeds,
+    perform,
+    push,
+    show_token,
+    verify_audit,
+)
+from oathdesk.service.lifecycle import NotHolder
 from tests.service.fixtures import Emu
-from tests.service.support import entra_csv, serial, upn, user_id
+from tests.service.support import entra_csv, secret_for, serial, totp, upn, user_id
 from tests.service.workers import push_once, race_assign
 
 SPAWN = multiprocessing.get_context("spawn")
@@ -49,6 +67,71 @@ def test_two_processes_racing_to_assign_one_token(inv: Inventory, emu: Emu, cfg:
     finally:
         client.close()
     assert device.assigned_to_id == user_id(winner.split("@")[0])
+    assert verify_audit(inv).ok
+
+
+def test_a_hand_over_that_waited_for_another_agent_sees_the_new_holder(
+    inv: Inventory, emu: Emu, cfg: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agent's assignment of a token to Alan holds the token's lock (paused inside it, at its
+    call to Entra) when a hand-over of the same token to Grace starts. The hand-over waits for
+    the lock, then finds Alan holding the token and is refused: nothing of Grace's reaches the
+    token, its OTP state or Entra. Had the holder been checked before the hand-over's own write
+    transaction, it would have seen a free token, then activated Alan's token."""
+    sn = serial("Y", 0)
+    import_seeds(inv, entra_csv("Y", 1), "y.csv", actor="t")
+    push(inv, actor="t")
+    locked, started = threading.Event(), threading.Event()
+    outcome: list[BaseException | None] = []
+    with build_inventory(cfg) as agent:
+        entra = agent.entra()
+        real_get_user = entra.get_user
+
+        def paused_get_user(user: str) -> User:
+            locked.set()  # inside assign's transaction, the token row locked
+            assert started.wait(timeout=30)
+            time.sleep(0.5)  # room for a hand-over that would read without the lock
+            return real_get_user(user)
+
+        monkeypatch.setattr(entra, "get_user", paused_get_user)
+
+        def assign_to_alan() -> None:
+            try:
+                assign(agent, sn, upn("alan"), actor="helpdesk:hal", reason="INC-1 for Alan")
+                outcome.append(None)
+            except BaseException as exc:  # reported to the test below
+                outcome.append(exc)
+
+        worker = threading.Thread(target=assign_to_alan)
+        worker.start()
+        try:
+            assert locked.wait(timeout=60), "the assignment never reached Entra"
+            started.set()
+            code = totp(secret_for("Y", 0))
+            asked = ActionRequest("INC-2 for Grace", user=upn("grace"), code=code)
+            with pytest.raises(NotHolder) as refused:
+                perform(inv, sn, Action.ACTIVATE, asked, actor="helpdesk:bob")
+        finally:
+            started.set()
+            worker.join(timeout=60)
+    assert outcome == [None], outcome
+    assert refused.value.code == "inventory.state_conflict"
+    assert refused.value.message.startswith(f"token {sn} is assigned to {upn('alan')}, not ")
+    token = show_token(inv, sn)
+    assert (token["state"], token["user_upn"]) == ("assigned", upn("alan"))
+    assert [(e["action"], e["actor"]) for e in token["history"]] == [
+        ("token.sync", "t"),
+        ("token.assign", "helpdesk:hal"),
+    ]
+    client = emu.client()
+    try:
+        (device,) = client.find_serial(sn)
+    finally:
+        client.close()
+    assert (device.status, device.assigned_to_id) == ("assigned", user_id("alan"))
+    # the code was never checked for Grace's hand-over, so it is not spent: Alan can use it
+    done = perform(inv, sn, Action.ACTIVATE, ActionRequest("INC-3", code=code), actor="hal")
+    assert done.token["state"] == "activated" and done.token["user_upn"] == upn("alan")
     assert verify_audit(inv).ok
 
 

@@ -1,11 +1,13 @@
 """``oathdesk tokens assign|activate|deactivate|unassign|delete|replace|resync|identify``.
 
-Each action changes one token in the inventory and in Entra, with a reason and an actor; the
-code of an activation is checked here first. Registered on the ``tokens`` group by ``register``.
+Each action changes one token in the inventory and in Entra, with a reason and an actor, through
+the lifecycle's ``perform`` (the same dispatch as the web console and the API); the code of an
+activation is checked here first. Registered on the ``tokens`` group by ``register``.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
@@ -24,18 +26,24 @@ from oathdesk.cli.actions import (
 )
 from oathdesk.cli.options import ConfigOpt, JsonOpt
 from oathdesk.domain import UsageError
-from oathdesk.service import (
-    activate,
-    assign,
-    deactivate,
-    delete,
-    identify,
-    replace,
-    resync,
-    unassign,
-)
+from oathdesk.service import Action, ActionRequest, identify, perform
 
 app = typer.Typer()
+
+
+def _act(
+    ctx: typer.Context,
+    config: Path | None,
+    as_json: bool,
+    serial: str,
+    action: Action,
+    asked: ActionRequest,
+    actor: str | None,
+) -> None:
+    """Run ``action`` on ``serial`` and print what it did."""
+    run_action(
+        ctx, config, as_json, lambda inv: perform(inv, serial, action, asked, actor=actor_of(actor))
+    )
 
 
 @app.command("assign")
@@ -49,12 +57,7 @@ def assign_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Give a token from stock to a user in Entra (not yet activated)."""
-    run_action(
-        ctx,
-        config,
-        as_json,
-        lambda inv: assign(inv, serial, user, actor=actor_of(actor), reason=reason),
-    )
+    _act(ctx, config, as_json, serial, Action.ASSIGN, ActionRequest(reason, user=user), actor)
 
 
 @app.command("activate")
@@ -64,7 +67,12 @@ def activate_command(
     code: CodeArg,
     reason: ReasonOpt,
     user: Annotated[
-        str | None, typer.Option("--user", help="Assign to this user first (UPN or id).")
+        str | None,
+        typer.Option(
+            "--user",
+            help="Hand it over to this user (UPN or id): assigned first if in stock; a token "
+            "held by someone else is refused.",
+        ),
     ] = None,
     display_name: Annotated[str | None, typer.Option("--name", help="Name in Entra.")] = None,
     actor: ActorOpt = None,
@@ -72,20 +80,8 @@ def activate_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Check the code here first (a typo never reaches Entra), then activate in Entra."""
-    run_action(
-        ctx,
-        config,
-        as_json,
-        lambda inv: activate(
-            inv,
-            serial,
-            code,
-            actor=actor_of(actor),
-            reason=reason,
-            user=user,
-            display_name=display_name,
-        ),
-    )
+    asked = ActionRequest(reason, user=user, code=code, display_name=display_name)
+    _act(ctx, config, as_json, serial, Action.ACTIVATE, asked, actor)
 
 
 @app.command("deactivate")
@@ -98,12 +94,7 @@ def deactivate_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Stop a token signing in; it stays with its user."""
-    run_action(
-        ctx,
-        config,
-        as_json,
-        lambda inv: deactivate(inv, serial, actor=actor_of(actor), reason=reason),
-    )
+    _act(ctx, config, as_json, serial, Action.DEACTIVATE, ActionRequest(reason), actor)
 
 
 @app.command("unassign")
@@ -116,12 +107,7 @@ def unassign_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Take a token back from its user; it returns to stock."""
-    run_action(
-        ctx,
-        config,
-        as_json,
-        lambda inv: unassign(inv, serial, actor=actor_of(actor), reason=reason),
-    )
+    _act(ctx, config, as_json, serial, Action.UNASSIGN, ActionRequest(reason), actor)
 
 
 @app.command("delete")
@@ -137,11 +123,14 @@ def delete_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Retire a token: unassigned and deleted in Entra, its seed destroyed."""
-    run_action(
+    _act(
         ctx,
         config,
         as_json,
-        lambda inv: delete(inv, serial, actor=actor_of(actor), reason=reason, keep_seed=keep_seed),
+        serial,
+        Action.DELETE,
+        ActionRequest(reason, keep_seed=keep_seed),
+        actor,
     )
 
 
@@ -164,21 +153,8 @@ def replace_command(
     if why not in ("lost", "broken"):
         raise UsageError("--why must be lost or broken")
     kind: Literal["lost", "broken"] = "lost" if why == "lost" else "broken"
-    run_action(
-        ctx,
-        config,
-        as_json,
-        lambda inv: replace(
-            inv,
-            serial,
-            code,
-            why=kind,
-            actor=actor_of(actor),
-            reason=reason,
-            new_serial=new,
-            display_name=display_name,
-        ),
-    )
+    asked = ActionRequest(reason, code=code, why=kind, new_serial=new, display_name=display_name)
+    _act(ctx, config, as_json, serial, Action.REPLACE, asked, actor)
 
 
 @app.command("resync")
@@ -193,12 +169,8 @@ def resync_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Find a drifted token's clock from two consecutive codes; Entra re-learns it."""
-    run_action(
-        ctx,
-        config,
-        as_json,
-        lambda inv: resync(inv, serial, first, second, actor=actor_of(actor), reason=reason),
-    )
+    asked = ActionRequest(reason, code=first, second_code=second)
+    _act(ctx, config, as_json, serial, Action.RESYNC, asked, actor)
 
 
 @app.command("identify")

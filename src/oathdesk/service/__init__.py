@@ -9,10 +9,15 @@ from oathdesk.service.errors import CodeRejected, ServiceError
 from oathdesk.service.identify import identify
 from oathdesk.service.importing import ImportReport, import_seeds
 from oathdesk.service.lifecycle import (
+    Action,
+    ActionRequest,
     activate,
     assign,
     deactivate,
     delete,
+    mark_lost,
+    perform,
+    push_one,
     replace,
     resync,
     unassign,
@@ -24,6 +29,8 @@ from oathdesk.service.sync import PushReport, push, reconcile
 from oathdesk.store import TokenFilter, TokenState
 
 __all__ = [
+    "Action",
+    "ActionRequest",
     "ActionResult",
     "CodeRejected",
     "EntraPort",
@@ -45,7 +52,10 @@ __all__ = [
     "inventory_report",
     "list_batches",
     "list_tokens",
+    "mark_lost",
+    "perform",
     "push",
+    "push_one",
     "reconcile",
     "replace",
     "resync",

@@ -1,5 +1,7 @@
 """One lifecycle action over a selection of tokens, each serial on its own, with its outcome.
 
+Each serial goes through the lifecycle's ``perform``, as one action on one token would.
+
 Why: the help desk selects tokens on the inventory page and acts on all of them at once; one
 refused token (wrong state, gone from Entra) must not undo or block the others, so each serial
 is its own audited transaction and the answer says, per serial, what was done or why not. When
@@ -8,72 +10,21 @@ Entra stops answering, the rest of the selection is not tried (it would only wai
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, Literal, get_args
 
 from oathdesk.domain import OathdeskError
 from oathdesk.graph import GraphAuthError, GraphThrottled, GraphUnavailable
-from oathdesk.service._common import ActionResult, audit, ensure_device, method_of, need_reason
-from oathdesk.service._common import require as require_state
+from oathdesk.service._common import need_reason
 from oathdesk.service.context import Inventory
 from oathdesk.service.errors import ServiceError
-from oathdesk.service.lifecycle import HOLDING, deactivate, delete, unassign
-from oathdesk.store import TokenState
+from oathdesk.service.lifecycle import Action, ActionRequest, perform
 
-S = TokenState
 BulkAction = Literal["push", "deactivate", "unassign", "delete", "lost"]
 BULK_ACTIONS: tuple[str, ...] = get_args(BulkAction)
 MAX_SELECTION = 500
 STOPPERS = (GraphUnavailable, GraphThrottled, GraphAuthError)
 UNCONFIGURED = ("config.", "service.entra_not_configured")
-
-
-def push_one(inv: Inventory, serial: str, *, actor: str, reason: str) -> ActionResult:
-    """Put one token from stock into Entra's inventory (found by serial rather than created
-    twice); its seed is destroyed afterwards when the inventory is set to do so."""
-    reason = need_reason(reason)
-    with inv.uow() as uow:
-        token = uow.tokens.get_for_update(serial)
-        before = token.state.value
-        require_state(token, S.AVAILABLE, (S.IN_STOCK,), "push to Entra")
-        if not token.has_seed:
-            raise ServiceError(
-                f"token {serial} has no seed left to send to Entra", code="service.no_seed"
-            )
-        ensure_device(inv, uow, token, actor=actor, reason=reason)
-        steps = ["in Entra's inventory"]
-        if inv.destroy_seeds_after_sync:
-            uow.tokens.destroy_seed(token, actor=actor, reason="Entra holds the token")
-            steps.append("seed destroyed")
-        return ActionResult("push", serial, before, token.describe(), steps)
-
-
-def mark_lost(inv: Inventory, serial: str, *, actor: str, reason: str) -> ActionResult:
-    """Mark a token lost; one still signing someone in is deactivated in Entra first."""
-    reason = need_reason(reason)
-    steps: list[str] = []
-    with inv.uow() as uow:
-        token = uow.tokens.get_for_update(serial)
-        before = token.state.value
-        require_state(token, S.LOST, (S.IN_STOCK, S.AVAILABLE, *HOLDING), "mark lost")
-        if token.entra_id and token.state is S.ACTIVATED:
-            device = ensure_device(inv, uow, token, actor=actor, reason=reason)
-            if device.assigned_to_id and device.status == "activated":
-                inv.entra().deactivate(*method_of(inv, device))
-                steps.append("deactivated in Entra")
-        uow.tokens.move(token, S.LOST)
-        audit(uow, inv, "token.lost", token, actor=actor, reason=reason)
-        steps.append("marked lost")
-        return ActionResult("lost", serial, before, token.describe(), steps)
-
-
-ACTIONS: dict[str, Callable[..., ActionResult]] = {
-    "push": push_one,
-    "deactivate": deactivate,
-    "unassign": unassign,
-    "delete": delete,
-    "lost": mark_lost,
-}
 
 
 def _selection(serials: Iterable[str]) -> list[str]:
@@ -94,7 +45,7 @@ def run_bulk(
 ) -> dict[str, Any]:
     """``action`` on every serial in the selection; per serial ``done`` or ``refused`` with the
     error's code and message. Nothing is tried without a reason or with an unknown action."""
-    if action not in ACTIONS:
+    if action not in BULK_ACTIONS:
         raise ServiceError(
             f"unknown bulk action {action!r}; choose one of {', '.join(BULK_ACTIONS)}",
             code="service.unknown_action",
@@ -115,7 +66,7 @@ def run_bulk(
             )
             continue
         try:
-            done = ACTIONS[action](inv, serial, actor=actor, reason=reason)
+            done = perform(inv, serial, Action(action), ActionRequest(reason), actor=actor)
         except OathdeskError as exc:
             results.append(
                 {"serial": serial, "outcome": "refused", "code": exc.code, "message": exc.message}

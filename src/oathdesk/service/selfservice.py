@@ -18,18 +18,17 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from oathdesk.service._common import audit, ensure_device
+from oathdesk.service._common import audit
 from oathdesk.service.context import Inventory
 from oathdesk.service.errors import ServiceError
-from oathdesk.service.lifecycle import _check_code, _send_activation, deactivate
-from oathdesk.store import Batch, StateConflict, Token, TokenState, UnitOfWork
+from oathdesk.service.lifecycle import NotHolder, check_code, give_to, mark_lost, send_activation
+from oathdesk.store import Batch, NotFound, StateConflict, Token, TokenState, UnitOfWork
 from oathdesk.store.accounts import AccountRepository
 
 S = TokenState
 REASON = "self-service"
 FREE = (S.IN_STOCK, S.AVAILABLE)  # claimable by anyone the batch allows
 MINE = (S.ASSIGNED, S.FAILED_ACTIVATION)  # claimable by their holder only
-LOSABLE = (S.ASSIGNED, S.ACTIVATED, S.FAILED_ACTIVATION, S.DEACTIVATED)
 FIELDS = ("serial", "display_name", "state", "kind", "period", "digits", "manufacturer", "model")
 MAX_NAME = 100
 
@@ -137,11 +136,14 @@ def _printable(text: str) -> str:
     return " ".join("".join(ch for ch in text if ch.isprintable() or ch.isspace()).split())
 
 
+def _plausible(serial: str) -> bool:
+    """False for a serial no import could have made (PostgreSQL refuses NUL in text)."""
+    return bool(serial) and len(serial) <= 128 and serial.isprintable()
+
+
 def _find(uow: UnitOfWork, serial: str) -> Token | None:
     """The token by serial; a serial no import could have made is simply unknown."""
-    if not serial or len(serial) > 128 or not serial.isprintable():
-        return None
-    return uow.tokens.find(serial)
+    return uow.tokens.find(serial) if _plausible(serial) else None
 
 
 def _clean_name(display_name: str) -> str:
@@ -221,7 +223,7 @@ def enroll(
         if _refusal(token, upn) is not None:  # changed hands since the first look
             failure = _not_claimable(serial)
         else:
-            failure = _check_code(inv, uow, token, code, actor=actor, reason=REASON)
+            failure = check_code(inv, uow, token, code, actor=actor, reason=REASON)
         if failure is not None:
             if failure.code != "selfservice.not_claimable":
                 now = inv.now()
@@ -230,26 +232,16 @@ def enroll(
         else:
             steps: list[str] = ["code checked locally"]
             if token.state in FREE:
-                _assign(inv, uow, token, upn, actor=actor)
+                give_to(inv, uow, token, upn, actor=actor, reason=REASON)
                 steps.append("assigned in Entra")
             token.display_name = name
-            failure = _send_activation(
+            failure = send_activation(
                 inv, uow, token, code, actor=actor, reason=REASON, display_name=name, steps=steps
             )
         result = view(token)
     if failure is not None:
         raise failure
     return result
-
-
-def _assign(inv: Inventory, uow: UnitOfWork, token: Token, upn: str, *, actor: str) -> None:
-    """The lifecycle's assignment step, under the lock the enrollment already holds."""
-    person = inv.entra().get_user(upn)
-    device = ensure_device(inv, uow, token, actor=actor, reason=REASON)
-    inv.entra().assign(person.id, device.id)
-    uow.tokens.move(token, S.ASSIGNED, expect=[S.AVAILABLE])
-    token.user_id, token.user_upn = person.id, person.user_principal_name
-    audit(uow, inv, "token.assign", token, actor=actor, reason=REASON, user_id=person.id)
 
 
 # -- my own tokens ---------------------------------------------------------------------------
@@ -287,7 +279,9 @@ def rename(
 def report_lost(
     inv: Inventory, upn: str, serial: str, reason: str, *, actor: str
 ) -> dict[str, Any]:
-    """Deactivate my token in Entra (when active) and mark it lost, with my reason."""
+    """Deactivate my token in Entra (when active) and mark it lost, with my reason: the
+    lifecycle's ``mark_lost`` reported by me, which checks that I hold the token on its locked
+    row, in the same transaction as the change."""
     why = _printable(reason)
     if not why:
         raise SelfServiceError(
@@ -295,30 +289,21 @@ def report_lost(
             code="selfservice.reason_required",
         )
     why = f"{REASON}: {why[:500]}"
-    with inv.uow(write=False) as uow:
-        token = _find(uow, serial.strip())
-        if token is None or not _held_by(token, upn):
-            raise _not_mine(serial)
-        state, serial = token.state, token.serial
-    if state not in LOSABLE:
+    wanted = serial.strip()
+    if not _plausible(wanted):
+        raise _not_mine(serial)
+    try:
+        done = mark_lost(inv, wanted, actor=actor, reason=why, reported_by=upn)
+    except (NotFound, NotHolder):
+        raise _not_mine(serial) from None
+    except StateConflict as exc:
+        state = str(exc.details.get("state", "changed"))
         raise StateConflict(
-            f"token {serial} is {state.value}; only a token you hold can be reported lost",
+            f"token {wanted} is {state}; only a token you hold can be reported lost",
             code="selfservice.state_conflict",
-            details={"serial": serial, "state": state.value},
-        )
-    if state is S.ACTIVATED:
-        deactivate(inv, serial, actor=actor, reason=why)
-    with inv.uow() as uow:
-        token = _mine(uow, serial, upn)
-        if token.state not in LOSABLE:
-            raise StateConflict(
-                f"token {serial} changed meanwhile (it is {token.state.value}); reload the page",
-                code="selfservice.state_conflict",
-                details={"serial": serial, "state": token.state.value},
-            )
-        uow.tokens.move(token, S.LOST)
-        audit(uow, inv, "token.lost", token, actor=actor, reason=why, reported_by=upn)
-        return view(token)
+            details={"serial": wanted, "state": state},
+        ) from None
+    return {key: done.token[key] for key in FIELDS}
 
 
 # -- batch restriction (admin) ----------------------------------------------------------------

@@ -1,23 +1,20 @@
-"""Help-desk reads and hand-overs that join the inventory with Entra's view of users and tokens.
+"""Help-desk reads that join the inventory with Entra's view of users and tokens.
 
 Why: an agent looks up a person or a serial and must see both sides at once (our record, what
-Entra says), and still see our side when Entra cannot be reached; a hand-over to a named user
-must never activate a token that is held by somebody else, so that is checked here, in our
-records, before any code is verified or Entra is called.
+Entra says), and still see our side when Entra cannot be reached. (Handing a token over to a
+user, or replacing theirs, is a lifecycle action: ``lifecycle.perform`` with ``user``.)
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from oathdesk.domain import OathdeskError
 from oathdesk.graph import GraphNotFound
-from oathdesk.service._common import ActionResult
 from oathdesk.service.context import Inventory
-from oathdesk.service.lifecycle import activate, replace
 from oathdesk.service.queries import list_tokens, show_token
 from oathdesk.service.sync import EXPECTED
-from oathdesk.store import StateConflict, TokenFilter, TokenState
+from oathdesk.store import TokenFilter, TokenState
 
 MAX_RESULTS = 50
 MAX_TOKENS = 100
@@ -79,68 +76,3 @@ def token_detail(inv: Inventory, serial: str, *, history: int = 50) -> dict[str,
     elif expected is not None:
         out["agrees"] = len(devices) == 1 and devices[0]["status"] == expected
     return out
-
-
-def _check_holder(inv: Inventory, serial: str, user: str, *, free_ok: bool) -> None:
-    """Refuse a token held by someone other than ``user`` (by UPN or object id)."""
-    with inv.uow(write=False) as uow:
-        token = uow.tokens.get(serial)
-        state, upn, uid = token.state, token.user_upn or "", token.user_id or ""
-    if free_ok and state in (TokenState.IN_STOCK, TokenState.AVAILABLE):
-        return
-    if user.strip().lower() not in {upn.lower(), uid.lower()} - {""}:
-        holder = f"assigned to {upn}" if upn else f"{state.value} and held by no user"
-        raise StateConflict(
-            f"token {serial} is {holder}, not {user}; open the token's page to act on it",
-            details={"serial": serial, "state": state.value},
-        )
-
-
-def hand_over(
-    inv: Inventory,
-    user: str,
-    serial: str,
-    code: str,
-    *,
-    actor: str,
-    reason: str,
-    display_name: str | None = None,
-) -> ActionResult:
-    """Assign ``serial`` to ``user`` and activate it with ``code`` in one action (the code is
-    checked locally first); a token already assigned to this user is only activated."""
-    _check_holder(inv, serial, user, free_ok=True)
-    return activate(
-        inv,
-        serial,
-        code,
-        actor=actor,
-        reason=reason,
-        user=user.strip(),
-        display_name=display_name or None,
-    )
-
-
-def replace_for(
-    inv: Inventory,
-    user: str,
-    serial: str,
-    code: str,
-    *,
-    why: Literal["lost", "broken"],
-    actor: str,
-    reason: str,
-    new_serial: str | None = None,
-    display_name: str | None = None,
-) -> ActionResult:
-    """Replace ``user``'s lost or broken ``serial`` (a token of someone else is refused)."""
-    _check_holder(inv, serial, user, free_ok=False)
-    return replace(
-        inv,
-        serial,
-        code,
-        why=why,
-        actor=actor,
-        reason=reason,
-        new_serial=new_serial or None,
-        display_name=display_name or None,
-    )

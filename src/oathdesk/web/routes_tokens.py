@@ -18,12 +18,13 @@ from starlette.responses import RedirectResponse, Response
 
 from oathdesk.domain import OathdeskError
 from oathdesk.service.bulk import BulkAction, run_bulk
+from oathdesk.service.lifecycle import Action, ActionRequest, perform
 from oathdesk.service.users import token_detail
 from oathdesk.web.errors import status_for
 from oathdesk.web.routes_api import ERRORS, ErrorEnvelope
 from oathdesk.web.routes_pages import render
 from oathdesk.web.security import Helpdesk, InventoryDep, Principal, Staff
-from oathdesk.web.views import ACTION_LABELS, ActionBody, TokenAction, perform
+from oathdesk.web.views import ACTION_LABELS, ActionBody
 
 pages = APIRouter(include_in_schema=False)
 router = APIRouter(
@@ -113,7 +114,7 @@ def token_action_page(
     inv: InventoryDep,
     principal: Helpdesk,
     serial: SerialPath,
-    action: TokenAction,
+    action: Action,
     reason: Text = "",
     user: Annotated[str, Form(max_length=320)] = "",
     code: Code = "",
@@ -122,7 +123,7 @@ def token_action_page(
     new_serial: Short = "",
     display_name: Short = "",
 ) -> Response:
-    body = ActionBody(
+    asked = ActionRequest(
         reason=reason,
         user=user or None,
         code=code or None,
@@ -131,14 +132,13 @@ def token_action_page(
         new_serial=new_serial or None,
         display_name=display_name or None,
     )
+    done = "handover" if action is Action.ACTIVATE and user else action.value
     try:
-        perform(inv, serial, action, body, actor=principal.actor)
+        perform(inv, serial, action, asked, actor=principal.actor)
     except OathdeskError as exc:
         kept = {"reason": reason, "user": user, "new_serial": new_serial, "why": why}
         kept["display_name"] = display_name
-        shown = "handover" if action == "activate" and user else action
-        return render_token(request, inv, principal, serial, error=exc, failed=shown, form=kept)
-    done = "handover" if action == "activate" and user else action
+        return render_token(request, inv, principal, serial, error=exc, failed=done, form=kept)
     return RedirectResponse(f"/tokens/{quote(serial, safe='')}?done={done}", status_code=303)
 
 
@@ -196,7 +196,7 @@ def token_action(
     inv: InventoryDep,
     principal: Helpdesk,
     serial: SerialPath,
-    action: TokenAction,
+    action: Action,
     body: ActionBody,
 ) -> dict[str, Any]:
-    return perform(inv, serial, action, body, actor=principal.actor).to_dict()
+    return perform(inv, serial, action, body.request(), actor=principal.actor).to_dict()

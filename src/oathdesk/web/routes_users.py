@@ -16,7 +16,8 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from oathdesk.domain import OathdeskError, UsageError
-from oathdesk.service.users import hand_over, replace_for, search_users, user_detail
+from oathdesk.service.lifecycle import Action, ActionRequest, perform
+from oathdesk.service.users import search_users, user_detail
 from oathdesk.web.errors import status_for
 from oathdesk.web.routes_api import ERRORS, ErrorEnvelope
 from oathdesk.web.routes_pages import render
@@ -135,15 +136,8 @@ def handover_page(
     try:
         if not serial.strip():
             raise UsageError("type the serial printed on the token", code="usage.field_required")
-        result = hand_over(
-            inv,
-            upn,
-            serial.strip(),
-            code,
-            actor=principal.actor,
-            reason=reason,
-            display_name=display_name or None,
-        )
+        asked = ActionRequest(reason, user=upn, code=code, display_name=display_name or None)
+        result = perform(inv, serial.strip(), Action.ACTIVATE, asked, actor=principal.actor)
     except OathdeskError as exc:
         return render_user(request, inv, principal, upn, error=exc, failed="handover", form=kept)
     return _back(upn, "handover", result.serial)
@@ -172,17 +166,15 @@ def replace_page(
     try:
         if not old_serial.strip():
             raise UsageError("choose the token to replace", code="usage.field_required")
-        result = replace_for(
-            inv,
-            upn,
-            old_serial.strip(),
-            code,
+        asked = ActionRequest(
+            reason,
+            user=upn,
+            code=code,
             why=why,
-            actor=principal.actor,
-            reason=reason,
             new_serial=new_serial.strip() or None,
             display_name=display_name or None,
         )
+        result = perform(inv, old_serial.strip(), Action.REPLACE, asked, actor=principal.actor)
     except OathdeskError as exc:
         return render_user(request, inv, principal, upn, error=exc, failed="replace", form=kept)
     return _back(upn, "replace", str(result.extra["replacement"]["serial"]))

@@ -1,8 +1,9 @@
-"""The data behind the dashboard and the inventory list, and the one dispatch of lifecycle actions,
-shared by the pages and their API twins.
+"""The data behind the dashboard and the inventory list, shared by the pages and their API
+twins, and the lifecycle action's words and API body.
 
 Why: a page and its JSON twin must show the same numbers from the same query, so both call
-these functions and differ only in how they render the result.
+these functions and differ only in how they render the result. (Which use case an action runs
+is the service's ``lifecycle.perform``.)
 """
 
 from __future__ import annotations
@@ -12,25 +13,15 @@ from typing import Annotated, Any, Literal
 from fastapi import Query
 from pydantic import BaseModel, Field
 
-from oathdesk.domain import UsageError
 from oathdesk.service import (
-    ActionResult,
+    ActionRequest,
     Inventory,
     TokenFilter,
     TokenPage,
     TokenState,
-    activate,
-    assign,
-    deactivate,
-    delete,
     inventory_report,
-    replace,
-    resync,
-    unassign,
 )
 from oathdesk.service import list_tokens as _list_tokens
-from oathdesk.service.bulk import mark_lost, push_one
-from oathdesk.service.users import hand_over
 
 LOW_STOCK = 10
 PAGE_SIZES = (25, 50, 100)
@@ -131,10 +122,7 @@ def chart(by_state: dict[str, int], width: int = 360) -> list[dict[str, Any]]:
     ]
 
 
-# -- lifecycle actions: one dispatch for the token pages, the user pages and the API -----------
-TokenAction = Literal[
-    "assign", "activate", "deactivate", "unassign", "delete", "replace", "resync", "push", "lost"
-]
+# -- lifecycle actions: the words a page shows and the API body -----------------------------
 ACTION_LABELS = {
     "assign": "assigned",
     "activate": "activated",
@@ -153,7 +141,12 @@ class ActionBody(BaseModel):
     """The fields a lifecycle action may take; each action says which ones it needs."""
 
     reason: str = Field(max_length=500, description="Why (e.g. a ticket number); required.")
-    user: str | None = Field(None, max_length=320, description="UPN or object id (assign).")
+    user: str | None = Field(
+        None,
+        max_length=320,
+        description="UPN or object id. assign: to whom; activate: hand over to; replace: whose "
+        "token it is (a token held by someone else is refused).",
+    )
     code: str | None = Field(None, max_length=16, description="The code the token shows now.")
     second_code: str | None = Field(None, max_length=16, description="resync: the next code.")
     why: Literal["lost", "broken"] | None = Field(None, description="replace: lost or broken.")
@@ -162,57 +155,6 @@ class ActionBody(BaseModel):
     )
     display_name: str | None = Field(None, max_length=128, description="Name shown in Entra.")
 
-
-def _need(value: str | None, what: str, action: str) -> str:
-    if not value or not value.strip():
-        raise UsageError(f"{action} needs {what}", code="usage.field_required")
-    return value.strip()
-
-
-def perform(
-    inv: Inventory, serial: str, action: TokenAction, body: ActionBody, *, actor: str
-) -> ActionResult:
-    """Run one lifecycle action on ``serial`` as ``actor`` (the service checks state and code)."""
-    reason = body.reason
-    if action == "assign":
-        return assign(inv, serial, _need(body.user, "a user", action), actor=actor, reason=reason)
-    if action == "activate":
-        code = _need(body.code, "the code the token shows", action)
-        if body.user and body.user.strip():
-            return hand_over(
-                inv,
-                body.user,
-                serial,
-                code,
-                actor=actor,
-                reason=reason,
-                display_name=body.display_name,
-            )
-        return activate(
-            inv, serial, code, actor=actor, reason=reason, display_name=body.display_name or None
-        )
-    if action == "replace":
-        if body.why is None:
-            raise UsageError("replace needs why: lost or broken", code="usage.field_required")
-        return replace(
-            inv,
-            serial,
-            _need(body.code, "the code the new token shows", action),
-            why=body.why,
-            actor=actor,
-            reason=reason,
-            new_serial=(body.new_serial or "").strip() or None,
-            display_name=body.display_name or None,
-        )
-    if action == "resync":
-        first = _need(body.code, "the code the token shows", action)
-        second = _need(body.second_code, "the next code the token shows", action)
-        return resync(inv, serial, first, second, actor=actor, reason=reason)
-    single = {
-        "deactivate": deactivate,
-        "unassign": unassign,
-        "delete": delete,
-        "push": push_one,
-        "lost": mark_lost,
-    }
-    return single[action](inv, serial, actor=actor, reason=reason)
+    def request(self) -> ActionRequest:
+        """The service's request for these fields."""
+        return ActionRequest(**self.model_dump())
