@@ -1,7 +1,7 @@
 """``oathdesk seeds``: list formats, inspect a seed file, convert between formats.
 
-Files are opened by ``SeedSource.open`` (``service.open_seed_file``, the pipeline the import
-uses too), imported when a command opens one so ``seeds formats`` and ``--help`` stay light.
+Files are opened by ``SeedSource.open``: ``service.open_seed_file``, the pipeline the import
+uses too, imported only when a command opens a file (this module never loads the store).
 """
 
 from __future__ import annotations
