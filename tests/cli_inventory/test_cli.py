@@ -10,6 +10,8 @@ import pytest
 
 from oathdesk.cli.exits import Exit
 from oathdesk.config import Config
+from oathdesk.containers import wrap_zip
+from oathdesk.domain import Secret
 from oathdesk.store import Database
 from tests.cli_inventory.helpers import Cli
 from tests.service.fixtures import Emu
@@ -99,6 +101,31 @@ def test_import_list_show_report_audit_and_keys(cli: Cli, tmp_path: Path) -> Non
     actions = [json.loads(line)["action"] for line in out.read_text().splitlines()]
     assert actions == ["batch.import", "batch.import", "keys.rotate", "keys.reseal"]
     assert len(cli("audit", "export").out.splitlines()) == 4
+
+
+def test_import_opens_envelopes_as_seeds_inspect_does(cli: Cli, tmp_path: Path) -> None:
+    cli("db", "upgrade")
+    zipped = wrap_zip(entra_csv("Z", 3), "tokens.csv", Secret(b"zip-pass-42"))
+    delivery = _file(tmp_path, "delivery.zip", zipped)
+    password = _file(tmp_path, "pw.txt", b"zip-pass-42\n")
+    wrong = _file(tmp_path, "wrong.txt", b"not-it\n")
+    missing = cli("tokens", "import", delivery, expect=int(Exit.DECRYPTION))
+    assert "container.password_required" in missing.err
+    refused = cli("tokens", "import", delivery, "--password-file", wrong, expect=Exit.DECRYPTION)
+    assert "container.wrong_password" in refused.err and "not-it" not in refused.err
+    bad_from = cli("tokens", "import", delivery, "--from", "nope", expect=int(Exit.USAGE))
+    assert "--from must be one of" in bad_from.err
+    inspected = cli("seeds", "inspect", delivery, "--password-file", password, "--json").json()
+    report = cli("tokens", "import", delivery, "--password-file", password, "--json").json()
+    assert (report["added"], report["layers"], report["format"]) == (3, ["zip-aes"], "entra-csv")
+    assert inspected["count"] == 3 and inspected["format"] == report["format"]
+    # a row Entra would refuse is imported with a warning naming the file and line
+    odd = entra_csv("Y", 2).replace(b",30,", b",45,", 1)
+    warned = cli("tokens", "import", _file(tmp_path, "odd.csv", odd), "--json").json()
+    assert warned["added"] == 2
+    assert [(w["locator"], w["code"]) for w in warned["warnings"]] == [
+        ("odd.csv:2", "entra.period")
+    ]
 
 
 def test_lifecycle_through_the_cli(cli: Cli, tmp_path: Path) -> None:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from oathdesk.containers import UnwrapOptions
 from oathdesk.containers.zipwrite import wrap_zip
 from oathdesk.domain import DecryptionError, Secret, SeedFileInvalid
 from oathdesk.formats import ReadOptions
-from oathdesk.service import Inventory, TokenFilter, import_seeds, list_tokens
+from oathdesk.service import Inventory, SeedFileOptions, TokenFilter, import_seeds, list_tokens
 from oathdesk.store import AuditEntry, Batch, SerialConflict, Token
 from tests.service.support import entra_csv, secret_for, serial
 
@@ -76,9 +75,20 @@ def test_an_encrypted_zip_is_opened_with_its_password(inv: Inventory) -> None:
     with pytest.raises(DecryptionError):
         import_seeds(inv, wrapped, "delivery.zip", actor="t")
     report = import_seeds(
-        inv, wrapped, "delivery.zip", actor="t", options=ReadOptions(passphrase=password)
+        inv, wrapped, "delivery.zip", actor="t", opening=SeedFileOptions(password=password)
     )
-    assert report.added == 3 and report.layers and report.file_name == "delivery.zip"
-    explicit = UnwrapOptions(password=password)
-    again = import_seeds(inv, wrapped, "delivery.zip", actor="t", unwrap_options=explicit)
+    assert report.added == 3 and report.layers == ["zip-aes"]
+    assert report.file_name == "delivery.zip"
+    # a PSKC passphrase given alone is tried on the ZIP too: one password serves both
+    as_passphrase = SeedFileOptions(read=ReadOptions(passphrase=password))
+    again = import_seeds(inv, wrapped, "delivery.zip", actor="t", opening=as_passphrase)
     assert again.already_imported
+
+
+def test_rows_entra_would_refuse_are_imported_with_a_warning(inv: Inventory) -> None:
+    data = entra_csv("T", 2).replace(b",30,", b",45,", 1)  # token 0: a 45 s step
+    report = import_seeds(inv, data, "t.csv", actor="t")
+    assert report.added == 2
+    (warning,) = report.warnings
+    assert warning["code"] == "entra.period" and warning["locator"] == "t.csv:2"
+    assert warning["note"] == "Entra will refuse this token when it is pushed"

@@ -16,8 +16,9 @@ from playwright.sync_api import expect, sync_playwright
 
 from oathdesk.bootstrap import build_inventory
 from oathdesk.containers.zipwrite import wrap_zip
-from oathdesk.domain import Secret
+from oathdesk.domain import FixedClock, Secret
 from oathdesk.service import Inventory, TokenFilter, TokenState
+from oathdesk.service.import_desk import HOLD_SECONDS
 from oathdesk.service.queries import list_tokens
 from oathdesk.store import upgrade
 from tests.service import support
@@ -34,11 +35,11 @@ JOB_RE = re.compile(r"^/import/jobs/([A-Za-z0-9_-]{16,})$")
 
 
 @pytest.fixture
-def inv(tmp_path: Path, emu: Emu) -> Iterator[Inventory]:
+def inv(tmp_path: Path, emu: Emu, clock: FixedClock) -> Iterator[Inventory]:
     """A migrated SQLite inventory whose Entra is the emulator (overrides the web one)."""
     url = f"sqlite:///{tmp_path / 'inventory.db'}"
     upgrade(url)
-    inventory = build_inventory(support.config(url, tmp_path, emu.url, emu.ca))
+    inventory = build_inventory(support.config(url, tmp_path, emu.url, emu.ca), clock=clock)
     yield inventory
     inventory.close()
 
@@ -254,6 +255,20 @@ def test_an_upload_is_bound_to_the_session_that_made_it(
         refused = seen(other.post("/import/confirm", data=stolen))
     assert refused.status_code == 400 and "import.upload_expired" in refused.text
     assert stock_count(inv) == 0
+
+
+def test_an_upload_expires_on_the_inventorys_clock(
+    admin: httpx.Client, inv: Inventory, clock: FixedClock, seen: Seen
+) -> None:
+    page = preview(admin, support.entra_csv("WE", 2), "plain.csv", seen)
+    upload = UPLOAD_RE.search(page.text)
+    assert upload
+    clock.advance(HOLD_SECONDS + 1)  # no sleeping: the held upload reads the injected clock
+    confirm = {"csrf_token": page_token(admin), "upload": upload.group(1)}
+    late = seen(admin.post("/import/confirm", data=confirm))
+    assert late.status_code == 400 and "import.upload_expired" in late.text
+    assert stock_count(inv) == 0
+    seen.assert_clean("WE", 2)
 
 
 def test_signed_out_the_pages_ask_to_sign_in_and_the_api_answers_401(

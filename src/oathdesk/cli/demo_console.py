@@ -23,14 +23,14 @@ from oathdesk.bootstrap import build_inventory, upgrade_database
 from oathdesk.cli import console
 from oathdesk.cli.demo_walkthrough import sample_records, write_private
 from oathdesk.config import Config
-from oathdesk.containers import UnwrapOptions, wrap_zip
+from oathdesk.containers import wrap_zip
 from oathdesk.domain import Secret, SeedRecord, UsageError
 from oathdesk.emulator import EmulatorConfig, EmulatorState, RunningEmulator
 from oathdesk.emulator.seed import default_seed
 from oathdesk.emulator.server import tls_files
 from oathdesk.formats import write_seeds
 from oathdesk.otp import totp
-from oathdesk.service import Inventory, activate, import_seeds, push
+from oathdesk.service import Inventory, SeedFileOptions, activate, import_seeds, push
 from oathdesk.service.accounts import create_account
 
 MARKER = ".oathdesk-demo"
@@ -90,7 +90,7 @@ def _stock(inv: Inventory, folder: Path, password: str, members: list[str]) -> t
         delivery.name,
         actor=ACTOR,
         note="demo delivery",
-        unwrap_options=UnwrapOptions(password=Secret(password.encode())),
+        opening=SeedFileOptions(password=Secret(password.encode())),
     )
     push(inv, actor=ACTOR)
     for record, upn in zip(records[:2], members[:2], strict=False):

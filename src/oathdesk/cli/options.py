@@ -1,4 +1,5 @@
-"""Options shared by every command that reads a seed file, and the one loader they all use.
+"""Options shared by every command that reads a seed file, and how they open it (through the
+one pipeline, ``service.open_seed_file``).
 
 Secrets (passwords, keys, passphrases) are only ever read from files, never taken as plain
 command-line values, so they stay out of shell history and process listings.
@@ -17,10 +18,10 @@ import typer
 
 from oathdesk.cli.context import cli_context
 from oathdesk.config import Config
-from oathdesk.containers import UnwrapOptions, unwrap
 from oathdesk.domain import HashAlgorithm, InputFileError, OtpKind, Secret, UsageError
-from oathdesk.formats import FORMAT_IDS, ReadOptions, ReadResult, read_seeds
+from oathdesk.formats import FORMAT_IDS, ReadOptions, ReadResult
 from oathdesk.formats.csv_engine import load_profile
+from oathdesk.service.seedfile import OpenedSeedFile, SeedFileOptions, open_seed_file
 
 R = TypeVar("R")
 
@@ -221,36 +222,26 @@ def build_read_options(
     )
 
 
-def load_seed_file(
-    path: Path,
-    *,
-    fmt: str | None,
-    profile: Path | None,
-    decryption: Decryption,
-    defaults: Defaults,
-    config: Config,
-) -> ReadResult:
-    """Read a seed file through any envelopes, detect or apply its format, validate it."""
+def open_options(
+    source: SeedSource, config: Config, *, target: str | None = None
+) -> SeedFileOptions:
+    """The pipeline's options from the shared flags: keys read from their files, the GnuPG home
+    from ``--gpg-home`` or the configuration."""
+    fmt = source.fmt
     if fmt is not None and fmt not in FORMAT_IDS:
         raise UsageError(f"--from must be one of {', '.join(FORMAT_IDS)}, not {fmt!r}")
-    options = build_read_options(decryption, defaults, profile)
-    gpg_home = decryption.gpg_home or config.gpg_home
-    pgp_passphrase = (
-        read_secret_file(decryption.pgp_passphrase_file, "PGP passphrase file")
+    decryption = source.decryption
+    options = build_read_options(decryption, source.defaults, source.profile)
+    return SeedFileOptions(
+        fmt=fmt,
+        password=options.passphrase,
+        gpg_home=decryption.gpg_home or config.gpg_home,
+        pgp_passphrase=read_secret_file(decryption.pgp_passphrase_file, "PGP passphrase file")
         if decryption.pgp_passphrase_file
-        else None
+        else None,
+        read=options,
+        target=target,
     )
-    opened = unwrap(
-        read_bytes(path, "seed file"),
-        path.name,
-        UnwrapOptions(
-            password=options.passphrase, gpg_home=gpg_home, pgp_passphrase=pgp_passphrase
-        ),
-    )
-    source = str(path) if not opened.layers else f"{path}!{opened.name}"
-    result = read_seeds(opened.data, source, fmt, options)
-    result.layers = list(opened.layers)
-    return result
 
 
 def config_from(ctx: typer.Context, path: Path | None) -> Config:
@@ -267,15 +258,14 @@ class SeedSource:
     decryption: Decryption = Decryption()
     defaults: Defaults = Defaults()
 
+    def open(self, path: Path, config: Config, *, target: str | None = None) -> OpenedSeedFile:
+        """Read a seed file through any envelopes, detect or apply its format, validate it and
+        apply ``target``'s rules: ``service.open_seed_file`` with problems naming ``path``."""
+        options = open_options(self, config, target=target)
+        return open_seed_file(read_bytes(path, "seed file"), path.name, options, label=str(path))
+
     def load(self, path: Path, config: Config) -> ReadResult:
-        return load_seed_file(
-            path,
-            fmt=self.fmt,
-            profile=self.profile,
-            decryption=self.decryption,
-            defaults=self.defaults,
-            config=config,
-        )
+        return self.open(path, config).result
 
 
 # The options every seed-reading command takes, in --help order: name -> annotated type.

@@ -1,4 +1,8 @@
-"""``oathdesk seeds``: list formats, inspect a seed file, convert between formats."""
+"""``oathdesk seeds``: list formats, inspect a seed file, convert between formats.
+
+Files are opened by ``SeedSource.open``: ``service.open_seed_file``, the pipeline the import
+uses too, imported only when a command opens a file (this module never loads the store).
+"""
 
 from __future__ import annotations
 
@@ -26,15 +30,7 @@ from oathdesk.cli.options import (
     seed_file_options,
 )
 from oathdesk.domain import InputFileError, Problem, SeedFileInvalid, UsageError
-from oathdesk.formats import (
-    FORMAT_IDS,
-    ReadResult,
-    WriteOptions,
-    all_formats,
-    check_target,
-    get_format,
-    write_seeds,
-)
+from oathdesk.formats import FORMAT_IDS, WriteOptions, all_formats, get_format, write_seeds
 from oathdesk.formats.validation import TARGETS
 
 app = typer.Typer(
@@ -86,13 +82,10 @@ def formats_command(ctx: typer.Context, config: ConfigOpt = None, as_json: JsonO
     console.out.print(table)
 
 
-def _report(result: ReadResult, target: str | None) -> list[Problem]:
-    problems = list(result.problems)
-    if target:
-        if target not in TARGETS:
-            raise UsageError(f"--target must be one of {', '.join(TARGETS)}, not {target!r}")
-        problems += check_target(result.records, result.locators, target)
-    return problems
+def _target(target: str | None) -> str | None:
+    if target and target not in TARGETS:
+        raise UsageError(f"--target must be one of {', '.join(TARGETS)}, not {target!r}")
+    return target or None
 
 
 def _summary_table(title: str, counts: Counter[str]) -> Table:
@@ -129,8 +122,9 @@ def inspect_command(
 
     Exits 0 when the file has no errors, 3 when it has (the report says which and where).
     """
-    result = source.load(file, config_from(ctx, config))
-    problems = _report(result, target)
+    cfg = config_from(ctx, config)
+    result = source.open(file, cfg, target=_target(target))
+    problems = result.report
     errors = [p for p in problems if p.is_error]
     if as_json:
         document: dict[str, Any] = {
@@ -283,10 +277,10 @@ def convert_command(
     if to not in FORMAT_IDS:
         raise UsageError(f"--to must be one of {', '.join(FORMAT_IDS)}, not {to!r}")
     cfg = config_from(ctx, config)
-    result = source.load(input_file, cfg)
+    result = source.open(input_file, cfg, target="entra" if to.startswith("entra-") else None)
     result.raise_if_invalid()
     if to.startswith("entra-"):
-        problems = check_target(result.records, result.locators, "entra")
+        problems = result.target_problems
         if problems:
             raise SeedFileInvalid(
                 f"{len(problems)} problem(s) for Entra: {problems[0].locator}: "

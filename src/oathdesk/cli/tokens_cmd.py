@@ -20,15 +20,12 @@ from oathdesk.cli.options import (
     ConfigOpt,
     JsonOpt,
     SeedSource,
-    build_read_options,
     config_from,
+    open_options,
     read_bytes,
-    read_secret_file,
     seed_file_options,
 )
-from oathdesk.containers import UnwrapOptions
 from oathdesk.domain import OathdeskError, SeedFileInvalid, UsageError
-from oathdesk.formats import FORMAT_IDS
 from oathdesk.service import (
     TokenFilter,
     TokenState,
@@ -95,19 +92,7 @@ def import_command(
     The same file twice changes nothing. Serials already in the inventory are conflicts: nothing
     is imported and they are listed (exit 10), unless --skip-conflicts.
     """
-    from_ = source.fmt
-    if from_ is not None and from_ not in FORMAT_IDS:
-        raise UsageError(f"--from must be one of {', '.join(FORMAT_IDS)}, not {from_!r}")
-    settings = config_from(ctx, config)
-    options = build_read_options(source.decryption, source.defaults, source.profile)
-    pgp_passphrase_file = source.decryption.pgp_passphrase_file
-    unwrap_options = UnwrapOptions(
-        password=options.passphrase,
-        gpg_home=source.decryption.gpg_home or settings.gpg_home,
-        pgp_passphrase=read_secret_file(pgp_passphrase_file, "PGP passphrase file")
-        if pgp_passphrase_file
-        else None,
-    )
+    opening = open_options(source, config_from(ctx, config))
     data = read_bytes(file, "seed file")
     with inventory(ctx, config) as inv:
         try:
@@ -116,9 +101,7 @@ def import_command(
                 data,
                 file.name,
                 actor=actor_of(actor),
-                fmt=from_,
-                options=options,
-                unwrap_options=unwrap_options,
+                opening=opening,
                 on_conflict="skip" if skip_conflicts else "fail",
                 note=note,
                 restrict_users=_upns(restrict_to_users),

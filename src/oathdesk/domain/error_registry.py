@@ -112,6 +112,7 @@ REGISTRY: dict[K, dict[str, str]] = {
         "emulator.oauth.invalid_scope": "emulator: the scope is not valid for this flow",
     },
     K.USAGE: {
+        "usage.unknown_target": "the target named is not known; the message lists the targets",
         "usage.invalid": "options or arguments do not fit together; see --help",
         "usage.assigned": "the token is assigned; unassign it first",
         "usage.bad_key_file": "the pre-shared key file must hold the key in hex",

@@ -7,6 +7,7 @@ from oathdesk.service.admin import export_audit, export_secrets, rotate_keys, ve
 from oathdesk.service.context import Inventory
 from oathdesk.service.errors import CodeRejected, ServiceError
 from oathdesk.service.identify import identify
+from oathdesk.service.import_desk import HeldUpload, ImportDesk, ImportRefused
 from oathdesk.service.importing import ImportReport, import_seeds
 from oathdesk.service.lifecycle import (
     Action,
@@ -25,6 +26,7 @@ from oathdesk.service.lifecycle import (
 from oathdesk.service.ports import EntraPort
 from oathdesk.service.queries import TokenPage, list_batches, list_tokens, show_token
 from oathdesk.service.reports import inventory_report
+from oathdesk.service.seedfile import OpenedSeedFile, SeedFileOptions, open_seed_file
 from oathdesk.service.sync import PushReport, push, reconcile
 from oathdesk.store import TokenFilter, TokenState
 
@@ -34,9 +36,14 @@ __all__ = [
     "ActionResult",
     "CodeRejected",
     "EntraPort",
+    "HeldUpload",
+    "ImportDesk",
+    "ImportRefused",
     "ImportReport",
     "Inventory",
+    "OpenedSeedFile",
     "PushReport",
+    "SeedFileOptions",
     "ServiceError",
     "TokenFilter",
     "TokenPage",
@@ -53,6 +60,7 @@ __all__ = [
     "list_batches",
     "list_tokens",
     "mark_lost",
+    "open_seed_file",
     "perform",
     "push",
     "push_one",

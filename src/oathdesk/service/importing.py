@@ -3,19 +3,19 @@
 Why: the vendor file is where every token's life starts. The use case takes bytes and a name (so
 CLI files and web uploads share it), removes the envelopes, reads and validates every row, and
 hands the records to the store in one transaction: a problem anywhere means nothing is kept, a
-serial already held is a listed conflict, and the same file twice changes nothing.
+serial already held is a listed conflict, and the same file twice changes nothing. Opening the
+file is ``service.seedfile.open_seed_file``, the pipeline the CLI and the web preview use too.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from oathdesk.containers import UnwrapOptions, unwrap
-from oathdesk.formats import ReadOptions, check_target, read_seeds
 from oathdesk.service.context import Inventory
+from oathdesk.service.seedfile import SeedFileOptions, open_seed_file
 from oathdesk.store import NewBatch
 
 
@@ -53,9 +53,7 @@ def import_seeds(
     name: str,
     *,
     actor: str,
-    fmt: str | None = None,
-    options: ReadOptions | None = None,
-    unwrap_options: UnwrapOptions | None = None,
+    opening: SeedFileOptions | None = None,
     on_conflict: Literal["fail", "skip"] = "fail",
     note: str = "",
     restrict_users: Sequence[str] | None = None,
@@ -63,24 +61,23 @@ def import_seeds(
 ) -> ImportReport:
     """Read ``data`` (named ``name``) and add its tokens as one batch, in stock.
 
+    ``opening`` carries the password, PGP material, format and defaults; Entra's rules are
+    always applied, as warnings (a token Entra would refuse is kept, and refused at the push).
     Raises ``SeedFileInvalid`` (nothing kept) if any row has an error, ``SerialConflict`` (with
     the serials) when ``on_conflict="fail"`` and a serial is already in the inventory.
     ``restrict_users`` (UPNs) and ``restrict_group_id`` (an Entra group) limit who may claim the
     batch's tokens by self-service (see ``service.selfservice.restrict_batch`` to change it)."""
     content_hash = hashlib.sha256(data).hexdigest()
-    options = options or ReadOptions()
-    opened = unwrap(data, name, unwrap_options or UnwrapOptions(password=options.passphrase))
-    source = name if not opened.layers else f"{name}!{opened.name}"
-    result = read_seeds(opened.data, source, fmt, options)
-    result.raise_if_invalid()
-    warnings = [p.to_dict() for p in result.problems if not p.is_error]
+    opened = open_seed_file(data, name, replace(opening or SeedFileOptions(), target="entra"))
+    opened.raise_if_invalid()
+    warnings = [p.to_dict() for p in opened.problems if not p.is_error]
     warnings += [
         {**p.to_dict(), "note": "Entra will refuse this token when it is pushed"}
-        for p in check_target(result.records, result.locators, "entra")
+        for p in opened.target_problems
     ]
     new = NewBatch(
         file_name=name,
-        format=result.format,
+        format=opened.format,
         content_hash=content_hash,
         note=note,
         restrict_group_id=restrict_group_id or None,
@@ -88,7 +85,7 @@ def import_seeds(
     )
     with inv.uow() as uow:
         outcome = uow.tokens.add_batch(
-            new, result.records, inv.sealer, actor=actor, on_conflict=on_conflict
+            new, opened.records, inv.sealer, actor=actor, on_conflict=on_conflict
         )
         batch = outcome.batch
         report = ImportReport(
@@ -99,7 +96,7 @@ def import_seeds(
             added=outcome.added,
             conflicts=list(outcome.conflicts),
             already_imported=outcome.already_imported,
-            tokens_in_file=len(result.records),
+            tokens_in_file=len(opened.records),
             warnings=warnings,
         )
     return report

@@ -1,8 +1,9 @@
 """Import pages and API: upload, preview the validation report, confirm, watch the push to Entra.
 
 Why: an administrator must see every problem of a delivery (with its locator) before anything is
-kept, so the upload is validated first and held in memory, bound to the session under an
-unguessable id, for a few minutes (never in a cookie or on disk); the confirm imports it
+kept, so the upload is opened by the same pipeline as the import (``service.open_seed_file``)
+and held in the ``service.ImportDesk``, in memory, bound to the session under an unguessable id,
+for a few minutes (never in a cookie or on disk); the confirm imports it
 all-or-nothing and pushes the new stock to Entra in a background thread whose progress a small
 script polls. A typed password is a ``Secret`` from the moment it arrives and is dropped with the
 upload; it is never logged, echoed or written anywhere.
@@ -13,7 +14,6 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,20 +22,29 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from oathdesk.containers import UnwrapOptions, unwrap
 from oathdesk.domain import OathdeskError, Secret, UsageError
-from oathdesk.formats import FORMAT_IDS, ReadOptions, check_target, read_seeds
-from oathdesk.service import ImportReport, Inventory, TokenFilter, TokenState, import_seeds, push
+from oathdesk.formats import FORMAT_IDS
+from oathdesk.service import (
+    HeldUpload,
+    ImportDesk,
+    ImportRefused,
+    ImportReport,
+    Inventory,
+    SeedFileOptions,
+    TokenFilter,
+    TokenState,
+    import_seeds,
+    open_seed_file,
+    push,
+)
 from oathdesk.service.queries import list_tokens
 from oathdesk.web.routes_api import ERRORS, ErrorEnvelope
 from oathdesk.web.routes_pages import render
-from oathdesk.web.security import Admin, InventoryDep, Principal
+from oathdesk.web.security import Admin, InventoryDep, Principal, inventory_of
 
 log = logging.getLogger("oathdesk.web.import")
 
 MAX_UPLOAD = 16 * 1024 * 1024  # one delivery file
-MAX_HELD = 64 * 1024 * 1024  # every upload waiting for a confirm, together
-HOLD_SECONDS = 15 * 60
 KEEP_JOBS = 100
 
 router = APIRouter(
@@ -47,25 +56,6 @@ router = APIRouter(
     },
 )
 pages = APIRouter(include_in_schema=False)
-
-
-class ImportRefused(OathdeskError):
-    """An upload or job the console cannot use as sent."""
-
-    code = "import.invalid"
-
-
-@dataclass
-class Held:
-    """One validated upload waiting for its confirm."""
-
-    session_id: str = field(repr=False)
-    name: str
-    data: bytes = field(repr=False)
-    fmt: str | None
-    password: Secret | None = field(repr=False)
-    use_pgp: bool
-    expires: float
 
 
 @dataclass
@@ -95,48 +85,20 @@ class ImportJob:
 
 
 @dataclass
-class ImportDesk:
-    """The uploads and jobs of one app, in memory, behind one lock."""
+class ImportJobs:
+    """The import jobs of one app (the last ``KEEP_JOBS``), in memory, behind one lock that
+    also guards each job's counters while its push thread moves them."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
-    held: dict[str, Held] = field(default_factory=dict)
     jobs: dict[str, ImportJob] = field(default_factory=dict)
 
-    def hold(self, item: Held) -> str:
-        with self.lock:
-            now = time.monotonic()
-            for key in [k for k, h in self.held.items() if h.expires < now]:
-                del self.held[key]
-            if sum(len(h.data) for h in self.held.values()) + len(item.data) > MAX_HELD:
-                raise ImportRefused(
-                    "too many uploads are waiting for a confirm; confirm or wait a few minutes",
-                    code="import.busy",
-                )
-            key = secrets.token_urlsafe(32)
-            self.held[key] = item
-            return key
-
-    def take(self, key: str, session_id: str) -> Held:
-        with self.lock:
-            item = self.held.get(key)
-            if item is None or item.session_id != session_id or item.expires < time.monotonic():
-                raise ImportRefused(
-                    "this upload has expired or was already imported; upload the file again",
-                    code="import.upload_expired",
-                )
-            return item
-
-    def drop(self, key: str) -> None:
-        with self.lock:
-            self.held.pop(key, None)
-
-    def add_job(self, job: ImportJob) -> None:
+    def add(self, job: ImportJob) -> None:
         with self.lock:
             self.jobs[job.id] = job
             while len(self.jobs) > KEEP_JOBS:
                 del self.jobs[next(iter(self.jobs))]
 
-    def job(self, key: str) -> ImportJob:
+    def get(self, key: str) -> ImportJob:
         with self.lock:
             found = self.jobs.get(key)
             if found is None:
@@ -144,15 +106,24 @@ class ImportDesk:
             return found
 
 
-_desk_lock = threading.Lock()
+_state_lock = threading.Lock()
 
 
 def desk_of(request: Request) -> ImportDesk:
-    with _desk_lock:
+    """The app's held uploads, timed by its inventory's clock."""
+    with _state_lock:
         desk: ImportDesk | None = getattr(request.app.state, "import_desk", None)
         if desk is None:
-            desk = request.app.state.import_desk = ImportDesk()
+            desk = request.app.state.import_desk = ImportDesk(inventory_of(request).clock)
         return desk
+
+
+def jobs_of(request: Request) -> ImportJobs:
+    with _state_lock:
+        jobs: ImportJobs | None = getattr(request.app.state, "import_jobs", None)
+        if jobs is None:
+            jobs = request.app.state.import_jobs = ImportJobs()
+        return jobs
 
 
 def gpg_home_of(request: Request) -> Path | None:
@@ -187,31 +158,30 @@ def _secret(password: str | None) -> Secret | None:
     return Secret(password.encode()) if password else None
 
 
-def _unwrap_options(password: Secret | None, gpg_home: Path | None) -> UnwrapOptions:
-    return UnwrapOptions(password=password, gpg_home=gpg_home)
-
-
 def preview(
     data: bytes, name: str, fmt: str | None, password: Secret | None, gpg_home: Path | None
 ) -> dict[str, Any]:
-    """The validation report of an upload, read as ``import_seeds`` reads it; never a seed."""
-    opened = unwrap(data, name, _unwrap_options(password, gpg_home))
-    source = name if not opened.layers else f"{name}!{opened.name}"
-    result = read_seeds(opened.data, source, fmt, ReadOptions(passphrase=password))
-    problems = [*result.problems, *check_target(result.records, result.locators, "entra")]
+    """The validation report of an upload, opened as ``import_seeds`` opens it; never a seed."""
+    opened = open_seed_file(
+        data,
+        name,
+        SeedFileOptions(fmt=fmt, password=password, gpg_home=gpg_home, target="entra"),
+    )
+    problems = opened.report
     errors = sum(1 for p in problems if p.is_error)
+    records = opened.records
     return {
         "file_name": name,
-        "format": result.format,
+        "format": opened.format,
         "layers": list(opened.layers),
-        "count": len(result.records),
+        "count": len(records),
         "summary": {
-            "kinds": dict(Counter(r.kind.value for r in result.records)),
-            "models": dict(Counter(f"{r.manufacturer} {r.model}".strip() for r in result.records)),
+            "kinds": dict(Counter(r.kind.value for r in records)),
+            "models": dict(Counter(f"{r.manufacturer} {r.model}".strip() for r in records)),
         },
         "errors": errors,
         "warnings": len(problems) - errors,
-        "importable": errors == 0 and bool(result.records),
+        "importable": errors == 0 and bool(records),
         "problems": [p.to_dict() for p in problems],
     }
 
@@ -221,23 +191,23 @@ def _in_stock(inv: Inventory, batch_id: int) -> int:
     return list_tokens(inv, flt, limit=1, with_total=True).total or 0
 
 
-def _run_push(inv: Inventory, desk: ImportDesk, job: ImportJob, actor: str, batch_id: int) -> None:
+def _run_push(inv: Inventory, jobs: ImportJobs, job: ImportJob, actor: str, batch_id: int) -> None:
     def hook(_serial: str, event: str) -> None:
         if event == "done":
-            with desk.lock:
+            with jobs.lock:
                 job.done += 1
 
     try:
         report = push(inv, actor=actor, batch_id=batch_id, hook=hook)
     except OathdeskError as exc:
-        with desk.lock:
+        with jobs.lock:
             job.state, job.error = "failed", exc.message
     except Exception as exc:  # a background thread has nobody else to tell
         log.error("import push crashed with %s", type(exc).__name__)
-        with desk.lock:
+        with jobs.lock:
             job.state, job.error = "failed", "the push stopped unexpectedly; it was logged"
     else:
-        with desk.lock:
+        with jobs.lock:
             job.push = report.to_dict()
             counts = report.progress  # a resumed push may have carried more than this batch
             job.total = counts.get("total", job.total)
@@ -248,28 +218,28 @@ def _run_push(inv: Inventory, desk: ImportDesk, job: ImportJob, actor: str, batc
 
 
 def start_import(
-    inv: Inventory, desk: ImportDesk, principal: Principal, held: Held, gpg_home: Path | None
+    inv: Inventory,
+    jobs: ImportJobs,
+    principal: Principal,
+    held: HeldUpload,
+    gpg_home: Path | None,
 ) -> ImportJob:
     """Import all-or-nothing, then push the batch's stock to Entra in the background."""
+    opening = SeedFileOptions(
+        fmt=held.fmt, password=held.password, gpg_home=gpg_home if held.use_pgp else None
+    )
     report: ImportReport = import_seeds(
-        inv,
-        held.data,
-        held.name,
-        actor=principal.actor,
-        fmt=held.fmt,
-        options=ReadOptions(passphrase=held.password),
-        unwrap_options=_unwrap_options(held.password, gpg_home if held.use_pgp else None),
-        on_conflict="fail",
+        inv, held.data, held.name, actor=principal.actor, opening=opening, on_conflict="fail"
     )
     total = _in_stock(inv, report.batch_id)
     job = ImportJob(secrets.token_urlsafe(16), report.to_dict(), total)
     if total == 0:
         job.state = "done"
-    desk.add_job(job)
+    jobs.add(job)
     if total:
         thread = threading.Thread(
             target=_run_push,
-            args=(inv, desk, job, principal.actor, report.batch_id),
+            args=(inv, jobs, job, principal.actor, report.batch_id),
             name=f"import-push-{report.batch_id}",
             daemon=True,
         )
@@ -317,16 +287,8 @@ def preview_page(
         report = preview(data, name, fmt, secret, gpg_home)
         upload_id = None
         if report["importable"]:
-            held = Held(
-                principal.session_id,
-                name,
-                data,
-                fmt,
-                secret,
-                pgp,
-                time.monotonic() + HOLD_SECONDS,
-            )
-            upload_id = desk_of(request).hold(held)
+            held = HeldUpload(principal.session_id, name, data, fmt, secret, pgp)
+            upload_id = desk_of(request).put(held)
     except OathdeskError as exc:
         response = _form(request, principal, error=exc.message, error_code=exc.code)
         response.status_code = 400
@@ -346,16 +308,17 @@ def confirm_page(
     request: Request, inv: InventoryDep, principal: Admin, upload: Annotated[str, Form()]
 ) -> Response:
     desk = desk_of(request)
-    held = desk.take(upload, principal.session_id)
-    job = start_import(inv, desk, principal, held, gpg_home_of(request))
-    desk.drop(upload)
+    held = desk.get(upload, principal.session_id)
+    job = start_import(inv, jobs_of(request), principal, held, gpg_home_of(request))
+    desk.take(upload, principal.session_id)  # kept until the import went through
     return RedirectResponse(f"/import/jobs/{job.id}", status_code=303)
 
 
 @pages.get("/import/jobs/{job_id}")
 def job_page(request: Request, principal: Admin, job_id: str) -> Response:
-    job = desk_of(request).job(job_id)
-    with desk_of(request).lock:
+    jobs = jobs_of(request)
+    job = jobs.get(job_id)
+    with jobs.lock:
         data = job.to_dict()
     return render(request, "import_job.html", principal, title="Import progress", job=data)
 
@@ -379,10 +342,10 @@ def import_api(
     gpg_home = gpg_home_of(request) if pgp else None
     if preview_only:
         return JSONResponse(preview(data, name, fmt, secret, gpg_home))
-    held = Held(principal.session_id, name, data, fmt, secret, pgp, time.monotonic())
-    desk = desk_of(request)
-    job = start_import(inv, desk, principal, held, gpg_home_of(request))
-    with desk.lock:
+    held = HeldUpload(principal.session_id, name, data, fmt, secret, pgp)
+    jobs = jobs_of(request)
+    job = start_import(inv, jobs, principal, held, gpg_home_of(request))
+    with jobs.lock:
         body = job.to_dict()
     return JSONResponse(
         body, status_code=202, headers={"Location": f"/api/v1/import/jobs/{job.id}"}
@@ -392,7 +355,7 @@ def import_api(
 @router.get("/api/v1/import/jobs/{job_id}", summary="Progress of an import's push (admin)")
 def job_api(request: Request, principal: Admin, job_id: str) -> dict[str, Any]:
     """An import job: ``state`` (running, done, failed), ``done`` of ``total``, ``percent``."""
-    desk = desk_of(request)
-    job = desk.job(job_id)
-    with desk.lock:
+    jobs = jobs_of(request)
+    job = jobs.get(job_id)
+    with jobs.lock:
         return job.to_dict()

@@ -1,0 +1,126 @@
+"""Open a seed file: remove its envelopes, read it with the right format, check it for a target.
+
+Why one pipeline: the CLI's seed commands, the import use case and the web preview all open
+vendor files, and they must name the same problems at the same places; a fix to one path (a new
+envelope, a locator rule) then reaches every front end at once. The pipeline keeps nothing and
+never decides to refuse: the caller looks at the report and chooses. Imports here are the light
+layers only (formats, containers, domain), so opening a file costs no database or Graph code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from oathdesk.containers import UnwrapOptions, unwrap
+from oathdesk.domain import Problem, Secret, SeedRecord, UsageError
+from oathdesk.formats import ReadOptions, ReadResult, check_target, read_seeds
+from oathdesk.formats.validation import TARGETS
+
+
+@dataclass(frozen=True)
+class SeedFileOptions:
+    """How to open one seed file: decryption material, the format, defaults, a target's rules.
+
+    ``password`` opens a password ZIP and is also the PSKC passphrase unless ``read`` names its
+    own: every front end asks for one password, and vendors use it for either envelope.
+    """
+
+    fmt: str | None = None  # a format id; detected from the content when None
+    password: Secret | None = None  # ZIP password (and PSKC passphrase)
+    gpg_home: Path | None = None  # GnuPG home holding the private key for PGP files
+    pgp_passphrase: Secret | None = None  # passphrase of that private key
+    read: ReadOptions = field(default_factory=ReadOptions)  # defaults, CSV profile, PSKC key
+    target: str | None = None  # also apply this destination's rules (``entra``)
+
+    def unwrap_options(self) -> UnwrapOptions:
+        return UnwrapOptions(
+            password=self.password if self.password is not None else self.read.passphrase,
+            gpg_home=self.gpg_home,
+            pgp_passphrase=self.pgp_passphrase,
+        )
+
+    def read_options(self) -> ReadOptions:
+        if self.read.passphrase is not None or self.password is None:
+            return self.read
+        return replace(self.read, passphrase=self.password)
+
+
+@dataclass
+class OpenedSeedFile:
+    """A seed file read through its envelopes: records, where each came from, every problem.
+
+    ``problems`` are the file's own (an error there means nothing may be kept from it);
+    ``target_problems`` are what the target would refuse, reported apart so each caller decides
+    whether they block (a conversion to Entra's format) or only warn (an import, pushed later).
+    """
+
+    name: str  # the file as given (an upload's name, a path's last part)
+    inner_name: str  # the seed file inside the envelopes (a ZIP member, a name minus .pgp)
+    layers: list[str]  # envelopes removed, outermost first; empty for a plain file
+    result: ReadResult = field(repr=False)
+    target: str | None = None
+    target_problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def format(self) -> str:
+        return self.result.format
+
+    @property
+    def records(self) -> list[SeedRecord]:
+        return self.result.records
+
+    @property
+    def locators(self) -> list[str]:
+        return self.result.locators
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.result.problems
+
+    @property
+    def errors(self) -> list[Problem]:
+        """The file's own errors (the target's are in ``target_problems``)."""
+        return self.result.errors
+
+    @property
+    def report(self) -> list[Problem]:
+        """Every problem, the file's first, then the target's: what a preview lists."""
+        return [*self.result.problems, *self.target_problems]
+
+    def raise_if_invalid(self) -> None:
+        """``SeedFileInvalid`` when the file itself has an error; target problems do not count."""
+        self.result.raise_if_invalid()
+
+
+def open_seed_file(
+    data: bytes, name: str, options: SeedFileOptions | None = None, *, label: str | None = None
+) -> OpenedSeedFile:
+    """Unwrap ``data`` (named ``name``), read and validate it, then apply ``options.target``.
+
+    Problems name the file as ``label`` (default ``name``; the CLI shows the path as typed),
+    followed by ``!member`` when an envelope was removed. Container and format errors (wrong
+    password, unknown format...) raise with their own codes; row problems are only reported.
+    """
+    options = options or SeedFileOptions()
+    if options.target is not None and options.target not in TARGETS:
+        raise UsageError(
+            f"the target must be one of {', '.join(TARGETS)}, not {options.target!r}",
+            code="usage.unknown_target",
+        )
+    opened = unwrap(data, name, options.unwrap_options())
+    label = label or name
+    source = label if not opened.layers else f"{label}!{opened.name}"
+    result = read_seeds(opened.data, source, options.fmt, options.read_options())
+    result.layers = list(opened.layers)
+    checked = (
+        check_target(result.records, result.locators, options.target) if options.target else []
+    )
+    return OpenedSeedFile(
+        name=name,
+        inner_name=opened.name,
+        layers=list(opened.layers),
+        result=result,
+        target=options.target,
+        target_problems=checked,
+    )
