@@ -1,5 +1,24 @@
-"""CLI fixtures: the real HTTPS emulator of the inventory tests (started only when asked for)."""
+"""CLI fixtures: both databases and the real HTTPS emulator of the inventory tests (see
+tests/service/fixtures.py; the emulator starts only when a test asks for it)."""
 
-from tests.service.fixtures import emu, emu_session
+from tests.service.fixtures import (
+    cfg,
+    db_url,
+    emu,
+    emu_session,
+    inv,
+    no_secret_anywhere,
+    pg_database,
+    watch_logs,
+)
 
-__all__ = ["emu", "emu_session"]
+__all__ = [
+    "cfg",
+    "db_url",
+    "emu",
+    "emu_session",
+    "inv",
+    "no_secret_anywhere",
+    "pg_database",
+    "watch_logs",
+]

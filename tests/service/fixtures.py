@@ -1,4 +1,4 @@
-"""Fixtures for the inventory tests (imported by tests/service and tests/cli_inventory).
+"""Fixtures for the inventory tests (imported by tests/service and tests/cli).
 
 Every test runs on SQLite and on the machine's PostgreSQL (a fresh database per session, a
 schema per test, made by the migrations; the tests FAIL, never skip, when the server is away),

@@ -8,7 +8,7 @@ from oathdesk.domain import DecryptionError, Secret
 from oathdesk.formats.base import ReadOptions, ReadResult
 from oathdesk.formats.pskc import Pskc
 
-from .support import line_of, sample
+from tests.formats.xml_support import line_of, sample
 
 DESIGN_PSK = Secret.from_hex("000102030405060708090a0b0c0d0e0f")
 RFC_PSK = Secret.from_hex("12345678901234567890123456789012")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from oathdesk.domain import HashAlgorithm, SeedRecord
 
-SAMPLES = Path(__file__).parent / "samples"
+SAMPLES = Path(__file__).parent / "samples" / "xml"
 
 
 def sample(name: str) -> bytes:

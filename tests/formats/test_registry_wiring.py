@@ -9,7 +9,7 @@ from oathdesk.formats import ReadOptions, WriteOptions, detect, get_format, read
 from oathdesk.formats.dualshield import DualShieldXml
 from oathdesk.formats.pskc import Pskc
 
-from .support import code_at, sample
+from tests.formats.xml_support import code_at, sample
 
 EXAMPLE = Secret.from_hex("3a7f0c9e5b2d4186f0e1d2c3b4a5968778695a4b")
 

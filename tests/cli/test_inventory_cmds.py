@@ -13,7 +13,7 @@ from oathdesk.config import Config
 from oathdesk.containers import wrap_zip
 from oathdesk.domain import Secret
 from oathdesk.store import Database
-from tests.cli_inventory.helpers import Cli
+from tests.cli.inventory_helpers import Cli
 from tests.service.fixtures import Emu
 from tests.service.support import (
     config,

@@ -15,7 +15,7 @@ from oathdesk.domain import HashAlgorithm, OtpKind, Secret, Severity
 from oathdesk.formats.base import ReadOptions, ReadResult
 from oathdesk.formats.pskc import Pskc
 
-from .support import code_at, code_for_counter, line_of, sample
+from tests.formats.xml_support import code_at, code_for_counter, line_of, sample
 
 # RFC 4226 Appendix D, secret ASCII "12345678901234567890": the 6- and 8-digit HOTP values
 RFC4226_6 = ["755224", "287082", "359152", "969429", "338314"]

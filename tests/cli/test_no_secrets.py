@@ -20,7 +20,7 @@ from oathdesk.cli.exits import Exit
 from oathdesk.containers.zipwrite import wrap_zip
 from oathdesk.domain import OathdeskError, Secret
 from oathdesk.service import activate, import_seeds, list_tokens, show_token
-from tests.cli_inventory.helpers import Cli
+from tests.cli.inventory_helpers import Cli
 from tests.service.fixtures import Emu
 from tests.service.support import (
     APP_SECRET,
