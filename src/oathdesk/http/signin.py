@@ -44,22 +44,22 @@ def render_form(
     template: str,
     context: dict[str, Any],
     *,
-    status: int | None = None,
     nonce_age: int = NONCE_SECONDS,
 ) -> Response:
     """A page whose forms are posted before sign-in: ``csrf_token`` bound to the nonce cookie
-    (set when the browser has none); with an ``error`` in ``context``, the status of its code
-    (unless ``status`` says otherwise) and ``Retry-After`` when it says when to retry."""
+    (set, for ``nonce_age`` seconds, when the browser has none); with an ``error`` in
+    ``context``, the status of its code and ``Retry-After`` when it says when to retry."""
     token, fresh = form_token(request)
     error = context.get("error")
-    if status is None:
-        status = status_for(error.code) if isinstance(error, OathdeskError) else 200
+    status, headers = 200, {}
+    if isinstance(error, OathdeskError):
+        status, headers = status_for(error.code), retry_headers(error.details)
     response: Response = request.app.state.templates.TemplateResponse(
         request,
         template,
         {"principal": None, "csrf_token": token, **context},
         status_code=status,
-        headers=retry_headers(error.details) if isinstance(error, OathdeskError) else None,
+        headers=headers,
     )
     if fresh is not None:
         keep_nonce(response, site_of(request).cookies, fresh, nonce_age)

@@ -31,7 +31,7 @@ from oathdesk.service.accounts import AuthError
 from oathdesk.service.api_tokens import resolve_api_token
 from oathdesk.web.settings import WebSettings
 
-__all__ = [
+__all__ = [  # the kit's names routes import from here too, and the console's own
     "Admin",
     "Auditor",
     "Helpdesk",
@@ -41,7 +41,15 @@ __all__ = [
     "SettingsDep",
     "SignedIn",
     "Staff",
+    "bearer_principal",
+    "clear_cookie",
     "client_address",
+    "cookie_policy",
+    "inventory_of",
+    "oidc_flow",
+    "set_oidc_flow",
+    "set_session_cookie",
+    "settings_of",
 ]
 BEARER_PATHS = "/api/v1/"
 OIDC = "oidc"  # the purpose of the cookie that holds a started Entra sign-in
