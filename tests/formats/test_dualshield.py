@@ -15,7 +15,6 @@ from oathdesk.domain import (
 )
 from oathdesk.formats.base import ReadOptions, ReadResult, WriteOptions
 from oathdesk.formats.dualshield import DualShieldXml
-
 from tests.formats.xml_support import code_at, line_of, sample
 
 EXAMPLE = Secret.from_hex("3a7f0c9e5b2d4186f0e1d2c3b4a5968778695a4b")

@@ -7,7 +7,6 @@ import pytest
 from oathdesk.domain import DecryptionError, Secret
 from oathdesk.formats.base import ReadOptions, ReadResult
 from oathdesk.formats.pskc import Pskc
-
 from tests.formats.xml_support import line_of, sample
 
 DESIGN_PSK = Secret.from_hex("000102030405060708090a0b0c0d0e0f")

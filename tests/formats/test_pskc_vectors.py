@@ -14,7 +14,6 @@ from pskc import PSKC
 from oathdesk.domain import HashAlgorithm, OtpKind, Secret, Severity
 from oathdesk.formats.base import ReadOptions, ReadResult
 from oathdesk.formats.pskc import Pskc
-
 from tests.formats.xml_support import code_at, code_for_counter, line_of, sample
 
 # RFC 4226 Appendix D, secret ASCII "12345678901234567890": the 6- and 8-digit HOTP values

@@ -8,7 +8,6 @@ from oathdesk.domain import HashAlgorithm, OtpKind, Secret, SeedFileInvalid, See
 from oathdesk.formats import ReadOptions, WriteOptions, detect, get_format, read_seeds, write_seeds
 from oathdesk.formats.dualshield import DualShieldXml
 from oathdesk.formats.pskc import Pskc
-
 from tests.formats.xml_support import code_at, sample
 
 EXAMPLE = Secret.from_hex("3a7f0c9e5b2d4186f0e1d2c3b4a5968778695a4b")

@@ -16,18 +16,11 @@ from oathdesk.delivery.context import Delivery, DeliveryError
 from oathdesk.delivery.finding import VisitView, find_order, resolve_visit, verify_possession
 from oathdesk.delivery.releasing import confirm, download, open_link
 from oathdesk.delivery.requesting import RequestSpec, create_request
-from oathdesk.delivery.web_auth import (
-    AnonymousCsrf,
-    DeliveryDep,
-    anonymous_csrf,
-    clear_cookie,
-    client_address,
-    read_cookie,
-    set_cookie,
-)
-from oathdesk.delivery.web_status import status_for
+from oathdesk.delivery.web_deps import DeliveryDep
 from oathdesk.domain import OathdeskError, Secret
 from oathdesk.formats import FORMAT_IDS, get_format
+from oathdesk.http import FormCsrf, clear_cookie, client_address, render_form, set_cookie, site_of
+from oathdesk.http.cookies import read_text_cookie
 
 pages = APIRouter(include_in_schema=False)
 router = APIRouter()  # the customer has pages only
@@ -35,29 +28,19 @@ BUILDER_ROWS = 8
 MAX_KEY = 64 * 1024
 
 
-def render(
-    request: Request, template: str, context: dict[str, Any], *, status: int = 200
-) -> Response:
-    token, fresh = anonymous_csrf(request)
-    templates = request.app.state.templates
-    response: Response = templates.TemplateResponse(
-        request,
-        template,
-        {"principal": None, "csrf_token": token, **context},
-        status_code=status,
-    )
-    if fresh is not None:
-        set_cookie(response, request.app.state.delivery.settings, "pre", fresh, 4 * 3600)
-    if "error" in context and context["error"] is not None:
-        retry = context["error"].details.get("retry_after")
-        if retry:
-            response.headers["Retry-After"] = str(retry)
-    return response
+VISIT = "visit"  # the cookie that lets a customer through the wizard
+FORM_NONCE_SECONDS = 4 * 3600  # a customer may take a while over the wizard
+
+
+def render(request: Request, template: str, context: dict[str, Any]) -> Response:
+    """A customer's page: its forms carry the pre-session CSRF token; an ``error`` in
+    ``context`` gives the status of its code (and ``Retry-After`` when it has one)."""
+    return render_form(request, template, context, nonce_age=FORM_NONCE_SECONDS)
 
 
 def _visit(request: Request) -> VisitView | None:
     dl = request.app.state.delivery
-    return resolve_visit(dl, read_cookie(request, dl.settings, "visit"))
+    return resolve_visit(dl, read_text_cookie(request, site_of(request).cookies, VISIT))
 
 
 def _lost() -> RedirectResponse:
@@ -74,7 +57,7 @@ def find_page(request: Request, expired: int = 0) -> Response:
     return render(request, "order_find.html", {"title": "Find your order", "expired": expired})
 
 
-@pages.post("/order", dependencies=[AnonymousCsrf])
+@pages.post("/order", dependencies=[FormCsrf])
 def find_submit(
     request: Request,
     dl: DeliveryDep,
@@ -85,11 +68,10 @@ def find_submit(
         token, _visit_view = find_order(dl, number, email, address=client_address(request))
     except DeliveryError as exc:
         context = {"title": "Find your order", "error": exc, "number": number, "email": email}
-        return render(request, "order_find.html", context, status=status_for(exc.code))
+        return render(request, "order_find.html", context)
     response = RedirectResponse("/order/shipments", status_code=303)
-    set_cookie(
-        response, dl.settings, "visit", token, int(dl.settings.visit_lifetime.total_seconds())
-    )
+    age = int(dl.settings.visit_lifetime.total_seconds())
+    set_cookie(response, site_of(request).cookies, VISIT, token, age=age)
     return response
 
 
@@ -101,7 +83,7 @@ def shipments_page(request: Request) -> Response:
     return render(request, "order_shipments.html", {"title": "Your shipments", "visit": visit})
 
 
-@pages.post("/order/shipments", dependencies=[AnonymousCsrf])
+@pages.post("/order/shipments", dependencies=[FormCsrf])
 async def shipments_submit(request: Request, dl: DeliveryDep) -> Response:
     visit = _visit(request)
     if visit is None:
@@ -113,7 +95,7 @@ async def shipments_submit(request: Request, dl: DeliveryDep) -> Response:
         verify_possession(dl, visit, answers, address=client_address(request))
     except DeliveryError as exc:
         context = {"title": "Your shipments", "visit": visit, "error": exc, "picked": picked}
-        return render(request, "order_shipments.html", context, status=status_for(exc.code))
+        return render(request, "order_shipments.html", context)
     return RedirectResponse("/order/options", status_code=303)
 
 
@@ -179,7 +161,7 @@ async def _public_key(form: FormData) -> str:
     return _text(form, "pgp_key", MAX_KEY)
 
 
-@pages.post("/order/options", dependencies=[AnonymousCsrf])
+@pages.post("/order/options", dependencies=[FormCsrf])
 async def options_submit(request: Request, dl: DeliveryDep) -> Response:
     visit = _visit(request)
     if visit is None:
@@ -208,9 +190,9 @@ async def _ask(request: Request, dl: Delivery, visit: VisitView, form: FormData)
     except OathdeskError as exc:
         kept = {k: v for k, v in form.items() if isinstance(v, str) and "password" not in k}
         context = _options_context(visit, error=exc, form=kept)
-        return render(request, "order_options.html", context, status=status_for(exc.code))
+        return render(request, "order_options.html", context)
     response = RedirectResponse(f"/order/done/{request_id}", status_code=303)
-    clear_cookie(response, dl.settings, "visit")
+    clear_cookie(response, site_of(request).cookies, VISIT)
     return response
 
 
@@ -225,7 +207,7 @@ def link_page(request: Request, dl: DeliveryDep, token: str) -> Response:
     return render(request, "download.html", {"title": "Download", "link": link, "token": token})
 
 
-@pages.post("/d/{token}", dependencies=[AnonymousCsrf])
+@pages.post("/d/{token}", dependencies=[FormCsrf])
 def link_download(
     request: Request,
     dl: DeliveryDep,
@@ -240,7 +222,7 @@ def link_download(
             raise
         link = open_link(dl, token)
         context = {"title": "Download", "link": link, "token": token, "error": exc}
-        return render(request, "download.html", context, status=status_for(exc.code))
+        return render(request, "download.html", context)
     return Response(
         data,
         media_type="application/octet-stream",
@@ -248,7 +230,7 @@ def link_download(
     )
 
 
-@pages.post("/d/{token}/confirm", dependencies=[AnonymousCsrf])
+@pages.post("/d/{token}/confirm", dependencies=[FormCsrf])
 def link_confirm(request: Request, dl: DeliveryDep, token: str) -> Response:
     name = confirm(dl, token, address=client_address(request))
     return render(request, "download_done.html", {"title": "File deleted", "file_name": name})

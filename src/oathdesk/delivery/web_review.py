@@ -6,102 +6,30 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel, Field
 from starlette.responses import RedirectResponse, Response
 
 from oathdesk.delivery.models import STATES
 from oathdesk.delivery.releasing import approve
 from oathdesk.delivery.requesting import RequestView, get_request, list_requests, reject
-from oathdesk.delivery.web_auth import (
-    DeliveryDep,
-    DeliveryTeam,
-    MaybeSignedIn,
-    Principal,
-    SignedIn,
-    anonymous_csrf,
-    check_anonymous_csrf,
-    clear_cookie,
-    client_address,
-    set_cookie,
-)
-from oathdesk.delivery.web_status import status_for
-from oathdesk.domain import OathdeskError, Secret
-from oathdesk.service.accounts import AuthError, close_session, open_session, sign_in
+from oathdesk.delivery.web_deps import DeliveryDep, DeliveryTeam
+from oathdesk.domain import OathdeskError
+from oathdesk.http import Principal, render_form, signin_routes, status_for
 
 pages = APIRouter(include_in_schema=False)
 router = APIRouter(prefix="/api/v1/delivery", tags=["delivery"])
-
-
-def safe_next(target: str | None) -> str:
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return "/review"
-    return target
+HOME = "/review"
 
 
 def _signin_form(
-    request: Request, *, name: str = "", next_path: str = "/review", error: AuthError | None = None
+    request: Request, *, name: str = "", next_path: str = HOME, error: OathdeskError | None = None
 ) -> Response:
-    token, fresh = anonymous_csrf(request)
-    context = {
-        "principal": None,
-        "title": "Delivery team sign-in",
-        "name": name,
-        "next": next_path,
-        "error": error,
-        "csrf_token": token,
-    }
-    status = status_for(error.code) if error else 200
-    response: Response = request.app.state.templates.TemplateResponse(
-        request, "signin.html", context, status_code=status
-    )
-    if fresh is not None:
-        set_cookie(response, request.app.state.delivery.settings, "pre", fresh, 3600)
-    if error is not None and "retry_after" in error.details:
-        response.headers["Retry-After"] = str(error.details["retry_after"])
-    return response
+    context = {"title": "Delivery team sign-in", "name": name, "next": next_path, "error": error}
+    return render_form(request, "signin.html", context)
 
 
-@pages.get("/signin")
-def signin_page(request: Request, principal: MaybeSignedIn, next: str | None = None) -> Response:
-    if principal is not None:
-        return RedirectResponse(safe_next(next), status_code=303)
-    return _signin_form(request, next_path=safe_next(next))
-
-
-@pages.post("/signin", dependencies=[Depends(check_anonymous_csrf)])
-def signin_submit(
-    request: Request,
-    dl: DeliveryDep,
-    previous: MaybeSignedIn,
-    name: Annotated[str, Form(max_length=200)],
-    password: Annotated[str, Form(max_length=1024)],
-    next: Annotated[str, Form()] = "/review",
-) -> Response:
-    address = client_address(request)
-    try:
-        account = sign_in(dl.inv, name.strip(), Secret(password.encode()), address=address)
-    except AuthError as exc:
-        return _signin_form(request, name=name, next_path=safe_next(next), error=exc)
-    if previous is not None:
-        close_session(dl.inv, previous.session_id, actor=previous.actor)
-    token, _session = open_session(
-        dl.inv, account.name, address=address, lifetime=dl.settings.session_lifetime
-    )
-    response = RedirectResponse(safe_next(next), status_code=303)
-    set_cookie(
-        response, dl.settings, "session", token, int(dl.settings.session_lifetime.total_seconds())
-    )
-    clear_cookie(response, dl.settings, "pre")
-    return response
-
-
-@pages.post("/signout")
-def signout(principal: SignedIn, dl: DeliveryDep) -> Response:
-    close_session(dl.inv, principal.session_id, actor=principal.actor)
-    response = RedirectResponse("/signin", status_code=303)
-    clear_cookie(response, dl.settings, "session")
-    return response
+signin_routes(pages, _signin_form, home=HOME)
 
 
 def _page(

@@ -7,17 +7,16 @@ every response carries headers that keep the pages from being framed, sniffed or
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
-from starlette.responses import Response
 
 from oathdesk import __version__
 from oathdesk.config import Config
+from oathdesk.http import CSP, SecurityHeaders, Site, install, make_templates
 from oathdesk.service import Inventory
 from oathdesk.web import (
     routes_admin,
@@ -30,15 +29,12 @@ from oathdesk.web import (
     routes_tokens,
     routes_users,
 )
-from oathdesk.web.errors import install_handlers
+from oathdesk.web.security import bearer_principal, cookie_policy
 from oathdesk.web.settings import WebSettings
 
 HERE = Path(__file__).parent
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-)
-
+ASSETS = ("app.css", "app.js")  # in static/
+DOCS = "/api/docs"
 # FastAPI's Swagger UI page loads its script and style from jsDelivr and starts with inline code
 CSP_DOCS = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
@@ -64,36 +60,23 @@ def create_app(
         description="Hardware OATH token management for Microsoft Entra ID: the REST API. "
         "Browser sessions send the CSRF token (GET /api/v1/me) in the X-CSRF-Token header "
         "on every write.",
-        docs_url="/api/docs",
+        docs_url=DOCS,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
         openapi_url="/api/v1/openapi.json",
         lifespan=lifespan,
     )
-    templates = Jinja2Templates(directory=HERE / "templates")
-    templates.env.globals["app_title"] = settings.title
-    templates.env.globals["version"] = __version__
+    templates = make_templates(HERE / "templates", title=settings.title, assets=ASSETS)
     app.state.inventory = inventory
     app.state.settings = settings
-    app.state.templates = templates
-
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        policy = CSP_DOCS if request.url.path == "/api/docs" else CSP
-        response.headers.setdefault("Content-Security-Policy", policy)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "same-origin"
-        if not request.url.path.startswith("/static/"):
-            response.headers["Cache-Control"] = "no-store"
-        if settings.secure_cookies:
-            response.headers["Strict-Transport-Security"] = "max-age=31536000"
-        return response
-
-    install_handlers(app, templates)
+    site = Site(
+        inventory=inventory,
+        cookies=cookie_policy(settings),
+        throttle=settings.throttle,
+        authenticate=bearer_principal,
+    )
+    headers = SecurityHeaders(csp=CSP, csp_by_path={DOCS: CSP_DOCS}, hsts=settings.secure_cookies)
+    install(app, site, templates, headers)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(routes_auth.router)
     app.include_router(routes_pages.router)

@@ -17,12 +17,9 @@ from pydantic import BaseModel, Field
 from starlette.responses import RedirectResponse, Response
 
 from oathdesk.domain import OathdeskError
-from oathdesk.service.accounts import (
-    close_session,
-    entra_sign_in_failed,
-    open_session,
-    sign_in_entra,
-)
+from oathdesk.http import client_address, start_session
+from oathdesk.http.csrf import NONCE
+from oathdesk.service.accounts import entra_sign_in_failed, sign_in_entra
 from oathdesk.service.api_tokens import (
     DEFAULT_DAYS,
     MAX_DAYS,
@@ -34,15 +31,14 @@ from oathdesk.web.oidc import EntraClient, EntraSignInError
 from oathdesk.web.routes_api import ErrorEnvelope
 from oathdesk.web.routes_auth import safe_next, signin_form
 from oathdesk.web.security import (
+    OIDC,
     Admin,
     InventoryDep,
     MaybeSignedIn,
     SettingsDep,
     clear_cookie,
-    client_address,
     oidc_flow,
     set_oidc_flow,
-    set_session_cookie,
 )
 from oathdesk.web.settings import WebSettings
 
@@ -134,16 +130,8 @@ def entra_callback(
         )
     except OathdeskError as exc:
         return _refused(request, settings, exc)
-    if previous is not None:  # a new sign-in replaces the browser's old session, never adds one
-        close_session(inv, previous.session_id, actor=previous.actor)
-    token, _session = open_session(
-        inv, account.name, address=address, lifetime=settings.session_lifetime
-    )
-    response = RedirectResponse(next_path if account.roles else "/me", status_code=303)
-    set_session_cookie(response, settings, token)
-    clear_cookie(response, settings, settings.oidc_cookie)
-    clear_cookie(response, settings, settings.presession_cookie)
-    return response
+    target = next_path if account.roles else "/me"
+    return start_session(request, account.name, previous, target, clear=(OIDC, NONCE))
 
 
 class NewApiToken(BaseModel):

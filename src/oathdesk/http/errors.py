@@ -1,0 +1,110 @@
+"""One place where failures become answers: JSON ``{"error": {code, message, details}}`` under
+``/api/``, a readable HTML page (or a redirect to sign-in) everywhere else.
+
+Why: routes raise ``OathdeskError`` and never build error responses themselves, so every answer
+has the same shape and the same status for the same code in both apps, ``Retry-After`` goes
+with every error whose details say when to retry, and no traceback ever reaches a user.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from oathdesk.domain import OathdeskError
+from oathdesk.http.status import status_for, title_for
+
+log = logging.getLogger("oathdesk.http")
+ERROR_PAGE = "kit/error.html"
+HTTP_CODES = {404: "http.not_found", 405: "http.method_not_allowed"}
+HTTP_MESSAGES = {
+    404: "there is no page at this address",
+    405: "this address does not accept that method",
+}
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def retry_headers(details: Mapping[str, Any] | None) -> dict[str, str]:
+    """``Retry-After`` when ``details`` carry ``retry_after`` (seconds), else nothing."""
+    if details and "retry_after" in details:
+        return {"Retry-After": str(details["retry_after"])}
+    return {}
+
+
+def error_response(
+    request: Request,
+    templates: Jinja2Templates,
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+) -> Response:
+    headers = retry_headers(details)
+    if is_api(request):
+        body = {"error": {"code": code, "message": message, "details": details or {}}}
+        return JSONResponse(body, status_code=status, headers=headers)
+    if code == "auth.required":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)
+    context = {
+        "principal": getattr(request.state, "principal", None),
+        "title": title_for(status),
+        "status": status,
+        "code": code,
+        "message": message,
+    }
+    return templates.TemplateResponse(
+        request, ERROR_PAGE, context, status_code=status, headers=headers
+    )
+
+
+def install_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
+    async def on_oathdesk(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, OathdeskError)
+        return error_response(
+            request, templates, status_for(exc.code), exc.code, exc.message, exc.details
+        )
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        problems = [
+            {"field": ".".join(str(p) for p in err.get("loc", ())[1:]), "problem": err.get("msg")}
+            for err in exc.errors()
+        ]
+        message = "; ".join(f"{p['field'] or 'request'}: {p['problem']}" for p in problems)
+        return error_response(
+            request, templates, 422, "request.invalid", message, {"problems": problems}
+        )
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        status = exc.status_code
+        code = HTTP_CODES.get(status, f"http.{status}")
+        message = HTTP_MESSAGES.get(status, str(exc.detail))
+        return error_response(request, templates, status, code, message)
+
+    async def on_crash(request: Request, exc: Exception) -> Response:
+        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return error_response(
+            request,
+            templates,
+            500,
+            "internal",
+            "an unexpected error happened; it was logged, please tell your administrator",
+        )
+
+    app.add_exception_handler(OathdeskError, on_oathdesk)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_crash)
