@@ -43,12 +43,12 @@ def _flag(config: Config, section: str, key: str) -> bool:
     raise ConfigError(f"[{section}] {key} must be true or false, not {value!r}")
 
 
-def graph_connector(config: Config) -> EntraPort:
+def graph_connector(config: Config, clock: Clock | None = None) -> EntraPort:
     """A Graph client for ``[graph]``: real Entra, or the emulator when ``[graph] emulator`` is
     its URL (with ``ca_file`` trusting its local CA)."""
     emulator = config.get("graph", "emulator")
     settings = GraphSettings.from_config(config, emulator=str(emulator) if emulator else None)
-    return connect(settings)
+    return connect(settings, clock=clock)
 
 
 def build_inventory(
@@ -58,16 +58,20 @@ def build_inventory(
     entra: EntraPort | None = None,
     tenant: str | None = None,
 ) -> Inventory:
-    """Everything the inventory use cases need; Graph is connected on first use only."""
+    """Everything the inventory use cases need; Graph is connected on first use only. The one
+    ``clock`` (the system's unless given) times the store, the key ring and Graph alike."""
+    clock = clock or SystemClock()
     db = Database(database_url(config))
     key_file = resolve_key_file(config.get("store", "key_file"), data_dir=config.data_dir)
-    sealer = Sealer(KeyRing.load_or_create(key_file))
+    sealer = Sealer(KeyRing.load_or_create(key_file, clock=clock))
     inv = Inventory(
         db=db,
         sealer=sealer,
-        clock=clock or SystemClock(),
+        clock=clock,
         tenant=tenant or str(config.get("store", "tenant") or DEFAULT_TENANT),
-        connect_entra=(lambda: entra) if entra is not None else (lambda: graph_connector(config)),
+        connect_entra=(
+            (lambda: entra) if entra is not None else (lambda: graph_connector(config, clock))
+        ),
         destroy_seeds_after_sync=_flag(config, "store", "destroy_seeds_after_sync"),
     )
     return inv

@@ -21,6 +21,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from oathdesk.domain import Clock, SystemClock
 from oathdesk.graph.auth import TokenSource
 from oathdesk.graph.errors import (
     GraphError,
@@ -76,12 +77,14 @@ class GraphSession:
         limiter: AdaptiveRateLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.http = http
         self.tokens = tokens
         self.base_url = base_url.rstrip("/")
         self.policy = policy or RetryPolicy()
-        self.limiter = limiter or AdaptiveRateLimiter(sleep=sleep)
+        self.clock: Clock = clock or SystemClock()
+        self.limiter = limiter or AdaptiveRateLimiter(clock=self.clock, sleep=sleep)
         self._sleep = sleep
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         origin = urlsplit(self.base_url)
@@ -136,7 +139,7 @@ class GraphSession:
             }
             if content is not None:
                 headers["Content-Type"] = "application/json"
-            started = time.monotonic()
+            started = self.clock.monotonic()
             try:
                 response = self.http.request(method, url, content=content, headers=headers)
             except NOT_SENT as exc:
@@ -171,7 +174,7 @@ class GraphSession:
                 method,
                 _path(url),
                 status,
-                (time.monotonic() - started) * 1000,
+                (self.clock.monotonic() - started) * 1000,
                 rid,
                 request_id,
             )
@@ -184,7 +187,7 @@ class GraphSession:
                 continue
             if status not in RETRY_STATUSES:
                 raise from_response(response, what)
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), self.clock.now())
             if retry_after is not None:
                 retry_after = min(retry_after, self.policy.max_retry_after)
             certain_not_done = status == 429 or (status == 503 and retry_after is not None)
