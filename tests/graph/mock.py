@@ -11,7 +11,6 @@ import httpx
 
 from oathdesk.domain import FixedClock
 from oathdesk.graph import (
-    AdaptiveRateLimiter,
     GraphClient,
     GraphSession,
     RetryPolicy,
@@ -31,7 +30,7 @@ class FakeTime(FixedClock):
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
-        self.advance(seconds)
+        super().sleep(seconds)
 
 
 def graph_error(
@@ -60,15 +59,12 @@ class Scripted:
         return self.handler(request)
 
     def client(self, policy: RetryPolicy | None = None) -> GraphClient:
-        limiter = AdaptiveRateLimiter(clock=self.time, sleep=self.time.sleep)
         session = GraphSession(
             httpx.Client(transport=httpx.MockTransport(self)),
             StaticToken("test-token"),
             BASE,
             policy=policy or RetryPolicy(attempts=4, throttle_attempts=5),
-            limiter=limiter,
-            sleep=self.time.sleep,
-            clock=self.time,
+            clock=self.time,  # the session and its rate limiter sleep on it
         )
         return GraphClient(session)
 

@@ -14,7 +14,7 @@ from tests.graph.mock import DEVICE_JSON, FakeTime, Scripted, graph_error
 
 
 def _limiter(t: FakeTime) -> AdaptiveRateLimiter:
-    return AdaptiveRateLimiter(clock=t, sleep=t.sleep)
+    return AdaptiveRateLimiter(clock=t)  # sleeps on the fake clock
 
 
 def test_unlimited_until_throttled() -> None:

@@ -23,6 +23,10 @@ class Clock(Protocol):
         differences between two readings mean anything."""
         ...
 
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` on this clock (so a fixed clock's waits are instant and move it)."""
+        ...
+
 
 class SystemClock:
     """The machine's clocks."""
@@ -32,6 +36,9 @@ class SystemClock:
 
     def monotonic(self) -> float:
         return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(0.0, seconds))
 
 
 @dataclass
@@ -50,6 +57,9 @@ class FixedClock:
 
     def monotonic(self) -> float:
         return self.elapsed
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(max(0.0, seconds))
 
     def advance(self, seconds: float) -> None:
         if seconds < 0:

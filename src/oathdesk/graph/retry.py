@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,14 +68,15 @@ class AdaptiveRateLimiter:
         self,
         *,
         clock: Clock | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         min_rate: float = 0.5,
         horizon: float = 10.0,
         growth: float = 1.0,
         cooldown: float = 1.0,
     ) -> None:
-        self._clock = (clock or SystemClock()).monotonic
-        self._sleep = sleep
+        clock = clock or SystemClock()
+        self._clock = clock.monotonic
+        self._sleep = sleep or clock.sleep
         self._lock = threading.Lock()
         self.min_rate = min_rate
         self.horizon = horizon

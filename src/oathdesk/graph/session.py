@@ -13,7 +13,6 @@ import json
 import logging
 import random
 import ssl
-import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -75,7 +74,7 @@ class GraphSession:
         *,
         policy: RetryPolicy | None = None,
         limiter: AdaptiveRateLimiter | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         rng: random.Random | None = None,
         clock: Clock | None = None,
     ) -> None:
@@ -84,8 +83,8 @@ class GraphSession:
         self.base_url = base_url.rstrip("/")
         self.policy = policy or RetryPolicy()
         self.clock: Clock = clock or SystemClock()
-        self.limiter = limiter or AdaptiveRateLimiter(clock=self.clock, sleep=sleep)
-        self._sleep = sleep
+        self._sleep = sleep or self.clock.sleep  # waits on the clock that measures them
+        self.limiter = limiter or AdaptiveRateLimiter(clock=self.clock, sleep=self._sleep)
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         origin = urlsplit(self.base_url)
         self._origin = (origin.scheme, origin.netloc.lower())
