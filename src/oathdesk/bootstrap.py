@@ -31,10 +31,10 @@ def database_url(config: Config) -> str:
     return config.text("store", "url") or default_url(config.data_dir)
 
 
-def graph_connector(config: Config) -> EntraPort:
+def graph_connector(config: Config, clock: Clock | None = None) -> EntraPort:
     """A Graph client for ``[graph]``: real Entra, or the emulator when ``[graph] emulator`` is
     its URL (with ``ca_file`` trusting its local CA)."""
-    return connect(GraphSettings.from_config(config))
+    return connect(GraphSettings.from_config(config), clock=clock)
 
 
 def build_inventory(
@@ -44,16 +44,20 @@ def build_inventory(
     entra: EntraPort | None = None,
     tenant: str | None = None,
 ) -> Inventory:
-    """Everything the inventory use cases need; Graph is connected on first use only."""
+    """Everything the inventory use cases need; Graph is connected on first use only. The one
+    ``clock`` (the system's unless given) times the store, the key ring and Graph alike."""
+    clock = clock or SystemClock()
     db = Database(database_url(config))
     key_file = resolve_key_file(config.path("store", "key_file"), data_dir=config.data_dir)
-    sealer = Sealer(KeyRing.load_or_create(key_file))
+    sealer = Sealer(KeyRing.load_or_create(key_file, clock=clock))
     inv = Inventory(
         db=db,
         sealer=sealer,
-        clock=clock or SystemClock(),
+        clock=clock,
         tenant=tenant or config.text("store", "tenant", DEFAULT_TENANT),
-        connect_entra=(lambda: entra) if entra is not None else (lambda: graph_connector(config)),
+        connect_entra=(
+            (lambda: entra) if entra is not None else (lambda: graph_connector(config, clock))
+        ),
         destroy_seeds_after_sync=config.boolean("store", "destroy_seeds_after_sync", False),
     )
     return inv

@@ -82,11 +82,13 @@ def test_console_demo_serves_a_stocked_console(
         assert password, printed
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, trust_env=False, follow_redirects=False) as client:
-            for _ in range(50):  # uvicorn binds right after the announcement
+            deadline = time.monotonic() + 10  # uvicorn binds right after the announcement
+            while True:
                 try:
                     page = client.get("/signin")
                     break
                 except httpx.ConnectError:
+                    assert time.monotonic() < deadline, "the demo console did not answer"
                     time.sleep(0.2)
             token = CSRF_RE.search(page.text)
             assert token, page.text

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
+from oathdesk.domain import FixedClock
 from oathdesk.graph import (
-    AdaptiveRateLimiter,
     GraphClient,
     GraphSession,
     RetryPolicy,
@@ -22,18 +22,15 @@ DEVICE_JSON = {"id": "d1", "serialNumber": "SN-1", "status": "available", "secre
 
 
 @dataclass
-class FakeTime:
-    """A clock that only moves when someone sleeps."""
+class FakeTime(FixedClock):
+    """A clock that only moves when someone sleeps (or a test advances it)."""
 
-    now: float = 1000.0
+    at: float = 1000.0
     sleeps: list[float] = field(default_factory=list)
-
-    def clock(self) -> float:
-        return self.now
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
-        self.now += seconds
+        super().sleep(seconds)
 
 
 def graph_error(
@@ -62,14 +59,12 @@ class Scripted:
         return self.handler(request)
 
     def client(self, policy: RetryPolicy | None = None) -> GraphClient:
-        limiter = AdaptiveRateLimiter(clock=self.time.clock, sleep=self.time.sleep)
         session = GraphSession(
             httpx.Client(transport=httpx.MockTransport(self)),
             StaticToken("test-token"),
             BASE,
             policy=policy or RetryPolicy(attempts=4, throttle_attempts=5),
-            limiter=limiter,
-            sleep=self.time.sleep,
+            clock=self.time,  # the session and its rate limiter sleep on it
         )
         return GraphClient(session)
 

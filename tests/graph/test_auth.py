@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from oathdesk.config import load_config
-from oathdesk.domain import ConfigError, Secret
+from oathdesk.domain import ConfigError, FixedClock, Secret
 from oathdesk.graph import (
     GraphAuthError,
     GraphClient,
@@ -99,16 +99,16 @@ class FakeMsal:
 
 
 def test_tokens_are_cached_until_five_minutes_before_expiry() -> None:
-    now = [1000.0]
+    clock = FixedClock(1000.0)
     source = MsalTokenSource(
-        GraphSettings(TENANT, "x", client_secret=Secret(b"sekrit-value")), clock=lambda: now[0]
+        GraphSettings(TENANT, "x", client_secret=Secret(b"sekrit-value")), clock=clock
     )
     fake = FakeMsal()
     source._app = fake
     assert source.token() == "token-1"
-    now[0] += 3600 - 301
+    clock.advance(3600 - 301)
     assert source.token() == "token-1" and fake.calls == 1
-    now[0] += 2
+    clock.advance(2)
     assert source.token() == "token-2" and fake.calls == 2
     source.invalidate()
     assert source.token() == "token-3"

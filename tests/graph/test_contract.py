@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-import time
+from typing import Any
 
 import pytest
 
-from oathdesk.graph import GraphClient, GraphConflict, GraphNotFound, GraphRequestError, device_body
+from oathdesk.domain import FixedClock
+from oathdesk.graph import (
+    GraphClient,
+    GraphConflict,
+    GraphNotFound,
+    GraphRequestError,
+    MsalTokenSource,
+    connect,
+    device_body,
+)
+from oathdesk.graph.auth import REFRESH_MARGIN
 from tests.graph.conftest import Emu
 from tests.graph.support import record, totp, upn, user_id
 
@@ -133,9 +143,25 @@ def test_policy_read_and_switch(client: GraphClient) -> None:
     assert client.get_policy()["state"] == "disabled"
 
 
-def test_token_is_reused_until_near_expiry(emu: Emu, client: GraphClient) -> None:
+def test_token_is_reused_until_near_expiry(emu: Emu, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FixedClock(emu.state.now())
+    client = connect(emu.settings(), clock=clock)
+    source = client.session.tokens
+    assert isinstance(source, MsalTokenSource)
+    sign_ins: list[dict[str, Any]] = []
+    acquire = source._acquire
+
+    def counted() -> dict[str, Any]:
+        sign_ins.append(acquire())
+        return sign_ins[-1]
+
+    monkeypatch.setattr(source, "_acquire", counted)
     client.count_devices()
-    first = client.session.tokens.token()
-    time.sleep(0.01)
+    first = source.token()
+    clock.advance(3600 - REFRESH_MARGIN - 1)  # the emulator's tokens live an hour
     client.count_devices()
-    assert client.session.tokens.token() == first
+    assert source.token() == first and len(sign_ins) == 1
+    clock.advance(2)  # within five minutes of expiry: sign in again
+    client.count_devices()
+    assert len(sign_ins) == 2
+    client.close()

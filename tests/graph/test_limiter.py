@@ -14,7 +14,7 @@ from tests.graph.mock import DEVICE_JSON, FakeTime, Scripted, graph_error
 
 
 def _limiter(t: FakeTime) -> AdaptiveRateLimiter:
-    return AdaptiveRateLimiter(clock=t.clock, sleep=t.sleep)
+    return AdaptiveRateLimiter(clock=t)  # sleeps on the fake clock
 
 
 def test_unlimited_until_throttled() -> None:
@@ -29,7 +29,7 @@ def test_retry_after_pauses_every_caller_then_spaces_them() -> None:
     limiter = _limiter(t)
     for _ in range(20):  # 20 successes over 2 s: 10 per second admitted
         limiter.on_success()
-        t.now += 0.1
+        t.advance(0.1)
     limiter.on_throttle(3.0)
     assert limiter.rate == pytest.approx(0.9 * 10)
     waits = [limiter.reserve() for _ in range(4)]
@@ -43,12 +43,12 @@ def test_many_refusals_of_one_episode_lower_the_rate_once() -> None:
     limiter = _limiter(t)
     for _ in range(20):
         limiter.on_success()
-        t.now += 0.1
+        t.advance(0.1)
     for _ in range(8):  # eight workers all refused at once
         limiter.on_throttle(0.5)
     assert limiter.reductions == 1 and limiter.throttle_events == 8
     assert limiter.rate == pytest.approx(9.0)
-    t.now += 2.0  # a later, separate episode lowers it again
+    t.advance(2.0)  # a later, separate episode lowers it again
     limiter.on_throttle(0.5)
     assert limiter.reductions == 2 and limiter.rate is not None and limiter.rate < 9.0
 
@@ -59,10 +59,10 @@ def test_rate_grows_while_requests_succeed_and_the_limit_lifts_when_quiet() -> N
     limiter.on_throttle(None)
     assert limiter.rate == 5.0  # nothing observed yet: halve the default guess
     for _ in range(30):
-        t.now += 0.1
+        t.advance(0.1)
         limiter.on_success()
     assert limiter.rate == pytest.approx(5.0 * 2.0**3, rel=0.01)  # doubles each second
-    t.now += limiter.horizon + 1
+    t.advance(limiter.horizon + 1)
     limiter.on_success()
     assert limiter.rate is None
 
@@ -72,7 +72,7 @@ def test_the_floor_holds() -> None:
     limiter = _limiter(t)
     for _ in range(20):
         limiter.on_throttle(None)
-        t.now += 5
+        t.advance(5)
     assert limiter.rate == limiter.min_rate
 
 

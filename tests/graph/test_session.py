@@ -23,9 +23,10 @@ from oathdesk.graph import (
 )
 from oathdesk.graph.client import DEVICES
 from oathdesk.graph.session import odata_query
-from tests.graph.mock import BASE, Scripted, graph_error, sequence
+from tests.graph.mock import BASE, FakeTime, Scripted, graph_error, sequence
 
 DEVICE = {"id": "d1", "serialNumber": "SN-1", "status": "available", "secretKey": None}
+HTTP_DATE = "Wed, 21 Oct 2015 07:28:10 GMT"  # Unix time 1445412490
 
 
 def test_429_waits_the_fractional_retry_after_then_succeeds() -> None:
@@ -43,10 +44,22 @@ def test_429_waits_the_fractional_retry_after_then_succeeds() -> None:
 
 
 def test_retry_after_as_http_date_and_garbage() -> None:
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == 10.0
+    assert parse_retry_after(HTTP_DATE, now=1445412480.0) == 10.0
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412490.0) == 0.0
-    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
-    assert parse_retry_after("nan") is None and parse_retry_after("-3") == 0.0
+    assert parse_retry_after("soon", 0.0) is None and parse_retry_after(None, 0.0) is None
+    assert parse_retry_after("nan", 0.0) is None and parse_retry_after("-3", 0.0) == 0.0
+
+
+def test_retry_after_date_is_counted_from_the_session_clock() -> None:
+    mock = Scripted(
+        sequence(
+            graph_error(429, "TooManyRequests", headers={"Retry-After": HTTP_DATE}),
+            httpx.Response(200, json=DEVICE),
+        ),
+        time=FakeTime(at=1445412480.0),  # ten seconds before HTTP_DATE
+    )
+    assert mock.client().get_device("d1").id == "d1"
+    assert mock.time.sleeps == pytest.approx([10.0])
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
@@ -252,4 +265,4 @@ def test_any_serial_survives_the_filter_encoding(serial: str) -> None:
 
 @given(st.floats(min_value=0, max_value=1e6, allow_nan=False))
 def test_any_numeric_retry_after_is_honoured_exactly(seconds: float) -> None:
-    assert parse_retry_after(repr(seconds)) == pytest.approx(seconds)
+    assert parse_retry_after(repr(seconds), 0.0) == pytest.approx(seconds)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import threading
-import time
 
 import pytest
+from sqlalchemy.orm import Session
 
 from oathdesk.bootstrap import build_inventory
 from oathdesk.config import Config
@@ -81,16 +81,25 @@ def test_a_hand_over_that_waited_for_another_agent_sees_the_new_holder(
     sn = serial("Y", 0)
     import_seeds(inv, entra_csv("Y", 1), "y.csv", actor="t")
     push(inv, actor="t")
-    locked, started = threading.Event(), threading.Event()
+    locked, writing = threading.Event(), threading.Event()
     outcome: list[BaseException | None] = []
+    open_session = inv.db.session
+
+    def session_seen(*, write: bool = False) -> Session:
+        if write:
+            writing.set()  # the hand-over's write transaction begins (any read came before)
+        return open_session(write=write)
+
+    monkeypatch.setattr(inv.db, "session", session_seen)
     with build_inventory(cfg) as agent:
         entra = agent.entra()
         real_get_user = entra.get_user
 
         def paused_get_user(user: str) -> User:
             locked.set()  # inside assign's transaction, the token row locked
-            assert started.wait(timeout=30)
-            time.sleep(0.5)  # room for a hand-over that would read without the lock
+            # go on only once the hand-over opens its write transaction: a holder check done
+            # before it (without the lock) would have read the token as free by now
+            assert writing.wait(timeout=60), "the hand-over never began to write"
             return real_get_user(user)
 
         monkeypatch.setattr(entra, "get_user", paused_get_user)
@@ -106,13 +115,12 @@ def test_a_hand_over_that_waited_for_another_agent_sees_the_new_holder(
         worker.start()
         try:
             assert locked.wait(timeout=60), "the assignment never reached Entra"
-            started.set()
             code = totp(secret_for("Y", 0))
             asked = ActionRequest("INC-2 for Grace", user=upn("grace"), code=code)
             with pytest.raises(NotHolder) as refused:
                 perform(inv, sn, Action.ACTIVATE, asked, actor="helpdesk:bob")
         finally:
-            started.set()
+            writing.set()
             worker.join(timeout=60)
     assert outcome == [None], outcome
     assert refused.value.code == "inventory.state_conflict"

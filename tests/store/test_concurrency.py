@@ -11,7 +11,6 @@ from oathdesk.store.tokens import NewBatch
 from tests.store.support import make_records
 from tests.store.workers import append_many, race_assign
 
-HOLD = 1.5  # seconds the first writer keeps its lock, so the second one is surely waiting
 SPAWN = multiprocessing.get_context("spawn")
 
 
@@ -43,18 +42,18 @@ def test_two_processes_racing_to_assign_one_token(db: Database, sealer: Sealer) 
             NewBatch("a", "entra-csv", "a" * 64), make_records(1), sealer, actor="a"
         )
         uow.tokens.move(uow.tokens.get_for_update("SN000000"), TokenState.AVAILABLE)
-    barrier, out = SPAWN.Barrier(2), SPAWN.Queue()
+    barrier, trying, out = SPAWN.Barrier(2), SPAWN.Semaphore(0), SPAWN.Queue()
     results = _run(
         race_assign,
-        [(db.url, "SN000000", user, barrier, HOLD, out) for user in ("alice", "bob")],
+        [(db.url, "SN000000", user, barrier, trying, out) for user in ("alice", "bob")],
     )
     outcomes = sorted(r[1] for r in results)
     assert outcomes == ["inventory.state_conflict", "won"], results
     winner = next(r[0] for r in results if r[1] == "won")
     committed = next(r[3] for r in results if r[1] == "won")
     tried, refused = next((r[2], r[3]) for r in results if r[1] != "won")
-    # the loser tried while the winner held the row (HOLD seconds) and was answered only after
-    # the winner committed: it was blocked by the lock, then refused, never let through
+    # the loser tried while the winner held the row (the winner waits for that before it
+    # commits) and was answered only after the commit: refused, never let through
     assert tried < committed <= refused, results
     with UnitOfWork(db, write=False) as uow:
         token = uow.tokens.get("SN000000")

@@ -7,6 +7,7 @@ saves the state after every change, and the handlers that turn refusals into Gra
 from __future__ import annotations
 
 import asyncio
+from email.utils import formatdate
 from typing import Any
 
 import jwt
@@ -14,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oathdesk.emulator import (
     routes_batch,
@@ -26,7 +27,7 @@ from oathdesk.emulator import (
     routes_signin,
     routes_users,
 )
-from oathdesk.emulator.common import error_response
+from oathdesk.emulator.common import emu, error_response
 from oathdesk.emulator.errors import GraphError, OAuthError
 from oathdesk.emulator.faults import FaultRule
 from oathdesk.emulator.routes_identity import oauth_error_response
@@ -43,12 +44,12 @@ _FAULT_CODES = {
 
 async def _graph_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GraphError)
-    return error_response(request, exc)
+    return error_response(request, exc, emu(request).now())
 
 
 async def _oauth_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OAuthError)
-    return oauth_error_response(exc)
+    return oauth_error_response(exc, emu(request).now())
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -63,18 +64,18 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         )
     else:
         error = GraphError(exc.status_code, "badRequest", str(exc.detail))
-    return error_response(request, error)
+    return error_response(request, error, emu(request).now())
 
 
 async def _crash(request: Request, exc: Exception) -> Response:
     # A bug in the emulator still answers in Graph's shape; the details stay in the server log.
-    return error_response(
-        request, GraphError(500, "generalException", "The emulator failed on this request.")
-    )
+    error = GraphError(500, "generalException", "The emulator failed on this request.")
+    return error_response(request, error, emu(request).now())
 
 
 class Gate:
-    """Faults, throttling and persistence around every request."""
+    """Faults, throttling, the ``Date`` header (the emulator's time) and persistence around
+    every request."""
 
     def __init__(self, app: ASGIApp, state: EmulatorState) -> None:
         self.app = app
@@ -84,6 +85,7 @@ class Gate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        send = self._dated(send)
         path, method = scope["path"], scope["method"]
         if not path.startswith("/_emulator/"):
             rule = self.state.faults.pick(method, path)
@@ -95,6 +97,16 @@ class Gate:
         await self.app(scope, receive, send)
         if method not in ("GET", "HEAD") and "/oauth2/" not in path and path != "/devicelogin":
             self.state.save()
+
+    def _dated(self, send: Send) -> Send:
+        async def dated(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                stamp = formatdate(self.state.now(), usegmt=True).encode()
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+                message = {**message, "headers": [*headers, (b"date", stamp)]}
+            await send(message)
+
+        return dated
 
     async def _fault(self, rule: FaultRule, scope: Scope, receive: Receive, send: Send) -> bool:
         if rule.delay_ms:
@@ -120,7 +132,8 @@ class Gate:
             f"Injected fault for {scope['method']} {scope['path']}",
             headers=headers,
         )
-        await error_response(Request(scope, receive), error)(scope, receive, send)
+        response = error_response(Request(scope, receive), error, self.state.now())
+        await response(scope, receive, send)
         return True
 
     async def _throttled(self, scope: Scope, receive: Receive, send: Send) -> bool:
@@ -139,7 +152,7 @@ class Gate:
             except jwt.PyJWTError:
                 pass
         with self.state.lock:
-            wait = throttle.charge(key, self.state.clock.now())
+            wait = throttle.charge(key, self.state.clock.monotonic())
         if wait is None:
             return False
         error = GraphError(
@@ -149,7 +162,7 @@ class Gate:
             "budget for this window is spent. Wait Retry-After seconds.",
             headers={"Retry-After": f"{wait:g}"},
         )
-        await error_response(request, error)(scope, receive, send)
+        await error_response(request, error, self.state.now())(scope, receive, send)
         return True
 
 

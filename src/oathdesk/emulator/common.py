@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from oathdesk.domain.clock import utc
 from oathdesk.emulator.errors import GraphError, bad_request, unauthenticated
 from oathdesk.emulator.permissions import me_refused
 from oathdesk.emulator.state import EmulatorState
@@ -48,10 +48,11 @@ async def body_json(request: Request) -> Any:
         raise bad_request("the body is not valid JSON") from None
 
 
-def error_response(request: Request, exc: GraphError) -> JSONResponse:
+def error_response(request: Request, exc: GraphError, now: float) -> JSONResponse:
+    """Graph's error envelope; ``now`` is the emulator's time (its clock plus any offset)."""
     rid, crid = request_ids(request)
     inner: dict[str, Any] = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        "date": utc(now).strftime("%Y-%m-%dT%H:%M:%S"),
         "request-id": rid,
         "client-request-id": crid,
     }

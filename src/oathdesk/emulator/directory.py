@@ -8,7 +8,6 @@ clock offset and tests' fixed clocks apply uniformly.
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,7 +97,7 @@ class Directory:
     )
     reject_duplicate_serials: bool = True
     assignment_delay: float = 0.0
-    now: Callable[[], float] = time.time
+    now: Callable[[], float] = field(kw_only=True)  # the emulator's time, offset included
 
     # -- users --------------------------------------------------------------------------
     def user(self, key: str) -> User:

@@ -7,13 +7,13 @@ import base64
 import contextlib
 import secrets
 import string
-from datetime import UTC, datetime
 from urllib.parse import unquote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from oathdesk.domain.clock import utc
 from oathdesk.emulator import identity as sts
 from oathdesk.emulator.common import emu
 from oathdesk.emulator.errors import OAuthError
@@ -42,14 +42,15 @@ def tenant_of(request: Request) -> str:
     return tenant.id
 
 
-def oauth_error_response(exc: OAuthError) -> JSONResponse:
+def oauth_error_response(exc: OAuthError, now: float) -> JSONResponse:
+    """The STS error body; ``now`` (the emulator's time) stamps it."""
     trace = secrets.token_hex(16)
     return JSONResponse(
         {
             "error": exc.error,
             "error_description": exc.message,
             "error_codes": [exc.aadsts],
-            "timestamp": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ"),
+            "timestamp": utc(now).strftime("%Y-%m-%d %H:%M:%SZ"),
             "trace_id": trace,
             "correlation_id": trace,
         },

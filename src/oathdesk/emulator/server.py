@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import uvicorn
 
+from oathdesk.domain import Clock
 from oathdesk.emulator.app import create_app
 from oathdesk.emulator.state import EmulatorState
 from oathdesk.emulator.tls import TlsFiles, ensure_tls
@@ -32,8 +32,29 @@ def _uvicorn_config(
         lifespan="off",
         access_log=False,
         server_header=False,
+        date_header=False,  # the app's Date header tells the emulator's time
         **options,
     )
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that says when it has started (or given up), so nobody polls a clock."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.settled = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets)
+        finally:
+            self.settled.set()
+
+    def run(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            super().run(sockets)
+        finally:
+            self.settled.set()
 
 
 class RunningEmulator:
@@ -58,7 +79,7 @@ class RunningEmulator:
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock.bind((host, port))
         self.host, self.port = host, self._sock.getsockname()[1]
-        self._server = uvicorn.Server(_uvicorn_config(state, host, self.port, tls, log_level))
+        self._server = _Server(_uvicorn_config(state, host, self.port, tls, log_level))
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
         )
@@ -74,12 +95,10 @@ class RunningEmulator:
         return f"{self.url}/{self.state.directory.tenant.id}"
 
     def start(self, timeout: float = 15.0) -> RunningEmulator:
+        """Serve, and return once the server listens (or fail if it stopped or took too long)."""
         self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the emulator did not start on {self.url}")
-            time.sleep(0.02)
+        if not self._server.settled.wait(timeout) or not self._server.started:
+            raise RuntimeError(f"the emulator did not start on {self.url}")
         return self
 
     def stop(self) -> None:
@@ -96,9 +115,9 @@ class RunningEmulator:
         self.stop()
 
 
-def tls_files(data_dir: Path, host: str) -> TlsFiles:
+def tls_files(data_dir: Path, host: str, *, clock: Clock | None = None) -> TlsFiles:
     """The CA and server certificate for ``host`` under ``data_dir/tls`` (made on first use)."""
-    return ensure_tls(data_dir / "tls", [host])
+    return ensure_tls(data_dir / "tls", [host], clock=clock)
 
 
 def serve(

@@ -130,7 +130,7 @@ class EmulatorState:
         self.device_codes: dict[str, PendingCode] = {}
         self._throttle: tuple[str, Throttle] | None = None
         self.initial_seed: dict[str, Any] = {}
-        self.directory = Directory(parse_seed({}).tenant)
+        self.directory = Directory(parse_seed({}).tenant, now=self.now)
         self.load_seed(seed if seed is not None else default_seed())
 
     # -- time, throttling ---------------------------------------------------------------
@@ -158,7 +158,7 @@ class EmulatorState:
         self, seed: Seed, devices: list[Device] | None = None, policy: dict[str, Any] | None = None
     ) -> None:
         """Make ``seed`` current; ``devices=None`` means a fresh start (only legacy tokens)."""
-        directory = Directory(seed.tenant)
+        directory = Directory(seed.tenant, now=self.now)
         directory.apps = {a.client_id: a for a in seed.apps}
         directory.users = {u.id: u for u in seed.users}
         if devices is None:
@@ -176,7 +176,6 @@ class EmulatorState:
     def sync_config(self) -> None:
         self.directory.reject_duplicate_serials = self.config.reject_duplicate_serials
         self.directory.assignment_delay = float(self.config.assignment_delay)
-        self.directory.now = self.now
 
     def reset(self) -> None:
         """Back to the starting seed and configuration: no devices, no faults, no codes."""

@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from oathdesk.domain import Clock, SystemClock
+from oathdesk.domain.clock import utc_now
 from oathdesk.emulator.files import write_atomic
 
 
@@ -44,12 +46,16 @@ def _names(hosts: list[str]) -> list[x509.GeneralName]:
     return names
 
 
-def ensure_tls(folder: Path, hosts: list[str]) -> TlsFiles:
-    """Create (once) the CA and a server certificate for ``hosts``; reuse them on restart."""
+def ensure_tls(folder: Path, hosts: list[str], *, clock: Clock | None = None) -> TlsFiles:
+    """Create (once) the CA and a server certificate for ``hosts``; reuse them on restart.
+
+    Validity is counted from ``clock`` (the system's by default): TLS clients check it against
+    their own real time, so an emulator running on a fixed or offset clock still uses this one.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     files = TlsFiles(folder / "ca.pem", folder / "server.pem", folder / "server-key.pem")
     ca_key_path = folder / "ca-key.pem"
-    now = dt.datetime.now(dt.UTC)
+    now = utc_now(clock or SystemClock())
     if files.ca_cert.exists() and ca_key_path.exists():
         ca_cert = x509.load_pem_x509_certificate(files.ca_cert.read_bytes())
         loaded = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import requests
 
-from oathdesk.domain import InputFileError
+from oathdesk.domain import Clock, InputFileError, SystemClock
 from oathdesk.graph.errors import GraphAuthError, GraphUnavailable
 from oathdesk.graph.settings import GraphSettings
 
@@ -89,12 +88,12 @@ class MsalTokenSource:
         *,
         device_code: bool = False,
         prompt: Callable[[str], None] | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Clock | None = None,
     ) -> None:
         self.settings = settings
         self.device_code = device_code
         self._prompt = prompt or (lambda message: log.warning("%s", message))
-        self._clock = clock
+        self._clock = clock or SystemClock()
         self._lock = threading.Lock()
         self._app: Any = None
         self._http: requests.Session | None = None
@@ -165,7 +164,7 @@ class MsalTokenSource:
 
     def token(self) -> str:
         with self._lock:
-            now = self._clock()
+            now = self._clock.monotonic()  # expiry is a lifetime from now: a duration
             if self._cached is not None and self._cached[1] - REFRESH_MARGIN > now:
                 return self._cached[0]
             result = self._acquire()

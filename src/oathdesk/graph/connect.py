@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from oathdesk.domain import Clock
 from oathdesk.graph.auth import MsalTokenSource
 from oathdesk.graph.client import GraphClient
 from oathdesk.graph.retry import RetryPolicy
@@ -19,12 +20,14 @@ def connect(
     timeout: float = 60.0,
     connections: int = 16,
     policy: RetryPolicy | None = None,
+    clock: Clock | None = None,
 ) -> GraphClient:
-    """A client for real Entra or the emulator (only URLs and the trusted CA differ)."""
+    """A client for real Entra or the emulator (only URLs and the trusted CA differ); token
+    lifetimes, Retry-After dates, the rate limit and latencies are read from ``clock``."""
     http = make_http_client(
         str(settings.ca_file) if settings.ca_file else None,
         timeout=timeout,
         connections=connections,
     )
-    tokens = MsalTokenSource(settings, device_code=device_code, prompt=prompt)
-    return GraphClient(GraphSession(http, tokens, settings.base_url, policy=policy))
+    tokens = MsalTokenSource(settings, device_code=device_code, prompt=prompt, clock=clock)
+    return GraphClient(GraphSession(http, tokens, settings.base_url, policy=policy, clock=clock))

@@ -1,22 +1,24 @@
 """Retry timing shared by every Graph call: Retry-After parsing, jittered backoff, and one
 adaptive rate limit that all workers share, so a throttled tenant is slowed, not hammered.
 
-Time and sleep are injected, so the rules are tested without waiting.
+The clock and sleep are injected, so the rules are tested without waiting.
 """
 
 from __future__ import annotations
 
 import random
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
+from oathdesk.domain import Clock, SystemClock
 
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: a (fractional) number or an HTTP date."""
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: a (fractional) number, or an HTTP date
+    counted from ``now`` (Unix seconds)."""
     if value is None or not value.strip():
         return None
     text = value.strip()
@@ -29,7 +31,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
             return None
         if when.tzinfo is None:
             return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
+        seconds = when.timestamp() - now
     if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN or infinite
         return None
     return max(0.0, seconds)
@@ -65,15 +67,16 @@ class AdaptiveRateLimiter:
     def __init__(
         self,
         *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: Clock | None = None,
+        sleep: Callable[[float], None] | None = None,
         min_rate: float = 0.5,
         horizon: float = 10.0,
         growth: float = 1.0,
         cooldown: float = 1.0,
     ) -> None:
-        self._clock = clock
-        self._sleep = sleep
+        clock = clock or SystemClock()
+        self._clock = clock.monotonic
+        self._sleep = sleep or clock.sleep
         self._lock = threading.Lock()
         self.min_rate = min_rate
         self.horizon = horizon

@@ -13,7 +13,6 @@ import json
 import logging
 import random
 import ssl
-import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -21,6 +20,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from oathdesk.domain import Clock, SystemClock
 from oathdesk.graph.auth import TokenSource
 from oathdesk.graph.errors import (
     GraphError,
@@ -74,15 +74,17 @@ class GraphSession:
         *,
         policy: RetryPolicy | None = None,
         limiter: AdaptiveRateLimiter | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         rng: random.Random | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.http = http
         self.tokens = tokens
         self.base_url = base_url.rstrip("/")
         self.policy = policy or RetryPolicy()
-        self.limiter = limiter or AdaptiveRateLimiter(sleep=sleep)
-        self._sleep = sleep
+        self.clock: Clock = clock or SystemClock()
+        self._sleep = sleep or self.clock.sleep  # waits on the clock that measures them
+        self.limiter = limiter or AdaptiveRateLimiter(clock=self.clock, sleep=self._sleep)
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         origin = urlsplit(self.base_url)
         self._origin = (origin.scheme, origin.netloc.lower())
@@ -136,7 +138,7 @@ class GraphSession:
             }
             if content is not None:
                 headers["Content-Type"] = "application/json"
-            started = time.monotonic()
+            started = self.clock.monotonic()
             try:
                 response = self.http.request(method, url, content=content, headers=headers)
             except NOT_SENT as exc:
@@ -171,7 +173,7 @@ class GraphSession:
                 method,
                 _path(url),
                 status,
-                (time.monotonic() - started) * 1000,
+                (self.clock.monotonic() - started) * 1000,
                 rid,
                 request_id,
             )
@@ -184,7 +186,7 @@ class GraphSession:
                 continue
             if status not in RETRY_STATUSES:
                 raise from_response(response, what)
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), self.clock.now())
             if retry_after is not None:
                 retry_after = min(retry_after, self.policy.max_retry_after)
             certain_not_done = status == 429 or (status == 503 and retry_after is not None)

@@ -113,7 +113,7 @@ def key_status(inv: Inventory) -> dict[str, Any]:
 
 def rotate_keys(inv: Inventory, *, actor: str) -> RotationReport:
     """A new sealing key saved to the key file first, then every seed re-sealed under it."""
-    return rotate(inv.db, inv.sealer.ring, actor=actor)
+    return rotate(inv.db, inv.sealer.ring, actor=actor, clock=inv.clock)
 
 
 def export_secrets(

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from oathdesk.domain import OathdeskError
+from oathdesk.domain import Clock, OathdeskError
 from oathdesk.graph import GraphClient, GraphError, GraphNotFound, MsalTokenSource
 from oathdesk.graph.client import DEVICES
 from oathdesk.service.context import Inventory
@@ -94,8 +93,14 @@ def _claims(token: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _run(check: Check, call: Callable[[], object], *, absent_is_ok: bool = False) -> object:
-    started = time.monotonic()
+def _ms_since(clock: Clock, started: float) -> float:
+    return round((clock.monotonic() - started) * 1000, 1)
+
+
+def _run(
+    clock: Clock, check: Check, call: Callable[[], object], *, absent_is_ok: bool = False
+) -> object:
+    started = clock.monotonic()
     result: object = None
     try:
         result = call()
@@ -111,14 +116,16 @@ def _run(check: Check, call: Callable[[], object], *, absent_is_ok: bool = False
             check.message = f"refused (403): the app lacks {check.permission}; {CONSENT_HINT}"
         else:
             check.status, check.message = "failed", exc.message
-    check.latency_ms = round((time.monotonic() - started) * 1000, 1)
+    check.latency_ms = _ms_since(clock, started)
     return result
 
 
 def check_connection(inv: Inventory, *, actor: str, user: str | None = None) -> ConnectionReport:
     """Sign in with the configured app and probe each permission; ``user`` (a UPN or id) is the
-    user to read, else the first user Graph lists. The check itself is audited."""
-    started = time.monotonic()
+    user to read, else the first user Graph lists. The check itself is audited; latencies are
+    measured on the inventory's clock."""
+    clock = inv.clock
+    started = clock.monotonic()
     try:
         entra = inv.entra()
     except OathdeskError as exc:  # not configured, or the sign-in service is out of reach
@@ -136,7 +143,7 @@ def check_connection(inv: Inventory, *, actor: str, user: str | None = None) -> 
     )
     report.checks = [Check(*spec) for spec in CHECKS]
     by_id = {c.id: c for c in report.checks}
-    t0 = time.monotonic()
+    t0 = clock.monotonic()
     try:
         source.invalidate()  # ask for a token again rather than reuse oathdesk's copy
         claims = _claims(source.token())
@@ -145,30 +152,34 @@ def check_connection(inv: Inventory, *, actor: str, user: str | None = None) -> 
         for check in report.checks:
             check.message = "not tried: the app could not sign in"
         return _finish(inv, report, started, actor)
-    report.sign_in_ms = round((time.monotonic() - t0) * 1000, 1)
+    report.sign_in_ms = _ms_since(clock, t0)
     report.signed_in = True
     report.tenant = str(claims.get("tid") or report.tenant or "") or None
     report.granted = sorted(str(r) for r in claims.get("roles") or [])
 
     _run(
+        clock,
         by_id["inventory_read"],
         lambda: session.json("GET", DEVICES, what="list the inventory", params={"$top": 1}),
     )
-    _run(by_id["policy_read"], entra.get_policy)
-    found = _run(by_id["user_read"], lambda: _probe_user(entra, user))
+    _run(clock, by_id["policy_read"], entra.get_policy)
+    found = _run(clock, by_id["user_read"], lambda: _probe_user(entra, user))
     target = found if isinstance(found, str) else None
     report.probe_user = target
     if target is None:
         for key in ("methods_read", "methods_write"):
             by_id[key].message = "not tried: no user to try it on (type a user's UPN)"
     else:
-        _run(by_id["methods_read"], lambda: entra.user_methods(target))
+        _run(clock, by_id["methods_read"], lambda: entra.user_methods(target))
         _run(
+            clock,
             by_id["methods_write"],
             lambda: entra.unassign(target, NO_SUCH_ID),
             absent_is_ok=True,
         )
-    _run(by_id["inventory_write"], lambda: entra.delete_device(NO_SUCH_ID), absent_is_ok=True)
+    _run(
+        clock, by_id["inventory_write"], lambda: entra.delete_device(NO_SUCH_ID), absent_is_ok=True
+    )
     return _finish(inv, report, started, actor)
 
 
@@ -186,7 +197,7 @@ def _probe_user(entra: GraphClient, user: str | None) -> str:
 def _finish(
     inv: Inventory, report: ConnectionReport, started: float, actor: str
 ) -> ConnectionReport:
-    report.latency_ms = round((time.monotonic() - started) * 1000, 1)
+    report.latency_ms = _ms_since(inv.clock, started)
     with inv.uow() as uow:
         uow.audit.append(
             "settings.connection_check",

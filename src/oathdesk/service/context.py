@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from oathdesk.domain import Clock
-from oathdesk.domain.clock import SystemClock
+from oathdesk.domain.clock import SystemClock, utc_now
 from oathdesk.service.errors import ServiceError
 from oathdesk.service.ports import EntraPort
 from oathdesk.store import DEFAULT_TENANT, Database, Sealer, UnitOfWork, current_revision
@@ -34,7 +34,7 @@ class Inventory:
         return UnitOfWork(self.db, tenant=self.tenant, write=write, clock=self.clock)
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock.now(), tz=UTC)
+        return utc_now(self.clock)
 
     def entra(self) -> EntraPort:
         """The Graph client, connected on first use."""

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.types import JSON
 
 from oathdesk.store.errors import NotFound
-from oathdesk.store.models import Base, UTCDateTime, utcnow
+from oathdesk.store.models import Base, UTCDateTime
 
 
 class Account(Base):
@@ -32,8 +32,8 @@ class Account(Base):
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     # "local" (a password) or "entra" (signs in through OIDC; its hash is unusable)
     source: Mapped[str] = mapped_column(String(16), default="local", server_default="local")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_signin_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 

@@ -14,8 +14,10 @@ from typing import Any, Literal
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from oathdesk.domain import Clock
+from oathdesk.domain.clock import utc_now
 from oathdesk.store.errors import NotFound, StateConflict
-from oathdesk.store.models import Batch, Job, JobItem, utcnow
+from oathdesk.store.models import Batch, Job, JobItem
 
 JobState = Literal["pending", "running", "done", "failed", "cancelled"]
 ItemState = Literal["pending", "done", "failed", "skipped"]
@@ -44,9 +46,10 @@ class BatchRepository:
 
 
 class JobRepository:
-    def __init__(self, session: Session, tenant: str) -> None:
+    def __init__(self, session: Session, tenant: str, *, clock: Clock) -> None:
         self.session = session
         self.tenant = tenant
+        self.clock = clock
 
     def create(
         self,
@@ -57,11 +60,18 @@ class JobRepository:
         params: Mapping[str, Any] | None = None,
     ) -> Job:
         """A pending job with one pending item per serial (repeats are ignored)."""
-        job = Job(tenant=self.tenant, kind=kind, actor=actor, params=dict(params or {}))
+        now = utc_now(self.clock)
+        job = Job(
+            tenant=self.tenant,
+            kind=kind,
+            actor=actor,
+            params=dict(params or {}),
+            created_at=now,
+            updated_at=now,
+        )
         self.session.add(job)
         self.session.flush()
         unique = list(dict.fromkeys(serials))
-        now = utcnow()
         for i in range(0, len(unique), _CHUNK):
             rows = [
                 {"job_id": job.id, "serial": s, "state": "pending", "updated_at": now}
@@ -141,4 +151,4 @@ class JobRepository:
     def finish(self, job: Job, state: JobState, *, error: str | None = None) -> None:
         job.state = state
         job.error = error
-        job.finished_at = utcnow()
+        job.finished_at = utc_now(self.clock)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from oathdesk.domain import Clock
 from oathdesk.store.engine import Database
 from oathdesk.store.errors import KeyFileError, SealError
 from oathdesk.store.models import Token
@@ -48,14 +49,19 @@ def key_usage(db: Database) -> dict[str, int]:
 
 
 def reseal_all(
-    db: Database, sealer: Sealer, *, actor: str, batch_size: int = 500
+    db: Database,
+    sealer: Sealer,
+    *,
+    actor: str,
+    batch_size: int = 500,
+    clock: Clock | None = None,
 ) -> RotationReport:
     """Re-seal every seed not sealed with the ring's newest key, ``batch_size`` per transaction."""
     current = sealer.ring.current_id
     report = RotationReport(current)
     after = 0
     while True:
-        with UnitOfWork(db) as uow:
+        with UnitOfWork(db, clock=clock) as uow:
             query = (
                 select(Token)
                 .where(Token.id > after, Token.key_id.is_not(None), Token.key_id != current)
@@ -91,18 +97,27 @@ def reseal_all(
                 report.by_old_key[key_id] = report.by_old_key.get(key_id, 0) + n
 
 
-def rotate(db: Database, ring: KeyRing, *, actor: str, batch_size: int = 500) -> RotationReport:
+def rotate(
+    db: Database,
+    ring: KeyRing,
+    *,
+    actor: str,
+    batch_size: int = 500,
+    clock: Clock | None = None,
+) -> RotationReport:
     """Add a new key to the ring, save the key file, then re-seal everything under it."""
     if ring.path is None:
         raise KeyFileError("the key ring has no file to save the new key in")
-    ring.add_key()
+    ring.add_key(clock=clock)
     ring.save()
-    with UnitOfWork(db) as uow:
+    with UnitOfWork(db, clock=clock) as uow:
         uow.audit.append("keys.rotate", actor=actor, details={"new_key": ring.current_id})
-    return reseal_all(db, Sealer(ring), actor=actor, batch_size=batch_size)
+    return reseal_all(db, Sealer(ring), actor=actor, batch_size=batch_size, clock=clock)
 
 
-def retire_key(db: Database, ring: KeyRing, key_id: str, *, actor: str) -> None:
+def retire_key(
+    db: Database, ring: KeyRing, key_id: str, *, actor: str, clock: Clock | None = None
+) -> None:
     """Remove ``key_id`` from the ring and its file, refused while any seed still uses it."""
     in_use = key_usage(db).get(key_id, 0)
     if in_use:
@@ -113,5 +128,5 @@ def retire_key(db: Database, ring: KeyRing, key_id: str, *, actor: str) -> None:
         )
     ring.retire(key_id)
     ring.save()
-    with UnitOfWork(db) as uow:
+    with UnitOfWork(db, clock=clock) as uow:
         uow.audit.append("keys.retire", actor=actor, details={"key_id": key_id})

@@ -29,7 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import JSON, TypeDecorator
 
-from oathdesk.domain import HashAlgorithm, OtpKind
+from oathdesk.domain import HashAlgorithm, OtpKind, SystemClock
+from oathdesk.domain.clock import utc_now
 from oathdesk.store.states import TokenState
 
 DEFAULT_TENANT = "default"
@@ -37,7 +38,9 @@ GENESIS_HASH = "0" * 64
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The system clock as UTC; only for callers not yet handed a clock (``store.audit``).
+    Rows never default to it: repositories stamp times from the unit of work's clock."""
+    return utc_now(SystemClock())
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -90,7 +93,7 @@ class Batch(Base):
     token_count: Mapped[int] = mapped_column(Integer, default=0)
     conflict_count: Mapped[int] = mapped_column(Integer, default=0)
     actor: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     note: Mapped[str] = mapped_column(Text, default="")
     # Self-service claims: only members of this group, or only these users, may claim the tokens.
     restrict_group_id: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -149,9 +152,9 @@ class Token(Base):
     user_upn: Mapped[str | None] = mapped_column(String(320), default=None)
     entra_id: Mapped[str | None] = mapped_column(String(64), default=None)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
-    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     entra_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -221,8 +224,8 @@ class Job(Base):
     state: Mapped[str] = mapped_column(String(20), default="pending")
     actor: Mapped[str] = mapped_column(String(200))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
 
@@ -247,7 +250,7 @@ class JobItem(Base):
     entra_id: Mapped[str | None] = mapped_column(String(64), default=None)
     error_code: Mapped[str | None] = mapped_column(String(80), default=None)
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     def __repr__(self) -> str:
         return f"JobItem(job_id={self.job_id}, serial={self.serial!r}, state={self.state!r})"

@@ -16,14 +16,14 @@ import secrets
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from oathdesk.domain import Secret
+from oathdesk.domain import Clock, Secret, SystemClock
+from oathdesk.domain.clock import utc_now
 from oathdesk.store.errors import KeyFileError, SealError
 
 KEY_FILE_ENV = "OATHDESK_STORE_KEY_FILE"
@@ -55,11 +55,11 @@ class _Key:
         return f"_Key({self.key_id!r})"
 
 
-def _new_key() -> _Key:
+def _new_key(clock: Clock | None) -> _Key:
     return _Key(
         key_id="k" + secrets.token_hex(4),
         material=AESGCM.generate_key(bit_length=256),
-        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        created=utc_now(clock or SystemClock()).isoformat(timespec="seconds"),
     )
 
 
@@ -98,8 +98,8 @@ class KeyRing:
 
     # -- files ----------------------------------------------------------------------------
     @classmethod
-    def generate(cls) -> KeyRing:
-        return cls([_new_key()])
+    def generate(cls, *, clock: Clock | None = None) -> KeyRing:
+        return cls([_new_key(clock)])
 
     @classmethod
     def load(cls, path: Path | str, *, strict_permissions: bool = True) -> KeyRing:
@@ -143,12 +143,14 @@ class KeyRing:
         return cls(keys, path)
 
     @classmethod
-    def load_or_create(cls, path: Path | str, *, strict_permissions: bool = True) -> KeyRing:
+    def load_or_create(
+        cls, path: Path | str, *, strict_permissions: bool = True, clock: Clock | None = None
+    ) -> KeyRing:
         """Open the key file, or create it (0600, folder 0700) with one new key."""
         path = Path(path)
         if path.exists():
             return cls.load(path, strict_permissions=strict_permissions)
-        ring = cls.generate()
+        ring = cls.generate(clock=clock)
         ring.save(path)
         return ring
 
@@ -192,9 +194,9 @@ class KeyRing:
     def key_ids(self) -> list[str]:
         return [k.key_id for k in self._keys]
 
-    def add_key(self) -> str:
+    def add_key(self, *, clock: Clock | None = None) -> str:
         """Add a new newest key (sealing switches to it) and return its id; call save()."""
-        key = _new_key()
+        key = _new_key(clock)
         self._keys.append(key)
         return key.key_id
 

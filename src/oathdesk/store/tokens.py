@@ -18,7 +18,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from oathdesk.domain import Secret, SeedRecord
+from oathdesk.domain import Clock, Secret, SeedRecord
+from oathdesk.domain.clock import utc_now
 from oathdesk.otp import OtpState
 from oathdesk.store.audit import AuditLog
 from oathdesk.store.errors import (
@@ -29,7 +30,7 @@ from oathdesk.store.errors import (
     StoreError,
 )
 from oathdesk.store.listing import TokenListing
-from oathdesk.store.models import Batch, Token, utcnow
+from oathdesk.store.models import Batch, Token
 from oathdesk.store.sealing import SealedValue, Sealer
 from oathdesk.store.states import TokenState, can_move
 
@@ -81,11 +82,12 @@ def _constraint_name(exc: IntegrityError) -> str:
 
 class TokenRepository(TokenListing):
     def __init__(
-        self, session: Session, audit: AuditLog, tenant: str, *, writable: bool = True
+        self, session: Session, audit: AuditLog, tenant: str, *, clock: Clock, writable: bool = True
     ) -> None:
         self.session = session
         self.audit = audit
         self.tenant = tenant
+        self.clock = clock
         self.writable = writable
 
     # -- reads ----------------------------------------------------------------------------
@@ -177,8 +179,10 @@ class TokenRepository(TokenListing):
                 f"(first: {conflicts[0]}); nothing was imported",
                 conflicts,
             )
+        now = utc_now(self.clock)
         batch = Batch(
             tenant=self.tenant,
+            created_at=now,
             file_name=new.file_name,
             format=new.format,
             content_hash=new.content_hash,
@@ -198,7 +202,6 @@ class TokenRepository(TokenListing):
                 "again to see the outcome",
                 code="inventory.batch_conflict",
             ) from None
-        now = utcnow()
         try:
             for i in range(0, len(fresh), _CHUNK):
                 rows = [self._row(r, batch.id, sealer, now) for r in fresh[i : i + _CHUNK]]
@@ -270,7 +273,7 @@ class TokenRepository(TokenListing):
                 f"token {token.serial} is {current.value} and cannot become {target.value}",
                 details={"serial": token.serial, "state": current.value, "target": target.value},
             )
-        now = utcnow()
+        now = utc_now(self.clock)
         token.state = target
         token.state_changed_at = now
         if target is TokenState.ASSIGNED:
@@ -315,7 +318,7 @@ class TokenRepository(TokenListing):
         old_key = token.key_id
         token.sealed_secret = None
         token.key_id = None
-        token.seed_destroyed_at = utcnow()
+        token.seed_destroyed_at = utc_now(self.clock)
         self.audit.append(
             "token.seed_destroyed",
             actor=actor,

@@ -8,12 +8,15 @@ exception rolls everything back. Lost races surface as typed conflicts, never as
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Any
 
+from sqlalchemy import event, inspect
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from oathdesk.domain import Clock
+from oathdesk.domain import Clock, SystemClock
+from oathdesk.domain.clock import utc_now
 from oathdesk.store.audit import AuditLog
 from oathdesk.store.engine import Database
 from oathdesk.store.errors import StateConflict, StoreError
@@ -39,7 +42,10 @@ def _busy(exc: OperationalError) -> StoreError:
 
 class UnitOfWork:
     """``with UnitOfWork(db) as uow:`` then ``uow.tokens``, ``uow.batches``, ``uow.jobs``,
-    ``uow.audit``. ``write=False`` gives a read-only view that takes no write lock."""
+    ``uow.audit``. ``write=False`` gives a read-only view that takes no write lock.
+
+    Every time the repositories write comes from ``clock`` (the system clock if none is given),
+    and any row changed in the transaction gets its ``updated_at`` from it at flush."""
 
     session: Session
     tokens: TokenRepository
@@ -58,7 +64,7 @@ class UnitOfWork:
         self.db = db
         self.tenant = tenant
         self.write = write
-        self.clock = clock
+        self.clock: Clock = clock or SystemClock()
 
     def __enter__(self) -> UnitOfWork:
         self.session = self.db.session(write=self.write)
@@ -68,11 +74,25 @@ class UnitOfWork:
         except OperationalError as exc:
             self.session.close()
             raise _busy(exc) from None
+        event.listen(self.session, "before_flush", self._stamp_updates)
         self.audit = AuditLog(self.session, clock=self.clock, writable=self.write)
-        self.tokens = TokenRepository(self.session, self.audit, self.tenant, writable=self.write)
+        self.tokens = TokenRepository(
+            self.session, self.audit, self.tenant, clock=self.clock, writable=self.write
+        )
         self.batches = BatchRepository(self.session, self.tenant)
-        self.jobs = JobRepository(self.session, self.tenant)
+        self.jobs = JobRepository(self.session, self.tenant, clock=self.clock)
         return self
+
+    def _stamp_updates(self, session: Session, _context: Any, _instances: Any) -> None:
+        """``updated_at`` of every changed row, from this unit's clock (the columns have no
+        default: a row's times never come from anywhere but the clock)."""
+        now = utc_now(self.clock)
+        for row in session.dirty:
+            state = inspect(row)
+            if "updated_at" not in state.mapper.columns or not session.is_modified(row):
+                continue
+            if not state.attrs.updated_at.history.has_changes():  # unless the caller set it
+                row.updated_at = now
 
     def __exit__(
         self,
