@@ -2,7 +2,8 @@
 
 ``load`` brings orders in from a seed file plus an order manifest; ``requests`` and ``approve``
 are the review queue for scripts; ``purge-expired`` deletes stored files whose link expired (run
-it from cron); ``serve`` runs the customer wizard and the team's review pages.
+it from cron); ``audit verify`` checks the delivery audit chain; ``serve`` runs the customer
+wizard and the team's review pages. The tables come from ``oathdesk db upgrade``.
 """
 
 from __future__ import annotations
@@ -35,14 +36,18 @@ from oathdesk.delivery import (
     list_requests,
     load,
     purge_expired,
+    verify_audit,
 )
 from oathdesk.delivery.models import STATES
 from oathdesk.domain import UsageError
 
 app = typer.Typer(
-    help="Seed delivery (vendor side): load orders, review requests, purge expired files, serve.",
+    help="Seed delivery (vendor side): load orders, review requests, purge expired files, "
+    "verify the audit chain, serve.",
     no_args_is_help=True,
 )
+audit_app = typer.Typer(help="The delivery audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 KEY_FILE = "delivery-secret.key"
 
 
@@ -57,12 +62,12 @@ def settings_from(config: Path | None) -> DeliverySettings:
 
 @contextmanager
 def delivery(config: Path | None) -> Iterator[Delivery]:
-    """The configured inventory (schema checked) with the delivery tables made if missing."""
+    """The configured inventory, its delivery tables checked (``db upgrade`` makes them)."""
     settings = settings_from(config)
     inv = open_inventory(config)
     try:
         service = Delivery(inv, settings)
-        service.create_schema()
+        service.prepare()
         yield service
     finally:
         inv.close()
@@ -167,6 +172,22 @@ def purge_cmd(actor: ActorOpt = None, config: ConfigOpt = None, as_json: JsonOpt
     console.out.print(f"deleted {count} expired file(s)")
 
 
+@audit_app.command("verify")
+def audit_verify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Check every delivery audit entry against the one before it. Exits 9 if it is broken."""
+    with delivery(config) as dl:
+        report = verify_audit(dl)
+    if as_json:
+        console.print_json(report.to_dict())
+    elif report.ok:
+        console.out.print(f"delivery audit chain intact: {report.checked} entries verified")
+    else:
+        console.out.print(
+            f"[bold red]delivery audit chain broken[/] at entry {report.seq}: {report.message}"
+        )
+    report.raise_if_broken()
+
+
 @app.command("serve")
 def serve_cmd(
     host: HostOpt = "127.0.0.1",
@@ -183,7 +204,11 @@ def serve_cmd(
     settings = settings_from(config)
     inv = open_inventory(config)
     dl = Delivery(inv, settings)
-    dl.create_schema()
+    try:
+        dl.prepare()
+    except BaseException:
+        inv.close()
+        raise
     run_server(
         create_delivery_app(dl, owns_inventory=True),
         "oathdesk seed delivery",

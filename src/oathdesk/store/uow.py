@@ -14,11 +14,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from oathdesk.domain import Clock
-from oathdesk.store.audit import AuditLog
+from oathdesk.domain.clock import SystemClock
+from oathdesk.store.audit import DELIVERY, AuditLog
+from oathdesk.store.delivery_orders import OrderRepository
+from oathdesk.store.delivery_requests import RequestRepository
 from oathdesk.store.engine import Database
 from oathdesk.store.errors import StateConflict, StoreError
 from oathdesk.store.jobs import BatchRepository, JobRepository
 from oathdesk.store.models import DEFAULT_TENANT
+from oathdesk.store.throttle import FailureThrottle
 from oathdesk.store.tokens import TokenRepository
 
 
@@ -39,13 +43,20 @@ def _busy(exc: OperationalError) -> StoreError:
 
 class UnitOfWork:
     """``with UnitOfWork(db) as uow:`` then ``uow.tokens``, ``uow.batches``, ``uow.jobs``,
-    ``uow.audit``. ``write=False`` gives a read-only view that takes no write lock."""
+    ``uow.audit`` (the inventory's chain), ``uow.throttle`` (failure counters), and for the
+    delivery service ``uow.delivery_orders``, ``uow.delivery_requests``, ``uow.delivery_audit``.
+    ``write=False`` gives a read-only view that takes no write lock. Audit entries take their
+    time from ``clock`` (the system's unless one is injected)."""
 
     session: Session
     tokens: TokenRepository
     batches: BatchRepository
     jobs: JobRepository
     audit: AuditLog
+    throttle: FailureThrottle
+    delivery_orders: OrderRepository
+    delivery_requests: RequestRepository
+    delivery_audit: AuditLog
 
     def __init__(
         self,
@@ -58,7 +69,7 @@ class UnitOfWork:
         self.db = db
         self.tenant = tenant
         self.write = write
-        self.clock = clock
+        self.clock: Clock = clock or SystemClock()
 
     def __enter__(self) -> UnitOfWork:
         self.session = self.db.session(write=self.write)
@@ -72,6 +83,12 @@ class UnitOfWork:
         self.tokens = TokenRepository(self.session, self.audit, self.tenant, writable=self.write)
         self.batches = BatchRepository(self.session, self.tenant)
         self.jobs = JobRepository(self.session, self.tenant)
+        self.throttle = FailureThrottle(self.session)
+        self.delivery_orders = OrderRepository(self.session)
+        self.delivery_requests = RequestRepository(self.session)
+        self.delivery_audit = AuditLog(
+            self.session, clock=self.clock, writable=self.write, chain=DELIVERY
+        )
         return self
 
     def __exit__(
