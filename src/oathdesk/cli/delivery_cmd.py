@@ -19,6 +19,7 @@ from rich.table import Table
 
 from oathdesk.bootstrap import open_inventory
 from oathdesk.cli import console
+from oathdesk.cli.audit_cmd import show_chain
 from oathdesk.cli.inventory_common import ActorOpt, actor_of
 from oathdesk.cli.options import ConfigOpt, JsonOpt, config_from, read_bytes
 from oathdesk.cli.serve_cmd import (
@@ -177,15 +178,7 @@ def audit_verify_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None
     """Check every delivery audit entry against the one before it. Exits 9 if it is broken."""
     with delivery(config) as dl:
         report = verify_audit(dl)
-    if as_json:
-        console.print_json(report.to_dict())
-    elif report.ok:
-        console.out.print(f"delivery audit chain intact: {report.checked} entries verified")
-    else:
-        console.out.print(
-            f"[bold red]delivery audit chain broken[/] at entry {report.seq}: {report.message}"
-        )
-    report.raise_if_broken()
+    show_chain(report, as_json=as_json, name="delivery audit chain")
 
 
 @app.command("serve")

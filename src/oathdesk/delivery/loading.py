@@ -199,16 +199,15 @@ def load(
                             model=rec.model,
                         )
                     )
+            loaded = {
+                "customer": customer.email_domain,
+                "shipments": sorted(order.shipments),
+                "tokens": sum(len(s.serials) for s in order.shipments.values()),
+                "seed_file": seed_name,
+            }
+            subject = f"order:{order.po_number or order.invoice_number}"
             uow.delivery_audit.append(
-                "delivery.order_loaded",
-                actor=actor,
-                subject=f"order:{order.po_number or order.invoice_number}",
-                details={
-                    "customer": customer.email_domain,
-                    "shipments": sorted(order.shipments),
-                    "tokens": sum(len(s.serials) for s in order.shipments.values()),
-                    "seed_file": seed_name,
-                },
+                "delivery.order_loaded", actor=actor, subject=subject, details=loaded
             )
     return LoadResult(
         customers=counts["customers"],

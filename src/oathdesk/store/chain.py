@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,18 +71,12 @@ def entry_hash(
     return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + canonical.encode("utf-8")).hexdigest()
 
 
+HASHED = ("seq", "at", "tenant", "actor", "action", "subject", "reason", "details")
+
+
 def rehash(entry: AuditRecord) -> str:
-    return entry_hash(
-        prev_hash=entry.prev_hash,
-        seq=entry.seq,
-        at=entry.at,
-        tenant=entry.tenant,
-        actor=entry.actor,
-        action=entry.action,
-        subject=entry.subject,
-        reason=entry.reason,
-        details=entry.details,
-    )
+    """The hash the entry's stored content gives (equal to ``entry.hash`` unless edited)."""
+    return entry_hash(prev_hash=entry.prev_hash, **{name: getattr(entry, name) for name in HASHED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,15 +92,7 @@ class ChainReport:
     message: str = "the audit chain verifies"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "checked": self.checked,
-            "head_seq": self.head_seq,
-            "head_hash": self.head_hash,
-            "seq": self.seq,
-            "problem": self.problem,
-            "message": self.message,
-        }
+        return asdict(self)
 
     def raise_if_broken(self) -> None:
         if not self.ok:
