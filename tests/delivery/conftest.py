@@ -81,7 +81,7 @@ def dl(inv: Inventory, tmp_path: Path, mailbox: support.Mailbox) -> Delivery:
         smtp=SmtpSettings(host="127.0.0.1", port=mailbox.port, sender="seeds@vendor.example"),
     )
     service = Delivery(inv, settings)
-    service.create_schema()
+    service.prepare()
     return service
 
 

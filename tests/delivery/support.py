@@ -14,9 +14,11 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlalchemy import Executable
 
 from oathdesk.domain import Secret, SeedRecord
 from oathdesk.formats import write_seeds
+from oathdesk.store import Database
 
 SHIPMENTS = {"SH-1": ["AC000101", "AC000102", "AC000103"], "SH-2": ["AC000201", "AC000202"]}
 OTHER = {"SH-9": ["ZZ000901"]}
@@ -35,6 +37,18 @@ def seed_file() -> bytes:
         for s in serials
     ]
     return write_seeds(records, "safeid-csv")
+
+
+def tamper(db: Database, statement: Executable) -> None:
+    """Change the delivery audit log as the database's owner could: drop its triggers first."""
+    if db.dialect == "postgresql":
+        unprotect = ["DROP TRIGGER delivery_audit_append_only ON delivery_audit"]
+    else:
+        unprotect = [f"DROP TRIGGER delivery_audit_no_{verb}" for verb in ("update", "delete")]
+    with db.engine.begin() as conn:
+        for sql in unprotect:
+            conn.exec_driver_sql(sql)
+        conn.execute(statement)
 
 
 def manifest_csv() -> bytes:

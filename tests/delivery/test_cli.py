@@ -1,4 +1,5 @@
-"""``oathdesk delivery load|requests|approve|purge-expired`` through Typer, on both databases."""
+"""``oathdesk delivery load|requests|approve|purge-expired|audit verify`` through Typer, on both
+databases. The commands run in-process on an injected clock, so links expire without waiting."""
 
 from __future__ import annotations
 
@@ -7,14 +8,34 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 from typer.testing import CliRunner
 
+from oathdesk.bootstrap import build_inventory
+from oathdesk.cli import delivery_cmd
 from oathdesk.cli.delivery_cmd import app, delivery
+from oathdesk.cli.main import main
+from oathdesk.config import load_config
 from oathdesk.delivery import DeliveryError, get_request
-from oathdesk.domain import Secret
-from oathdesk.store import upgrade
+from oathdesk.domain import FixedClock, OathdeskError, Secret
+from oathdesk.service import Inventory
+from oathdesk.store import Database, DeliveryAuditEntry, upgrade
 from tests.delivery import support
 from tests.delivery.helpers import ask
+
+
+@pytest.fixture
+def on_clock(clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> FixedClock:
+    """Every ``oathdesk delivery`` command of the test opens its inventory on ``clock``."""
+
+    def open_inventory(config_file: Path | None = None, *, check: bool = True) -> Inventory:
+        inv = build_inventory(load_config(config_file), clock=clock)
+        if check:
+            inv.check_schema()
+        return inv
+
+    monkeypatch.setattr(delivery_cmd, "open_inventory", open_inventory)
+    return clock
 
 
 @pytest.fixture
@@ -27,7 +48,7 @@ def config_file(db_url: str, tmp_path: Path, mailbox: support.Mailbox) -> Path:
         "[delivery]\n"
         f'storage_dir = "{tmp_path / "files"}"\n'
         'base_url = "https://seeds.vendor.example"\n'
-        "link_hours = 0.0005\n"  # 1.8 seconds: purge-expired has something to do
+        "link_hours = 24\n"
         f"smtp_port = {mailbox.port}\n"
         'smtp_from = "seeds@vendor.example"\n'
     )
@@ -43,7 +64,9 @@ def run(*args: str) -> str:
     return result.stdout
 
 
-def test_load_requests_approve_purge(config_file: Path, mailbox: support.Mailbox) -> None:
+def test_load_requests_approve_purge(
+    config_file: Path, mailbox: support.Mailbox, on_clock: FixedClock
+) -> None:
     folder = config_file.parent
     cfg = ["--config", str(config_file)]
     loaded = json.loads(
@@ -72,7 +95,8 @@ def test_load_requests_approve_purge(config_file: Path, mailbox: support.Mailbox
     sent = json.loads(run("requests", "--state", "sent", *cfg, "--json"))["requests"]
     assert [r["id"] for r in sent] == [request_id]
 
-    time.sleep(2.0)  # past the 1.8 s link lifetime
+    assert json.loads(run("purge-expired", *cfg, "--json")) == {"deleted": 0}  # not yet
+    on_clock.advance(24 * 3600 + 1)  # past the link lifetime
     assert json.loads(run("purge-expired", *cfg, "--json")) == {"deleted": 1}
     assert list((folder / "files").iterdir()) == []
     assert "deleted 0 expired file(s)" in run("purge-expired", *cfg)
@@ -83,6 +107,41 @@ def test_load_requests_approve_purge(config_file: Path, mailbox: support.Mailbox
         with pytest.raises(DeliveryError) as late:
             download(dl, token, Secret(support.STRONG.encode()), address="127.0.0.1")
         assert late.value.code == "delivery.link_gone"
+
+
+def test_audit_verify_reports_the_chain_and_exits_9_when_it_is_broken(
+    config_file: Path, on_clock: FixedClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = config_file.parent
+    cfg = ["--config", str(config_file)]
+    run("load", str(folder / "seeds.csv"), str(folder / "orders.csv"), *cfg)
+    run("load", str(folder / "seeds.csv"), str(folder / "orders.json"), *cfg)
+    assert "delivery audit chain intact: 2 entries verified" in run("audit", "verify", *cfg)
+    report = json.loads(run("audit", "verify", *cfg, "--json"))
+    assert report["ok"] and report["checked"] == 2 and report["head_seq"] == 2
+    db = Database(load_config(config_file).get("store", "url"))
+    try:
+        change = update(DeliveryAuditEntry).where(DeliveryAuditEntry.seq == 2)
+        support.tamper(db, change.values(subject="order:PO-9999"))
+    finally:
+        db.dispose()
+    capsys.readouterr()
+    assert main(["delivery", "audit", "verify", *cfg]) == 9
+    out, err = capsys.readouterr()
+    assert "delivery audit chain broken" in out and "entry 2" in out
+    assert "store.audit_broken" in err
+
+
+def test_commands_refuse_a_database_without_the_delivery_tables(
+    db_url: str, tmp_path: Path
+) -> None:
+    upgrade(db_url, "0005")  # the inventory as it was before the delivery tables joined it
+    path = tmp_path / "oathdesk.toml"
+    path.write_text(f'[data]\ndir = "{tmp_path / "data"}"\n[store]\nurl = "{db_url}"\n')
+    with pytest.raises(OathdeskError) as refused, delivery(path):
+        pass
+    assert refused.value.code == "service.not_migrated"
+    assert "oathdesk db upgrade" in refused.value.message
 
 
 def test_bad_state_is_a_usage_error(config_file: Path) -> None:

@@ -7,7 +7,8 @@ import zipfile
 
 import pytest
 import pyzipper
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from oathdesk.containers import UnwrapOptions, unwrap
 from oathdesk.delivery import (
@@ -26,10 +27,10 @@ from oathdesk.delivery import (
     verify_audit,
     verify_possession,
 )
-from oathdesk.delivery.models import DeliveryAuditEntry, DeliveryRequest
 from oathdesk.domain import FixedClock, Secret
 from oathdesk.formats import FORMAT_IDS, ReadOptions, read_seeds
 from oathdesk.otp import totp
+from oathdesk.store import DeliveryAuditEntry, DeliveryRequest
 from tests.delivery import support
 from tests.delivery.helpers import LAYOUT, ask, verified_visit
 
@@ -92,8 +93,8 @@ def test_enumeration_across_order_numbers_is_throttled_and_logged(loaded: Delive
     assert locked.value.details["retry_after"] > 0
     # another address is not locked out by this one
     find_order(loaded, "PO-1001", "it@contoso.example", address="198.51.100.1")
-    with loaded.tx(write=False) as session:
-        actions = session.scalars(select(DeliveryAuditEntry.action)).all()
+    with loaded.uow(write=False) as uow:
+        actions = uow.session.scalars(select(DeliveryAuditEntry.action)).all()
     assert actions.count("delivery.find_failed") == loaded.settings.find.address_failures
     assert "delivery.find_throttled" in actions
     assert isinstance(loaded.inv.clock, FixedClock)
@@ -157,17 +158,17 @@ def test_password_flow_mail_link_download_confirm(
     loaded: Delivery, mailbox: support.Mailbox
 ) -> None:
     request_id = ask(loaded)
-    with loaded.tx(write=False) as session:
-        row = session.get(DeliveryRequest, request_id)
+    with loaded.uow(write=False) as uow:
+        row = uow.session.get(DeliveryRequest, request_id)
         assert row is not None and row.sealed_password is not None
         assert support.STRONG.encode() not in row.sealed_password
         assert support.STRONG not in (row.password_hash or "")
-        dump = session.execute(text("SELECT * FROM delivery_requests")).all()
+        dump = uow.session.execute(text("SELECT * FROM delivery_requests")).all()
     assert support.STRONG not in repr(dump)
     view = approve(loaded, request_id, actor="local:dora")
     assert view.state == "sent" and len(view.files) == 1
-    with loaded.tx(write=False) as session:
-        row = session.get(DeliveryRequest, request_id)
+    with loaded.uow(write=False) as uow:
+        row = uow.session.get(DeliveryRequest, request_id)
         assert row is not None and row.sealed_password is None  # built: the password is gone
     assert mailbox.messages[-1]["X-Rcpt"] == "it@contoso.example"
     (token,) = mailbox.links()
@@ -198,7 +199,7 @@ def test_password_flow_mail_link_download_confirm(
         with pytest.raises(DeliveryError) as replay:
             attempt()
         assert replay.value.code == "delivery.link_gone"
-    assert verify_audit(loaded)[0]
+    assert verify_audit(loaded).ok
 
 
 @pytest.mark.parametrize("fmt", FORMAT_IDS)
@@ -280,8 +281,8 @@ def test_expired_links_are_refused_and_purged(loaded: Delivery, mailbox: support
     loaded.inv.clock.advance(3600)
     assert purge_expired(loaded, actor="local:cron") == 1
     assert list(loaded.settings.storage_dir.iterdir()) == []
-    with loaded.tx(write=False) as session:
-        assert session.execute(text("SELECT count(*) FROM delivery_visits")).scalar() == 0
+    with loaded.uow(write=False) as uow:
+        assert uow.session.execute(text("SELECT count(*) FROM delivery_visits")).scalar() == 0
     assert purge_expired(loaded, actor="local:cron") == 0
     assert get_request(loaded, first).state == "expired"
     with pytest.raises(DeliveryError) as replay:
@@ -300,8 +301,8 @@ def test_reject_needs_a_reason_and_ends_the_request(loaded: Delivery) -> None:
         "order not paid yet",
         "local:dora",
     )
-    with loaded.tx(write=False) as session:
-        row = session.get(DeliveryRequest, request_id)
+    with loaded.uow(write=False) as uow:
+        row = uow.session.get(DeliveryRequest, request_id)
         assert row is not None and row.sealed_password is None
     with pytest.raises(DeliveryError) as twice:
         approve(loaded, request_id, actor="local:dora")
@@ -354,8 +355,8 @@ def test_audit_chain_covers_every_step_and_detects_tampering(
     (token,) = mailbox.links()
     download(loaded, token, Secret(support.STRONG.encode()), address=ADDRESS)
     confirm(loaded, token, address=ADDRESS)
-    with loaded.tx(write=False) as session:
-        actions = session.scalars(
+    with loaded.uow(write=False) as uow:
+        actions = uow.session.scalars(
             select(DeliveryAuditEntry.action).order_by(DeliveryAuditEntry.seq)
         ).all()
     for step in (
@@ -370,13 +371,17 @@ def test_audit_chain_covers_every_step_and_detects_tampering(
         "delivery.confirmed",
     ):
         assert step in actions, step
-    ok, checked = verify_audit(loaded)
-    assert ok and checked == len(actions)
-    with loaded.tx() as session:
-        session.execute(
-            update(DeliveryAuditEntry).where(DeliveryAuditEntry.seq == 3).values(actor="someone")
-        )
-    assert verify_audit(loaded) == (False, 2)
+    report = verify_audit(loaded)
+    assert report.ok and report.checked == len(actions)
+    edit = update(DeliveryAuditEntry).where(DeliveryAuditEntry.seq == 3).values(actor="someone")
+    for change in (edit, delete(DeliveryAuditEntry).where(DeliveryAuditEntry.seq == 3)):
+        with pytest.raises(DBAPIError) as refused, loaded.uow() as uow:
+            uow.session.execute(change)
+        assert "append-only" in str(refused.value)  # the database itself says no
+    assert verify_audit(loaded).ok
+    support.tamper(loaded.inv.db, edit)  # as the database owner would, triggers dropped first
+    broken = verify_audit(loaded)
+    assert (broken.ok, broken.checked, broken.seq, broken.problem) == (False, 2, 3, "altered")
 
 
 def test_no_seed_or_password_in_logs_mail_or_views(
@@ -392,10 +397,10 @@ def test_no_seed_or_password_in_logs_mail_or_views(
     view = approve(loaded, request_id, actor="local:dora")
     (token,) = mailbox.links()
     download(loaded, token, Secret(support.STRONG.encode()), address=ADDRESS)
-    with loaded.tx(write=False) as session:
+    with loaded.uow(write=False) as uow:
         audit = " ".join(
             f"{e.actor} {e.subject} {e.reason} {e.details}"
-            for e in session.scalars(select(DeliveryAuditEntry))
+            for e in uow.session.scalars(select(DeliveryAuditEntry))
         )
     haystack = "\n".join([caplog.text, audit, str(mailbox.messages[-1]), repr(view), repr(loaded)])
     assert "order look-up failed" in caplog.text  # the watch saw something

@@ -43,6 +43,8 @@ DYNAMIC = {
     ("domain/errors.py", "super().__init__", "code"),
     ("graph/errors.py", "super().__init__", "code"),
     ("store/errors.py", "super().__init__", "code"),
+    # a refused request move keeps the store's code (delivery.state_conflict, registered)
+    ("delivery/requesting.py", "DeliveryError", "exc.code"),
     # the emulator's Graph and OAuth errors: their codes are read from the constructor calls
     ("emulator/errors.py", "super().__init__", "f'emulator.{graph_code}'"),
     ("emulator/errors.py", "super().__init__", "f'emulator.oauth.{error}'"),

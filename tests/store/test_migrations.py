@@ -20,7 +20,7 @@ from oathdesk.store import (
 )
 from oathdesk.store.models import Base
 
-HEAD = "0005"
+HEAD = "0006"
 TABLES = {
     "accounts",
     "api_tokens",
@@ -28,6 +28,15 @@ TABLES = {
     "audit_entries",
     "audit_head",
     "batches",
+    "delivery_audit",
+    "delivery_audit_head",
+    "delivery_customers",
+    "delivery_files",
+    "delivery_orders",
+    "delivery_requests",
+    "delivery_shipments",
+    "delivery_tokens",
+    "delivery_visits",
     "job_items",
     "jobs",
     "signin_throttle",

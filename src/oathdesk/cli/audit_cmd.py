@@ -1,13 +1,14 @@
 """``oathdesk audit``: verify the hash-chained audit log and export it as JSON lines for a SIEM.
 
-``verify`` exits 9 and names the first edited, deleted or reordered entry when the chain breaks.
+``verify`` exits 9 and names the first edited, deleted or reordered entry when the chain breaks
+(``oathdesk delivery audit verify`` does the same for the delivery service's chain).
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +18,9 @@ from oathdesk.cli.options import ConfigOpt, JsonOpt
 from oathdesk.domain import InputFileError
 from oathdesk.service import export_audit, verify_audit
 
+if TYPE_CHECKING:
+    from oathdesk.store import ChainReport
+
 app = typer.Typer(help="The tamper-evident audit log: verify it, export it.", no_args_is_help=True)
 
 
@@ -25,14 +29,17 @@ def verify_command(ctx: typer.Context, config: ConfigOpt = None, as_json: JsonOp
     """Check every entry against the one before it. Exits 9 if the chain is broken."""
     with inventory(ctx, config) as inv:
         report = verify_audit(inv)
+    show_chain(report, as_json=as_json)
+
+
+def show_chain(report: ChainReport, *, as_json: bool, name: str = "audit chain") -> None:
+    """Print a chain's walk (``--json``: the whole report); a broken chain exits 9."""
     if as_json:
         console.print_json(report.to_dict())
     elif report.ok:
-        console.out.print(f"audit chain intact: {report.checked} entries verified")
+        console.out.print(f"{name} intact: {report.checked} entries verified")
     else:
-        console.out.print(
-            f"[bold red]audit chain broken[/] at entry {report.seq}: {report.message}"
-        )
+        console.out.print(f"[bold red]{name} broken[/] at entry {report.seq}: {report.message}")
     report.raise_if_broken()
 
 

@@ -2,7 +2,8 @@
 
 ``load`` brings orders in from a seed file plus an order manifest; ``requests`` and ``approve``
 are the review queue for scripts; ``purge-expired`` deletes stored files whose link expired (run
-it from cron); ``serve`` runs the customer wizard and the team's review pages.
+it from cron); ``audit verify`` checks the delivery audit chain; ``serve`` runs the customer
+wizard and the team's review pages. The tables come from ``oathdesk db upgrade``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rich.table import Table
 
 from oathdesk.cli import console
 from oathdesk.cli.actions import ActorOpt, actor_of
+from oathdesk.cli.audit_cmd import show_chain
 from oathdesk.cli.context import CliContext, cli_context
 from oathdesk.cli.options import ConfigOpt, JsonOpt, read_bytes
 from oathdesk.cli.server import (
@@ -36,14 +38,18 @@ from oathdesk.delivery import (
     list_requests,
     load,
     purge_expired,
+    verify_audit,
 )
 from oathdesk.delivery.models import STATES
 from oathdesk.domain import UsageError
 
 app = typer.Typer(
-    help="Seed delivery (vendor side): load orders, review requests, purge expired files, serve.",
+    help="Seed delivery (vendor side): load orders, review requests, purge expired files, "
+    "verify the audit chain, serve.",
     no_args_is_help=True,
 )
+audit_app = typer.Typer(help="The delivery audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 KEY_FILE = "delivery-secret.key"
 
 
@@ -57,13 +63,13 @@ def settings_from(cfg: Config) -> DeliverySettings:
 
 @contextmanager
 def delivery(config: Path | None, cli: CliContext | None = None) -> Iterator[Delivery]:
-    """The configured inventory (schema checked) with the delivery tables made if missing."""
+    """The configured inventory, its schema checked (``db upgrade`` makes the delivery tables)."""
     cli = cli or CliContext()
     settings = settings_from(cli.config(config))
     inv = cli.open_inventory(config)
     try:
         service = Delivery(inv, settings)
-        service.create_schema()
+        service.prepare()
         yield service
     finally:
         inv.close()
@@ -173,6 +179,16 @@ def purge_cmd(
     console.out.print(f"deleted {count} expired file(s)")
 
 
+@audit_app.command("verify")
+def audit_verify_cmd(
+    ctx: typer.Context, config: ConfigOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Check every delivery audit entry against the one before it. Exits 9 if it is broken."""
+    with delivery(config, cli_context(ctx)) as dl:
+        report = verify_audit(dl)
+    show_chain(report, as_json=as_json, name="delivery audit chain")
+
+
 @app.command("serve")
 def serve_cmd(
     ctx: typer.Context,
@@ -192,7 +208,11 @@ def serve_cmd(
     settings = settings_from(cli.config(config))
     inv = cli.open_inventory(config)
     dl = Delivery(inv, settings)
-    dl.create_schema()
+    try:
+        dl.prepare()
+    except BaseException:
+        inv.close()
+        raise
     run_server(
         create_delivery_app(dl, owns_inventory=True),
         "oathdesk seed delivery",

@@ -13,16 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from oathdesk.containers import encrypt_pgp, wrap_zip
-from oathdesk.delivery.context import SEAL_TENANT, DeliveryError
-from oathdesk.delivery.models import Shipment, ShipmentToken
+from oathdesk.delivery.context import DeliveryError
 from oathdesk.domain import ContainerError, HashAlgorithm, OtpKind, Secret, SeedRecord
 from oathdesk.formats import FORMAT_IDS, WriteOptions, write_seeds
 from oathdesk.formats.csv_engine import PROPERTIES, Column, CsvProfile
-from oathdesk.store.sealing import SealedValue, Sealer
+from oathdesk.store import DELIVERY_TENANT, OrderRepository, SealedValue, Sealer
 
 ENCRYPTIONS = ("password", "pgp", "both")
 PACKAGINGS = ("combined", "per_shipment")
@@ -117,19 +113,13 @@ def check_format(fmt: str) -> None:
 
 
 def records_by_shipment(
-    session: Session, sealer: Sealer, shipment_ids: Sequence[int]
+    orders: OrderRepository, sealer: Sealer, shipment_ids: Sequence[int]
 ) -> dict[str, list[SeedRecord]]:
     """Open the sealed seeds of the shipments, grouped by shipment number in serial order."""
-    rows = session.execute(
-        select(Shipment.number, ShipmentToken)
-        .join(ShipmentToken, ShipmentToken.shipment_id == Shipment.id)
-        .where(Shipment.id.in_(list(shipment_ids)))
-        .order_by(Shipment.number, ShipmentToken.serial)
-    ).all()
     grouped: dict[str, list[SeedRecord]] = {}
-    for number, tok in rows:
+    for number, tok in orders.sealed_tokens(shipment_ids):
         secret = sealer.open(
-            SealedValue(tok.key_id, tok.sealed), serial=tok.serial, tenant=SEAL_TENANT
+            SealedValue(tok.key_id, tok.sealed), serial=tok.serial, tenant=DELIVERY_TENANT
         )
         grouped.setdefault(number, []).append(
             SeedRecord(

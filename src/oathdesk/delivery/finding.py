@@ -12,19 +12,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
-from sqlalchemy.orm import Session
-
 from oathdesk.delivery.context import Delivery, DeliveryError, sha256_hex
-from oathdesk.delivery.models import (
-    Customer,
-    DeliveryThrottle,
-    Order,
-    Shipment,
-    ShipmentToken,
-    Visit,
-)
 from oathdesk.delivery.settings import FindPolicy
+from oathdesk.store import Order, UnitOfWork, Visit, retry_after
 
 log = logging.getLogger("oathdesk.delivery")
 NOT_FOUND = "no order matches this number and e-mail address; check both and try again"
@@ -61,27 +51,18 @@ class VisitView:
     verified: tuple[int, ...]
 
 
-def _locked_until(session: Session, keys: list[str], now: datetime) -> datetime | None:
-    rows = [session.get(DeliveryThrottle, k) for k in keys]
-    until = [r.locked_until for r in rows if r and r.locked_until and r.locked_until > now]
-    return max(until) if until else None
+def _keys(address: str, number: str | None = None) -> list[str]:
+    """Throttle keys: the client address, and the order number when one was typed."""
+    keys = [f"delivery:address:{address}"[:300]]
+    return keys if number is None else [*keys, f"delivery:number:{number.lower()}"[:300]]
 
 
-def _fail(session: Session, key: str, limit: int, policy: FindPolicy, now: datetime) -> None:
-    row = session.get(DeliveryThrottle, key, with_for_update=True)
-    if row is None:
-        row = DeliveryThrottle(key=key, failures=0, window_started_at=now)
-        session.add(row)
-    if now - row.window_started_at > policy.window:
-        row.failures, row.window_started_at, row.locked_until = 0, now, None
-    row.failures += 1
-    if row.failures >= limit:
-        row.locked_until = now + policy.lockout
-    session.flush()
+def _fail(uow: UnitOfWork, key: str, limit: int, policy: FindPolicy, now: datetime) -> None:
+    uow.throttle.fail(key, limit=limit, window=policy.window, lockout=policy.lockout, now=now)
 
 
 def throttled(until: datetime, now: datetime) -> DeliveryError:
-    wait = max(1, int((until - now).total_seconds() + 0.999))
+    wait = retry_after(until, now)
     return DeliveryError(
         f"too many attempts; try again in {wait} seconds or ask your account manager",
         code="delivery.throttled",
@@ -89,32 +70,9 @@ def throttled(until: datetime, now: datetime) -> DeliveryError:
     )
 
 
-def _order_for(session: Session, number: str) -> Order | None:
-    order = session.scalars(
-        select(Order).where(or_(Order.po_number == number, Order.invoice_number == number))
-    ).first()
-    if order is not None:
-        return order
-    return session.scalars(
-        select(Order).join(Shipment, Shipment.order_id == Order.id).where(Shipment.number == number)
-    ).first()
-
-
-def order_view(session: Session, order: Order, verified: tuple[int, ...] = ()) -> OrderView:
-    customer = session.get(Customer, order.customer_id)
+def order_view(uow: UnitOfWork, order: Order, verified: tuple[int, ...] = ()) -> OrderView:
+    customer = uow.delivery_orders.customer(order.customer_id)
     assert customer is not None
-    rows = session.execute(
-        select(
-            Shipment.id,
-            Shipment.number,
-            func.count(ShipmentToken.id),
-            func.max(ShipmentToken.model),
-        )
-        .join(ShipmentToken, ShipmentToken.shipment_id == Shipment.id)
-        .where(Shipment.order_id == order.id)
-        .group_by(Shipment.id, Shipment.number)
-        .order_by(Shipment.number)
-    ).all()
     return OrderView(
         id=order.id,
         po_number=order.po_number,
@@ -122,68 +80,67 @@ def order_view(session: Session, order: Order, verified: tuple[int, ...] = ()) -
         customer=customer.name,
         account_manager=customer.account_manager,
         shipments=tuple(
-            ShipmentView(sid, num, count, model or "", sid in verified)
-            for sid, num, count, model in rows
+            ShipmentView(s.id, s.number, s.tokens, s.model, s.id in verified)
+            for s in uow.delivery_orders.summaries(order)
         ),
     )
+
+
+def _open_visit(
+    dl: Delivery, uow: UnitOfWork, order: Order, email: str, *, address: str, number: str
+) -> tuple[str, VisitView]:
+    """A new visit for a right answer: the number's failures are forgotten, the find audited."""
+    now = dl.now()
+    uow.throttle.clear(_keys(address, number)[1])
+    token = secrets.token_urlsafe(32)
+    visit = uow.delivery_orders.add_visit(
+        Visit(
+            id=sha256_hex(token),
+            order_id=order.id,
+            email=email,
+            verified=[],
+            address=address[:64],
+            created_at=now,
+            expires_at=now + dl.settings.visit_lifetime,
+        )
+    )
+    uow.delivery_audit.append(
+        "delivery.order_found",
+        actor=f"customer:{email}",
+        subject=f"order:{order.po_number or order.invoice_number}",
+        details={"address": address, "number": number},
+    )
+    return token, VisitView(visit.id, order_view(uow, order), email, ())
 
 
 def find_order(dl: Delivery, number: str, email: str, *, address: str) -> tuple[str, VisitView]:
     """A new wizard visit for the order, or ``delivery.order_not_found`` for any mismatch."""
     number, email = number.strip()[:100], email.strip().lower()[:320]
     policy, now = dl.settings.find, dl.now()
-    keys = [f"address:{address}"[:300], f"number:{number.lower()}"[:300]]
+    keys = _keys(address, number)
     error: DeliveryError
-    with dl.tx() as session:
-        until = _locked_until(session, keys, now)
+    with dl.uow() as uow:
+        until = uow.throttle.locked_until(keys, now)
         if until is not None:
             log.warning("order look-up refused while throttled from %s", address)
-            dl.audit(
-                session,
-                "delivery.find_throttled",
-                actor=f"address:{address}",
-                subject=f"number:{number}",
+            uow.delivery_audit.append(
+                "delivery.find_throttled", actor=f"address:{address}", subject=f"number:{number}"
             )
             error = throttled(until, now)
         else:
-            order = _order_for(session, number) if number else None
-            customer = session.get(Customer, order.customer_id) if order else None
+            order = uow.delivery_orders.order_by_number(number) if number else None
+            customer = uow.delivery_orders.customer(order.customer_id) if order else None
             domain = email.rpartition("@")[2]
-            if (
-                order is not None
-                and customer is not None
-                and "@" in email
-                and domain == customer.email_domain
-            ):
-                session.execute(delete(DeliveryThrottle).where(DeliveryThrottle.key == keys[1]))
-                token = secrets.token_urlsafe(32)
-                visit = Visit(
-                    id=sha256_hex(token),
-                    order_id=order.id,
-                    email=email,
-                    verified=[],
-                    address=address[:64],
-                    created_at=now,
-                    expires_at=now + dl.settings.visit_lifetime,
-                )
-                session.add(visit)
-                dl.audit(
-                    session,
-                    "delivery.order_found",
-                    actor=f"customer:{email}",
-                    subject=f"order:{order.po_number or order.invoice_number}",
-                    details={"address": address, "number": number},
-                )
-                return token, VisitView(visit.id, order_view(session, order), email, ())
-            _fail(session, keys[0], policy.address_failures, policy, now)
-            _fail(session, keys[1], policy.number_failures, policy, now)
+            if order and customer and "@" in email and domain == customer.email_domain:
+                return _open_visit(dl, uow, order, email, address=address, number=number)
+            _fail(uow, keys[0], policy.address_failures, policy, now)
+            _fail(uow, keys[1], policy.number_failures, policy, now)
             log.warning("order look-up failed from %s", address)
-            dl.audit(
-                session,
+            uow.delivery_audit.append(
                 "delivery.find_failed",
                 actor=f"address:{address}",
                 subject=f"number:{number}",
-                details={"address": address, "email_domain": email.rpartition("@")[2]},
+                details={"address": address, "email_domain": domain},
             )
             error = DeliveryError(NOT_FOUND, code="delivery.order_not_found")
     raise error  # outside the transaction: the failure counts are committed
@@ -193,14 +150,14 @@ def resolve_visit(dl: Delivery, token: str | None) -> VisitView | None:
     """The live visit behind a cookie's id, or None."""
     if not token:
         return None
-    with dl.tx(write=False) as session:
-        visit = session.get(Visit, sha256_hex(token))
+    with dl.uow(write=False) as uow:
+        visit = uow.delivery_orders.visit(sha256_hex(token))
         if visit is None or visit.expires_at <= dl.now():
             return None
-        order = session.get(Order, visit.order_id)
+        order = uow.delivery_orders.order(visit.order_id)
         assert order is not None
         verified = tuple(visit.verified)
-        return VisitView(visit.id, order_view(session, order, verified), visit.email, verified)
+        return VisitView(visit.id, order_view(uow, order, verified), visit.email, verified)
 
 
 def verify_possession(
@@ -210,48 +167,43 @@ def verify_possession(
     if not answers:
         raise DeliveryError("pick at least one shipment", code="delivery.nothing_picked")
     policy, now = dl.settings.find, dl.now()
-    keys = [f"address:{address}"[:300]]
+    keys = _keys(address)
     error: DeliveryError
-    with dl.tx() as session:
-        until = _locked_until(session, keys, now)
+    with dl.uow() as uow:
+        until = uow.throttle.locked_until(keys, now)
         if until is not None:
             error = throttled(until, now)
         else:
-            row = session.get(Visit, visit.id_hash)
+            row = uow.delivery_orders.visit(visit.id_hash)
             if row is None:
                 raise DeliveryError(
                     "this visit has ended; find the order again", code="delivery.visit_gone"
                 )
             ours = {s.id: s.number for s in visit.order.shipments}
-            wrong = []
-            for shipment_id, serial in answers.items():
-                found = session.scalars(
-                    select(ShipmentToken.id).where(
-                        ShipmentToken.shipment_id == shipment_id,
-                        ShipmentToken.serial == serial.strip(),
-                    )
-                ).first()
-                if shipment_id not in ours or found is None:
-                    wrong.append(ours.get(shipment_id, "?"))
+            wrong = [
+                ours.get(shipment_id, "?")
+                for shipment_id, serial in answers.items()
+                if shipment_id not in ours
+                or not uow.delivery_orders.holds_serial(shipment_id, serial.strip())
+            ]
+            actor, subject = f"customer:{visit.email}", f"order:{visit.order.reference}"
             if not wrong:
                 row.verified = sorted(set(row.verified) | set(answers))
-                dl.audit(
-                    session,
+                uow.delivery_audit.append(
                     "delivery.possession_verified",
-                    actor=f"customer:{visit.email}",
-                    subject=f"order:{visit.order.reference}",
+                    actor=actor,
+                    subject=subject,
                     details={"shipments": sorted(ours[i] for i in answers)},
                 )
-                order = session.get(Order, row.order_id)
+                order = uow.delivery_orders.order(row.order_id)
                 assert order is not None
                 verified = tuple(row.verified)
-                return VisitView(row.id, order_view(session, order, verified), row.email, verified)
-            _fail(session, keys[0], policy.address_failures, policy, now)
-            dl.audit(
-                session,
+                return VisitView(row.id, order_view(uow, order, verified), row.email, verified)
+            _fail(uow, keys[0], policy.address_failures, policy, now)
+            uow.delivery_audit.append(
                 "delivery.possession_failed",
-                actor=f"customer:{visit.email}",
-                subject=f"order:{visit.order.reference}",
+                actor=actor,
+                subject=subject,
                 details={"shipments": wrong, "address": address},
             )
             error = DeliveryError(

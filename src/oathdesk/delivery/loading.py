@@ -13,13 +13,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from oathdesk.delivery.context import SEAL_TENANT, Delivery, DeliveryError
-from oathdesk.delivery.models import Customer, Order, Shipment, ShipmentToken
+from oathdesk.delivery.context import Delivery, DeliveryError
 from oathdesk.domain import SeedRecord
 from oathdesk.formats import read_seeds
+from oathdesk.store import DELIVERY_TENANT, Customer, OrderRepository, ShipmentToken
 
 CSV_COLUMNS = (
     "customer",
@@ -126,31 +123,20 @@ def parse_manifest(data: bytes, name: str) -> list[ManifestOrder]:
     return list(orders.values())
 
 
-def _customer(session: Session, order: ManifestOrder) -> tuple[Customer, bool]:
-    found = session.scalars(
-        select(Customer).where(Customer.email_domain == order.email_domain)
-    ).one_or_none()
+def _customer(orders: OrderRepository, order: ManifestOrder) -> tuple[Customer, bool]:
+    found = orders.customer_by_domain(order.email_domain)
     if found is not None:
         return found, False
-    customer = Customer(
-        name=order.customer or order.email_domain,
-        email_domain=order.email_domain,
-        account_manager=order.account_manager,
-    )
-    session.add(customer)
-    session.flush()
-    return customer, True
+    name = order.customer or order.email_domain
+    return orders.add_customer(name, order.email_domain, order.account_manager), True
 
 
-def _check_new(session: Session, order: ManifestOrder) -> None:
-    for column, value in (
-        (Order.po_number, order.po_number),
-        (Order.invoice_number, order.invoice_number),
-    ):
-        if value and session.scalars(select(Order.id).where(column == value)).first():
-            raise DeliveryError(f"order {value} is already loaded", code="delivery.exists")
+def _check_new(orders: OrderRepository, order: ManifestOrder) -> None:
+    taken = orders.taken_number(order.po_number, order.invoice_number)
+    if taken:
+        raise DeliveryError(f"order {taken} is already loaded", code="delivery.exists")
     for number in order.shipments:
-        if session.scalars(select(Shipment.id).where(Shipment.number == number)).first():
+        if orders.shipment_exists(number):
             raise DeliveryError(f"shipment {number} is already loaded", code="delivery.exists")
 
 
@@ -179,35 +165,25 @@ def load(
         )
     sealer = dl.inv.sealer
     counts = {"customers": 0, "shipments": 0}
-    with dl.tx() as session:
-        taken = session.scalars(
-            select(ShipmentToken.serial).where(ShipmentToken.serial.in_(wanted))
-        ).first()
+    with dl.uow() as uow:
+        repo = uow.delivery_orders
+        taken = repo.loaded_serial(wanted)
         if taken:
             raise DeliveryError(
                 f"serial {taken} is already loaded", code="delivery.serial_conflict"
             )
         for order in orders:
-            _check_new(session, order)
-            customer, new = _customer(session, order)
+            _check_new(repo, order)
+            customer, new = _customer(repo, order)
             counts["customers"] += new
-            row = Order(
-                customer_id=customer.id,
-                po_number=order.po_number,
-                invoice_number=order.invoice_number,
-                created_at=dl.now(),
-            )
-            session.add(row)
-            session.flush()
+            row = repo.add_order(customer, order.po_number, order.invoice_number, dl.now())
             for ship in order.shipments.values():
-                shipment = Shipment(order_id=row.id, number=ship.number)
-                session.add(shipment)
-                session.flush()
+                shipment = repo.add_shipment(row, ship.number)
                 counts["shipments"] += 1
                 for serial in ship.serials:
                     rec = records[serial]
-                    sealed = sealer.seal(rec.secret, serial=serial, tenant=SEAL_TENANT)
-                    session.add(
+                    sealed = sealer.seal(rec.secret, serial=serial, tenant=DELIVERY_TENANT)
+                    repo.add_token(
                         ShipmentToken(
                             shipment_id=shipment.id,
                             serial=serial,
@@ -223,17 +199,15 @@ def load(
                             model=rec.model,
                         )
                     )
-            dl.audit(
-                session,
-                "delivery.order_loaded",
-                actor=actor,
-                subject=f"order:{order.po_number or order.invoice_number}",
-                details={
-                    "customer": customer.email_domain,
-                    "shipments": sorted(order.shipments),
-                    "tokens": sum(len(s.serials) for s in order.shipments.values()),
-                    "seed_file": seed_name,
-                },
+            loaded = {
+                "customer": customer.email_domain,
+                "shipments": sorted(order.shipments),
+                "tokens": sum(len(s.serials) for s in order.shipments.values()),
+                "seed_file": seed_name,
+            }
+            subject = f"order:{order.po_number or order.invoice_number}"
+            uow.delivery_audit.append(
+                "delivery.order_loaded", actor=actor, subject=subject, details=loaded
             )
     return LoadResult(
         customers=counts["customers"],

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from oathdesk.delivery.building import (
     ENCRYPTIONS,
     PACKAGINGS,
@@ -24,19 +22,18 @@ from oathdesk.delivery.building import (
     records_by_shipment,
     render,
 )
-from oathdesk.delivery.context import SEAL_TENANT, Delivery, DeliveryError
+from oathdesk.delivery.context import Delivery, DeliveryError
 from oathdesk.delivery.finding import VisitView
-from oathdesk.delivery.models import (
-    STATES,
-    Customer,
-    DeliveryFile,
-    DeliveryRequest,
-    Order,
-    Shipment,
-    Visit,
-)
 from oathdesk.domain import OathdeskError, Secret, SeedRecord
 from oathdesk.service.accounts import HASHER
+from oathdesk.store import (
+    DELIVERY_TENANT,
+    DeliveryFile,
+    DeliveryRequest,
+    RequestState,
+    StateConflict,
+    UnitOfWork,
+)
 
 MIN_PASSWORD = 12
 _COMMON = ("password", "passwort", "123456", "qwerty", "letmein", "welcome", "azerty", "secret")
@@ -184,35 +181,35 @@ def create_request(dl: Delivery, visit: VisitView, spec: RequestSpec) -> int:
     key = (spec.pgp_key or "").strip() if spec.encryption in ("pgp", "both") else None
     if spec.encryption in ("pgp", "both") and not key:
         raise DeliveryError("paste or upload a PGP public key", code="delivery.pgp_key_missing")
-    with dl.tx(write=False) as session:
-        grouped = records_by_shipment(session, dl.inv.sealer, spec.shipment_ids)
+    with dl.uow(write=False) as uow:
+        grouped = records_by_shipment(uow.delivery_orders, dl.inv.sealer, spec.shipment_ids)
     _check_buildable(grouped, spec, key)
-    with dl.tx() as session:
-        row = DeliveryRequest(
-            order_id=visit.order.id,
-            email=visit.email,
-            shipment_ids=sorted(spec.shipment_ids),
-            packaging=spec.packaging,
-            format=spec.format,
-            options={"layout": spec.layout.to_dict()}
-            if spec.layout and spec.format == "custom-csv"
-            else {},
-            encryption=spec.encryption,
-            password_hash=HASHER.hash(password.reveal()) if password else None,
-            pgp_key=key,
-            state="pending",
-            created_at=dl.now(),
+    with dl.uow() as uow:
+        row = uow.delivery_requests.add(
+            DeliveryRequest(
+                order_id=visit.order.id,
+                email=visit.email,
+                shipment_ids=sorted(spec.shipment_ids),
+                packaging=spec.packaging,
+                format=spec.format,
+                options={"layout": spec.layout.to_dict()}
+                if spec.layout and spec.format == "custom-csv"
+                else {},
+                encryption=spec.encryption,
+                password_hash=HASHER.hash(password.reveal()) if password else None,
+                pgp_key=key,
+                state=RequestState.PENDING,
+                created_at=dl.now(),
+            )
         )
-        session.add(row)
-        session.flush()
         if password is not None:
-            sealed = dl.inv.sealer.seal(password, serial=f"request:{row.id}", tenant=SEAL_TENANT)
+            sealed = dl.inv.sealer.seal(
+                password, serial=f"request:{row.id}", tenant=DELIVERY_TENANT
+            )
             row.password_key_id, row.sealed_password = sealed.key_id, sealed.blob
-        visit_row = session.get(Visit, visit.id_hash)
-        if visit_row is not None:  # one request per visit: the next one finds the order again
-            session.delete(visit_row)
-        dl.audit(
-            session,
+        # one request per visit: the next one finds the order again
+        uow.delivery_orders.end_visit(visit.id_hash)
+        uow.delivery_audit.append(
             "delivery.request_created",
             actor=f"customer:{visit.email}",
             subject=f"request:{row.id}",
@@ -227,96 +224,97 @@ def create_request(dl: Delivery, visit: VisitView, spec: RequestSpec) -> int:
         return row.id
 
 
-def _view(dl: Delivery, row: DeliveryRequest, *, files: bool = False) -> RequestView:
-    with dl.tx(write=False) as session:
-        order = session.get(Order, row.order_id)
-        assert order is not None
-        customer = session.get(Customer, order.customer_id)
-        numbers = session.scalars(
-            select(Shipment.number)
-            .where(Shipment.id.in_(row.shipment_ids))
-            .order_by(Shipment.number)
-        ).all()
-        found = (
-            session.scalars(
-                select(DeliveryFile)
-                .where(DeliveryFile.request_id == row.id)
-                .order_by(DeliveryFile.id)
-            ).all()
-            if files
-            else []
-        )
-        return RequestView(
-            id=row.id,
-            state=row.state,
-            customer=customer.name if customer else "?",
-            email=row.email,
-            order=order.po_number or order.invoice_number or str(order.id),
-            shipments=tuple(numbers),
-            packaging=row.packaging,
-            format=row.format,
-            layout=row.options.get("layout"),
-            encryption=row.encryption,
-            reason=row.reason,
-            decided_by=row.decided_by,
-            created_at=row.created_at,
-            files=tuple(
-                FileView(
-                    f.id,
-                    f.label,
-                    f.file_name,
-                    f.size,
-                    f.expires_at,
-                    f.downloads,
-                    f.confirmed_at is not None,
-                    f.deleted_at is not None,
-                )
-                for f in found
-            ),
-        )
+def file_view(f: DeliveryFile) -> FileView:
+    return FileView(
+        f.id,
+        f.label,
+        f.file_name,
+        f.size,
+        f.expires_at,
+        f.downloads,
+        f.confirmed_at is not None,
+        f.deleted_at is not None,
+    )
+
+
+def request_view(uow: UnitOfWork, row: DeliveryRequest, *, files: bool = False) -> RequestView:
+    """What the team sees of a request (never its password material)."""
+    orders = uow.delivery_orders
+    order = orders.order(row.order_id)
+    assert order is not None
+    customer = orders.customer(order.customer_id)
+    return RequestView(
+        id=row.id,
+        state=row.state.value,
+        customer=customer.name if customer else "?",
+        email=row.email,
+        order=order.reference,
+        shipments=tuple(orders.shipment_numbers(row.shipment_ids)),
+        packaging=row.packaging,
+        format=row.format,
+        layout=row.options.get("layout"),
+        encryption=row.encryption,
+        reason=row.reason,
+        decided_by=row.decided_by,
+        created_at=row.created_at,
+        files=tuple(file_view(f) for f in uow.delivery_requests.files(row.id)) if files else (),
+    )
 
 
 def list_requests(dl: Delivery, state: str | None = None) -> list[RequestView]:
-    if state is not None and state not in STATES:
+    names = [s.value for s in RequestState]
+    if state is not None and state not in names:
         raise DeliveryError(
-            f"unknown state {state!r}; states are {', '.join(STATES)}", code="delivery.bad_state"
+            f"unknown state {state!r}; states are {', '.join(names)}", code="delivery.bad_state"
         )
-    with dl.tx(write=False) as session:
-        query = select(DeliveryRequest).order_by(DeliveryRequest.id)
-        if state:
-            query = query.where(DeliveryRequest.state == state)
-        rows = session.scalars(query).all()
-    return [_view(dl, r) for r in rows]
+    with dl.uow(write=False) as uow:
+        rows = uow.delivery_requests.by_state(RequestState(state) if state else None)
+        return [request_view(uow, r) for r in rows]
 
 
 def get_request(dl: Delivery, request_id: int) -> RequestView:
-    with dl.tx(write=False) as session:
-        row = session.get(DeliveryRequest, request_id)
+    with dl.uow(write=False) as uow:
+        row = uow.delivery_requests.get(request_id)
+        if row is None:
+            raise DeliveryError(f"there is no request {request_id}", code="delivery.not_found")
+        return request_view(uow, row, files=True)
+
+
+def locked_request(uow: UnitOfWork, request_id: int) -> DeliveryRequest:
+    """The request, locked for a change, or ``delivery.not_found``."""
+    row = uow.delivery_requests.get(request_id, for_update=True)
     if row is None:
         raise DeliveryError(f"there is no request {request_id}", code="delivery.not_found")
-    return _view(dl, row, files=True)
+    return row
+
+
+def move(uow: UnitOfWork, row: DeliveryRequest, target: RequestState) -> None:
+    """The one way a use case changes a request's state (a refused move keeps its code)."""
+    try:
+        uow.delivery_requests.move(row, target)
+    except StateConflict as exc:
+        raise DeliveryError(exc.message, code=exc.code, details=exc.details) from None
 
 
 def reject(dl: Delivery, request_id: int, reason: str, *, actor: str) -> RequestView:
     """Refuse a pending request with a reason; its sealed password is erased at once."""
     if not reason.strip():
         raise DeliveryError("say why the request is rejected", code="delivery.reason_required")
-    with dl.tx() as session:
-        row = session.get(DeliveryRequest, request_id, with_for_update=True)
-        if row is None:
-            raise DeliveryError(f"there is no request {request_id}", code="delivery.not_found")
-        if row.state != "pending":
+    with dl.uow() as uow:
+        row = locked_request(uow, request_id)
+        if row.state is not RequestState.PENDING:
             raise DeliveryError(
-                f"request {request_id} is {row.state}, not pending", code="delivery.state_conflict"
+                f"request {request_id} is {row.state.value}, not pending",
+                code="delivery.state_conflict",
             )
-        row.state, row.reason = "rejected", reason.strip()[:2000]
+        move(uow, row, RequestState.REJECTED)
+        row.reason = reason.strip()[:2000]
         row.decided_by, row.decided_at = actor, dl.now()
         row.sealed_password = row.password_key_id = None
-        dl.audit(
-            session,
+        uow.delivery_audit.append(
             "delivery.request_rejected",
             actor=actor,
             subject=f"request:{row.id}",
             reason=row.reason,
         )
-    return get_request(dl, request_id)
+        return request_view(uow, row, files=True)

@@ -21,7 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from oathdesk.domain import OathdeskError, Secret
 from oathdesk.service.context import Inventory
 from oathdesk.service.errors import ServiceError
-from oathdesk.store import UnitOfWork
+from oathdesk.store import UnitOfWork, retry_after
 from oathdesk.store.accounts import Account, AccountRepository
 
 ROLES = ("admin", "helpdesk", "auditor", "delivery")  # delivery: the seed-delivery team
@@ -172,28 +172,8 @@ def disable_account(inv: Inventory, name: str, *, actor: str, reason: str = "") 
         return _view(account)
 
 
-def _locked(repo: AccountRepository, keys: list[str], now: datetime) -> datetime | None:
-    until = [
-        row.locked_until
-        for row in (repo.throttle(k) for k in keys)
-        if row is not None and row.locked_until is not None and row.locked_until > now
-    ]
-    return max(until) if until else None
-
-
-def _count_failure(
-    repo: AccountRepository, key: str, limit: int, policy: ThrottlePolicy, now: datetime
-) -> None:
-    row = repo.throttle_for_update(key, now)
-    if now - row.window_started_at > policy.window:
-        row.failures, row.window_started_at, row.locked_until = 0, now, None
-    row.failures += 1
-    if row.failures >= limit:
-        row.locked_until = now + policy.lockout
-
-
 def _throttled(until: datetime, now: datetime) -> AuthError:
-    wait = max(1, int((until - now).total_seconds() + 0.999))
+    wait = retry_after(until, now)
     return AuthError(
         f"too many failed sign-ins; try again in {wait} seconds or ask another administrator",
         code="auth.throttled",
@@ -216,7 +196,7 @@ def sign_in(
     keys = [f"account:{name.lower()}"[:300], f"address:{address}"[:300]]
     with inv.uow() as uow:
         repo = AccountRepository(uow.session)
-        until = _locked(repo, keys, now)
+        until = uow.throttle.locked_until(keys, now)
         if until is not None:
             error: AuthError = _throttled(until, now)
         else:
@@ -224,15 +204,18 @@ def sign_in(
             if account is not None and account.source != "local":
                 account = None  # an Entra account has no password: the same answer as unknown
             if _password_ok(account, password) and account is not None and account.enabled:
-                repo.clear_throttle(keys[0])
+                uow.throttle.clear(keys[0])
                 account.last_signin_at = now
                 if HASHER.check_needs_rehash(account.password_hash):
                     account.password_hash = HASHER.hash(password.reveal())
                 _audit(uow, inv, "auth.signin", name, f"local:{name}", address=address)
                 uow.session.flush()
                 return _view(account)
-            _count_failure(repo, keys[0], policy.max_failures, policy, now)
-            _count_failure(repo, keys[1], policy.address_failures, policy, now)
+            limits = (policy.max_failures, policy.address_failures)
+            for key, limit in zip(keys, limits, strict=True):
+                uow.throttle.fail(
+                    key, limit=limit, window=policy.window, lockout=policy.lockout, now=now
+                )
             # a name typed by mistake may be a password: only an existing account is named
             known = name if account is not None else "(unknown)"
             _audit(uow, inv, "auth.signin_failed", known, f"address:{address}", address=address)

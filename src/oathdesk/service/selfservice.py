@@ -22,8 +22,16 @@ from oathdesk.service._common import audit
 from oathdesk.service.context import Inventory
 from oathdesk.service.errors import ServiceError
 from oathdesk.service.lifecycle import NotHolder, check_code, give_to, mark_lost, send_activation
-from oathdesk.store import Batch, NotFound, StateConflict, Token, TokenState, UnitOfWork
-from oathdesk.store.accounts import AccountRepository
+from oathdesk.store import (
+    Batch,
+    FailureThrottle,
+    NotFound,
+    StateConflict,
+    Token,
+    TokenState,
+    UnitOfWork,
+    retry_after,
+)
 
 S = TokenState
 REASON = "self-service"
@@ -76,10 +84,10 @@ def _keys(upn: str, serial: str) -> tuple[str, str]:
     return f"selfservice:user:{upn.lower()}"[:300], f"selfservice:token:{serial}"[:300]
 
 
-def _refuse_if_locked(repo: AccountRepository, key: str, now: datetime) -> None:
-    row = repo.throttle(key)
-    if row is not None and row.locked_until is not None and row.locked_until > now:
-        wait = max(1, int((row.locked_until - now).total_seconds() + 0.999))
+def _refuse_if_locked(throttle: FailureThrottle, key: str, now: datetime) -> None:
+    until = throttle.locked_until([key], now)
+    if until is not None:
+        wait = retry_after(until, now)
         raise SelfServiceError(
             f"too many wrong codes or serials; wait {wait} seconds before trying again, or ask "
             "the help desk",
@@ -88,13 +96,8 @@ def _refuse_if_locked(repo: AccountRepository, key: str, now: datetime) -> None:
         )
 
 
-def _count(repo: AccountRepository, key: str, limit: int, limits: Limits, now: datetime) -> None:
-    row = repo.throttle_for_update(key, now)
-    if now - row.window_started_at > limits.window:
-        row.failures, row.window_started_at, row.locked_until = 0, now, None
-    row.failures += 1
-    if row.failures >= limit:
-        row.locked_until = now + limits.lockout
+def _count(throttle: FailureThrottle, key: str, limit: int, limits: Limits, now: datetime) -> None:
+    throttle.fail(key, limit=limit, window=limits.window, lockout=limits.lockout, now=now)
 
 
 # -- claiming ------------------------------------------------------------------------------
@@ -162,7 +165,7 @@ def _refuse(
     """Count the attempt against the user, audit it, and return the one answer for all."""
     with inv.uow() as uow:
         _count(
-            AccountRepository(uow.session),
+            uow.throttle,
             _keys(upn, serial)[0],
             limits.user_failures,
             limits,
@@ -200,7 +203,7 @@ def enroll(
         )
     user_key, token_key = _keys(upn, serial)
     with inv.uow(write=False) as uow:
-        _refuse_if_locked(AccountRepository(uow.session), user_key, inv.now())
+        _refuse_if_locked(uow.throttle, user_key, inv.now())
         token = _find(uow, serial)
         why = _refusal(token, upn)
         batch = uow.batches.get(token.batch_id) if token and token.batch_id else None
@@ -217,8 +220,7 @@ def enroll(
         raise _refuse(inv, upn, serial, why, actor=actor, limits=limits)
     failure: ServiceError | None = None
     with inv.uow() as uow:
-        repo = AccountRepository(uow.session)
-        _refuse_if_locked(repo, token_key, inv.now())
+        _refuse_if_locked(uow.throttle, token_key, inv.now())
         token = uow.tokens.get_for_update(serial)
         if _refusal(token, upn) is not None:  # changed hands since the first look
             failure = _not_claimable(serial)
@@ -227,8 +229,8 @@ def enroll(
         if failure is not None:
             if failure.code != "selfservice.not_claimable":
                 now = inv.now()
-                _count(repo, user_key, limits.user_failures, limits, now)
-                _count(repo, token_key, limits.token_failures, limits, now)
+                _count(uow.throttle, user_key, limits.user_failures, limits, now)
+                _count(uow.throttle, token_key, limits.token_failures, limits, now)
         else:
             steps: list[str] = ["code checked locally"]
             if token.state in FREE:

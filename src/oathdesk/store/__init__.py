@@ -3,8 +3,23 @@
 SQLite by default (a file in the data folder), PostgreSQL by URL. See docs/store.md.
 """
 
-from oathdesk.store.accounts import Account, AccountRepository, SigninThrottle, WebSession
-from oathdesk.store.audit import AuditLog, ChainReport, verify_export
+from oathdesk.store.accounts import Account, AccountRepository, WebSession
+from oathdesk.store.audit import DELIVERY, INVENTORY, AuditLog, Chain, ChainReport, verify_export
+from oathdesk.store.delivery_models import (
+    DELIVERY_TENANT,
+    Customer,
+    DeliveryAuditEntry,
+    DeliveryAuditHead,
+    DeliveryFile,
+    DeliveryRequest,
+    Order,
+    Shipment,
+    ShipmentToken,
+    Visit,
+)
+from oathdesk.store.delivery_orders import OrderRepository, ShipmentSummary
+from oathdesk.store.delivery_requests import RequestRepository
+from oathdesk.store.delivery_states import REQUEST_MOVES, RequestState, can_move_request
 from oathdesk.store.engine import (
     Database,
     current_revision,
@@ -35,12 +50,17 @@ from oathdesk.store.sealing import (
     resolve_key_file,
 )
 from oathdesk.store.states import TRANSITIONS, TokenState, can_move
+from oathdesk.store.throttle import Counted, FailureCount, FailureThrottle, retry_after
 from oathdesk.store.tokens import ImportResult, NewBatch, TokenRepository
 from oathdesk.store.uow import UnitOfWork
 
 __all__ = [
     "DEFAULT_TENANT",
+    "DELIVERY",
+    "DELIVERY_TENANT",
+    "INVENTORY",
     "KEY_FILE_ENV",
+    "REQUEST_MOVES",
     "TRANSITIONS",
     "Account",
     "AccountRepository",
@@ -49,8 +69,17 @@ __all__ = [
     "AuditLog",
     "Batch",
     "BatchRepository",
+    "Chain",
     "ChainReport",
+    "Counted",
+    "Customer",
     "Database",
+    "DeliveryAuditEntry",
+    "DeliveryAuditHead",
+    "DeliveryFile",
+    "DeliveryRequest",
+    "FailureCount",
+    "FailureThrottle",
     "ImportResult",
     "InventoryError",
     "Job",
@@ -60,13 +89,19 @@ __all__ = [
     "KeyRing",
     "NewBatch",
     "NotFound",
+    "Order",
+    "OrderRepository",
     "Page",
+    "RequestRepository",
+    "RequestState",
     "RotationReport",
     "SealError",
     "SealedValue",
     "Sealer",
     "SerialConflict",
-    "SigninThrottle",
+    "Shipment",
+    "ShipmentSummary",
+    "ShipmentToken",
     "StateConflict",
     "StoreError",
     "Token",
@@ -74,8 +109,10 @@ __all__ = [
     "TokenRepository",
     "TokenState",
     "UnitOfWork",
+    "Visit",
     "WebSession",
     "can_move",
+    "can_move_request",
     "current_revision",
     "default_url",
     "downgrade",
@@ -84,6 +121,7 @@ __all__ = [
     "reseal_all",
     "resolve_key_file",
     "retire_key",
+    "retry_after",
     "rotate",
     "upgrade",
     "verify_export",

@@ -1,9 +1,9 @@
-"""Local console accounts, their browser sessions and sign-in throttling counters, in the database.
+"""Local console accounts, their browser sessions and API tokens, in the database.
 
 Why: break-glass administrators must be able to sign in when Entra cannot, so their accounts
 (argon2 hashes only, never a password) live beside the inventory they manage; sessions are kept
 server-side (only a SHA-256 of the cookie's random id is stored) so sign-out and disabling an
-account end them at once; failed sign-ins are counted here so every server process sees them.
+account end them at once; failed sign-ins are counted by ``store.throttle``.
 Tables are made by migration ``0003_accounts``; ``0005_identity`` adds the account's source
 (local or Entra) and the API tokens automation uses (only their SHA-256 is stored).
 """
@@ -68,17 +68,6 @@ class WebSession(Base):
         return f"WebSession(account_id={self.account_id}, expires_at={self.expires_at})"
 
 
-class SigninThrottle(Base):
-    """Failed sign-ins for one key (``account:NAME`` or ``address:IP``) in the current window."""
-
-    __tablename__ = "signin_throttle"
-
-    key: Mapped[str] = mapped_column(String(300), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
-
-
 class ApiToken(Base):
     """A bearer token for automation: only the SHA-256 (hex) of its value is kept; ``roles`` is
     the subset of console roles it carries. Revoked tokens stay, for the audit trail."""
@@ -100,7 +89,7 @@ class ApiToken(Base):
 
 
 class AccountRepository:
-    """Accounts, sessions and throttle counters through one session (a unit of work's)."""
+    """Accounts, sessions and API tokens through one session (a unit of work's)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -182,17 +171,3 @@ class AccountRepository:
 
     def api_tokens(self) -> Sequence[ApiToken]:
         return self.session.scalars(select(ApiToken).order_by(ApiToken.id)).all()
-
-    # throttling
-    def throttle(self, key: str) -> SigninThrottle | None:
-        return self.session.get(SigninThrottle, key)
-
-    def throttle_for_update(self, key: str, now: datetime) -> SigninThrottle:
-        row = self.session.get(SigninThrottle, key, with_for_update=True)
-        if row is None:
-            row = SigninThrottle(key=key, failures=0, window_started_at=now)
-            self.session.add(row)
-        return row
-
-    def clear_throttle(self, key: str) -> None:
-        self.session.execute(delete(SigninThrottle).where(SigninThrottle.key == key))

@@ -1,15 +1,16 @@
-"""The append-only, hash-chained audit log: append in the caller's transaction, verify, export.
+"""The append-only, hash-chained audit logs: append in the caller's transaction, search, verify,
+export. One implementation serves every chain: the inventory's (``audit_entries``) and the
+delivery service's (``delivery_audit``); the hashing itself is in ``store.chain``.
 
-Why: audits need proof that nobody edited history. Each entry stores the SHA-256 of its previous
-entry's hash and its own canonical JSON content (sequence number included), so changing, removing,
-inserting or reordering a row through SQL breaks the chain at that row. Appends lock the single
-chain-head row (``FOR UPDATE`` on PostgreSQL; on SQLite the write transaction's ``BEGIN
-IMMEDIATE`` already serializes writers), so two writers can never fork the chain.
+Why: audits need proof that nobody edited history (see ``store.chain``), and two chains written
+by two pieces of code would drift apart. Appends lock the chain's single head row (``FOR
+UPDATE`` on PostgreSQL; on SQLite the write transaction's ``BEGIN IMMEDIATE`` already serializes
+writers), so two writers can never fork a chain; the database refuses to change or remove an
+entry (triggers from migrations ``0002`` and ``0006``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Generator, Iterator, Mapping
 from contextlib import closing
@@ -20,103 +21,56 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from oathdesk.domain import Clock, Secret
-from oathdesk.store.errors import AuditChainBroken, StoreError
-from oathdesk.store.models import DEFAULT_TENANT, GENESIS_HASH, AuditEntry, AuditHead, utcnow
+from oathdesk.domain import Clock
+from oathdesk.store.chain import (
+    ChainReport,
+    beyond_head,
+    canonical_details,
+    entry_hash,
+    export_record,
+    iso,
+    verify_export,
+    walk,
+)
+from oathdesk.store.delivery_models import DELIVERY_TENANT, DeliveryAuditEntry, DeliveryAuditHead
+from oathdesk.store.errors import StoreError
+from oathdesk.store.models import (
+    DEFAULT_TENANT,
+    AuditEntry,
+    AuditHead,
+    AuditRecord,
+    ChainHead,
+)
+
+__all__ = [
+    "DELIVERY",
+    "INVENTORY",
+    "AuditFilter",
+    "AuditLog",
+    "Chain",
+    "ChainReport",
+    "canonical_details",
+    "entry_hash",
+    "export_record",
+    "page_query",
+    "verify_export",
+]
 
 _HEAD_ID = 1
 
 
-def canonical_details(details: Mapping[str, Any] | None) -> str:
-    """Details as canonical JSON text; a Secret (or anything not JSON) is refused outright."""
-
-    def refuse(value: object) -> Any:
-        if isinstance(value, Secret):
-            raise StoreError("a secret cannot go into the audit log", code="store.audit_secret")
-        raise StoreError(
-            f"audit details must be JSON values, not {type(value).__name__}",
-            code="store.audit_bad_details",
-        )
-
-    return json.dumps(
-        dict(details or {}),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        default=refuse,
-    )
-
-
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def entry_hash(
-    *,
-    prev_hash: str,
-    seq: int,
-    at: datetime,
-    tenant: str,
-    actor: str,
-    action: str,
-    subject: str | None,
-    reason: str,
-    details: str,
-) -> str:
-    content = {
-        "seq": seq,
-        "at": _iso(at),
-        "tenant": tenant,
-        "actor": actor,
-        "action": action,
-        "subject": subject,
-        "reason": reason,
-        "details": details,
-    }
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + canonical.encode("utf-8")).hexdigest()
-
-
-def _rehash(entry: AuditEntry) -> str:
-    return entry_hash(
-        prev_hash=entry.prev_hash,
-        seq=entry.seq,
-        at=entry.at,
-        tenant=entry.tenant,
-        actor=entry.actor,
-        action=entry.action,
-        subject=entry.subject,
-        reason=entry.reason,
-        details=entry.details,
-    )
-
-
 @dataclass(frozen=True, slots=True)
-class ChainReport:
-    """The result of a walk: ``ok``, how many entries were checked and, if not ok, where."""
+class Chain:
+    """One hash-chained log: its entry table, its head row and the tenant entries default to."""
 
-    ok: bool
-    checked: int
-    head_seq: int
-    head_hash: str
-    seq: int | None = None  # the first bad sequence number
-    problem: str | None = None  # missing | altered | unlinked | truncated | extra
-    message: str = "the audit chain verifies"
+    name: str
+    entry: type[AuditRecord]
+    head: type[ChainHead]
+    tenant: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "checked": self.checked,
-            "head_seq": self.head_seq,
-            "head_hash": self.head_hash,
-            "seq": self.seq,
-            "problem": self.problem,
-            "message": self.message,
-        }
 
-    def raise_if_broken(self) -> None:
-        if not self.ok:
-            raise AuditChainBroken(self.message, details=self.to_dict())
+INVENTORY = Chain("inventory", AuditEntry, AuditHead, DEFAULT_TENANT)
+DELIVERY = Chain("delivery", DeliveryAuditEntry, DeliveryAuditHead, DELIVERY_TENANT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,23 +85,23 @@ class AuditFilter:
     since: datetime | None = None
     until: datetime | None = None
 
-    def apply(self, query: Select[AuditEntry]) -> Select[AuditEntry]:
+    def apply(self, query: Select[Any], entry: type[AuditRecord] = AuditEntry) -> Select[Any]:
         if self.tenant is not None and self.subject:
             # ``tenant || ''`` keeps the (tenant, seq) index out, so the planner takes the
             # subject index: a serial has a few entries, a big log has millions
-            query = query.where((AuditEntry.tenant + "") == self.tenant)
+            query = query.where((entry.tenant + "") == self.tenant)
         elif self.tenant is not None:
-            query = query.where(AuditEntry.tenant == self.tenant)
+            query = query.where(entry.tenant == self.tenant)
         if self.actor:
-            query = query.where(AuditEntry.actor == self.actor)
+            query = query.where(entry.actor == self.actor)
         if self.action:
-            query = query.where(AuditEntry.action.startswith(self.action, autoescape=True))
+            query = query.where(entry.action.startswith(self.action, autoescape=True))
         if self.subject:
-            query = query.where(AuditEntry.subject == self.subject)
+            query = query.where(entry.subject == self.subject)
         if self.since is not None:
-            query = query.where(AuditEntry.at >= self.since)
+            query = query.where(entry.at >= self.since)
         if self.until is not None:
-            query = query.where(AuditEntry.at <= self.until)
+            query = query.where(entry.at <= self.until)
         return query
 
     def to_dict(self) -> dict[str, Any]:
@@ -155,33 +109,48 @@ class AuditFilter:
             "actor": self.actor,
             "action": self.action,
             "subject": self.subject,
-            "since": _iso(self.since) if self.since else None,
-            "until": _iso(self.until) if self.until else None,
+            "since": iso(self.since) if self.since else None,
+            "until": iso(self.until) if self.until else None,
         }
 
 
-def page_query(flt: AuditFilter, *, before: int | None, limit: int) -> Select[AuditEntry]:
+def page_query(
+    flt: AuditFilter, *, before: int | None, limit: int, entry: type[AuditRecord] = AuditEntry
+) -> Select[Any]:
     """Newest first from an index: (tenant, seq) walked backwards, or the subject index."""
-    query = flt.apply(select(AuditEntry))
+    query = flt.apply(select(entry), entry)
     if before is not None:
-        query = query.where(AuditEntry.seq < before)
-    return query.order_by(AuditEntry.seq.desc()).limit(limit)
+        query = query.where(entry.seq < before)
+    return query.order_by(entry.seq.desc()).limit(limit)
 
 
 class AuditLog:
-    """The audit log seen through one session; appends join that session's transaction."""
+    """One chain seen through one session; appends join that session's transaction and take
+    their time from the injected clock."""
 
     def __init__(
-        self, session: Session, *, clock: Clock | None = None, writable: bool = True
+        self,
+        session: Session,
+        *,
+        clock: Clock,
+        writable: bool = True,
+        chain: Chain = INVENTORY,
     ) -> None:
         self.session = session
+        self.chain = chain
         self._clock = clock
         self.writable = writable
 
-    def _now(self) -> datetime:
-        if self._clock is None:
-            return utcnow()
-        return datetime.fromtimestamp(self._clock.now(), tz=UTC)
+    def _head(self, *, lock: bool) -> ChainHead:
+        query = select(self.chain.head).where(self.chain.head.id == _HEAD_ID)
+        head = self.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+        if head is None:
+            raise StoreError(
+                f"the {self.chain.name} audit chain head is missing; run the migrations "
+                "(oathdesk db upgrade)",
+                code="store.audit_head_missing",
+            )
+        return head
 
     def append(
         self,
@@ -191,8 +160,8 @@ class AuditLog:
         subject: str | None = None,
         reason: str = "",
         details: Mapping[str, Any] | None = None,
-        tenant: str = DEFAULT_TENANT,
-    ) -> AuditEntry:
+        tenant: str | None = None,
+    ) -> AuditRecord:
         """Add one entry after the current head; it commits or rolls back with the caller."""
         if not self.writable:
             raise StoreError(
@@ -200,41 +169,21 @@ class AuditLog:
                 code="store.read_only",
             )
         text = canonical_details(details)
-        head = self.session.execute(
-            select(AuditHead).where(AuditHead.id == _HEAD_ID).with_for_update()
-        ).scalar_one_or_none()
-        if head is None:
-            raise StoreError(
-                "the audit chain head is missing; run the migrations (oathdesk db upgrade)",
-                code="store.audit_head_missing",
-            )
-        seq = head.seq + 1
-        at = self._now()
-        digest = entry_hash(
-            prev_hash=head.hash,
-            seq=seq,
-            at=at,
-            tenant=tenant,
-            actor=actor,
-            action=action,
-            subject=subject,
-            reason=reason,
-            details=text,
-        )
-        entry = AuditEntry(
-            seq=seq,
-            at=at,
-            tenant=tenant,
-            actor=actor,
-            action=action,
-            subject=subject,
-            reason=reason,
-            details=text,
-            prev_hash=head.hash,
-            hash=digest,
-        )
+        head = self._head(lock=True)
+        content: dict[str, Any] = {
+            "seq": head.seq + 1,
+            "at": datetime.fromtimestamp(self._clock.now(), tz=UTC),
+            "tenant": tenant or self.chain.tenant,
+            "actor": actor[:200],
+            "action": action,
+            "subject": subject[:200] if subject is not None else None,
+            "reason": reason,
+            "details": text,
+        }
+        digest = entry_hash(prev_hash=head.hash, **content)
+        entry = self.chain.entry(**content, prev_hash=head.hash, hash=digest)
         self.session.add(entry)
-        head.seq, head.hash = seq, digest
+        head.seq, head.hash = content["seq"], digest
         self.session.flush()
         return entry
 
@@ -245,16 +194,20 @@ class AuditLog:
         until: int | None = None,
         tenant: str | None = None,
         subject: str | None = None,
-    ) -> Generator[AuditEntry, None, None]:
+    ) -> Generator[AuditRecord, None, None]:
         """Entries in sequence order, streamed (fit for millions of rows). Exhaust the iterator
         or ``close()`` it: on PostgreSQL it holds a server-side cursor."""
-        query = select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq)
+        entry = self.chain.entry
+        query = select(entry).where(entry.seq > after).order_by(entry.seq)
         if until is not None:
-            query = query.where(AuditEntry.seq <= until)
+            query = query.where(entry.seq <= until)
         if tenant is not None:
-            query = query.where(AuditEntry.tenant == tenant)
+            query = query.where(entry.tenant == tenant)
         if subject is not None:
-            query = query.where(AuditEntry.subject == subject)
+            query = query.where(entry.subject == subject)
+        yield from self._stream(query)
+
+    def _stream(self, query: Select[Any]) -> Generator[AuditRecord, None, None]:
         result = self.session.scalars(query.execution_options(yield_per=1000))
         try:
             yield from result
@@ -263,130 +216,32 @@ class AuditLog:
 
     def search(
         self, flt: AuditFilter, *, before: int | None = None, limit: int = 50
-    ) -> list[AuditEntry]:
+    ) -> list[AuditRecord]:
         """One page of matching entries, newest first; ``before`` is the keyset cursor (the
         last ``seq`` of the previous page), so a page costs the same deep in a big log."""
-        return list(self.session.scalars(page_query(flt, before=before, limit=limit)))
+        query = page_query(flt, before=before, limit=limit, entry=self.chain.entry)
+        return list(self.session.scalars(query))
 
-    def matching(self, flt: AuditFilter) -> Generator[AuditEntry, None, None]:
+    def matching(self, flt: AuditFilter) -> Generator[AuditRecord, None, None]:
         """Every matching entry in sequence order, streamed (``close()`` it if not exhausted)."""
-        query = flt.apply(select(AuditEntry)).order_by(AuditEntry.seq)
-        result = self.session.scalars(query.execution_options(yield_per=1000))
-        try:
-            yield from result
-        finally:
-            result.close()
+        entry = self.chain.entry
+        yield from self._stream(flt.apply(select(entry), entry).order_by(entry.seq))
 
     def verify(self) -> ChainReport:
-        """Walk the whole chain; report the first missing, altered or unlinked entry."""
-        head = self.session.get(AuditHead, _HEAD_ID)
-        if head is None:
-            raise StoreError(
-                "the audit chain head is missing; run the migrations (oathdesk db upgrade)",
-                code="store.audit_head_missing",
-            )
+        """Walk the whole chain; report the first missing, altered or unlinked entry. Appends
+        committed while it walks (past the head it read first) are not mistaken for tampering."""
+        head = self._head(lock=False)
         head_seq, head_hash = head.seq, head.hash
-        with closing(self.entries(until=head_seq)) as walk:
-            report = self._walk(walk, head_seq, head_hash)
+        with closing(self.entries(until=head_seq)) as entries:
+            report = walk(entries, head_seq, head_hash)
         if not report.ok:
             return report
-        # Entries past the head we read are fine only as appends committed since: they link to it.
-        query = select(AuditEntry).where(AuditEntry.seq > head_seq).order_by(AuditEntry.seq)
-        beyond = self.session.execute(query.limit(1)).scalar_one_or_none()
-        if beyond is not None and (beyond.seq != head_seq + 1 or beyond.prev_hash != head_hash):
-            return ChainReport(
-                False,
-                report.checked,
-                head_seq,
-                head_hash,
-                beyond.seq,
-                "extra",
-                f"audit entry {beyond.seq} lies past the chain head and does not follow it "
-                "(written outside oathdesk)",
-            )
-        return report
-
-    @staticmethod
-    def _walk(walk: Iterator[AuditEntry], head_seq: int, head_hash: str) -> ChainReport:
-        expected, prev, checked = 1, GENESIS_HASH, 0
-
-        def broken(seq: int, problem: str, message: str) -> ChainReport:
-            return ChainReport(False, checked, head_seq, head_hash, seq, problem, message)
-
-        for entry in walk:
-            if entry.seq != expected:
-                return broken(expected, "missing", f"audit entry {expected} is missing (deleted)")
-            if entry.prev_hash != prev:
-                return broken(
-                    entry.seq,
-                    "unlinked",
-                    f"audit entry {entry.seq} does not follow entry {entry.seq - 1} "
-                    "(entries reordered, inserted or replaced)",
-                )
-            if _rehash(entry) != entry.hash:
-                return broken(
-                    entry.seq, "altered", f"audit entry {entry.seq} was edited after it was written"
-                )
-            prev, expected, checked = entry.hash, expected + 1, checked + 1
-        last = expected - 1
-        if last < head_seq:
-            return broken(
-                last + 1,
-                "truncated",
-                f"audit entries {last + 1} to {head_seq} are missing (the end of the log was cut)",
-            )
-        if prev != head_hash:
-            return broken(
-                last,
-                "extra",
-                "the audit chain head does not name the last entry (the head row was edited)",
-            )
-        return ChainReport(True, checked, head_seq, head_hash)
+        entry = self.chain.entry
+        query = select(entry).where(entry.seq > head_seq).order_by(entry.seq).limit(1)
+        return beyond_head(self.session.execute(query).scalar_one_or_none(), report)
 
     def export(self, *, after: int = 0, tenant: str | None = None) -> Iterator[str]:
         """JSON lines for a SIEM, one per entry, hashes included so the chain can be re-checked."""
-        with closing(self.entries(after=after, tenant=tenant)) as walk:
-            for entry in walk:
+        with closing(self.entries(after=after, tenant=tenant)) as entries:
+            for entry in entries:
                 yield json.dumps(export_record(entry), sort_keys=True, ensure_ascii=False)
-
-
-def export_record(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "seq": entry.seq,
-        "at": _iso(entry.at),
-        "tenant": entry.tenant,
-        "actor": entry.actor,
-        "action": entry.action,
-        "subject": entry.subject,
-        "reason": entry.reason,
-        "details": entry.details_dict,
-        "prev_hash": entry.prev_hash,
-        "hash": entry.hash,
-    }
-
-
-def verify_export(lines: Iterator[str] | list[str], *, prev_hash: str = GENESIS_HASH) -> int:
-    """Re-check exported JSON lines offline; returns the count or raises at the first bad line."""
-    count = 0
-    for line in lines:
-        rec = json.loads(line)
-        details = canonical_details(rec["details"])
-        at = datetime.fromisoformat(rec["at"])
-        digest = entry_hash(
-            prev_hash=rec["prev_hash"],
-            seq=rec["seq"],
-            at=at,
-            tenant=rec["tenant"],
-            actor=rec["actor"],
-            action=rec["action"],
-            subject=rec["subject"],
-            reason=rec["reason"],
-            details=details,
-        )
-        if rec["prev_hash"] != prev_hash or digest != rec["hash"]:
-            raise AuditChainBroken(
-                f"exported audit entry {rec['seq']} does not verify",
-                details={"seq": rec["seq"]},
-            )
-        prev_hash, count = rec["hash"], count + 1
-    return count

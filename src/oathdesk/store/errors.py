@@ -10,7 +10,8 @@ seed, a key or a sealed value, only serials, key ids and paths.
     InventoryError               inventory.*
     ├── NotFound                 inventory.not_found
     ├── SerialConflict           inventory.serial_conflict (carries the serials)
-    └── StateConflict            inventory.state_conflict / inventory.concurrent_change
+    └── StateConflict            inventory.state_conflict / inventory.concurrent_change /
+                                 delivery.state_conflict (a delivery request's refused move)
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
@@ -256,14 +256,14 @@ class JobItem(Base):
         return f"JobItem(job_id={self.job_id}, serial={self.serial!r}, state={self.state!r})"
 
 
-class AuditEntry(Base):
-    """One audited action; ``hash`` commits to the content and to the previous entry's hash."""
+class AuditRecord:
+    """The columns of every hash-chained audit table (the inventory's and the delivery's), so
+    one implementation appends to and verifies each: ``hash`` commits to the content and to the
+    previous entry's hash."""
 
-    __tablename__ = "audit_entries"
-    __table_args__ = (
-        Index("ix_audit_tenant_seq", "tenant", "seq"),
-        Index("ix_audit_subject", "subject"),
-    )
+    if TYPE_CHECKING:  # the mapped subclasses take their columns as keywords
+
+        def __init__(self, **values: Any) -> None: ...
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -282,14 +282,35 @@ class AuditEntry(Base):
         return value if isinstance(value, dict) else {"value": value}
 
     def __repr__(self) -> str:
-        return f"AuditEntry(seq={self.seq}, action={self.action!r}, subject={self.subject!r})"
+        return (
+            f"{type(self).__name__}(seq={self.seq}, action={self.action!r}, "
+            f"subject={self.subject!r})"
+        )
 
 
-class AuditHead(Base):
-    """The single row naming the chain's last entry: appends lock it, verify checks truncation."""
+class ChainHead:
+    """The single row naming a chain's last entry: appends lock it, verify checks truncation."""
 
-    __tablename__ = "audit_head"
+    if TYPE_CHECKING:
+
+        def __init__(self, **values: Any) -> None: ...
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEntry(AuditRecord, Base):
+    """One audited inventory action."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        Index("ix_audit_tenant_seq", "tenant", "seq"),
+        Index("ix_audit_subject", "subject"),
+    )
+
+
+class AuditHead(ChainHead, Base):
+    """The head of the inventory's chain."""
+
+    __tablename__ = "audit_head"

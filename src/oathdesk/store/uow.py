@@ -17,11 +17,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from oathdesk.domain import Clock, SystemClock
 from oathdesk.domain.clock import utc_now
-from oathdesk.store.audit import AuditLog
+from oathdesk.store.audit import DELIVERY, AuditLog
+from oathdesk.store.delivery_orders import OrderRepository
+from oathdesk.store.delivery_requests import RequestRepository
 from oathdesk.store.engine import Database
 from oathdesk.store.errors import StateConflict, StoreError
 from oathdesk.store.jobs import BatchRepository, JobRepository
 from oathdesk.store.models import DEFAULT_TENANT
+from oathdesk.store.throttle import FailureThrottle
 from oathdesk.store.tokens import TokenRepository
 
 
@@ -42,7 +45,9 @@ def _busy(exc: OperationalError) -> StoreError:
 
 class UnitOfWork:
     """``with UnitOfWork(db) as uow:`` then ``uow.tokens``, ``uow.batches``, ``uow.jobs``,
-    ``uow.audit``. ``write=False`` gives a read-only view that takes no write lock.
+    ``uow.audit`` (the inventory's chain), ``uow.throttle`` (failure counters), and for the
+    delivery service ``uow.delivery_orders``, ``uow.delivery_requests``, ``uow.delivery_audit``.
+    ``write=False`` gives a read-only view that takes no write lock.
 
     Every time the repositories write comes from ``clock`` (the system clock if none is given),
     and any row changed in the transaction gets its ``updated_at`` from it at flush."""
@@ -52,6 +57,10 @@ class UnitOfWork:
     batches: BatchRepository
     jobs: JobRepository
     audit: AuditLog
+    throttle: FailureThrottle
+    delivery_orders: OrderRepository
+    delivery_requests: RequestRepository
+    delivery_audit: AuditLog
 
     def __init__(
         self,
@@ -81,6 +90,12 @@ class UnitOfWork:
         )
         self.batches = BatchRepository(self.session, self.tenant)
         self.jobs = JobRepository(self.session, self.tenant, clock=self.clock)
+        self.throttle = FailureThrottle(self.session)
+        self.delivery_orders = OrderRepository(self.session)
+        self.delivery_requests = RequestRepository(self.session)
+        self.delivery_audit = AuditLog(
+            self.session, clock=self.clock, writable=self.write, chain=DELIVERY
+        )
         return self
 
     def _stamp_updates(self, session: Session, _context: Any, _instances: Any) -> None:

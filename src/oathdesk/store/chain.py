@@ -1,0 +1,196 @@
+"""The hash chain itself: how an entry is hashed, how a walk over entries is judged, and how an
+export is re-checked offline. Pure functions over ``AuditRecord`` rows, shared by every chain.
+
+Why: each entry stores the SHA-256 of its previous entry's hash and its own canonical JSON content
+(sequence number included), so changing, removing, inserting or reordering a row through SQL
+breaks the chain at that row; one definition keeps the inventory's and the delivery's chains
+verifiable by the same code and the same offline tools.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from oathdesk.domain import Secret
+from oathdesk.store.errors import AuditChainBroken, StoreError
+from oathdesk.store.models import GENESIS_HASH, AuditRecord
+
+
+def canonical_details(details: Mapping[str, Any] | None) -> str:
+    """Details as canonical JSON text; a Secret (or anything not JSON) is refused outright."""
+
+    def refuse(value: object) -> Any:
+        if isinstance(value, Secret):
+            raise StoreError("a secret cannot go into the audit log", code="store.audit_secret")
+        raise StoreError(
+            f"audit details must be JSON values, not {type(value).__name__}",
+            code="store.audit_bad_details",
+        )
+
+    return json.dumps(
+        dict(details or {}),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=refuse,
+    )
+
+
+def iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def entry_hash(
+    *,
+    prev_hash: str,
+    seq: int,
+    at: datetime,
+    tenant: str,
+    actor: str,
+    action: str,
+    subject: str | None,
+    reason: str,
+    details: str,
+) -> str:
+    content = {
+        "seq": seq,
+        "at": iso(at),
+        "tenant": tenant,
+        "actor": actor,
+        "action": action,
+        "subject": subject,
+        "reason": reason,
+        "details": details,
+    }
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + canonical.encode("utf-8")).hexdigest()
+
+
+HASHED = ("seq", "at", "tenant", "actor", "action", "subject", "reason", "details")
+
+
+def rehash(entry: AuditRecord) -> str:
+    """The hash the entry's stored content gives (equal to ``entry.hash`` unless edited)."""
+    return entry_hash(prev_hash=entry.prev_hash, **{name: getattr(entry, name) for name in HASHED})
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    """The result of a walk: ``ok``, how many entries were checked and, if not ok, where."""
+
+    ok: bool
+    checked: int
+    head_seq: int
+    head_hash: str
+    seq: int | None = None  # the first bad sequence number
+    problem: str | None = None  # missing | altered | unlinked | truncated | extra
+    message: str = "the audit chain verifies"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def raise_if_broken(self) -> None:
+        if not self.ok:
+            raise AuditChainBroken(self.message, details=self.to_dict())
+
+
+def walk(entries: Iterable[AuditRecord], head_seq: int, head_hash: str) -> ChainReport:
+    """Judge entries 1..``head_seq`` in order against the head: the first problem, or ok."""
+    expected, prev, checked = 1, GENESIS_HASH, 0
+
+    def broken(seq: int, problem: str, message: str) -> ChainReport:
+        return ChainReport(False, checked, head_seq, head_hash, seq, problem, message)
+
+    for entry in entries:
+        if entry.seq != expected:
+            return broken(expected, "missing", f"audit entry {expected} is missing (deleted)")
+        if entry.prev_hash != prev:
+            return broken(
+                entry.seq,
+                "unlinked",
+                f"audit entry {entry.seq} does not follow entry {entry.seq - 1} "
+                "(entries reordered, inserted or replaced)",
+            )
+        if rehash(entry) != entry.hash:
+            return broken(
+                entry.seq, "altered", f"audit entry {entry.seq} was edited after it was written"
+            )
+        prev, expected, checked = entry.hash, expected + 1, checked + 1
+    last = expected - 1
+    if last < head_seq:
+        return broken(
+            last + 1,
+            "truncated",
+            f"audit entries {last + 1} to {head_seq} are missing (the end of the log was cut)",
+        )
+    if prev != head_hash:
+        return broken(
+            last,
+            "extra",
+            "the audit chain head does not name the last entry (the head row was edited)",
+        )
+    return ChainReport(True, checked, head_seq, head_hash)
+
+
+def beyond_head(first: AuditRecord | None, report: ChainReport) -> ChainReport:
+    """Entries past the head a walk read are fine only as appends committed since: the first of
+    them must follow the head."""
+    if first is None or (first.seq == report.head_seq + 1 and first.prev_hash == report.head_hash):
+        return report
+    return ChainReport(
+        False,
+        report.checked,
+        report.head_seq,
+        report.head_hash,
+        first.seq,
+        "extra",
+        f"audit entry {first.seq} lies past the chain head and does not follow it "
+        "(written outside oathdesk)",
+    )
+
+
+def export_record(entry: AuditRecord) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "at": iso(entry.at),
+        "tenant": entry.tenant,
+        "actor": entry.actor,
+        "action": entry.action,
+        "subject": entry.subject,
+        "reason": entry.reason,
+        "details": entry.details_dict,
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+    }
+
+
+def verify_export(lines: Iterable[str], *, prev_hash: str = GENESIS_HASH) -> int:
+    """Re-check exported JSON lines offline; returns the count or raises at the first bad line."""
+    count = 0
+    for line in lines:
+        rec = json.loads(line)
+        details = canonical_details(rec["details"])
+        at = datetime.fromisoformat(rec["at"])
+        digest = entry_hash(
+            prev_hash=rec["prev_hash"],
+            seq=rec["seq"],
+            at=at,
+            tenant=rec["tenant"],
+            actor=rec["actor"],
+            action=rec["action"],
+            subject=rec["subject"],
+            reason=rec["reason"],
+            details=details,
+        )
+        if rec["prev_hash"] != prev_hash or digest != rec["hash"]:
+            raise AuditChainBroken(
+                f"exported audit entry {rec['seq']} does not verify",
+                details={"seq": rec["seq"]},
+            )
+        prev_hash, count = rec["hash"], count + 1
+    return count

@@ -1,0 +1,100 @@
+"""Failure counting for everything that must stop guessers: console sign-ins, self-service codes
+and delivery order look-ups, one table and one implementation.
+
+Why in the database: every server process must see the same counts. Each key (``account:NAME``,
+``address:IP``, ``selfservice:…``, ``delivery:…``) counts failures in a window; reaching the
+limit locks the key until ``locked_until``. A failure is counted by one statement
+(``INSERT … ON CONFLICT DO UPDATE … RETURNING``, SQLite ≥ 3.35 and PostgreSQL), so two failures
+at the same moment are both counted and the caller learns the count its own failure made.
+The table is called ``signin_throttle`` after its first user (migration ``0003_accounts``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Integer, String, case, delete, literal, null, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from oathdesk.store.models import Base, UTCDateTime
+
+
+class FailureCount(Base):
+    """Failures of one key in the current window, and until when the key is locked."""
+
+    __tablename__ = "signin_throttle"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """What one counted failure left: the failures in the window and the lock, if any."""
+
+    failures: int
+    locked_until: datetime | None
+
+
+def retry_after(until: datetime, now: datetime) -> int:
+    """Whole seconds to wait (at least 1): the ``Retry-After`` a locked key answers with."""
+    return max(1, int((until - now).total_seconds() + 0.999))
+
+
+class FailureThrottle:
+    """The counters through one session (a unit of work's): check, count, clear."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def locked_until(self, keys: Iterable[str], now: datetime) -> datetime | None:
+        """The latest lock still running on any of ``keys``, or None."""
+        table = FailureCount.__table__
+        query = select(table.c.locked_until).where(
+            table.c.key.in_([k[:300] for k in keys]), table.c.locked_until > now
+        )
+        until = [u for u in self.session.scalars(query) if u is not None]
+        return max(until) if until else None
+
+    def fail(
+        self, key: str, *, limit: int, window: timedelta, lockout: timedelta, now: datetime
+    ) -> Counted:
+        """Count one failure of ``key``: a window older than ``window`` starts again at one;
+        the ``limit``-th failure in a window locks the key for ``lockout``."""
+        table = FailureCount.__table__
+        at = literal(now, UTCDateTime())
+        lock = literal(now + lockout, UTCDateTime())
+        stale = table.c.window_started_at < literal(now - window, UTCDateTime())
+        failures = case((stale, 1), else_=table.c.failures + 1)
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        statement = (
+            dialect.insert(table)
+            .values(
+                key=key[:300],
+                failures=1,
+                window_started_at=now,
+                locked_until=now + lockout if limit <= 1 else None,
+            )
+            .on_conflict_do_update(
+                index_elements=[table.c.key],
+                set_={
+                    "failures": failures,
+                    "window_started_at": case((stale, at), else_=table.c.window_started_at),
+                    "locked_until": case(
+                        (failures >= limit, lock), (stale, null()), else_=table.c.locked_until
+                    ),
+                },
+            )
+            .returning(table.c.failures, table.c.locked_until)
+        )
+        row = self.session.execute(statement).one()
+        return Counted(row.failures, row.locked_until)
+
+    def clear(self, key: str) -> None:
+        """Forget ``key``'s failures (a success proves the key's owner)."""
+        self.session.execute(delete(FailureCount).where(FailureCount.key == key[:300]))
