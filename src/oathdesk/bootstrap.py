@@ -7,9 +7,7 @@ emulator) are made here from ``oathdesk.toml`` / ``OATHDESK_*`` and nowhere else
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from oathdesk.config import Config, load_config
+from oathdesk.config import Config
 from oathdesk.domain import Clock
 from oathdesk.domain.clock import SystemClock
 from oathdesk.graph import GraphSettings, connect
@@ -73,15 +71,3 @@ def upgrade_database(config: Config) -> tuple[str | None, str | None, str]:
         return before, current_revision(db), repr(db)
     finally:
         db.dispose()
-
-
-def open_inventory(config_file: Path | None = None, *, check: bool = True) -> Inventory:
-    """The inventory for a command: configuration loaded, schema checked (``db upgrade`` hint)."""
-    inv = build_inventory(load_config(config_file))
-    if check:
-        try:
-            inv.check_schema()
-        except BaseException:
-            inv.close()
-            raise
-    return inv

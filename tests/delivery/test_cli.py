@@ -5,37 +5,45 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
-from oathdesk.bootstrap import build_inventory
-from oathdesk.cli import delivery_cmd
+from oathdesk.cli.context import CliContext
 from oathdesk.cli.delivery_cmd import app, delivery
 from oathdesk.cli.main import main
 from oathdesk.config import load_config
 from oathdesk.delivery import DeliveryError, get_request
 from oathdesk.domain import FixedClock, OathdeskError, Secret
-from oathdesk.service import Inventory
 from oathdesk.store import Database, DeliveryAuditEntry, upgrade
 from tests.delivery import support
 from tests.delivery.helpers import ask
 
 
+@dataclass
+class Cli:
+    """``oathdesk delivery`` commands run in-process with this run context (its clock)."""
+
+    context: CliContext
+
+    @property
+    def clock(self) -> FixedClock:
+        assert isinstance(self.context.clock, FixedClock)
+        return self.context.clock
+
+    def run(self, *args: str) -> str:
+        result = CliRunner().invoke(app, list(args), obj=self.context, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+
 @pytest.fixture
-def on_clock(clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> FixedClock:
+def cli(clock: FixedClock) -> Cli:
     """Every ``oathdesk delivery`` command of the test opens its inventory on ``clock``."""
-
-    def open_inventory(config_file: Path | None = None, *, check: bool = True) -> Inventory:
-        inv = build_inventory(load_config(config_file), clock=clock)
-        if check:
-            inv.check_schema()
-        return inv
-
-    monkeypatch.setattr(delivery_cmd, "open_inventory", open_inventory)
-    return clock
+    return Cli(CliContext(clock=clock))
 
 
 @pytest.fixture
@@ -58,49 +66,43 @@ def config_file(db_url: str, tmp_path: Path, mailbox: support.Mailbox) -> Path:
     return path
 
 
-def run(*args: str) -> str:
-    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.stdout
-
-
-def test_load_requests_approve_purge(
-    config_file: Path, mailbox: support.Mailbox, on_clock: FixedClock
-) -> None:
+def test_load_requests_approve_purge(config_file: Path, mailbox: support.Mailbox, cli: Cli) -> None:
     folder = config_file.parent
     cfg = ["--config", str(config_file)]
     loaded = json.loads(
-        run("load", str(folder / "seeds.csv"), str(folder / "orders.csv"), *cfg, "--json")
+        cli.run("load", str(folder / "seeds.csv"), str(folder / "orders.csv"), *cfg, "--json")
     )
     assert loaded == {"customers": 1, "orders": 1, "shipments": 2, "tokens": 5, "unused": 1}
-    text = run("load", str(folder / "seeds.csv"), str(folder / "orders.json"), *cfg)
+    text = cli.run("load", str(folder / "seeds.csv"), str(folder / "orders.json"), *cfg)
     assert "loaded 1 order(s), 1 shipment(s), 1 token(s)" in text
     with pytest.raises(DeliveryError) as twice:
-        run("load", str(folder / "seeds.csv"), str(folder / "orders.json"), *cfg)
+        cli.run("load", str(folder / "seeds.csv"), str(folder / "orders.json"), *cfg)
     assert twice.value.code in {"delivery.exists", "delivery.serial_conflict"}
 
-    with delivery(config_file) as dl:
+    with delivery(config_file, cli.context) as dl:
         request_id = ask(dl)
-    pending = json.loads(run("requests", "--state", "pending", *cfg, "--json"))["requests"]
+    pending = json.loads(cli.run("requests", "--state", "pending", *cfg, "--json"))["requests"]
     assert [(r["id"], r["state"], r["order"]) for r in pending] == [
         (request_id, "pending", "PO-1001")
     ]
-    assert "PO-1001" in run("requests", *cfg)
+    assert "PO-1001" in cli.run("requests", *cfg)
 
-    approved = json.loads(run("approve", str(request_id), *cfg, "--actor", "cli:dora", "--json"))
+    approved = json.loads(
+        cli.run("approve", str(request_id), *cfg, "--actor", "cli:dora", "--json")
+    )
     assert approved["state"] == "sent" and approved["decided_by"] == "cli:dora"
     (token,) = mailbox.links()
     assert "https://seeds.vendor.example/d/" in str(mailbox.messages[-1].get_payload())
     assert len(list((folder / "files").iterdir())) == 1
-    sent = json.loads(run("requests", "--state", "sent", *cfg, "--json"))["requests"]
+    sent = json.loads(cli.run("requests", "--state", "sent", *cfg, "--json"))["requests"]
     assert [r["id"] for r in sent] == [request_id]
 
-    assert json.loads(run("purge-expired", *cfg, "--json")) == {"deleted": 0}  # not yet
-    on_clock.advance(24 * 3600 + 1)  # past the link lifetime
-    assert json.loads(run("purge-expired", *cfg, "--json")) == {"deleted": 1}
+    assert json.loads(cli.run("purge-expired", *cfg, "--json")) == {"deleted": 0}  # not yet
+    cli.clock.advance(24 * 3600 + 1)  # past the link lifetime
+    assert json.loads(cli.run("purge-expired", *cfg, "--json")) == {"deleted": 1}
     assert list((folder / "files").iterdir()) == []
-    assert "deleted 0 expired file(s)" in run("purge-expired", *cfg)
-    with delivery(config_file) as dl:
+    assert "deleted 0 expired file(s)" in cli.run("purge-expired", *cfg)
+    with delivery(config_file, cli.context) as dl:
         assert get_request(dl, request_id).state == "expired"
         from oathdesk.delivery import download
 
@@ -110,14 +112,14 @@ def test_load_requests_approve_purge(
 
 
 def test_audit_verify_reports_the_chain_and_exits_9_when_it_is_broken(
-    config_file: Path, on_clock: FixedClock, capsys: pytest.CaptureFixture[str]
+    config_file: Path, cli: Cli, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = config_file.parent
     cfg = ["--config", str(config_file)]
-    run("load", str(folder / "seeds.csv"), str(folder / "orders.csv"), *cfg)
-    run("load", str(folder / "seeds.csv"), str(folder / "orders.json"), *cfg)
-    assert "delivery audit chain intact: 2 entries verified" in run("audit", "verify", *cfg)
-    report = json.loads(run("audit", "verify", *cfg, "--json"))
+    cli.run("load", str(folder / "seeds.csv"), str(folder / "orders.csv"), *cfg)
+    cli.run("load", str(folder / "seeds.csv"), str(folder / "orders.json"), *cfg)
+    assert "delivery audit chain intact: 2 entries verified" in cli.run("audit", "verify", *cfg)
+    report = json.loads(cli.run("audit", "verify", *cfg, "--json"))
     assert report["ok"] and report["checked"] == 2 and report["head_seq"] == 2
     db = Database(load_config(config_file).get("store", "url"))
     try:

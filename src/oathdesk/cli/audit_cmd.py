@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -16,10 +16,7 @@ from oathdesk.cli import console
 from oathdesk.cli.actions import inventory
 from oathdesk.cli.options import ConfigOpt, JsonOpt
 from oathdesk.domain import InputFileError
-from oathdesk.service import export_audit, verify_audit
-
-if TYPE_CHECKING:
-    from oathdesk.store import ChainReport
+from oathdesk.service import ChainReport, export_audit, verify_audit
 
 app = typer.Typer(help="The tamper-evident audit log: verify it, export it.", no_args_is_help=True)
 

@@ -29,8 +29,10 @@ from oathdesk.cli.options import (
     read_secret_file,
     seed_file_options,
 )
+from oathdesk.containers import encrypt_pgp, wrap_zip
 from oathdesk.domain import InputFileError, Problem, SeedFileInvalid, UsageError
 from oathdesk.formats import FORMAT_IDS, WriteOptions, all_formats, get_format, write_seeds
+from oathdesk.formats.csv_engine import load_profile
 from oathdesk.formats.validation import TARGETS
 
 app = typer.Typer(
@@ -288,8 +290,6 @@ def convert_command(
                 problems,
             )
     write_profile = out_profile or source.profile
-    from oathdesk.formats.csv_engine import load_profile
-
     options = WriteOptions(
         profile=load_profile(read_bytes(write_profile, "profile"), str(write_profile))
         if write_profile and to == "custom-csv"
@@ -302,8 +302,6 @@ def convert_command(
     data = write_seeds(result.records, to, options)
     layers = []
     if zip_password_file or encrypt_to:
-        from oathdesk.containers import encrypt_pgp, wrap_zip
-
         if zip_password_file:
             member = _member_name(output_file, to)
             data = wrap_zip(data, member, read_secret_file(zip_password_file, "ZIP password file"))

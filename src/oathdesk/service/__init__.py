@@ -3,7 +3,13 @@ reconcile, reports, audit and keys. Every state change is audited. See docs/inve
 """
 
 from oathdesk.service._common import ActionResult
-from oathdesk.service.admin import export_audit, export_secrets, rotate_keys, verify_audit
+from oathdesk.service.admin import (
+    ChainReport,
+    export_audit,
+    export_secrets,
+    rotate_keys,
+    verify_audit,
+)
 from oathdesk.service.context import Inventory
 from oathdesk.service.errors import CodeRejected, ServiceError
 from oathdesk.service.identify import identify
@@ -34,6 +40,7 @@ __all__ = [
     "Action",
     "ActionRequest",
     "ActionResult",
+    "ChainReport",
     "CodeRejected",
     "EntraPort",
     "HeldUpload",

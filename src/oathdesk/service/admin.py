@@ -23,6 +23,7 @@ from oathdesk.store.audit import AuditFilter, export_record
 __all__ = [
     "AuditFilter",
     "AuditPage",
+    "ChainReport",
     "audit_filter",
     "export_audit",
     "export_audit_filtered",

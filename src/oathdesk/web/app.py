@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from oathdesk import __version__
+from oathdesk.bootstrap import build_inventory
 from oathdesk.config import Config
 from oathdesk.http import CSP, SecurityHeaders, Site, install, make_templates
 from oathdesk.service import Inventory
@@ -91,8 +92,6 @@ def create_app(
 
 def create_app_from_config(config: Config) -> FastAPI:
     """The app ``oathdesk serve`` runs: the configured inventory (schema checked) and settings."""
-    from oathdesk.bootstrap import build_inventory
-
     settings = WebSettings.from_config(config)
     inventory = build_inventory(config)
     try:
