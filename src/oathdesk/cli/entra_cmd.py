@@ -28,7 +28,6 @@ from oathdesk.cli.options import (
     seed_file_options,
 )
 from oathdesk.domain import Problem, SeedFileInvalid, UsageError
-from oathdesk.formats import check_target
 from oathdesk.graph import (
     Device,
     GraphClient,
@@ -137,8 +136,8 @@ def upload_command(
     Entra are reported as present. A journal beside FILE lets an interrupted upload resume:
     run the same command again. Exits 9 if any token failed.
     """
-    result = source.load(file, config_from(ctx, config))
-    problems = result.errors + check_target(result.records, result.locators, "entra")
+    result = source.open(file, config_from(ctx, config), target="entra")
+    problems = result.errors + result.target_problems
     if problems:
         _print_problems(problems)
         raise SeedFileInvalid(
