@@ -1,7 +1,8 @@
-"""The suite's PostgreSQL: one uniquely named database per test session, dropped at the end.
+"""The suite's PostgreSQL: one uniquely named database per test session (``pg_database``,
+dropped at the end) and a fresh schema in it per test (``fresh_schema``).
 
-The tests run on SQLite AND PostgreSQL; when the server cannot be reached they fail with a
-message that says so, never skip.
+A pytest plugin (the root conftest lists it). The tests run on SQLite AND PostgreSQL; when the
+server cannot be reached they fail with a message that says so, never skip.
 """
 
 from __future__ import annotations
@@ -42,3 +43,27 @@ def session_database(prefix: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """One database on the server for the whole test session; its URL."""
+    with session_database("oathdesk_test") as url:
+        yield url
+
+
+def fresh_schema(database_url: str) -> str:
+    """A new empty schema in ``database_url``'s database, and a URL whose search path is it: each
+    test gets its own tables without paying for a database of its own."""
+    schema = f"t_{secrets.token_hex(6)}"
+    engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+    finally:
+        engine.dispose()
+    return (
+        make_url(database_url)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )

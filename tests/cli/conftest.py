@@ -1,24 +1,20 @@
-"""CLI fixtures: both databases and the real HTTPS emulator of the inventory tests (see
-tests/service/fixtures.py; the emulator starts only when a test asks for it)."""
+"""CLI fixtures: the real HTTPS emulator of the inventory tests (see tests/service/fixtures.py; it
+starts only when a test asks for it), over both databases (``db_url`` from tests/backends.py)."""
 
 from tests.service.fixtures import (
     cfg,
-    db_url,
     emu,
     emu_session,
     inv,
     no_secret_anywhere,
-    pg_database,
     watch_logs,
 )
 
 __all__ = [
     "cfg",
-    "db_url",
     "emu",
     "emu_session",
     "inv",
     "no_secret_anywhere",
-    "pg_database",
     "watch_logs",
 ]

@@ -15,10 +15,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from oathdesk.cli.main import main
-from tests.web.test_browser import ARGS, CHROMIUM
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 
@@ -64,7 +63,7 @@ def _wait_for(proc: subprocess.Popen[str], pattern: str, seconds: float) -> str:
 
 
 def test_console_demo_serves_a_stocked_console(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    chromium: Browser, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     port = _free_port()
     folder = tmp_path / "demo"
@@ -128,20 +127,19 @@ def test_console_demo_serves_a_stocked_console(
         # an emulated Entra user signs in with Microsoft (OIDC through the emulator) in chromium
         user = re.search(r"Entra sign-in\s+(alan@\S+)\s+password\s+(\S+)", printed)
         assert user, printed
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            try:
-                tab = browser.new_context(ignore_https_errors=True).new_page()
-                tab.goto(f"{base}/signin")
-                tab.get_by_role("link", name="Sign in with Microsoft").click()
-                tab.get_by_label("User name").fill(user.group(1))
-                tab.get_by_label("Password").fill(user.group(2))
-                tab.get_by_label("Password").press("Enter")
-                expect(tab.get_by_role("heading", name="My tokens")).to_be_visible()
-                assert tab.url == f"{base}/me"
-                expect(tab.locator("main")).to_contain_text(user.group(1))
-            finally:
-                browser.close()
+        context = chromium.new_context(ignore_https_errors=True)
+        try:
+            tab = context.new_page()
+            tab.goto(f"{base}/signin")
+            tab.get_by_role("link", name="Sign in with Microsoft").click()
+            tab.get_by_label("User name").fill(user.group(1))
+            tab.get_by_label("Password").fill(user.group(2))
+            tab.get_by_label("Password").press("Enter")
+            expect(tab.get_by_role("heading", name="My tokens")).to_be_visible()
+            assert tab.url == f"{base}/me"
+            expect(tab.locator("main")).to_contain_text(user.group(1))
+        finally:
+            context.close()
         # the delivery it announces is a real AES ZIP whose password it printed
         zip_password = re.search(r"ZIP password (\S+)\)", printed)
         assert zip_password and (folder / "vendor-delivery.zip").read_bytes()[:2] == b"PK"

@@ -1,15 +1,14 @@
-"""Delivery fixtures: SQLite AND PostgreSQL, a real loopback SMTP server, a real GnuPG key."""
+"""Delivery fixtures: SQLite AND PostgreSQL (``db_url``, tests/backends.py), a real loopback SMTP
+server, a real GnuPG key."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, make_url, text
 
 from oathdesk.bootstrap import build_inventory
 from oathdesk.config import Config
@@ -18,30 +17,6 @@ from oathdesk.domain import FixedClock, Secret
 from oathdesk.service import Inventory
 from oathdesk.store import upgrade
 from tests.delivery import support
-from tests.postgres import session_database
-
-
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    with session_database("oathdesk_delivery") as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'delivery.db'}"
-    base: str = request.getfixturevalue("pg_database")
-    schema = f"d_{secrets.token_hex(6)}"
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine.dispose()
-    return (
-        make_url(base)
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-        .render_as_string(hide_password=False)
-    )
 
 
 @pytest.fixture

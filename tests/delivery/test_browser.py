@@ -5,48 +5,24 @@ in ``$OATHDESK_TEST_ARTIFACTS/delivery`` (default ``artifacts/delivery``)."""
 from __future__ import annotations
 
 import io
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import pyzipper
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from oathdesk.delivery import Delivery, get_request
 from oathdesk.delivery.building import CustomField, CustomLayout
 from oathdesk.formats import ReadOptions, read_seeds
 from oathdesk.otp import totp
+from tests.backends import sqlite_only
 from tests.delivery import support
 from tests.web.conftest import PASSWORD
-from tests.web.test_browser import ARGS, CHROMIUM
 
 # answers we provoke on purpose: an unknown order (404), a weak password (400), a spent link (410)
 EXPECTED = tuple(
     f"Failed to load resource: the server responded with a status of {status}"
     for status in (400, 404, 410)
 )
-
-
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'delivery.db'}"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def artifacts() -> Path:
-    root = Path(os.environ.get("OATHDESK_TEST_ARTIFACTS", Path(__file__).parents[2] / "artifacts"))
-    folder = root / "delivery"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _context(browser: Browser, web_url: str, errors: list[str]) -> BrowserContext:
@@ -146,8 +122,9 @@ def _team_approves(page: Page, request_id: int, artifacts: Path) -> None:
     page.screenshot(path=artifacts / "review-approved.png", full_page=True)
 
 
+@sqlite_only
 def test_wizard_review_and_download_in_a_browser(
-    browser: Browser,
+    chromium: Browser,
     web_url: str,
     loaded: Delivery,
     mailbox: support.Mailbox,
@@ -155,8 +132,8 @@ def test_wizard_review_and_download_in_a_browser(
     artifacts: Path,
 ) -> None:
     errors: list[str] = []
-    customer = _context(browser, web_url, errors)
-    team = _context(browser, web_url, errors)
+    customer = _context(chromium, web_url, errors)
+    team = _context(chromium, web_url, errors)
     try:
         request_id = _customer_asks(customer.new_page(), customer_key.public, artifacts)
         _team_approves(team.new_page(), request_id, artifacts)

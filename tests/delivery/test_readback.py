@@ -15,8 +15,11 @@ from oathdesk.delivery import Delivery, approve, download
 from oathdesk.domain import Secret
 from oathdesk.formats import FORMAT_IDS
 from oathdesk.otp import totp
+from tests.backends import sqlite_only
 from tests.delivery import support
 from tests.delivery.helpers import LAYOUT, ask
+
+pytestmark = sqlite_only  # the files, not the database, are under test here
 
 AT = 1_790_000_000
 PROFILE = """
@@ -41,11 +44,6 @@ value = "Acme"
 header = "Step"
 property = "period"
 """
-
-
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'delivery.db'}"
 
 
 def oathdesk(capsys: pytest.CaptureFixture[str], *args: str) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,6 +13,7 @@ import pyzipper
 from oathdesk.delivery import Delivery, get_request
 from oathdesk.formats import read_seeds
 from oathdesk.otp import totp
+from tests.backends import sqlite_only
 from tests.delivery import support
 from tests.delivery.helpers import ask as service_ask
 from tests.delivery.web_support import (
@@ -63,12 +63,6 @@ COVERED: set[tuple[str, str]] = {
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    """The web tests run on SQLite (the service tests cover PostgreSQL)."""
-    return f"sqlite:///{tmp_path / 'delivery.db'}"
-
-
-@pytest.fixture
 def clients(web_url: str, server: Server) -> Iterator[dict[str, httpx.Client]]:
     made = {name: team_sign_in(new_client(web_url, server), name) for name in NAMES}
     made["anonymous"] = new_client(web_url, server)
@@ -93,6 +87,7 @@ def test_routes_registered_are_the_covered_ones() -> None:
     assert found == COVERED
 
 
+@sqlite_only  # the web tests run on SQLite (the service tests cover PostgreSQL)
 def test_every_role_against_every_team_route(
     loaded: Delivery, clients: dict[str, httpx.Client]
 ) -> None:
@@ -112,6 +107,7 @@ def test_every_role_against_every_team_route(
                     assert answer.json()["error"]["code"] in {"auth.required", "auth.forbidden"}
 
 
+@sqlite_only
 def test_team_writes_refuse_wrong_roles_and_missing_csrf(
     loaded: Delivery, clients: dict[str, httpx.Client]
 ) -> None:
@@ -156,6 +152,7 @@ def test_team_writes_refuse_wrong_roles_and_missing_csrf(
     assert dora.get("/review").status_code == 303
 
 
+@sqlite_only
 def test_customer_wizard_review_mail_download_confirm(
     loaded: Delivery, clients: dict[str, httpx.Client], mailbox: support.Mailbox
 ) -> None:
@@ -219,6 +216,7 @@ def test_customer_wizard_review_mail_download_confirm(
         assert replay.status_code == 410 and "no longer valid" in replay.text
 
 
+@sqlite_only
 def test_order_lookup_answers_alike_and_enumeration_is_throttled(
     loaded: Delivery, web_url: str, server: Server
 ) -> None:
@@ -236,6 +234,7 @@ def test_order_lookup_answers_alike_and_enumeration_is_throttled(
         assert find(other).status_code == 303
 
 
+@sqlite_only
 def test_forms_need_csrf_and_pages_carry_strict_headers(web: httpx.Client) -> None:
     refused = web.post("/order", data={"number": "PO-1001", "email": "it@contoso.example"})
     assert refused.status_code == 403
@@ -248,6 +247,7 @@ def test_forms_need_csrf_and_pages_carry_strict_headers(web: httpx.Client) -> No
     assert web.get("/nowhere").status_code == 404
 
 
+@sqlite_only
 def test_team_rejects_in_pages_and_sign_in_refuses_wrong_password(
     loaded: Delivery, clients: dict[str, httpx.Client], web_url: str, server: Server
 ) -> None:

@@ -1,23 +1,20 @@
-"""Inventory use-case fixtures: both databases, a real HTTPS emulator (see fixtures.py)."""
+"""Inventory use-case fixtures (see fixtures.py): a real HTTPS emulator, over both databases
+(``db_url`` from tests/backends.py)."""
 
 from tests.service.fixtures import (
     cfg,
-    db_url,
     emu,
     emu_session,
     inv,
     no_secret_anywhere,
-    pg_database,
     watch_logs,
 )
 
 __all__ = [
     "cfg",
-    "db_url",
     "emu",
     "emu_session",
     "inv",
     "no_secret_anywhere",
-    "pg_database",
     "watch_logs",
 ]

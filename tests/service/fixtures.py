@@ -1,14 +1,12 @@
 """Fixtures for the inventory tests (imported by tests/service and tests/cli).
 
-Every test runs on SQLite and on the machine's PostgreSQL (a fresh database per session, a
-schema per test, made by the migrations; the tests FAIL, never skip, when the server is away),
-against a real HTTPS emulator reset before each test.
+Every test runs on SQLite and on the machine's PostgreSQL (``db_url``, tests/backends.py: a
+schema per test, made by the migrations), against a real HTTPS emulator reset before each test.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, make_url, text
 
 from oathdesk.bootstrap import build_inventory
 from oathdesk.config import Config
@@ -28,7 +25,6 @@ from oathdesk.emulator.tls import ensure_tls
 from oathdesk.graph import GraphClient, GraphSettings, RetryPolicy, connect
 from oathdesk.service import Inventory
 from oathdesk.store import upgrade
-from tests.postgres import session_database
 from tests.service import support
 
 
@@ -112,31 +108,6 @@ def emu(emu_session: Emu) -> Emu:
     emu_session.seed(support.SEED)
     assert emu_session.control.post(f"{emu_session.url}/_emulator/reset").status_code == 204
     return emu_session
-
-
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    """A fresh database on the PostgreSQL server for this session; its URL."""
-    with session_database("oathdesk_service") as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database (not migrated) on each backend."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'inventory.db'}"
-    base: str = request.getfixturevalue("pg_database")
-    schema = f"s_{secrets.token_hex(6)}"
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine.dispose()
-    return (
-        make_url(base)
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-        .render_as_string(hide_password=False)
-    )
 
 
 @pytest.fixture

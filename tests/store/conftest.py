@@ -1,8 +1,5 @@
-"""Every store test runs on SQLite and on the machine's PostgreSQL, schemas made by migrations.
-
-PostgreSQL: one uniquely named database per test session (dropped at the end), one schema per
-test. If the server cannot be reached the tests fail with a message saying so, never skip.
-"""
+"""Every store test runs on SQLite and on the machine's PostgreSQL (``db_url``, tests/backends.py),
+schemas made by migrations."""
 
 from __future__ import annotations
 
@@ -12,23 +9,6 @@ from pathlib import Path
 import pytest
 
 from oathdesk.store import Database, KeyRing, Sealer, upgrade
-from tests.postgres import session_database
-from tests.store.support import fresh_url
-
-BACKENDS = ["sqlite", "postgresql"]
-
-
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    """A fresh database on the PostgreSQL server for this session; its URL."""
-    with session_database("oathdesk_store") as url:
-        yield url
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database on each backend (not migrated)."""
-    return fresh_url(str(request.param), tmp_path, request)
 
 
 @pytest.fixture

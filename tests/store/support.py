@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
-
-import pytest
-from sqlalchemy import create_engine, make_url, text
 
 from oathdesk.domain import Secret, SeedRecord
 
@@ -22,20 +18,3 @@ def make_records(n: int, *, prefix: str = "SN", start: int = 0) -> list[SeedReco
         )
         for i in range(start, start + n)
     ]
-
-
-def fresh_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    """An empty database: a SQLite file, or a new schema in the session's PostgreSQL database."""
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
-    base: str = request.getfixturevalue("pg_database")
-    schema = f"t_{secrets.token_hex(6)}"
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine.dispose()
-    return (
-        make_url(base)
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-        .render_as_string(hide_password=False)
-    )

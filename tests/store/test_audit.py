@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import DBAPIError
@@ -23,7 +22,7 @@ from oathdesk.store import (
 from oathdesk.store.audit import AuditLog, ChainReport
 from oathdesk.store.delivery_models import DeliveryAuditHead
 from oathdesk.store.models import AuditHead, ChainHead
-from tests.store.support import fresh_url
+from tests.postgres import fresh_schema
 
 COLUMNS = "at, tenant, actor, action, subject, reason, details, prev_hash, hash"
 
@@ -107,10 +106,8 @@ def test_the_database_refuses_changes_to_the_log(db: Database, log: Log, stateme
     assert _verify(db, log).ok and _verify(db, log).checked == 3
 
 
-def test_the_database_refuses_truncation_on_postgresql(
-    tmp_path: Path, request: pytest.FixtureRequest, log: Log
-) -> None:
-    url = fresh_url("postgresql", tmp_path, request)  # SQLite has no TRUNCATE
+def test_the_database_refuses_truncation_on_postgresql(pg_database: str, log: Log) -> None:
+    url = fresh_schema(pg_database)  # SQLite has no TRUNCATE
     upgrade(url)
     db = Database(url)
     try:

@@ -20,6 +20,7 @@ import pytest
 import uvicorn
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
+from playwright.sync_api import Browser, Page
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from oathdesk.bootstrap import build_inventory, database_url
@@ -134,6 +135,18 @@ def client(app_url: str, server: Server) -> Iterator[httpx.Client]:
         follow_redirects=False,
     ) as c:
         yield c
+
+
+@pytest.fixture
+def page(chromium: Browser, app_url: str) -> Iterator[Page]:
+    """A tab of the module's chromium (tests/browser.py) on this test's app, in its own context."""
+    context = chromium.new_context(
+        base_url=app_url, ignore_https_errors=True, viewport={"width": 1280, "height": 900}
+    )
+    opened = context.new_page()
+    opened.set_default_timeout(15_000)
+    yield opened
+    context.close()
 
 
 def new_client(app_url: str, server: Server, **headers: str) -> httpx.Client:

@@ -32,11 +32,10 @@ ALAN = support.upn("alan")
 
 
 @pytest.fixture
-def inv(tmp_path: Path, emu: Emu) -> Iterator[Inventory]:
+def inv(tmp_path: Path, sqlite_url: str, emu: Emu) -> Iterator[Inventory]:
     """A migrated SQLite inventory whose Entra is the emulator (overrides the web one)."""
-    url = f"sqlite:///{tmp_path / 'inventory.db'}"
-    upgrade(url)
-    inventory = build_inventory(support.config(url, tmp_path, emu.url, emu.ca))
+    upgrade(sqlite_url)
+    inventory = build_inventory(support.config(sqlite_url, tmp_path, emu.url, emu.ca))
     yield inventory
     inventory.close()
 

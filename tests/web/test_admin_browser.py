@@ -8,43 +8,26 @@ Screenshots go to ``$OATHDESK_TEST_ARTIFACTS/web`` (default ``artifacts/web`` in
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from oathdesk.service import Inventory, show_token
 from tests.service.fixtures import Emu, emu, emu_session
 from tests.web.conftest import PASSWORD
 from tests.web.test_admin_pages import entra_id, inv, stocked
-from tests.web.test_browser import ARGS, CHROMIUM
 
 __all__ = ["emu", "emu_session", "inv"]  # fixtures: the emulator and its inventory
 # the 403 of the refused settings page is an answer we provoke on purpose
 EXPECTED = "Failed to load resource: the server responded with a status of 403"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
-
-
 @pytest.fixture
-def artifacts() -> Path:
-    root = Path(os.environ.get("OATHDESK_TEST_ARTIFACTS", Path(__file__).parents[2] / "artifacts"))
-    folder = root / "web"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
-def page(browser: Browser, app_url: str) -> Iterator[Page]:
-    context = browser.new_context(
+def page(chromium: Browser, app_url: str) -> Iterator[Page]:
+    """The web tests' tab, able to download (the audit export) and a little more patient."""
+    context = chromium.new_context(
         base_url=app_url,
         ignore_https_errors=True,
         viewport={"width": 1280, "height": 900},

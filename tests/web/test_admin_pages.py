@@ -92,11 +92,10 @@ FEW_ROLES_SECRET = "inventory-app-with-few-roles"
 
 
 @pytest.fixture
-def inv(tmp_path: Path, emu: Emu, clock: FixedClock) -> Iterator[Inventory]:
+def inv(tmp_path: Path, sqlite_url: str, emu: Emu, clock: FixedClock) -> Iterator[Inventory]:
     """A migrated SQLite inventory whose Entra is the emulator (overrides the web one)."""
-    url = f"sqlite:///{tmp_path / 'inventory.db'}"
-    upgrade(url)
-    inventory = build_inventory(support.config(url, tmp_path, emu.url, emu.ca), clock=clock)
+    upgrade(sqlite_url)
+    inventory = build_inventory(support.config(sqlite_url, tmp_path, emu.url, emu.ca), clock=clock)
     yield inventory
     inventory.close()
 

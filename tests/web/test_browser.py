@@ -6,63 +6,19 @@ Screenshots go to ``$OATHDESK_TEST_ARTIFACTS/web`` (default ``artifacts/web`` in
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from oathdesk.service import Inventory
 from tests.web.conftest import PASSWORD, add_tokens
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # the refused sign-in (401) and the forged write (403) are answers we provoke on purpose
 EXPECTED_FAILURES = tuple(
     f"Failed to load resource: the server responded with a status of {status}"
     for status in (401, 403)
 )
 SERIALS = [f"YK{i:05d}" for i in range(1, 121)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
-
-
-def artifacts_folder() -> Path:
-    """Where browser tests put their screenshots: ``$OATHDESK_TEST_ARTIFACTS/web``."""
-    root = Path(os.environ.get("OATHDESK_TEST_ARTIFACTS", Path(__file__).parents[2] / "artifacts"))
-    folder = root / "web"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
-def artifacts() -> Path:
-    return artifacts_folder()
-
-
-@pytest.fixture
-def page(browser: Browser, app_url: str) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=app_url, ignore_https_errors=True, viewport={"width": 1280, "height": 900}
-    )
-    opened = context.new_page()
-    opened.set_default_timeout(15_000)
-    yield opened
-    context.close()
 
 
 def test_admin_signs_in_and_sees_dashboard_and_inventory(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from oathdesk.bootstrap import build_inventory
 from oathdesk.containers.zipwrite import wrap_zip
@@ -25,7 +25,6 @@ from tests.service import support
 from tests.service.fixtures import Emu, emu, emu_session
 from tests.web.conftest import CSRF_RE, Server, new_client, signed_in
 from tests.web.conftest import PASSWORD as ACCOUNT_PASSWORD
-from tests.web.test_browser import ARGS, CHROMIUM, artifacts_folder
 
 __all__ = ["emu", "emu_session"]  # the emulator fixtures, used by ``inv`` below
 
@@ -35,11 +34,10 @@ JOB_RE = re.compile(r"^/import/jobs/([A-Za-z0-9_-]{16,})$")
 
 
 @pytest.fixture
-def inv(tmp_path: Path, emu: Emu, clock: FixedClock) -> Iterator[Inventory]:
+def inv(tmp_path: Path, sqlite_url: str, emu: Emu, clock: FixedClock) -> Iterator[Inventory]:
     """A migrated SQLite inventory whose Entra is the emulator (overrides the web one)."""
-    url = f"sqlite:///{tmp_path / 'inventory.db'}"
-    upgrade(url)
-    inventory = build_inventory(support.config(url, tmp_path, emu.url, emu.ca), clock=clock)
+    upgrade(sqlite_url)
+    inventory = build_inventory(support.config(sqlite_url, tmp_path, emu.url, emu.ca), clock=clock)
     yield inventory
     inventory.close()
 
@@ -333,48 +331,49 @@ def test_the_api_twins_are_documented_in_openapi(client: httpx.Client) -> None:
 
 
 def test_a_browser_imports_by_keyboard_and_the_bar_fills(
-    app_url: str, emu: Emu, inv: Inventory, accounts: dict[str, list[str]], tmp_path: Path
+    chromium: Browser,
+    app_url: str,
+    emu: Emu,
+    inv: Inventory,
+    accounts: dict[str, list[str]],
+    tmp_path: Path,
+    artifacts: Path,
 ) -> None:
     slow = {"rules": [{"path": "hardwareOathDevices", "method": "POST", "delayMs": 300}]}
     assert emu.control.post(f"{emu.url}/_emulator/faults", json=slow).status_code < 300
     upload = tmp_path / "delivery.zip"
     upload.write_bytes(zipped("WG", 4))
-    shots = artifacts_folder()
     polled: list[str] = []
     errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            context = browser.new_context(base_url=app_url, ignore_https_errors=True)
-            page = context.new_page()
-            page.set_default_timeout(15_000)
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on(
-                "request", lambda r: polled.append(r.url) if "/api/v1/import/" in r.url else None
-            )
-            page.goto("/signin")
-            page.get_by_label("Account name").fill("ada")
-            page.get_by_label("Password").fill(ACCOUNT_PASSWORD)
-            page.keyboard.press("Enter")
-            page.wait_for_url("**/dashboard")
-            page.goto("/import")
-            page.screenshot(path=shots / "import.png", full_page=True)
-            page.get_by_label("Seed file").set_input_files(upload)
-            page.get_by_label("ZIP password or PSKC passphrase (optional)").fill(PASSWORD)
-            page.keyboard.press("Enter")
-            expect(page.locator("#import-summary")).to_contain_text("entra-csv")
-            page.screenshot(path=shots / "import-preview.png", full_page=True)
-            page.get_by_role("button", name="Import and push to Entra").focus()
-            page.keyboard.press("Enter")
-            page.wait_for_url("**/import/jobs/*")
-            expect(page.locator("#import-status")).to_contain_text("Done: 4 of 4", timeout=20_000)
-            assert page.locator("#import-progress").evaluate("e => [e.value, e.max]") == [4, 4]
-            page.screenshot(path=shots / "import-job.png", full_page=True)
-            html = page.content()
-        finally:
-            browser.close()
-            emu.control.delete(f"{emu.url}/_emulator/faults")
+    context = chromium.new_context(base_url=app_url, ignore_https_errors=True)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("request", lambda r: polled.append(r.url) if "/api/v1/import/" in r.url else None)
+        page.goto("/signin")
+        page.get_by_label("Account name").fill("ada")
+        page.get_by_label("Password").fill(ACCOUNT_PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/dashboard")
+        page.goto("/import")
+        page.screenshot(path=artifacts / "import.png", full_page=True)
+        page.get_by_label("Seed file").set_input_files(upload)
+        page.get_by_label("ZIP password or PSKC passphrase (optional)").fill(PASSWORD)
+        page.keyboard.press("Enter")
+        expect(page.locator("#import-summary")).to_contain_text("entra-csv")
+        page.screenshot(path=artifacts / "import-preview.png", full_page=True)
+        page.get_by_role("button", name="Import and push to Entra").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/import/jobs/*")
+        expect(page.locator("#import-status")).to_contain_text("Done: 4 of 4", timeout=20_000)
+        assert page.locator("#import-progress").evaluate("e => [e.value, e.max]") == [4, 4]
+        page.screenshot(path=artifacts / "import-job.png", full_page=True)
+        html = page.content()
+    finally:
+        context.close()
+        emu.control.delete(f"{emu.url}/_emulator/faults")
     assert polled, "the job page never polled its API twin"
     assert not errors, errors
     assert PASSWORD not in html

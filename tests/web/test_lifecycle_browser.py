@@ -8,19 +8,16 @@ Screenshots go to ``$OATHDESK_TEST_ARTIFACTS/web`` (default ``artifacts/web`` in
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from oathdesk.service import Inventory
 from tests.service import support
 from tests.service.fixtures import Emu
 from tests.web.conftest import PASSWORD, add_tokens
 from tests.web.lifecycle_helpers import code, emu, emu_session, entra_device, inv, wrong_code
-from tests.web.test_browser import ARGS, CHROMIUM, EXPECTED_FAILURES
+from tests.web.test_browser import EXPECTED_FAILURES
 
 __all__ = ["emu", "emu_session", "inv"]
 
@@ -29,33 +26,6 @@ EXPECTED = (
     *EXPECTED_FAILURES,
     "Failed to load resource: the server responded with a status of 400",
 )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def artifacts() -> Path:
-    root = Path(os.environ.get("OATHDESK_TEST_ARTIFACTS", Path(__file__).parents[2] / "artifacts"))
-    folder = root / "web"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
-def page(browser: Browser, app_url: str) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=app_url, ignore_https_errors=True, viewport={"width": 1280, "height": 900}
-    )
-    opened = context.new_page()
-    opened.set_default_timeout(15_000)
-    yield opened
-    context.close()
 
 
 def test_helpdesk_hands_over_a_token_in_the_browser(

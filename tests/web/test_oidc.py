@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from oathdesk.domain import Secret
 from oathdesk.service import Inventory
@@ -27,9 +27,8 @@ from oathdesk.web.settings import EntraSettings
 from tests.service import support
 from tests.service.fixtures import Emu, emu, emu_session
 from tests.web.conftest import PASSWORD, Server, new_client, sign_in
-from tests.web.test_browser import ARGS, CHROMIUM, artifacts
 
-__all__ = ["artifacts", "emu", "emu_session"]
+__all__ = ["emu", "emu_session"]
 
 WEB_APP = "44444444-dddd-4ddd-8ddd-000000000001"
 WEB_SECRET = "web-sign-in-secret-value"
@@ -365,37 +364,36 @@ def test_a_redirect_uri_the_app_does_not_list_is_refused_by_entra(
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_request"
 
 
-def test_chromium_signs_in_with_microsoft(app_url: str, tenant: Emu, artifacts: Path) -> None:
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = launched.new_context(
-            base_url=app_url, ignore_https_errors=True, viewport={"width": 1280, "height": 900}
-        )
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto("/settings/accounts")
-        expect(page).to_have_url("/signin?next=%2Fsettings%2Faccounts")
-        link = page.get_by_role("link", name="Sign in with Microsoft")
-        expect(link).to_be_visible()
-        page.screenshot(path=artifacts / "signin-entra.png", full_page=True)
-        link.focus()
-        page.keyboard.press("Enter")
-        expect(page.get_by_label("User name")).to_be_visible()
-        assert page.url.startswith(tenant.url)
-        page.get_by_label("User name").fill(upn("boss"))
-        page.get_by_label("Password").fill(USER_PASSWORD)
-        page.get_by_label("Password").press("Enter")
-        expect(page).to_have_url("/settings/accounts")
-        expect(page.locator(".who")).to_contain_text(upn("boss"))
-        page.screenshot(path=artifacts / "signed-in-entra.png", full_page=True)
-        cookies = {c["name"]: c for c in context.cookies()}
-        assert "__Host-oathdesk_oidc" not in cookies
-        assert cookies["__Host-oathdesk_session"]["httpOnly"]
-        assert errors == []
-        context.close()
-        launched.close()
+def test_chromium_signs_in_with_microsoft(
+    chromium: Browser, app_url: str, tenant: Emu, artifacts: Path
+) -> None:
+    context = chromium.new_context(
+        base_url=app_url, ignore_https_errors=True, viewport={"width": 1280, "height": 900}
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto("/settings/accounts")
+    expect(page).to_have_url("/signin?next=%2Fsettings%2Faccounts")
+    link = page.get_by_role("link", name="Sign in with Microsoft")
+    expect(link).to_be_visible()
+    page.screenshot(path=artifacts / "signin-entra.png", full_page=True)
+    link.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("User name")).to_be_visible()
+    assert page.url.startswith(tenant.url)
+    page.get_by_label("User name").fill(upn("boss"))
+    page.get_by_label("Password").fill(USER_PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    expect(page).to_have_url("/settings/accounts")
+    expect(page.locator(".who")).to_contain_text(upn("boss"))
+    page.screenshot(path=artifacts / "signed-in-entra.png", full_page=True)
+    cookies = {c["name"]: c for c in context.cookies()}
+    assert "__Host-oathdesk_oidc" not in cookies
+    assert cookies["__Host-oathdesk_session"]["httpOnly"]
+    assert errors == []
+    context.close()
     assert (artifacts / "signin-entra.png").stat().st_size > 5000
 
 
@@ -451,20 +449,17 @@ def test_an_entra_signin_replaces_the_browsers_local_session(
 
 
 def test_chromium_cancel_shows_the_focused_alert(
-    app_url: str, tenant: Emu, artifacts: Path
+    chromium: Browser, app_url: str, tenant: Emu, artifacts: Path
 ) -> None:
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = launched.new_context(base_url=app_url, ignore_https_errors=True)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.goto("/signin")
-        page.get_by_role("link", name="Sign in with Microsoft").click()
-        page.get_by_role("button", name="Cancel").click()
-        alert = page.get_by_role("alert")
-        expect(alert).to_contain_text("the sign-in with Microsoft was cancelled")
-        expect(alert).to_be_focused()
-        page.screenshot(path=artifacts / "signin-entra-cancelled.png", full_page=True)
-        assert page.evaluate("() => location.pathname") == "/signin/entra/callback"
-        context.close()
-        launched.close()
+    context = chromium.new_context(base_url=app_url, ignore_https_errors=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto("/signin")
+    page.get_by_role("link", name="Sign in with Microsoft").click()
+    page.get_by_role("button", name="Cancel").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("the sign-in with Microsoft was cancelled")
+    expect(alert).to_be_focused()
+    page.screenshot(path=artifacts / "signin-entra-cancelled.png", full_page=True)
+    assert page.evaluate("() => location.pathname") == "/signin/entra/callback"
+    context.close()

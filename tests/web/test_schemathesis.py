@@ -19,7 +19,6 @@ not run under pytest 9); each operation runs as its own Hypothesis test and fail
 from __future__ import annotations
 
 import json
-import os
 import ssl
 from collections.abc import Callable, Iterator
 from http.cookies import SimpleCookie
@@ -52,6 +51,7 @@ from oathdesk.store import upgrade
 from oathdesk.web import WebSettings
 from oathdesk.web.errors import status_for
 from oathdesk.web.security import set_session_cookie
+from tests.browser import artifacts_folder
 from tests.service import support
 from tests.service.fixtures import Emu, emu, emu_session
 from tests.web.conftest import Server, add_tokens
@@ -124,11 +124,10 @@ CHECKS = [
 
 
 @pytest.fixture
-def inv(tmp_path: Path, emu: Emu) -> Iterator[Inventory]:
+def inv(tmp_path: Path, sqlite_url: str, emu: Emu) -> Iterator[Inventory]:
     """A migrated SQLite inventory whose Entra is the emulator (overrides the web one)."""
-    url = f"sqlite:///{tmp_path / 'inventory.db'}"
-    upgrade(url)
-    inventory = build_inventory(support.config(url, tmp_path, emu.url, emu.ca))
+    upgrade(sqlite_url)
+    inventory = build_inventory(support.config(sqlite_url, tmp_path, emu.url, emu.ca))
     yield inventory
     inventory.close()
 
@@ -257,9 +256,7 @@ def is_known(failure: str) -> bool:
 def report(tested: list[str], sent: list[int], failures: list[str]) -> None:
     """What was tested and what the description lacks, for people: ``schemathesis.json`` in
     ``$OATHDESK_TEST_ARTIFACTS/web`` (default ``artifacts/web`` in the checkout)."""
-    root = Path(os.environ.get("OATHDESK_TEST_ARTIFACTS", Path(__file__).parents[2] / "artifacts"))
-    folder = root / "web"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = artifacts_folder("web")
     statuses = {str(s): sent.count(s) for s in sorted(set(sent))}
     document = {
         "operations": tested,

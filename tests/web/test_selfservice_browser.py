@@ -22,9 +22,8 @@ from tests.service.fixtures import Emu, emu, emu_session
 from tests.service.selfservice_seed import code, grouped_seed, stock
 from tests.service.support import secret_for, serial, upn, wrong_code
 from tests.web.conftest import PASSWORD
-from tests.web.test_browser import artifacts, browser, page
 
-__all__ = ["artifacts", "browser", "emu", "emu_session", "page"]
+__all__ = ["emu", "emu_session"]
 
 ADA, GRACE = upn("ada"), upn("grace")
 # the refusals we provoke on purpose come back as 400/404 pages
@@ -35,11 +34,10 @@ EXPECTED = tuple(
 
 
 @pytest.fixture
-def inv(tmp_path: Path, emu: Emu) -> Iterator[Inventory]:
+def inv(tmp_path: Path, sqlite_url: str, emu: Emu) -> Iterator[Inventory]:
     emu.seed(grouped_seed())
-    url = f"sqlite:///{tmp_path / 'inventory.db'}"
-    upgrade(url)
-    inventory = build_inventory(support.config(url, tmp_path, emu.url, emu.ca))
+    upgrade(sqlite_url)
+    inventory = build_inventory(support.config(sqlite_url, tmp_path, emu.url, emu.ca))
     yield inventory
     inventory.close()
 
