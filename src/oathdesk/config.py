@@ -73,6 +73,7 @@ KEYS: dict[str, tuple[str, ...]] = {
         "base_url",
         "storage_dir",
         "link_hours",
+        "downloads",
         "smtp_host",
         "smtp_port",
         "smtp_from",

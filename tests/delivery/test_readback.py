@@ -56,7 +56,8 @@ def oathdesk(capsys: pytest.CaptureFixture[str], *args: str) -> Any:
 
 def fetch(dl: Delivery, mailbox: support.Mailbox, folder: Path) -> Path:
     (token,) = mailbox.links()
-    data, name = download(dl, token, Secret(support.STRONG.encode()), address="127.0.0.1")
+    got = download(dl, token, Secret(support.STRONG.encode()), address="127.0.0.1")
+    data, name = got.data, got.file_name
     path = folder / name
     path.write_bytes(data)
     return path

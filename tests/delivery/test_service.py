@@ -177,7 +177,8 @@ def test_password_flow_mail_link_download_confirm(
     with pytest.raises(DeliveryError) as wrong:
         download(loaded, token, Secret(b"Not-the-Password-1"), address=ADDRESS)
     assert wrong.value.code == "delivery.wrong_password"
-    data, name = download(loaded, token, Secret(support.STRONG.encode()), address=ADDRESS)
+    got = download(loaded, token, Secret(support.STRONG.encode()), address=ADDRESS)
+    data, name = got.data, got.file_name
     with pyzipper.AESZipFile(io.BytesIO(data)) as archive:
         archive.setpassword(support.STRONG.encode())
         (member,) = archive.namelist()
@@ -188,13 +189,13 @@ def test_password_flow_mail_link_download_confirm(
     codes_match(plain, member, "entra-csv", serials, loaded.inv.clock.now())
     stored = list(loaded.settings.storage_dir.iterdir())
     assert len(stored) == 1
-    assert confirm(loaded, token, address=ADDRESS) == name
+    assert confirm(loaded, token, receipt=got.receipt, address=ADDRESS) == name
     assert list(loaded.settings.storage_dir.iterdir()) == []
     assert get_request(loaded, request_id).state == "confirmed"
     for attempt in (
         lambda: download(loaded, token, Secret(support.STRONG.encode()), address=ADDRESS),
         lambda: open_link(loaded, token),
-        lambda: confirm(loaded, token, address=ADDRESS),
+        lambda: confirm(loaded, token, receipt=got.receipt, address=ADDRESS),
     ):
         with pytest.raises(DeliveryError) as replay:
             attempt()
@@ -212,7 +213,8 @@ def test_every_format_reads_back_with_the_same_codes(
     tokens = mailbox.links()
     assert len(tokens) == 2
     for token, shipment in zip(tokens, ("SH-1", "SH-2"), strict=True):
-        data, name = download(loaded, token, Secret(support.STRONG.encode()), address=ADDRESS)
+        got = download(loaded, token, Secret(support.STRONG.encode()), address=ADDRESS)
+        data, name = got.data, got.file_name
         opened = unwrap(data, name, UnwrapOptions(password=Secret(support.STRONG.encode())))
         assert opened.layers == ["zip-aes"]
         codes_match(opened.data, opened.name, fmt, support.SHIPMENTS[shipment], 1_790_000_000)
@@ -226,7 +228,8 @@ def test_pgp_and_both_open_with_the_customers_real_key(
     approve(loaded, only_pgp, actor="local:dora")
     (token,) = mailbox.links()
     assert not open_link(loaded, token).needs_password
-    data, name = download(loaded, token, None, address=ADDRESS)
+    got = download(loaded, token, None, address=ADDRESS)
+    data, name = got.data, got.file_name
     assert data.startswith(b"-----BEGIN PGP MESSAGE-----") and name.endswith(".xml.asc")
     codes_match(customer_key.decrypt(data), "seeds.xml", "pskc", serials, 1_790_000_000)
 
@@ -234,7 +237,8 @@ def test_pgp_and_both_open_with_the_customers_real_key(
     approve(loaded, both, actor="local:dora")
     (token,) = mailbox.links()
     assert open_link(loaded, token).needs_password
-    data, name = download(loaded, token, Secret(support.STRONG.encode()), address=ADDRESS)
+    got = download(loaded, token, Secret(support.STRONG.encode()), address=ADDRESS)
+    data, name = got.data, got.file_name
     with pyzipper.AESZipFile(io.BytesIO(data)) as archive:
         archive.setpassword(support.STRONG.encode())
         (member,) = archive.namelist()
@@ -252,7 +256,8 @@ def test_pgp_and_both_open_with_the_customers_real_key(
 def test_custom_layout_is_written_as_built(loaded: Delivery, mailbox: support.Mailbox) -> None:
     approve(loaded, ask(loaded, fmt="custom-csv", shipments=("SH-2",)), actor="local:dora")
     (token,) = mailbox.links()
-    data, name = download(loaded, token, Secret(support.STRONG.encode()), address=ADDRESS)
+    got = download(loaded, token, Secret(support.STRONG.encode()), address=ADDRESS)
+    data, name = got.data, got.file_name
     plain = unwrap(data, name, UnwrapOptions(password=Secret(support.STRONG.encode()))).data
     lines = plain.decode().splitlines()
     assert len(lines) == 2  # header row off
@@ -332,8 +337,8 @@ def test_mail_failure_keeps_the_file_and_approve_resends(
     view = approve(loaded, request_id, actor="local:dora")
     assert view.state == "sent" and len(view.files) == 1
     (token,) = mailbox.links()
-    data, _name = download(loaded, token, Secret(support.STRONG.encode()), address=ADDRESS)
-    assert data.startswith(b"PK\x03\x04")
+    got = download(loaded, token, Secret(support.STRONG.encode()), address=ADDRESS)
+    assert got.data.startswith(b"PK\x03\x04")
 
 
 def test_wrong_passwords_lock_the_link(loaded: Delivery, mailbox: support.Mailbox) -> None:
@@ -353,8 +358,8 @@ def test_audit_chain_covers_every_step_and_detects_tampering(
     request_id = ask(loaded)
     approve(loaded, request_id, actor="local:dora")
     (token,) = mailbox.links()
-    download(loaded, token, Secret(support.STRONG.encode()), address=ADDRESS)
-    confirm(loaded, token, address=ADDRESS)
+    got = download(loaded, token, Secret(support.STRONG.encode()), address=ADDRESS)
+    confirm(loaded, token, receipt=got.receipt, address=ADDRESS)
     with loaded.uow(write=False) as uow:
         actions = uow.session.scalars(
             select(DeliveryAuditEntry.action).order_by(DeliveryAuditEntry.seq)

@@ -205,13 +205,16 @@ def test_customer_wizard_review_mail_download_confirm(
         )
 
     assert customer.post(f"{path}/confirm", data={}).status_code == 403  # no CSRF token
-    confirmed = customer.post(f"{path}/confirm", data={"csrf_token": csrf})
+    asked = customer.post(f"{path}/confirm", data={"csrf_token": csrf})
+    assert asked.status_code == 200 and "cannot be undone" in asked.text
+    confirmed = customer.post(f"{path}/confirm", data={"csrf_token": csrf, "sure": "yes"})
     assert confirmed.status_code == 200 and "deleted" in confirmed.text
     assert len(list(loaded.settings.storage_dir.iterdir())) == 1  # SH-2's file is still there
     for replay in (
         customer.get(path),
         customer.post(path, data={"csrf_token": csrf, "password": support.STRONG}),
         customer.post(f"{path}/confirm", data={"csrf_token": csrf}),
+        customer.post(f"{path}/confirm", data={"csrf_token": csrf, "sure": "yes"}),
     ):
         assert replay.status_code == 410 and "no longer valid" in replay.text
 

@@ -6,11 +6,21 @@ team approves or rejects; on approval the file is built, encrypted and stored, a
 link is mailed. See ``docs/delivery.md``.
 """
 
+from oathdesk.delivery.addresses import parse_address
 from oathdesk.delivery.building import CustomField, CustomLayout
 from oathdesk.delivery.context import Delivery, DeliveryError, verify_audit
 from oathdesk.delivery.finding import find_order, resolve_visit, verify_possession
+from oathdesk.delivery.links import (
+    Download,
+    LinkView,
+    check_receipt,
+    confirm,
+    download,
+    open_link,
+    purge_expired,
+)
 from oathdesk.delivery.loading import LoadResult, load
-from oathdesk.delivery.releasing import approve, confirm, download, open_link, purge_expired
+from oathdesk.delivery.releasing import approve
 from oathdesk.delivery.requesting import (
     RequestSpec,
     check_password,
@@ -27,12 +37,15 @@ __all__ = [
     "Delivery",
     "DeliveryError",
     "DeliverySettings",
+    "Download",
     "FindPolicy",
+    "LinkView",
     "LoadResult",
     "RequestSpec",
     "SmtpSettings",
     "approve",
     "check_password",
+    "check_receipt",
     "confirm",
     "create_request",
     "download",
@@ -41,6 +54,7 @@ __all__ = [
     "list_requests",
     "load",
     "open_link",
+    "parse_address",
     "purge_expired",
     "reject",
     "resolve_visit",

@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from oathdesk.delivery.addresses import domain_of, parse_address, same_domain
 from oathdesk.delivery.context import Delivery, DeliveryError, sha256_hex
 from oathdesk.delivery.settings import FindPolicy
 from oathdesk.store import Order, UnitOfWork, Visit, retry_after
@@ -114,8 +115,10 @@ def _open_visit(
 
 
 def find_order(dl: Delivery, number: str, email: str, *, address: str) -> tuple[str, VisitView]:
-    """A new wizard visit for the order, or ``delivery.order_not_found`` for any mismatch."""
-    number, email = number.strip()[:100], email.strip().lower()[:320]
+    """A new wizard visit for the order, or ``delivery.order_not_found`` for any mismatch
+    (``delivery.invalid_email`` when ``email`` is not one plain address: that says nothing of
+    orders). The visit keeps the normalised address; the link will go there alone."""
+    number, email = number.strip()[:100], parse_address(email[:320])
     policy, now = dl.settings.find, dl.now()
     keys = _keys(address, number)
     error: DeliveryError
@@ -130,8 +133,8 @@ def find_order(dl: Delivery, number: str, email: str, *, address: str) -> tuple[
         else:
             order = uow.delivery_orders.order_by_number(number) if number else None
             customer = uow.delivery_orders.customer(order.customer_id) if order else None
-            domain = email.rpartition("@")[2]
-            if order and customer and "@" in email and domain == customer.email_domain:
+            domain = domain_of(email)
+            if order and customer and same_domain(email, customer.email_domain):
                 return _open_visit(dl, uow, order, email, address=address, number=number)
             _fail(uow, keys[0], policy.address_failures, policy, now)
             _fail(uow, keys[1], policy.number_failures, policy, now)

@@ -1,13 +1,15 @@
 """The one e-mail the service sends: the download link(s), over SMTP.
 
 Why plain ``smtplib``: the vendor's relay is the one thing we must talk to, with STARTTLS and
-login when configured; the message holds links and dates, never a password or a seed.
+login when configured; the message holds links and dates, never a password or a seed. The
+envelope names the one recipient given, never what a parser makes of the ``To:`` header.
 """
 
 from __future__ import annotations
 
 import smtplib
 import ssl
+from email.headerregistry import Address
 from email.message import EmailMessage
 
 from oathdesk.delivery.context import DeliveryError
@@ -22,10 +24,12 @@ def link_message(
     expires: str,
     password: bool,
 ) -> EmailMessage:
-    """The message: one line per file with its link; what to do after downloading."""
+    """The message to ``to`` (an address ``addresses.parse_address`` returned): one line per
+    file with its link; what to do after downloading."""
     message = EmailMessage()
     message["From"] = smtp.sender
-    message["To"] = to
+    local, _at, domain = to.rpartition("@")
+    message["To"] = Address(username=local, domain=domain)
     message["Subject"] = f"Your token seed file(s) for order {order}"
     lines = [
         f"Hello,\n\nthe seed file(s) for order {order} are ready for download:\n",
@@ -47,14 +51,15 @@ def link_message(
     return message
 
 
-def send(smtp: SmtpSettings, message: EmailMessage) -> None:
+def send(smtp: SmtpSettings, message: EmailMessage, recipient: str) -> None:
+    """Hand ``message`` to the relay for ``recipient`` alone (the envelope's only RCPT TO)."""
     try:
         with smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout) as client:
             if smtp.starttls:
                 client.starttls(context=ssl.create_default_context())
             if smtp.username and smtp.password is not None:
                 client.login(smtp.username, smtp.password.reveal().decode())
-            client.send_message(message)
+            client.send_message(message, to_addrs=[recipient])
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryError(
             f"the mail server {smtp.host}:{smtp.port} did not take the message "

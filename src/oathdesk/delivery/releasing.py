@@ -1,23 +1,20 @@
-"""Approval: build and encrypt the file(s), store them, mail single-use links; then the customer's
-download, confirmation (deletes at once) and expiry.
+"""Approval: build and encrypt the file(s), store them, mail the links to the request's one
+address.
 
 Why links hold only a random token whose SHA-256 is stored: a database copy gives no working
-link; a link works until confirmed or expired, and a refused link gets one answer whatever the
-reason, so links cannot be probed. Files on disk are already encrypted for the customer.
+link. Files on disk are already encrypted for the customer. The customer's side of a link
+(download, confirmation, expiry) is ``links``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
-from argon2.exceptions import InvalidHashError, VerificationError
-
 from oathdesk.delivery import mail
+from oathdesk.delivery.addresses import parse_address, same_domain
 from oathdesk.delivery.building import (
     CustomLayout,
     envelope,
@@ -26,9 +23,9 @@ from oathdesk.delivery.building import (
     render,
 )
 from oathdesk.delivery.context import Delivery, DeliveryError, sha256_hex
+from oathdesk.delivery.links import stored_path
 from oathdesk.delivery.requesting import RequestView, get_request, locked_request, move
-from oathdesk.domain import OathdeskError, Secret
-from oathdesk.service.accounts import HASHER
+from oathdesk.domain import OathdeskError
 from oathdesk.store import (
     DELIVERY_TENANT,
     DeliveryFile,
@@ -38,27 +35,8 @@ from oathdesk.store import (
     UnitOfWork,
 )
 
-GONE = (
-    "this download link is no longer valid (used up, confirmed or expired); "
-    "ask your account manager"
-)
 STALE = timedelta(minutes=10)  # an approval still unmailed after this was interrupted
 R = RequestState
-
-
-@dataclass(frozen=True)
-class LinkView:
-    file_id: int
-    request_id: int
-    file_name: str
-    size: int
-    needs_password: bool
-    expires_at: datetime
-    downloads: int
-
-
-def _path(dl: Delivery, storage_name: str) -> Path:
-    return dl.settings.storage_dir / storage_name
 
 
 def _build(dl: Delivery, uow: UnitOfWork, row: DeliveryRequest) -> list[tuple[str, str, bytes]]:
@@ -118,7 +96,7 @@ def _store_files(
     links = []
     for label, name, data in built:
         storage = secrets.token_hex(16)
-        path = _path(dl, storage)
+        path = stored_path(dl, storage)
         with open(path, "xb") as fh:
             fh.write(data)
         path.chmod(0o600)
@@ -162,11 +140,28 @@ def _fresh_links(
     return links
 
 
+def _recipient(uow: UnitOfWork, row: DeliveryRequest) -> str:
+    """The request's address, parsed again and checked against the customer's domain (a row
+    stored before addresses were parsed must not reach anyone else), or ``invalid_email``."""
+    order = uow.delivery_orders.order(row.order_id)
+    customer = uow.delivery_orders.customer(order.customer_id) if order else None
+    try:
+        recipient = parse_address(row.email)
+    except DeliveryError:
+        recipient = ""
+    if not recipient or customer is None or not same_domain(recipient, customer.email_domain):
+        raise DeliveryError(
+            f"request {row.id}'s address is not at the customer's domain; reject it",
+            code="delivery.invalid_email",
+        )
+    return recipient
+
+
 def _prepare(
     dl: Delivery, request_id: int, actor: str, written: list[Path]
-) -> tuple[EmailMessage, int]:
-    """The approval's transaction: files built (or links renewed); the mail to send and how
-    many links it holds."""
+) -> tuple[EmailMessage, str, int]:
+    """The approval's transaction: files built (or links renewed); the mail to send, its one
+    recipient and how many links it holds."""
     expires = dl.now() + dl.settings.link_lifetime
     with dl.uow() as uow:
         row = locked_request(uow, request_id)
@@ -176,6 +171,7 @@ def _prepare(
                 f"request {request_id} is {row.state.value}; only pending requests are approved",
                 code="delivery.state_conflict",
             )
+        recipient = _recipient(uow, row)
         if row.state is R.PENDING:
             links = _store_files(dl, uow, row, actor=actor, expires=expires, written=written)
         else:
@@ -183,13 +179,13 @@ def _prepare(
         order = uow.delivery_orders.order(row.order_id)
         message = mail.link_message(
             dl.settings.smtp,
-            row.email,
+            recipient,
             order.reference if order else str(row.order_id),
             links,
             expires.strftime("%Y-%m-%d %H:%M"),
             row.password_hash is not None,
         )
-        return message, len(links)
+        return message, recipient, len(links)
 
 
 def _mailed(
@@ -223,154 +219,15 @@ def approve(dl: Delivery, request_id: int, *, actor: str) -> RequestView:
     rebuilt (the password is gone by then). Two reviewers at once: the second gets a conflict."""
     written: list[Path] = []
     try:
-        message, links = _prepare(dl, request_id, actor, written)
+        message, recipient, links = _prepare(dl, request_id, actor, written)
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)
         raise
     try:
-        mail.send(dl.settings.smtp, message)
+        mail.send(dl.settings.smtp, message, recipient)
     except DeliveryError as exc:
         _mailed(dl, request_id, actor=actor, links=links, error=exc)
         raise
     _mailed(dl, request_id, actor=actor, links=links, error=None)
     return get_request(dl, request_id)
-
-
-def _gone() -> DeliveryError:
-    return DeliveryError(GONE, code="delivery.link_gone")
-
-
-def _live_file(dl: Delivery, uow: UnitOfWork, token: str) -> DeliveryFile:
-    """The file behind a link; an expired one is deleted on the spot; any refusal says GONE."""
-    row = uow.delivery_requests.file_by_link(sha256_hex(token))
-    if row is None or row.deleted_at is not None:
-        raise _gone()
-    if row.expires_at <= dl.now():
-        _delete(dl, uow, row, "delivery.expired", actor="system:expiry")
-        raise _gone()
-    return row
-
-
-def _request_of(uow: UnitOfWork, row: DeliveryFile) -> DeliveryRequest:
-    request = uow.delivery_requests.get(row.request_id)
-    assert request is not None
-    return request
-
-
-def _delete(dl: Delivery, uow: UnitOfWork, row: DeliveryFile, action: str, *, actor: str) -> None:
-    """Remove a stored file (confirmed or expired); the request ends with its last file."""
-    _path(dl, row.storage_name).unlink(missing_ok=True)
-    row.deleted_at = dl.now()
-    if action == "delivery.confirmed":
-        row.confirmed_at = row.deleted_at
-    uow.delivery_audit.append(
-        action, actor=actor, subject=f"request:{row.request_id}", details={"file": row.file_name}
-    )
-    files = uow.delivery_requests.files(row.request_id)
-    if all(f.deleted_at is not None for f in files):
-        done = all(f.confirmed_at for f in files)
-        move(uow, _request_of(uow, row), R.CONFIRMED if done else R.EXPIRED)
-
-
-def open_link(dl: Delivery, token: str) -> LinkView:
-    error: DeliveryError | None = None
-    with dl.uow() as uow:  # write: an expired link is deleted when it is opened
-        try:
-            row = _live_file(dl, uow, token)
-        except DeliveryError as exc:
-            error = exc
-        else:
-            return LinkView(
-                row.id,
-                row.request_id,
-                row.file_name,
-                row.size,
-                _request_of(uow, row).password_hash is not None,
-                row.expires_at,
-                row.downloads,
-            )
-    raise error
-
-
-def _refuse_password(
-    dl: Delivery, uow: UnitOfWork, row: DeliveryFile, *, address: str
-) -> DeliveryError:
-    """Count a wrong download password on the link (audited); the answer to give."""
-    row.password_failures += 1
-    uow.delivery_audit.append(
-        "delivery.download_refused",
-        actor=f"address:{address}",
-        subject=f"request:{row.request_id}",
-        details={"file": row.file_name, "failures": row.password_failures},
-    )
-    return DeliveryError(
-        "the password is not the one chosen for this file",
-        code="delivery.wrong_password",
-        details={"attempts_left": dl.settings.password_attempts - row.password_failures},
-    )
-
-
-def download(
-    dl: Delivery, token: str, password: Secret | None, *, address: str
-) -> tuple[bytes, str]:
-    """The file's bytes and name, after the password when one was chosen."""
-    error: DeliveryError | None = None
-    with dl.uow() as uow:
-        try:
-            row = _live_file(dl, uow, token)
-            request = _request_of(uow, row)
-            if row.password_failures >= dl.settings.password_attempts:
-                raise DeliveryError(
-                    "too many wrong passwords: this link is locked; ask your account manager",
-                    code="delivery.link_forbidden",
-                )
-            if request.password_hash is not None and not _password_ok(
-                request.password_hash, password
-            ):
-                raise _refuse_password(dl, uow, row, address=address)
-            data = _path(dl, row.storage_name).read_bytes()
-            row.downloads += 1
-            uow.delivery_audit.append(
-                "delivery.downloaded",
-                actor=f"customer:{request.email}",
-                subject=f"request:{row.request_id}",
-                details={"file": row.file_name, "address": address},
-            )
-            return data, row.file_name
-        except DeliveryError as exc:
-            error = exc
-    raise error
-
-
-def _password_ok(stored: str, password: Secret | None) -> bool:
-    if password is None:
-        return False
-    with contextlib.suppress(VerificationError, InvalidHashError):
-        return bool(HASHER.verify(stored, password.reveal()))
-    return False
-
-
-def confirm(dl: Delivery, token: str, *, address: str) -> str:
-    """The customer has the file: delete it from storage now; the link stops working."""
-    error: DeliveryError | None = None
-    with dl.uow() as uow:
-        try:
-            row = _live_file(dl, uow, token)
-            request = uow.delivery_requests.get(row.request_id)
-            actor = f"customer:{request.email}" if request else f"address:{address}"
-            _delete(dl, uow, row, "delivery.confirmed", actor=actor)
-            return row.file_name
-        except DeliveryError as exc:
-            error = exc
-    raise error
-
-
-def purge_expired(dl: Delivery, *, actor: str) -> int:
-    """Delete every stored file whose link has expired (and ended visits); returns how many."""
-    with dl.uow() as uow:
-        uow.delivery_orders.end_visits_before(dl.now())
-        rows = uow.delivery_requests.expired_files(dl.now())
-        for row in rows:
-            _delete(dl, uow, row, "delivery.expired", actor=actor)
-        return len(rows)

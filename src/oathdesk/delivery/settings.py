@@ -10,6 +10,8 @@ from oathdesk.config import Config
 from oathdesk.domain import Secret
 from oathdesk.shared_settings import SESSION_IDLE, SESSION_LIFETIME, SessionRules
 
+MAX_DOWNLOADS = 10
+
 
 @dataclass(frozen=True)
 class SmtpSettings:
@@ -43,6 +45,7 @@ class DeliverySettings:
     link_lifetime: timedelta = timedelta(days=7)
     visit_lifetime: timedelta = timedelta(hours=1)
     password_attempts: int = 5  # wrong download passwords before a link is locked
+    downloads: int = 1  # downloads a link serves before it closes (``[delivery] downloads``)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     find: FindPolicy = field(default_factory=FindPolicy)
     secure_cookies: bool = True  # these three follow SessionRules, as the console's do
@@ -62,6 +65,7 @@ class DeliverySettings:
             link_lifetime=config.duration(
                 "delivery", "link_hours", cls.link_lifetime, unit="hours"
             ),
+            downloads=config.integer("delivery", "downloads", cls.downloads, maximum=MAX_DOWNLOADS),
             secure_cookies=rules.secure_cookies,
             session_lifetime=rules.lifetime,
             session_idle=rules.idle,

@@ -12,9 +12,9 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from oathdesk.delivery.building import ENCODINGS, FIELD_PROPERTIES, CustomField, CustomLayout
-from oathdesk.delivery.context import Delivery, DeliveryError
+from oathdesk.delivery.context import Delivery, DeliveryError, sha256_hex
 from oathdesk.delivery.finding import VisitView, find_order, resolve_visit, verify_possession
-from oathdesk.delivery.releasing import confirm, download, open_link
+from oathdesk.delivery.links import LinkView, check_receipt, confirm, download, open_link
 from oathdesk.delivery.requesting import RequestSpec, create_request
 from oathdesk.delivery.web_deps import DeliveryDep
 from oathdesk.domain import OathdeskError, Secret
@@ -201,10 +201,19 @@ def done_page(request: Request, request_id: int) -> Response:
     return render(request, "order_done.html", {"title": "Request received", "id": request_id})
 
 
+def _receipt_cookie(token: str) -> str:
+    """The cookie holding a link's download receipt (one per link, so two files of a request
+    downloaded in one browser each keep theirs)."""
+    return f"receipt_{sha256_hex(token)[:16]}"
+
+
+def _link_context(link: LinkView, token: str, **extra: Any) -> dict[str, Any]:
+    return {"title": "Download", "link": link, "token": token, **extra}
+
+
 @pages.get("/d/{token}")
 def link_page(request: Request, dl: DeliveryDep, token: str) -> Response:
-    link = open_link(dl, token)
-    return render(request, "download.html", {"title": "Download", "link": link, "token": token})
+    return render(request, "download.html", _link_context(open_link(dl, token), token))
 
 
 @pages.post("/d/{token}", dependencies=[FormCsrf])
@@ -216,21 +225,37 @@ def link_download(
 ) -> Response:
     try:
         secret = Secret(password.encode()) if password else None
-        data, name = download(dl, token, secret, address=client_address(request))
+        got = download(dl, token, secret, address=client_address(request))
     except DeliveryError as exc:
         if exc.code != "delivery.wrong_password":
             raise
-        link = open_link(dl, token)
-        context = {"title": "Download", "link": link, "token": token, "error": exc}
+        context = _link_context(open_link(dl, token), token, error=exc)
         return render(request, "download.html", context)
-    return Response(
-        data,
+    response = Response(
+        got.data,
         media_type="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": f'attachment; filename="{got.file_name}"'},
     )
+    age = int(dl.settings.visit_lifetime.total_seconds())
+    set_cookie(response, site_of(request).cookies, _receipt_cookie(token), got.receipt, age=age)
+    return response
 
 
 @pages.post("/d/{token}/confirm", dependencies=[FormCsrf])
-def link_confirm(request: Request, dl: DeliveryDep, token: str) -> Response:
-    name = confirm(dl, token, address=client_address(request))
-    return render(request, "download_done.html", {"title": "File deleted", "file_name": name})
+def link_confirm(
+    request: Request,
+    dl: DeliveryDep,
+    token: str,
+    sure: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """Deleting takes two steps, both only for the visit that downloaded the file: this page
+    asks, and the answer ``sure=yes`` deletes."""
+    cookies = site_of(request).cookies
+    receipt = read_text_cookie(request, cookies, _receipt_cookie(token))
+    if sure != "yes":
+        link = check_receipt(dl, token, receipt)
+        return render(request, "download_confirm.html", _link_context(link, token))
+    name = confirm(dl, token, receipt=receipt, address=client_address(request))
+    response = render(request, "download_done.html", {"title": "File deleted", "file_name": name})
+    clear_cookie(response, cookies, _receipt_cookie(token))
+    return response
