@@ -25,6 +25,7 @@ def test_every_documented_key_has_its_default(tmp_path: Path) -> None:
     assert settings.storage_dir == tmp_path / "delivery"
     assert settings.base_url == "https://localhost:8444"
     assert settings.link_lifetime == timedelta(hours=168)
+    assert settings.downloads == 1
     assert settings.smtp == SmtpSettings(host="127.0.0.1", port=25, sender="seeds@localhost")
     assert settings.secure_cookies is True
     assert settings.session_lifetime == timedelta(hours=8)
@@ -37,6 +38,7 @@ def test_every_key_is_read(tmp_path: Path) -> None:
         storage_dir="~/files",
         base_url="https://seeds.vendor.example/",
         link_hours=0.5,
+        downloads="3",
         smtp_host="mail.vendor.example",
         smtp_port="587",
         smtp_from="seeds@vendor.example",
@@ -50,6 +52,7 @@ def test_every_key_is_read(tmp_path: Path) -> None:
     assert settings.storage_dir == Path.home() / "files"
     assert settings.base_url == "https://seeds.vendor.example"
     assert settings.link_lifetime == timedelta(minutes=30)
+    assert settings.downloads == 3
     assert settings.smtp.host == "mail.vendor.example" and settings.smtp.port == 587
     assert settings.smtp.sender == "seeds@vendor.example" and settings.smtp.starttls is True
     assert settings.smtp.username == "robot" and settings.smtp.password == Secret(b"hunter2")
@@ -74,6 +77,8 @@ def test_secure_cookies_on_is_on(tmp_path: Path, value: object) -> None:
         ("smtp_port", "25.5", "must be a whole number of at least 1 and at most 65535"),
         ("smtp_port", 70000, "must be a whole number of at least 1 and at most 65535"),
         ("session_minutes", "0", "must be a positive number of minutes"),
+        ("downloads", "0", "must be a whole number of at least 1 and at most 10"),
+        ("downloads", "many", "must be a whole number of at least 1 and at most 10"),
     ],
 )
 def test_a_bad_value_names_its_key(tmp_path: Path, key: str, value: object, problem: str) -> None:
