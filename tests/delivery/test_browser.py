@@ -162,7 +162,13 @@ def test_wizard_review_and_download_in_a_browser(
         for record in result.records:
             assert totp(record.secret, 1e9) == totp(support.secret_of(record.serial), 1e9)
 
+        page.goto(f"/d/{tokens[1]}")  # the link has served its one download
+        expect(page.get_by_role("status")).to_contain_text("used for its download")
+        expect(page.get_by_label("The password you chose for this file")).to_have_count(0)
         page.get_by_role("button", name="I have the file: delete it now").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Delete seeds-SH-2")
+        page.screenshot(path=artifacts / "download-confirm.png", full_page=True)
+        page.get_by_role("button", name="Yes, delete it now").click()
         expect(page.get_by_role("status")).to_contain_text("has been deleted")
         page.screenshot(path=artifacts / "download-confirmed.png", full_page=True)
         page.goto(f"/d/{tokens[1]}")
