@@ -10,15 +10,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from json.encoder import c_encode_basestring, py_encode_basestring  # type: ignore[attr-defined]
 from typing import Any, ClassVar
 
 from oathdesk.domain import HashAlgorithm, OtpKind, Problem, SeedRecord, Severity, parse_hash
+from oathdesk.formats._fast import b32encode_plain
 from oathdesk.formats.base import Capabilities, ReadOptions, ReadResult, WriteOptions
 from oathdesk.formats.secret_text import decode_secret
 from oathdesk.formats.text import decode_text, looks_binary
 from oathdesk.formats.validation import serial_problem
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_quote = c_encode_basestring or py_encode_basestring  # json.dumps's own string writer
 _GRAPH_HASH = {HashAlgorithm.SHA1: "hmacsha1", HashAlgorithm.SHA256: "hmacsha256"}
 
 
@@ -173,21 +176,26 @@ class EntraJson:
         )
 
     def write(self, records: Sequence[SeedRecord], options: WriteOptions) -> bytes:
-        value = []
+        """The same bytes as ``json.dumps(body, indent=2, ensure_ascii=False)`` plus a newline,
+        written item by item: the indenting encoder is pure Python and three times slower."""
+        if not records:
+            return b'{\n  "@context": "#$delta",\n  "value": []\n}\n'
+        items = []
         for number, record in enumerate(records, start=1):
-            item: dict[str, Any] = {
-                "@contentId": str(number),
-                "serialNumber": record.serial,
-                "manufacturer": record.manufacturer,
-                "model": record.model,
-                "secretKey": record.secret.to_base32(),
-                "timeIntervalInSeconds": record.period,
-                "hashFunction": _GRAPH_HASH[record.algorithm],
-            }
+            item = (
+                f'    {{\n      "@contentId": "{number}",\n'
+                f'      "serialNumber": {_quote(record.serial)},\n'
+                f'      "manufacturer": {_quote(record.manufacturer)},\n'
+                f'      "model": {_quote(record.model)},\n'
+                f'      "secretKey": "{b32encode_plain(record.secret.reveal())}",\n'
+                f'      "timeIntervalInSeconds": {int(record.period)},\n'
+                f'      "hashFunction": "{_GRAPH_HASH[record.algorithm]}"'
+            )
             if record.display_name:
-                item["displayName"] = record.display_name
+                item += f',\n      "displayName": {_quote(record.display_name)}'
             if record.user and GUID.match(record.user):
-                item["assignTo"] = {"id": record.user}
-            value.append(item)
-        document = {"@context": "#$delta", "value": value}
-        return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+                item += f',\n      "assignTo": {{\n        "id": {_quote(record.user)}\n      }}'
+            items.append(item + "\n    }")
+        body = ",\n".join(items)
+        text = f'{{\n  "@context": "#$delta",\n  "value": [\n{body}\n  ]\n}}\n'
+        return text.encode("utf-8")
