@@ -13,7 +13,7 @@ the real constructor on its own.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from oathdesk.domain import HashAlgorithm, OtpKind, Secret, SeedRecord
 
@@ -169,6 +169,42 @@ def b32encode_plain(value: bytes) -> str:
     for low, high, shift in _spread_plan(groups):
         number = (number & low) | ((number & high) << shift)
     return number.to_bytes(groups, "big").translate(_TO_ALPHABET).decode("ascii")
+
+
+def b32encode_many(values: Sequence[bytes]) -> list[str]:
+    """``b32encode_plain`` of each value, done for all values of one length at once.
+
+    Each value of length L is placed in a zero-padded slot of G' bytes (G' the power of two
+    at or above its group count), so one integer holds them all and each masking step of
+    :func:`_spread_plan` moves every value's groups at once; the masks repeat per slot.
+    """
+    out: list[str] = [""] * len(values)
+    by_length: dict[int, list[int]] = {}
+    for index, value in enumerate(values):
+        by_length.setdefault(len(value), []).append(index)
+    for length, indexes in by_length.items():
+        if not length:
+            continue
+        groups = -(-length * 8 // 5)
+        slot = 1
+        while slot < groups:
+            slot *= 2
+        count = len(indexes)
+        padding = bytes(slot - length)
+        joined = padding + padding.join([values[i] for i in indexes])
+        number = int.from_bytes(joined, "big") << (groups * 5 - length * 8)
+        for low, high, shift in _spread_plan(groups):
+            low_all = int.from_bytes(low.to_bytes(slot, "big") * count, "big")
+            high_all = int.from_bytes(high.to_bytes(slot, "big") * count, "big")
+            number = (number & low_all) | ((number & high_all) << shift)
+        text = number.to_bytes(slot * count, "big").translate(_TO_ALPHABET).decode("ascii")
+        skip = slot - groups
+        texts = [text[start + skip : start + slot] for start in range(0, len(text), slot)]
+        if count == len(values):
+            return texts
+        for index, encoded in zip(indexes, texts, strict=True):
+            out[index] = encoded
+    return out
 
 
 def intern_text(cache: dict[str, str], text: str) -> str:
