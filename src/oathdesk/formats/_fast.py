@@ -35,7 +35,7 @@ _new = object.__new__
 
 
 def _trusted_secret() -> Callable[[bytes], Secret]:
-    store = Secret._value.__set__  # type: ignore[attr-defined]  # the slot's descriptor
+    store = getattr(Secret, "_value").__set__  # noqa: B009  # the slot's descriptor, not a value
 
     def make(value: bytes) -> Secret:
         secret: Secret = _new(Secret)
@@ -94,12 +94,13 @@ def _record_maker() -> Callable[..., SeedRecord]:
 
     sample = ("1", Secret(b"k"), OtpKind.TOTP, 30, 0, 6, HashAlgorithm.SHA1, 0, "m", "n", "", "")
     try:
-        made = Twin(*sample)
+        made: object = Twin(*sample)
     except TypeError:  # pragma: no cover - layouts differ
         return SeedRecord
     if type(made) is not SeedRecord or made != SeedRecord(*sample):  # pragma: no cover
         return SeedRecord
-    return Twin  # type: ignore[return-value]
+    maker: Callable[..., SeedRecord] = Twin  # type: ignore[assignment]  # it returns records
+    return maker
 
 
 make_record: Callable[..., SeedRecord] = _record_maker()

@@ -356,7 +356,7 @@ def read_fast(
             locators.append(locator)
             element.clear()
             previous = element.getprevious()
-            if previous is not None and previous.tag == "KeyPackage":
+            if previous is not None and previous.tag == "KeyPackage" and root is not None:
                 root.remove(previous)  # already read: keep memory flat
             if progress is not None:
                 progress(1)
