@@ -16,12 +16,12 @@ from oathdesk.graph import GraphSettings, connect
 from oathdesk.service import EntraPort, Inventory
 from oathdesk.store import (
     DEFAULT_TENANT,
-    AuditKey,
     Database,
     KeyRing,
     Sealer,
     current_revision,
     default_url,
+    open_audit_key,
     resolve_audit_key_file,
     resolve_key_file,
     upgrade,
@@ -54,7 +54,12 @@ def build_inventory(
     audit_key_file = resolve_audit_key_file(
         config.path("store", "audit_key_file"), data_dir=config.data_dir
     )
-    db = Database(database_url(config), audit_key=AuditKey.load_or_create(audit_key_file))
+    db = Database(database_url(config))
+    try:
+        db.audit_key = open_audit_key(audit_key_file, db)
+    except BaseException:
+        db.dispose()
+        raise
     key_file = resolve_key_file(config.path("store", "key_file"), data_dir=config.data_dir)
     sealer = Sealer(KeyRing.load_or_create(key_file, clock=clock))
     inv = Inventory(

@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import Connection, MetaData, Table, insert, text
 
 from oathdesk.store import AuditKey, AuditKeyError, Database, UnitOfWork, downgrade, upgrade
+from oathdesk.store.audit import AuditLog
 from oathdesk.store.chain import entry_hash
 from oathdesk.store.models import GENESIS_HASH
 
@@ -43,10 +44,8 @@ def _legacy_entries(db: Database, entries: str, head: str, tenant: str, count: i
         conn.execute(text(f"UPDATE {head} SET seq = :s, hash = :h"), {"s": count, "h": prev})  # noqa: S608
 
 
-def db_table(conn: object, name: str):  # type: ignore[no-untyped-def]
-    from sqlalchemy import MetaData, Table
-
-    return Table(name, MetaData(), autoload_with=conn)  # type: ignore[arg-type]
+def db_table(conn: Connection, name: str) -> Table:
+    return Table(name, MetaData(), autoload_with=conn)
 
 
 @pytest.fixture(params=sorted(TABLES))
@@ -54,7 +53,7 @@ def chain(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def _log(uow: UnitOfWork, chain: str):  # type: ignore[no-untyped-def]
+def _log(uow: UnitOfWork, chain: str) -> AuditLog:
     return uow.audit if chain == "inventory" else uow.delivery_audit
 
 

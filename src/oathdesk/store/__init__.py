@@ -4,7 +4,15 @@ SQLite by default (a file in the data folder), PostgreSQL by URL. See docs/store
 """
 
 from oathdesk.store.accounts import Account, AccountRepository, WebSession
-from oathdesk.store.audit import DELIVERY, INVENTORY, AuditLog, Chain, ChainReport, verify_export
+from oathdesk.store.audit import (
+    DELIVERY,
+    INVENTORY,
+    AuditLog,
+    Chain,
+    ChainReport,
+    open_audit_key,
+    verify_export,
+)
 from oathdesk.store.audit_key import AUDIT_KEY_ENV, AuditKey, resolve_audit_key_file
 from oathdesk.store.checkpoint import Checkpoint
 from oathdesk.store.delivery_models import (
@@ -127,6 +135,7 @@ __all__ = [
     "downgrade",
     "key_usage",
     "make_engine",
+    "open_audit_key",
     "reseal_all",
     "resolve_audit_key_file",
     "resolve_key_file",

@@ -18,14 +18,16 @@ from collections.abc import Generator, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from oathdesk.domain import Clock
 from oathdesk.store import checkpoint as checkpoints
-from oathdesk.store.audit_key import AuditKey, missing_key
+from oathdesk.store.audit_key import AUDIT_KEY_ENV, AuditKey, missing_key
 from oathdesk.store.chain import (
     ChainReport,
     beyond_head,
@@ -38,7 +40,8 @@ from oathdesk.store.chain import (
 )
 from oathdesk.store.checkpoint import Checkpoint
 from oathdesk.store.delivery_models import DELIVERY_TENANT, DeliveryAuditEntry, DeliveryAuditHead
-from oathdesk.store.errors import StoreError
+from oathdesk.store.engine import Database
+from oathdesk.store.errors import AuditKeyError, StoreError
 from oathdesk.store.models import (
     DEFAULT_TENANT,
     GENESIS_HASH,
@@ -59,6 +62,7 @@ __all__ = [
     "canonical_details",
     "entry_hash",
     "export_record",
+    "open_audit_key",
     "page_query",
     "verify_export",
 ]
@@ -284,3 +288,26 @@ class AuditLog:
         with closing(self.entries(after=after, tenant=tenant)) as entries:
             for entry in entries:
                 yield json.dumps(export_record(entry), sort_keys=True, ensure_ascii=False)
+
+
+def open_audit_key(path: Path, db: Database) -> AuditKey | None:
+    """The audit key from its file; made (owner-only) only while no chain of ``db`` holds a keyed
+    entry. A lost key file is ``store.audit_key_missing``, never silently replaced by a new key
+    that would break the chain; a database not yet migrated (or unreachable) gets no key now."""
+    if path.exists():
+        return AuditKey.load(path)
+    try:
+        with db.engine.connect() as conn:
+            keyed = any(
+                conn.execute(select(c.head.seq >= c.head.keyed_from)).scalar()
+                for c in (INVENTORY, DELIVERY)
+            )
+    except SQLAlchemyError:
+        return None
+    if keyed:
+        raise AuditKeyError(
+            f"{path}: audit key file not found, but the audit chains hold entries keyed with "
+            f"it; restore it from your backup or point {AUDIT_KEY_ENV} at it",
+            code="store.audit_key_missing",
+        )
+    return AuditKey.load_or_create(path)
