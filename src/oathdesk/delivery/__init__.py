@@ -7,7 +7,7 @@ link is mailed. See ``docs/delivery.md``.
 """
 
 from oathdesk.delivery.building import CustomField, CustomLayout
-from oathdesk.delivery.context import Delivery, DeliveryError, verify_audit
+from oathdesk.delivery.context import Delivery, DeliveryError, checkpoint_audit, verify_audit
 from oathdesk.delivery.finding import find_order, resolve_visit, verify_possession
 from oathdesk.delivery.loading import LoadResult, load
 from oathdesk.delivery.releasing import approve, confirm, download, open_link, purge_expired
@@ -33,6 +33,7 @@ __all__ = [
     "SmtpSettings",
     "approve",
     "check_password",
+    "checkpoint_audit",
     "confirm",
     "create_request",
     "download",
