@@ -38,7 +38,7 @@ from oathdesk.service import (
     list_tokens,
     show_token,
 )
-from oathdesk.store import Database, KeyRing, Sealer, Token, upgrade
+from oathdesk.store import AuditKey, Database, KeyRing, Sealer, Token, upgrade
 
 ROWS_PER_FILE = 10_000
 SAMPLES = 300
@@ -110,7 +110,9 @@ def run(size: int, folder: Path, postgres: str | None) -> dict[str, Any]:
     url = fresh_url(folder, size, postgres)
     upgrade(url)
     ring = KeyRing.load_or_create(folder / f"keys-{size}.json")
-    inv = Inventory(Database(url), Sealer(ring), SystemClock(), connect_entra=InstantEntra)
+    audit_key = AuditKey.load_or_create(folder / f"audit-key-{size}.json")
+    database = Database(url, audit_key=audit_key)
+    inv = Inventory(database, Sealer(ring), SystemClock(), connect_entra=InstantEntra)
     started = time.perf_counter()
     for i, data in enumerate(csv_files(size)):
         import_seeds(inv, data, f"bench-{i}.csv", actor="bench")

@@ -7,6 +7,8 @@ emulator) are made here from ``oathdesk.toml`` / ``OATHDESK_*`` and nowhere else
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from oathdesk.config import Config
 from oathdesk.domain import Clock
 from oathdesk.domain.clock import SystemClock
@@ -19,9 +21,13 @@ from oathdesk.store import (
     Sealer,
     current_revision,
     default_url,
+    open_audit_key,
+    resolve_audit_key_file,
     resolve_key_file,
     upgrade,
 )
+
+CHECKPOINT_FILE = "audit-checkpoints.jsonl"
 
 
 def database_url(config: Config) -> str:
@@ -45,7 +51,15 @@ def build_inventory(
     """Everything the inventory use cases need; Graph is connected on first use only. The one
     ``clock`` (the system's unless given) times the store, the key ring and Graph alike."""
     clock = clock or SystemClock()
+    audit_key_file = resolve_audit_key_file(
+        config.path("store", "audit_key_file"), data_dir=config.data_dir
+    )
     db = Database(database_url(config))
+    try:
+        db.audit_key = open_audit_key(audit_key_file, db)
+    except BaseException:
+        db.dispose()
+        raise
     key_file = resolve_key_file(config.path("store", "key_file"), data_dir=config.data_dir)
     sealer = Sealer(KeyRing.load_or_create(key_file, clock=clock))
     inv = Inventory(
@@ -57,8 +71,16 @@ def build_inventory(
             (lambda: entra) if entra is not None else (lambda: graph_connector(config, clock))
         ),
         destroy_seeds_after_sync=config.boolean("store", "destroy_seeds_after_sync", False),
+        audit_checkpoints=checkpoint_file(config),
     )
     return inv
+
+
+def checkpoint_file(config: Config) -> Path:
+    """``[store] audit_checkpoint_file``, else ``<data>/audit/audit-checkpoints.jsonl``."""
+    return config.path(
+        "store", "audit_checkpoint_file", config.data_dir / "audit" / CHECKPOINT_FILE
+    )
 
 
 def upgrade_database(config: Config) -> tuple[str | None, str | None, str]:

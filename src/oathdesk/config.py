@@ -47,7 +47,14 @@ KEYS: dict[str, tuple[str, ...]] = {
         "ca_file",
         "emulator",
     ),
-    "store": ("url", "key_file", "tenant", "destroy_seeds_after_sync"),
+    "store": (
+        "url",
+        "key_file",
+        "tenant",
+        "destroy_seeds_after_sync",
+        "audit_key_file",
+        "audit_checkpoint_file",
+    ),
     "web": (
         "secure_cookies",
         "session_minutes",

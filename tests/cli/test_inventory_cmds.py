@@ -227,3 +227,55 @@ def test_emulator_and_ca_file_before_any_command_point_graph_at_the_emulator(
 
     assert "OATHDESK_GRAPH_EMULATOR" not in os.environ
     assert "OATHDESK_GRAPH_CA_FILE" not in os.environ
+
+
+def _owner_sql(db_url: str, *statements: str) -> None:
+    """Change the inventory's audit log as the database's owner could: triggers dropped first."""
+    db = Database(db_url)
+    try:
+        drop = (
+            ["DROP TRIGGER audit_entries_append_only ON audit_entries"]
+            if db.dialect == "postgresql"
+            else ["DROP TRIGGER audit_entries_no_update", "DROP TRIGGER audit_entries_no_delete"]
+        )
+        with db.engine.begin() as conn:
+            for sql in [*drop, *statements]:
+                conn.exec_driver_sql(sql)
+    finally:
+        db.dispose()
+
+
+def test_audit_checkpoint_then_a_cut_off_end_fails_verify(
+    cli: Cli, tmp_path: Path, db_url: str
+) -> None:
+    cli("db", "upgrade")
+    assert "no checkpoint yet" in cli("audit", "verify").out
+    cli("tokens", "import", _file(tmp_path, "c.csv", entra_csv("C", 2)))
+    cli("keys", "rotate")
+    made = cli("audit", "checkpoint", "--json").json()
+    anchors = tmp_path / "data" / "audit" / "audit-checkpoints.jsonl"
+    assert made["seq"] == 3 and made["chain"] == "inventory" and made["file"] == str(anchors)
+    assert (tmp_path / "data" / "keys" / "audit-key.json").stat().st_mode & 0o777 == 0o600
+    assert "checkpoint at entry 3 holds" in cli("audit", "verify").out
+    _owner_sql(
+        db_url,
+        "DELETE FROM audit_entries WHERE seq >= 2",
+        "UPDATE audit_head SET seq = 1, hash = (SELECT hash FROM audit_entries WHERE seq = 1)",
+    )
+    broken = cli("audit", "verify", "--json", expect=int(Exit.SERVICE))
+    assert broken.json()["problem"] == "rolled_back" and broken.json()["checkpoint_seq"] == 3
+    assert "store.audit_broken" in broken.err
+    refused = cli("audit", "checkpoint", expect=int(Exit.SERVICE))  # a cut chain is not anchored
+    assert "store.audit_broken" in refused.err
+    anchors.write_text(anchors.read_text().replace('"seq": 3', '"seq": 1'))
+    edited = cli("audit", "verify", expect=int(Exit.SERVICE))
+    assert "store.checkpoint_invalid" in edited.err
+
+
+def test_audit_verify_without_the_key_file_is_a_coded_error(cli: Cli, tmp_path: Path) -> None:
+    cli("db", "upgrade")
+    cli("tokens", "import", _file(tmp_path, "k.csv", entra_csv("K", 1)))
+    (tmp_path / "data" / "keys" / "audit-key.json").unlink()
+    missing = cli("audit", "verify", expect=int(Exit.CONFIG))
+    assert "store.audit_key_missing" in missing.err and "audit-key.json" in missing.err
+    assert not (tmp_path / "data" / "keys" / "audit-key.json").exists()  # never made anew

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
 from oathdesk.cli.context import CliContext
@@ -18,7 +18,7 @@ from oathdesk.cli.main import main
 from oathdesk.config import load_config
 from oathdesk.delivery import DeliveryError, get_request
 from oathdesk.domain import FixedClock, OathdeskError, Secret
-from oathdesk.store import Database, DeliveryAuditEntry, upgrade
+from oathdesk.store import Database, DeliveryAuditEntry, DeliveryAuditHead, upgrade
 from tests.delivery import support
 from tests.delivery.helpers import ask
 
@@ -188,3 +188,28 @@ def test_serve_answers_the_customer_page(config_file: Path) -> None:
     finally:
         process.terminate()
         process.communicate(timeout=15)
+
+
+def test_audit_checkpoint_anchors_the_delivery_chain_against_a_cut_off_end(
+    config_file: Path, cli: Cli, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = config_file.parent
+    cfg = ["--config", str(config_file)]
+    cli.run("load", str(folder / "seeds.csv"), str(folder / "orders.csv"), *cfg)
+    cli.run("load", str(folder / "seeds.csv"), str(folder / "orders.json"), *cfg)
+    made = json.loads(cli.run("audit", "checkpoint", *cfg, "--json"))
+    assert made["chain"] == "delivery" and made["seq"] == 2
+    assert "checkpoint at entry 2 holds" in cli.run("audit", "verify", *cfg)
+    db = Database(load_config(config_file).get("store", "url"))
+    try:
+        support.tamper(db, delete(DeliveryAuditEntry).where(DeliveryAuditEntry.seq == 2))
+        with db.engine.begin() as conn:
+            first = conn.execute(select(DeliveryAuditEntry.hash).where(DeliveryAuditEntry.seq == 1))
+            conn.execute(update(DeliveryAuditHead).values(seq=1, hash=first.scalar_one()))
+    finally:
+        db.dispose()
+    capsys.readouterr()
+    assert main(["delivery", "audit", "verify", *cfg]) == 9
+    out, err = capsys.readouterr()
+    assert "delivery audit chain broken" in out and "entries were removed" in out
+    assert "store.audit_broken" in err

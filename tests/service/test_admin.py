@@ -46,7 +46,7 @@ def test_an_audit_log_edited_in_the_database_fails_verify(inv: Inventory) -> Non
     import_seeds(inv, entra_csv("AU", 2), "a.csv", actor="admin:ann")
     rotate_keys(inv, actor="admin:ann")
     lines = list(export_audit(inv))
-    assert verify_export(lines) == len(lines) == 3
+    assert verify_export(lines, key=inv.db.audit_key) == len(lines) == 3
     assert [json.loads(x)["action"] for x in lines] == [
         "batch.import",
         "keys.rotate",

@@ -8,14 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from oathdesk.store import Database, KeyRing, Sealer, upgrade
+from oathdesk.store import AuditKey, Database, KeyRing, Sealer, upgrade
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    """A database migrated to head through Alembic."""
+def audit_key(tmp_path: Path) -> AuditKey:
+    """The audit key, in its owner-only file outside the database."""
+    return AuditKey.load_or_create(tmp_path / "keys" / "audit-key.json")
+
+
+@pytest.fixture
+def db(db_url: str, audit_key: AuditKey) -> Iterator[Database]:
+    """A database migrated to head through Alembic, its audit chains keyed."""
     upgrade(db_url)
-    database = Database(db_url)
+    database = Database(db_url, audit_key=audit_key)
     try:
         yield database
     finally:

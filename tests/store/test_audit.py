@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from oathdesk.domain import FixedClock, Secret
 from oathdesk.store import (
     AuditChainBroken,
+    AuditKey,
     Database,
     StoreError,
     UnitOfWork,
@@ -34,6 +35,7 @@ class Log:
     entries: str
     head: str
     head_model: type[ChainHead]
+    chain: str
 
     def of(self, uow: UnitOfWork) -> AuditLog:
         return uow.audit if self.entries == "audit_entries" else uow.delivery_audit
@@ -43,8 +45,8 @@ class Log:
 
 
 LOGS = {
-    "inventory": Log("audit_entries", "audit_head", AuditHead),
-    "delivery": Log("delivery_audit", "delivery_audit_head", DeliveryAuditHead),
+    "inventory": Log("audit_entries", "audit_head", AuditHead, "inventory"),
+    "delivery": Log("delivery_audit", "delivery_audit_head", DeliveryAuditHead, "delivery"),
 }
 
 
@@ -106,10 +108,12 @@ def test_the_database_refuses_changes_to_the_log(db: Database, log: Log, stateme
     assert _verify(db, log).ok and _verify(db, log).checked == 3
 
 
-def test_the_database_refuses_truncation_on_postgresql(pg_database: str, log: Log) -> None:
+def test_the_database_refuses_truncation_on_postgresql(
+    pg_database: str, log: Log, audit_key: AuditKey
+) -> None:
     url = fresh_schema(pg_database)  # SQLite has no TRUNCATE
     upgrade(url)
-    db = Database(url)
+    db = Database(url, audit_key=audit_key)
     try:
         _fill(db, log, 1)
         with pytest.raises(DBAPIError) as caught, db.engine.begin() as conn:
@@ -257,13 +261,15 @@ def test_export_is_json_lines_that_verify_offline(db: Database, log: Log) -> Non
     first = json.loads(lines[0])
     assert first["at"] == "2027-01-15T08:00:00.250000+00:00"
     assert first["details"] == {"k": [1, 2]} and first["reason"] == "é ✓"
-    assert verify_export(lines) == 2
+    assert verify_export(lines, key=db.audit_key) == 2
+    with pytest.raises(AuditChainBroken):
+        verify_export(lines)  # checked as plain SHA-256, a keyed export does not verify
     assert len(only_other) == 1 and json.loads(only_other[0])["tenant"] == "other"
     assert after_first == lines[1:]
     forged = json.loads(lines[1])
     forged["actor"] = "someone else"
     with pytest.raises(AuditChainBroken) as caught:
-        verify_export([lines[0], json.dumps(forged)])
+        verify_export([lines[0], json.dumps(forged)], key=db.audit_key)
     assert caught.value.details["seq"] == 2
 
 

@@ -36,6 +36,12 @@ def _run(target: Any, args: list[tuple[Any, ...]]) -> list[Any]:
     return results
 
 
+def _key(db: Database) -> str:
+    """The audit key file, for the worker processes to open the database as oathdesk does."""
+    assert db.audit_key is not None and db.audit_key.path is not None
+    return str(db.audit_key.path)
+
+
 def test_two_processes_racing_to_assign_one_token(db: Database, sealer: Sealer) -> None:
     with UnitOfWork(db) as uow:
         uow.tokens.add_batch(
@@ -45,7 +51,7 @@ def test_two_processes_racing_to_assign_one_token(db: Database, sealer: Sealer) 
     barrier, trying, out = SPAWN.Barrier(2), SPAWN.Semaphore(0), SPAWN.Queue()
     results = _run(
         race_assign,
-        [(db.url, "SN000000", user, barrier, trying, out) for user in ("alice", "bob")],
+        [(db.url, _key(db), "SN000000", user, barrier, trying, out) for user in ("alice", "bob")],
     )
     outcomes = sorted(r[1] for r in results)
     assert outcomes == ["inventory.state_conflict", "won"], results
@@ -66,7 +72,8 @@ def test_two_processes_racing_to_assign_one_token(db: Database, sealer: Sealer) 
 def test_two_processes_appending_leave_one_valid_chain(db: Database) -> None:
     per_writer = 25
     barrier, out = SPAWN.Barrier(2), SPAWN.Queue()
-    results = _run(append_many, [(db.url, name, per_writer, barrier, out) for name in "AB"])
+    writers = [(db.url, _key(db), name, per_writer, barrier, out) for name in "AB"]
+    results = _run(append_many, writers)
     assert sorted(results) == [("A", "ok"), ("B", "ok")]
     with UnitOfWork(db, write=False) as uow:
         entries = list(uow.audit.entries())

@@ -14,7 +14,15 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from oathdesk.domain import FixedClock
-from oathdesk.store import Database, RequestState, UnitOfWork, current_revision, downgrade, upgrade
+from oathdesk.store import (
+    AuditKey,
+    Database,
+    RequestState,
+    UnitOfWork,
+    current_revision,
+    downgrade,
+    upgrade,
+)
 from oathdesk.store.models import Base
 from tests.store import legacy_delivery as legacy
 
@@ -31,10 +39,10 @@ COUNTS = {
 
 
 @pytest.fixture
-def legacy_db(db_url: str) -> Database:
+def legacy_db(db_url: str, audit_key: AuditKey) -> Database:
     """Head 0005 plus the delivery tables today's service made, with rows in every one."""
     upgrade(db_url, "0005")
-    db = Database(db_url)
+    db = Database(db_url, audit_key=audit_key)
     legacy.create_legacy(db.engine)
     with db.engine.begin() as conn:
         legacy.fill_legacy(conn)
@@ -50,7 +58,7 @@ def test_upgrade_keeps_the_rows_and_matches_the_models(legacy_db: Database) -> N
     db = legacy_db
     try:
         upgrade(db)
-        assert current_revision(db) == "0006"
+        assert current_revision(db) == "0007"
         assert {table: _count(db, table) for table in COUNTS} == COUNTS
         assert "delivery_throttle" not in inspect(db.engine).get_table_names()
         with db.engine.connect() as conn:

@@ -20,7 +20,7 @@ from oathdesk.store import (
 )
 from oathdesk.store.models import Base
 
-HEAD = "0006"
+HEAD = "0007"
 TABLES = {
     "accounts",
     "api_tokens",

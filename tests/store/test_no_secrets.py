@@ -11,6 +11,7 @@ import pytest
 
 from oathdesk.domain import OathdeskError, SeedRecord
 from oathdesk.store import (
+    AuditKey,
     Database,
     KeyRing,
     NewBatch,
@@ -40,12 +41,13 @@ def _needles(records: list[SeedRecord], key_file: Path) -> list[str]:
 def test_whole_workflow_leaks_nothing(
     db_url: str,
     key_file: Path,
+    audit_key: AuditKey,
     caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     caplog.set_level(logging.DEBUG)  # SQLAlchemy logs every statement and its parameters
     upgrade(db_url)
-    db = Database(db_url, echo=True)
+    db = Database(db_url, echo=True, audit_key=audit_key)
     ring = KeyRing.load_or_create(key_file)
     sealer = Sealer(ring)
     records = make_records(6)
@@ -105,5 +107,7 @@ def test_whole_workflow_leaks_nothing(
     haystack = "\n".join([*seen, caplog.text, captured.out, captured.err])
     assert "INSERT INTO tokens" in haystack  # the statement log really was captured
     assert "SN000001" in haystack
-    for needle in _needles(records, key_file):
+    assert audit_key.path is not None
+    audit_material = json.loads(audit_key.path.read_text())["key"]
+    for needle in [*_needles(records, key_file), audit_material]:
         assert needle not in haystack

@@ -8,12 +8,14 @@ from typing import Any
 from sqlalchemy import text
 
 from oathdesk.domain import OathdeskError
-from oathdesk.store import Database, TokenState, UnitOfWork
+from oathdesk.store import AuditKey, Database, TokenState, UnitOfWork
 
 WAIT_S = 60.0
 
 
-def race_assign(url: str, serial: str, user: str, barrier: Any, trying: Any, out: Any) -> None:
+def race_assign(
+    url: str, key_file: str, serial: str, user: str, barrier: Any, trying: Any, out: Any
+) -> None:
     """Try to assign ``serial`` to ``user``; report (user, "won"|code, started, ended) in
     CLOCK_MONOTONIC seconds, which every process on the machine shares: for the winner,
     ``ended`` is when its transaction committed.
@@ -21,7 +23,7 @@ def race_assign(url: str, serial: str, user: str, barrier: Any, trying: Any, out
     ``trying`` is a semaphore each process releases just before it asks for the lock. The one
     that gets the lock keeps it until the other has released too (and, on PostgreSQL, until the
     server shows it waiting for a lock), so the other surely tries while the lock is held."""
-    db = Database(url)
+    db = Database(url, audit_key=AuditKey.load(key_file))
     try:
         db.check()
         barrier.wait(timeout=WAIT_S)
@@ -62,9 +64,9 @@ def _hold_until_the_other_tries(db: Database, trying: Any) -> None:
             time.sleep(0.01)
 
 
-def append_many(url: str, name: str, count: int, barrier: Any, out: Any) -> None:
+def append_many(url: str, key_file: str, name: str, count: int, barrier: Any, out: Any) -> None:
     """Append ``count`` audit entries, one transaction each, as fast as possible."""
-    db = Database(url)
+    db = Database(url, audit_key=AuditKey.load(key_file))
     try:
         barrier.wait(timeout=60)
         for i in range(count):

@@ -2,8 +2,8 @@
 
 ``load`` brings orders in from a seed file plus an order manifest; ``requests`` and ``approve``
 are the review queue for scripts; ``purge-expired`` deletes stored files whose link expired (run
-it from cron); ``audit verify`` checks the delivery audit chain; ``serve`` runs the customer
-wizard and the team's review pages. The tables come from ``oathdesk db upgrade``.
+it from cron); ``audit checkpoint|verify`` anchor and check the delivery audit chain; ``serve``
+runs the customer wizard and the team's review pages. The tables come from ``oathdesk db upgrade``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from rich.table import Table
 
 from oathdesk.cli import console
 from oathdesk.cli.actions import ActorOpt, actor_of
-from oathdesk.cli.audit_cmd import show_chain
+from oathdesk.cli.audit_cmd import SyslogOpt, show_chain, show_checkpoint
 from oathdesk.cli.context import CliContext, cli_context
 from oathdesk.cli.options import ConfigOpt, JsonOpt, read_bytes
 from oathdesk.cli.server import (
@@ -35,6 +35,7 @@ from oathdesk.delivery import (
     Delivery,
     DeliverySettings,
     approve,
+    checkpoint_audit,
     list_requests,
     load,
     purge_expired,
@@ -183,10 +184,24 @@ def purge_cmd(
 def audit_verify_cmd(
     ctx: typer.Context, config: ConfigOpt = None, as_json: JsonOpt = False
 ) -> None:
-    """Check every delivery audit entry against the one before it. Exits 9 if it is broken."""
+    """Check every delivery audit entry against the one before it and against the latest
+    checkpoint. Exits 9 if it is broken."""
     with delivery(config, cli_context(ctx)) as dl:
         report = verify_audit(dl)
     show_chain(report, as_json=as_json, name="delivery audit chain")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint_cmd(
+    ctx: typer.Context,
+    syslog: SyslogOpt = False,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Verify the delivery chain, then append its signed head to the checkpoint file."""
+    with delivery(config, cli_context(ctx)) as dl:
+        report, made, path = checkpoint_audit(dl, syslog=syslog)
+    show_checkpoint(report, made, path, as_json=as_json, name="delivery audit chain")
 
 
 @app.command("serve")

@@ -8,7 +8,7 @@ link is mailed. See ``docs/delivery.md``.
 
 from oathdesk.delivery.addresses import parse_address
 from oathdesk.delivery.building import CustomField, CustomLayout
-from oathdesk.delivery.context import Delivery, DeliveryError, verify_audit
+from oathdesk.delivery.context import Delivery, DeliveryError, checkpoint_audit, verify_audit
 from oathdesk.delivery.finding import find_order, resolve_visit, verify_possession
 from oathdesk.delivery.links import (
     Download,
@@ -46,6 +46,7 @@ __all__ = [
     "approve",
     "check_password",
     "check_receipt",
+    "checkpoint_audit",
     "confirm",
     "create_request",
     "download",

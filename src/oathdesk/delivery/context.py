@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
+from oathdesk import service
 from oathdesk.delivery.settings import DeliverySettings
 from oathdesk.domain import OathdeskError
 from oathdesk.service import Inventory
-from oathdesk.store import ChainReport, UnitOfWork
+from oathdesk.store import DELIVERY, ChainReport, Checkpoint, UnitOfWork
 
 
 class DeliveryError(OathdeskError):
@@ -53,9 +55,14 @@ class Delivery:
 
 
 def verify_audit(dl: Delivery) -> ChainReport:
-    """Walk the delivery audit chain: the first missing, altered or unlinked entry, or ok."""
-    with dl.uow(write=False) as uow:
-        return uow.delivery_audit.verify()
+    """Walk the delivery audit chain against its latest checkpoint: the first missing, altered
+    or unlinked entry, a head moved back below the checkpoint, or ok."""
+    return service.verify_audit(dl.inv, chain=DELIVERY)
+
+
+def checkpoint_audit(dl: Delivery, *, syslog: bool = False) -> tuple[ChainReport, Checkpoint, Path]:
+    """Verify the delivery chain and append its signed head to the checkpoint file."""
+    return service.checkpoint_audit(dl.inv, chain=DELIVERY, syslog=syslog)
 
 
 def sha256_hex(text: str) -> str:

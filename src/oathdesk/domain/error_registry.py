@@ -140,6 +140,7 @@ REGISTRY: dict[K, dict[str, str]] = {
         "file.exists": "the output file exists; pass --force to replace it",
         "file.is_directory": "a folder was given where a file is needed",
         "file.not_found": "the file does not exist; check the path",
+        "store.checkpoint_unwritable": "the audit checkpoint file cannot be written",
         "file.unreadable": "the file cannot be read; check the path and permissions",
         "file.unwritable": "the file cannot be written; check the folder and permissions",
     },
@@ -199,6 +200,9 @@ REGISTRY: dict[K, dict[str, str]] = {
         "store.key_file_invalid": "the sealing key file cannot be used; read the message",
         "store.key_file_missing": "no sealing key file; restore it or set OATHDESK_STORE_KEY_FILE",
         "store.key_file_permissions": "the sealing key file is readable by others; chmod 600",
+        "store.audit_key_missing": "no audit key file; restore it or set OATHDESK_AUDIT_KEY_FILE",
+        "store.audit_key_bad": "the audit key file is malformed or unreadable; restore it",
+        "store.audit_key_permissions": "the audit key file is readable by others; chmod 600",
         "store.key_file_unreadable": "the sealing key file cannot be read",
     },
     K.NOT_FOUND: {
@@ -292,6 +296,7 @@ REGISTRY: dict[K, dict[str, str]] = {
     K.INTEGRITY: {
         "store.error": "the database, key ring or audit log cannot do what was asked",
         "store.audit_broken": "the audit chain does not verify; details give the first bad entry",
+        "store.checkpoint_invalid": "a checkpoint does not verify under the audit key (edited)",
         "store.key_unknown": "a key id is not in the key ring; restore the key file holding it",
         "store.seal_invalid": "a sealed seed does not open (altered, moved or wrong key)",
     },

@@ -70,12 +70,20 @@ def check_algorithms(pskc: PSKC, algorithms: Sequence[str | None]) -> None:
             ) from None
 
 
-def encryption_key(pskc: PSKC, options: ReadOptions, source: str) -> bytes:
-    """The key from ``options``: derived (PBKDF2 files, passphrase) or given (pre-shared)."""
+def encryption_key(
+    pskc: PSKC, options: ReadOptions, source: str, derived: bytes | None = None
+) -> bytes:
+    """The key from ``options``: derived (PBKDF2 files, passphrase) or given (pre-shared).
+
+    ``derived`` is the PBKDF2 key a first look at this file already derived from the same
+    passphrase and parameters: PBKDF2 is slow by design, so it runs once per file.
+    """
     encryption = pskc.encryption
     pbkdf2 = encryption.derivation.algorithm is not None
     key: bytes | None = None
-    if pbkdf2 and options.passphrase is not None:
+    if pbkdf2 and options.passphrase is not None and derived is not None:
+        key = derived
+    elif pbkdf2 and options.passphrase is not None:
         try:
             encryption.derive_key(options.passphrase.reveal())
         except KeyDerivationError as exc:
@@ -147,10 +155,12 @@ def unlock(
     values: Sequence[EncryptedValue],
     options: ReadOptions,
     source: str,
+    derived: bytes | None = None,
 ) -> list[tuple[Status, bytes | None]]:
     """Check the algorithms, get the key, open every value (see the module docstring)."""
     check_algorithms(pskc, algorithms)
-    return open_values(pskc, encryption_key(pskc, options, source), values, options, source)
+    key = encryption_key(pskc, options, source, derived)
+    return open_values(pskc, key, values, options, source)
 
 
 def _key_name(pskc: PSKC) -> str | None:

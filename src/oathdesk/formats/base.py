@@ -7,7 +7,7 @@ Formats perform no I/O beyond the bytes they are given.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
@@ -39,6 +39,8 @@ class ReadOptions:
     profile: CsvProfile | None = None  # custom-csv layout
     pskc_key: Secret | None = None  # PSKC pre-shared key
     passphrase: Secret | None = None  # PSKC PBKDF2 passphrase
+    # called with the number of tokens just read, as a long read goes (for a progress bar)
+    progress: Callable[[int], None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from oathdesk.formats.csv_engine import (
     normalize_header,
     render_rows,
 )
+from oathdesk.formats.csv_fast import BLOCK_ROWS, FIELDS, FastRow, Plan, read_block
 from oathdesk.formats.secret_text import decode_secret
 from oathdesk.formats.text import decode_text
 from oathdesk.formats.validation import serial_problem
@@ -163,19 +164,32 @@ class _Row:
 def read_csv(
     profile: CsvProfile, fmt: str, data: bytes, source: str, options: ReadOptions
 ) -> ReadResult:
+    """One pass over the lines: each row through :class:`_FastRow`, else :class:`_Row`."""
     result = ReadResult(format=fmt, source=source)
     text, problems = decode_text(data, source)
     result.problems.extend(problems)
     if any(p.is_error for p in problems):
         return result
-    lines = _content_lines(text, profile.comment_prefix)
-    if not lines:
+    lines = text.splitlines()
+    del text
+    comment = profile.comment_prefix
+    first = next(
+        (
+            i
+            for i, line in enumerate(lines)
+            if line.strip() and not (comment and line.lstrip().startswith(comment))
+        ),
+        None,
+    )
+    if first is None:
         result.problems.append(Problem(source, "seed.empty", "the file holds no tokens"))
         return result
-    delimiter = sniff_delimiter(lines[0][1], profile)
+    delimiter = sniff_delimiter(lines[first], profile)
     positions: list[tuple[int, Column]] = []
+    start = first
     if profile.header_row:
-        header_number, header_line = lines.pop(0)
+        header_number, header_line = first + 1, lines[first]
+        start = first + 1
         header_cells = [normalize_header(c) for c in _split(header_line, delimiter)]
         for column in profile.columns:
             index = next((i for i, h in enumerate(header_cells) if h in column.names()), None)
@@ -208,9 +222,58 @@ def read_csv(
     required = max((i for i, c in positions if not c.optional), default=-1) + 1
     defaults = _defaults(profile, options)
     encoding = options.secret_encoding or profile.secret_encoding
-    for number, line in lines:
+    plan = Plan(positions, defaults, encoding)
+    fast = FastRow(plan)
+    progress = options.progress
+    for offset in range(start, len(lines), BLOCK_ROWS):
+        block = lines[offset : offset + BLOCK_ROWS]
+        width = block[0].count(delimiter) + 1
+        records = None
+        if not comment and width >= required and (profile.header_row or width <= len(positions)):
+            records = read_block(plan, block, delimiter, width)
+        if records is not None:
+            result.records.extend(records)
+            result.locators.extend(
+                f"{source}:{n}" for n in range(offset + 1, offset + 1 + len(block))
+            )
+        else:
+            _read_rows(
+                profile, block, offset + 1, source, delimiter, positions, required, fast, result
+            )
+        if progress is not None:
+            progress(len(block))
+    return result
+
+
+def _read_rows(
+    profile: CsvProfile,
+    lines: list[str],
+    first_number: int,
+    source: str,
+    delimiter: str,
+    positions: list[tuple[int, Column]],
+    required: int,
+    fast: FastRow,
+    result: ReadResult,
+) -> None:
+    """Row by row: :class:`FastRow` for a clean row, :class:`_Row` to report on the others."""
+    comment = profile.comment_prefix
+    encoding = fast.plan.encoding
+    defaults = dict(zip(FIELDS, fast.plan.defaults, strict=True))
+    records, locators = result.records, result.locators
+    for number, line in enumerate(lines, start=first_number):
+        if comment and line.lstrip().startswith(comment):
+            continue
+        cells = _split(line, delimiter) if '"' in line else line.split(delimiter)
+        if len(cells) >= required and (profile.header_row or len(cells) <= len(positions)):
+            record = fast(cells)
+            if record is not None:
+                records.append(record)
+                locators.append(f"{source}:{number}")
+                continue
+        if not line.strip():
+            continue
         locator = f"{source}:{number}"
-        cells = _split(line, delimiter)
         row = _Row(locator, result.problems, encoding)
         if len(cells) < required:
             row.serial = (
@@ -237,7 +300,6 @@ def read_csv(
         record = row.build(values, defaults)
         if record is not None:
             result.add(record, locator)
-    return result
 
 
 def _cell(profile: CsvProfile, column: Column, record: SeedRecord, options: WriteOptions) -> str:

@@ -10,15 +10,19 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from json.encoder import c_encode_basestring, py_encode_basestring  # type: ignore[attr-defined]
+from operator import attrgetter
 from typing import Any, ClassVar
 
 from oathdesk.domain import HashAlgorithm, OtpKind, Problem, SeedRecord, Severity, parse_hash
+from oathdesk.formats._fast import b32encode_many
 from oathdesk.formats.base import Capabilities, ReadOptions, ReadResult, WriteOptions
 from oathdesk.formats.secret_text import decode_secret
 from oathdesk.formats.text import decode_text, looks_binary
 from oathdesk.formats.validation import serial_problem
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_quote = c_encode_basestring or py_encode_basestring  # json.dumps's own string writer
 _GRAPH_HASH = {HashAlgorithm.SHA1: "hmacsha1", HashAlgorithm.SHA256: "hmacsha256"}
 
 
@@ -173,21 +177,53 @@ class EntraJson:
         )
 
     def write(self, records: Sequence[SeedRecord], options: WriteOptions) -> bytes:
-        value = []
-        for number, record in enumerate(records, start=1):
-            item: dict[str, Any] = {
-                "@contentId": str(number),
-                "serialNumber": record.serial,
-                "manufacturer": record.manufacturer,
-                "model": record.model,
-                "secretKey": record.secret.to_base32(),
-                "timeIntervalInSeconds": record.period,
-                "hashFunction": _GRAPH_HASH[record.algorithm],
-            }
+        """The same bytes as ``json.dumps(body, indent=2, ensure_ascii=False)`` plus a newline,
+        written item by item: the indenting encoder is pure Python and three times slower."""
+        if not records:
+            return b'{\n  "@context": "#$delta",\n  "value": []\n}\n'
+        parts = [
+            self._chunk(records[start : start + _CHUNK], start)
+            for start in range(0, len(records), _CHUNK)
+        ]
+        head = b'{\n  "@context": "#$delta",\n  "value": [\n'
+        return head + b",\n".join(parts) + b"\n  ]\n}\n"
+
+    @staticmethod
+    def _chunk(records: Sequence[SeedRecord], offset: int) -> bytes:
+        """Items ``offset + 1``... as UTF-8; in chunks so the text never exists twice whole."""
+        secrets = b32encode_many([record.secret.reveal() for record in records])
+        items = list(
+            map(
+                _ITEM.__mod__,
+                zip(
+                    range(offset + 1, offset + len(records) + 1),
+                    map(_quote, [r.serial for r in records]),
+                    map(_quote, [r.manufacturer for r in records]),
+                    map(_quote, [r.model for r in records]),
+                    secrets,
+                    [int(r.period) for r in records],
+                    [_GRAPH_HASH[r.algorithm] for r in records],
+                    strict=True,
+                ),
+            )
+        )
+        has_name = any(map(attrgetter("display_name"), records))
+        has_user = any(map(attrgetter("user"), records))
+        for index, record in enumerate(records) if has_name or has_user else ():
+            extra = ""
             if record.display_name:
-                item["displayName"] = record.display_name
+                extra += f',\n      "displayName": {_quote(record.display_name)}'
             if record.user and GUID.match(record.user):
-                item["assignTo"] = {"id": record.user}
-            value.append(item)
-        document = {"@context": "#$delta", "value": value}
-        return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+                extra += f',\n      "assignTo": {{\n        "id": {_quote(record.user)}\n      }}'
+            if extra:
+                items[index] = items[index][: -len(_END)] + extra + _END
+        return ",\n".join(items).encode("utf-8")
+
+
+_CHUNK = 8192
+_END = "\n    }"
+_ITEM = (
+    '    {\n      "@contentId": "%d",\n      "serialNumber": %s,\n      "manufacturer": %s,\n'
+    '      "model": %s,\n      "secretKey": "%s",\n      "timeIntervalInSeconds": %d,\n'
+    '      "hashFunction": "%s"' + _END
+)

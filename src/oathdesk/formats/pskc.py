@@ -39,6 +39,7 @@ from oathdesk.formats import _xml
 from oathdesk.formats._pskc_crypto import FileProblem, unlock
 from oathdesk.formats._xml import Element, kid, kids, present, text
 from oathdesk.formats.base import Capabilities, ReadOptions, ReadResult, WriteOptions, unsupported
+from oathdesk.formats.pskc_fast import read_fast
 from oathdesk.formats.secret_text import decode_secret
 from oathdesk.formats.validation import serial_problem
 
@@ -107,8 +108,16 @@ class _Item:
 
 
 class _Reader:
-    def __init__(self, data: bytes, source: str, options: ReadOptions, result: ReadResult) -> None:
+    def __init__(
+        self,
+        data: bytes,
+        source: str,
+        options: ReadOptions,
+        result: ReadResult,
+        derived: bytes | None = None,
+    ) -> None:
         self.data, self.source, self.options, self.result = data, source, options, result
+        self.derived = derived  # the PBKDF2 key the fast lane derived, if it did
         self.loc = _xml.Locator(source, data, frozenset({"KeyPackage", "Device"}))
         self.pskc = PSKC()
 
@@ -235,7 +244,9 @@ class _Reader:
         values = [value for _, _, value in encrypted]
         try:
             algorithms = [m.get("Algorithm") for m in methods]
-            outcomes = unlock(self.pskc, algorithms, values, self.options, self.source)
+            outcomes = unlock(
+                self.pskc, algorithms, values, self.options, self.source, self.derived
+            )
         except FileProblem as exc:
             where = methods[0] if exc.where == "EncryptionMethod" and methods else None
             self.problem(present(where, present(kid(root, exc.where), root)), exc.code, exc.message)
@@ -362,8 +373,11 @@ class Pskc:
         return 2 if name == "KeyContainer" else 1 if name == "SecretContainer" else 0
 
     def read(self, data: bytes, source: str, options: ReadOptions) -> ReadResult:
+        """The fast lane (``pskc_fast``) when the file is plain sailing, else the careful reader."""
         result = ReadResult(format=self.id, source=source)
-        _Reader(data, source, options, result).run()
+        done, derived = read_fast(data, source, options, result)
+        if not done:
+            _Reader(data, source, options, result, derived).run()
         return result
 
     def write(self, records: Sequence[SeedRecord], options: WriteOptions) -> bytes:

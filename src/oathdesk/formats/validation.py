@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 from oathdesk.domain import HashAlgorithm, OtpKind, Problem, SeedRecord, Severity
 from oathdesk.formats.base import Capabilities
@@ -33,8 +33,34 @@ def serial_problem(serial: str, locator: str) -> Problem | None:
     return None
 
 
+def _distinct(
+    records: Sequence[SeedRecord], key: Callable[[SeedRecord], Hashable]
+) -> list[SeedRecord]:
+    """One record per distinct ``key`` (the fields a check reads), the first record first.
+
+    A check that finds nothing in these finds nothing in all: 100,000 tokens of one model are
+    checked as one, and only a file with a problem is walked token by token for the report.
+    """
+    if not records:
+        return []
+    chosen = {key(record): record for record in reversed(records)}
+    first = records[0]
+    return [first, *(r for r in chosen.values() if r is not first)]
+
+
 def check_records(records: Sequence[SeedRecord], locators: Sequence[str]) -> list[Problem]:
     """Parameter ranges and duplicate serials, in file order."""
+    serials = {record.serial for record in records}
+    if len(serials) == len(records):
+        sample = _distinct(
+            records, lambda r: (r.kind, r.digits, r.period, r.counter < 0, len(r.secret) == 0)
+        )
+        if not _check_records(sample, ["" for _ in sample]):
+            return []
+    return _check_records(records, locators)
+
+
+def _check_records(records: Sequence[SeedRecord], locators: Sequence[str]) -> list[Problem]:
     problems: list[Problem] = []
     seen: dict[str, str] = {}
     for record, locator in zip(records, locators, strict=True):
@@ -87,6 +113,30 @@ def check_target(
     """Rules a destination enforces. Only ``entra`` is defined: Graph's hardware OATH rules."""
     if target != "entra":
         raise ValueError(f"unknown target {target!r}")
+    sample = _distinct(
+        records,
+        lambda r: (
+            r.kind,
+            r.digits,
+            r.period,
+            r.algorithm,
+            r.t0,
+            len(r.secret),
+            r.manufacturer,
+            r.model,
+        ),
+    )
+    if not _check_entra(sample, ["" for _ in sample]):
+        return []
+    return _check_entra(records, locators)
+
+
+def _base32_length(size: int) -> int:
+    """Characters of unpadded base32 for ``size`` bytes, without encoding anything."""
+    return -(-size * 8 // 5)
+
+
+def _check_entra(records: Sequence[SeedRecord], locators: Sequence[str]) -> list[Problem]:
     problems: list[Problem] = []
     for record, locator in zip(records, locators, strict=True):
 
@@ -105,7 +155,7 @@ def check_target(
             bad("hash", f"Entra accepts SHA-1 or SHA-256, not {record.algorithm.value.upper()}")
         if record.t0:
             bad("t0", "Entra assumes T0 = 0; this token starts at another time")
-        if len(record.secret.to_base32()) > ENTRA_MAX_BASE32:
+        if _base32_length(len(record.secret)) > ENTRA_MAX_BASE32:
             bad(
                 "secret_too_long",
                 f"the secret is {len(record.secret)} bytes; Entra takes at most "
@@ -122,6 +172,17 @@ def check_capabilities(
     records: Sequence[SeedRecord], caps: Capabilities, fmt: str
 ) -> list[Problem]:
     """What a writer cannot express, per token; a conversion never drops a property silently."""
+    sample = _distinct(
+        records, lambda r: (r.kind, r.digits, r.period, r.algorithm, r.t0 != 0, len(r.secret))
+    )
+    if not _check_capabilities(sample, caps, fmt):
+        return []
+    return _check_capabilities(records, caps, fmt)
+
+
+def _check_capabilities(
+    records: Sequence[SeedRecord], caps: Capabilities, fmt: str
+) -> list[Problem]:
     problems: list[Problem] = []
     first = records[0] if records else None
     for index, record in enumerate(records, start=1):

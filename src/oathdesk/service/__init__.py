@@ -5,6 +5,8 @@ reconcile, reports, audit and keys. Every state change is audited. See docs/inve
 from oathdesk.service._common import ActionResult
 from oathdesk.service.admin import (
     ChainReport,
+    Checkpoint,
+    checkpoint_audit,
     export_audit,
     export_secrets,
     rotate_keys,
@@ -41,6 +43,7 @@ __all__ = [
     "ActionRequest",
     "ActionResult",
     "ChainReport",
+    "Checkpoint",
     "CodeRejected",
     "EntraPort",
     "HeldUpload",
@@ -57,6 +60,7 @@ __all__ = [
     "TokenState",
     "activate",
     "assign",
+    "checkpoint_audit",
     "deactivate",
     "delete",
     "export_audit",

@@ -12,19 +12,35 @@ from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from oathdesk.domain import SeedRecord
 from oathdesk.service.context import Inventory
 from oathdesk.service.errors import ServiceError
-from oathdesk.store import ChainReport, RotationReport, key_usage, rotate
+from oathdesk.store import (
+    DELIVERY,
+    INVENTORY,
+    AuditLog,
+    Chain,
+    ChainReport,
+    Checkpoint,
+    RotationReport,
+    UnitOfWork,
+    key_usage,
+    rotate,
+)
+from oathdesk.store import checkpoint as checkpoints
 from oathdesk.store.audit import AuditFilter, export_record
+from oathdesk.store.audit_key import missing_key
 
 __all__ = [
     "AuditFilter",
     "AuditPage",
     "ChainReport",
+    "Checkpoint",
     "audit_filter",
+    "checkpoint_audit",
     "export_audit",
     "export_audit_filtered",
     "export_secrets",
@@ -43,10 +59,45 @@ class AuditPage:
     next_before: int | None
 
 
-def verify_audit(inv: Inventory) -> ChainReport:
-    """Walk the whole chain; the report names the first edited, missing or reordered entry."""
+def _log(uow: UnitOfWork, chain: Chain) -> AuditLog:
+    return uow.delivery_audit if chain is DELIVERY else uow.audit
+
+
+def _last_checkpoint(inv: Inventory, chain: Chain) -> Checkpoint | None:
+    key = inv.db.audit_key
+    if inv.audit_checkpoints is None or key is None:
+        return None
+    return checkpoints.latest(inv.audit_checkpoints, key, chain.name)
+
+
+def verify_audit(inv: Inventory, *, chain: Chain = INVENTORY) -> ChainReport:
+    """Walk the whole chain (the inventory's, or ``DELIVERY``) against its latest checkpoint;
+    the report names the first edited, missing or reordered entry, or a head moved back."""
+    anchor = _last_checkpoint(inv, chain)
     with inv.uow(write=False) as uow:
-        return uow.audit.verify()
+        return _log(uow, chain).verify(anchor)
+
+
+def checkpoint_audit(
+    inv: Inventory, *, chain: Chain = INVENTORY, syslog: bool = False
+) -> tuple[ChainReport, Checkpoint, Path]:
+    """Verify the chain, then append its signed head to the checkpoint file (and to syslog):
+    from then on a head moved back below it, or an entry up to it rewritten, is reported."""
+    path, key = inv.audit_checkpoints, inv.db.audit_key
+    if path is None:
+        raise ServiceError(
+            "no audit checkpoint file is configured ([store] audit_checkpoint_file)",
+            code="store.checkpoint_unwritable",
+        )
+    if key is None:
+        raise missing_key(f"a checkpoint of the {chain.name} audit chain")
+    previous = _last_checkpoint(inv, chain)
+    with inv.uow(write=False) as uow:
+        report, made = _log(uow, chain).checkpoint(previous)
+    line = checkpoints.append(path, made, key)
+    if syslog:
+        checkpoints.to_syslog(line)
+    return report, made, path
 
 
 def export_audit(inv: Inventory, *, after: int = 0, all_tenants: bool = False) -> Iterator[str]:

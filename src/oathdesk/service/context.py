@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from oathdesk.domain import Clock
 from oathdesk.domain.clock import SystemClock, utc_now
@@ -28,6 +29,7 @@ class Inventory:
     tenant: str = DEFAULT_TENANT
     connect_entra: Callable[[], EntraPort] | None = None
     destroy_seeds_after_sync: bool = False
+    audit_checkpoints: Path | None = None  # the signed heads of the audit chains, outside the db
     _entra: EntraPort | None = field(default=None, repr=False)
 
     def uow(self, *, write: bool = True) -> UnitOfWork:

@@ -4,7 +4,17 @@ SQLite by default (a file in the data folder), PostgreSQL by URL. See docs/store
 """
 
 from oathdesk.store.accounts import Account, AccountRepository, WebSession
-from oathdesk.store.audit import DELIVERY, INVENTORY, AuditLog, Chain, ChainReport, verify_export
+from oathdesk.store.audit import (
+    DELIVERY,
+    INVENTORY,
+    AuditLog,
+    Chain,
+    ChainReport,
+    open_audit_key,
+    verify_export,
+)
+from oathdesk.store.audit_key import AUDIT_KEY_ENV, AuditKey, resolve_audit_key_file
+from oathdesk.store.checkpoint import Checkpoint
 from oathdesk.store.delivery_models import (
     DELIVERY_TENANT,
     Customer,
@@ -30,6 +40,8 @@ from oathdesk.store.engine import (
 )
 from oathdesk.store.errors import (
     AuditChainBroken,
+    AuditKeyError,
+    CheckpointError,
     InventoryError,
     KeyFileError,
     NotFound,
@@ -55,6 +67,7 @@ from oathdesk.store.tokens import ImportResult, NewBatch, TokenRepository
 from oathdesk.store.uow import UnitOfWork
 
 __all__ = [
+    "AUDIT_KEY_ENV",
     "DEFAULT_TENANT",
     "DELIVERY",
     "DELIVERY_TENANT",
@@ -66,11 +79,15 @@ __all__ = [
     "AccountRepository",
     "AuditChainBroken",
     "AuditEntry",
+    "AuditKey",
+    "AuditKeyError",
     "AuditLog",
     "Batch",
     "BatchRepository",
     "Chain",
     "ChainReport",
+    "Checkpoint",
+    "CheckpointError",
     "Counted",
     "Customer",
     "Database",
@@ -118,7 +135,9 @@ __all__ = [
     "downgrade",
     "key_usage",
     "make_engine",
+    "open_audit_key",
     "reseal_all",
+    "resolve_audit_key_file",
     "resolve_key_file",
     "retire_key",
     "retry_after",

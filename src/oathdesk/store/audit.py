@@ -1,12 +1,14 @@
 """The append-only, hash-chained audit logs: append in the caller's transaction, search, verify,
 export. One implementation serves every chain: the inventory's (``audit_entries``) and the
-delivery service's (``delivery_audit``); the hashing itself is in ``store.chain``.
+delivery service's (``delivery_audit``); the hashing itself is in ``store.chain``, the
+checkpoints that anchor a head outside the database in ``store.checkpoint``.
 
 Why: audits need proof that nobody edited history (see ``store.chain``), and two chains written
 by two pieces of code would drift apart. Appends lock the chain's single head row (``FOR
 UPDATE`` on PostgreSQL; on SQLite the write transaction's ``BEGIN IMMEDIATE`` already serializes
 writers), so two writers can never fork a chain; the database refuses to change or remove an
-entry (triggers from migrations ``0002`` and ``0006``).
+entry (triggers from migrations ``0002`` and ``0006``). Appends and verification need the audit
+key (``store.audit_key``), which only the process holds, never the database.
 """
 
 from __future__ import annotations
@@ -16,12 +18,16 @@ from collections.abc import Generator, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from oathdesk.domain import Clock
+from oathdesk.store import checkpoint as checkpoints
+from oathdesk.store.audit_key import AUDIT_KEY_ENV, AuditKey, missing_key
 from oathdesk.store.chain import (
     ChainReport,
     beyond_head,
@@ -32,10 +38,13 @@ from oathdesk.store.chain import (
     verify_export,
     walk,
 )
+from oathdesk.store.checkpoint import Checkpoint
 from oathdesk.store.delivery_models import DELIVERY_TENANT, DeliveryAuditEntry, DeliveryAuditHead
-from oathdesk.store.errors import StoreError
+from oathdesk.store.engine import Database
+from oathdesk.store.errors import AuditKeyError, StoreError
 from oathdesk.store.models import (
     DEFAULT_TENANT,
+    GENESIS_HASH,
     AuditEntry,
     AuditHead,
     AuditRecord,
@@ -49,9 +58,11 @@ __all__ = [
     "AuditLog",
     "Chain",
     "ChainReport",
+    "Checkpoint",
     "canonical_details",
     "entry_hash",
     "export_record",
+    "open_audit_key",
     "page_query",
     "verify_export",
 ]
@@ -126,7 +137,7 @@ def page_query(
 
 class AuditLog:
     """One chain seen through one session; appends join that session's transaction and take
-    their time from the injected clock."""
+    their time from the injected clock; ``key`` (the audit key) keys their hashes."""
 
     def __init__(
         self,
@@ -135,11 +146,13 @@ class AuditLog:
         clock: Clock,
         writable: bool = True,
         chain: Chain = INVENTORY,
+        key: AuditKey | None = None,
     ) -> None:
         self.session = session
         self.chain = chain
         self._clock = clock
         self.writable = writable
+        self._key = key
 
     def _head(self, *, lock: bool) -> ChainHead:
         query = select(self.chain.head).where(self.chain.head.id == _HEAD_ID)
@@ -170,6 +183,8 @@ class AuditLog:
             )
         text = canonical_details(details)
         head = self._head(lock=True)
+        if self._key is None and head.seq + 1 >= head.keyed_from:
+            raise missing_key(f"writing to the {self.chain.name} audit log")
         content: dict[str, Any] = {
             "seq": head.seq + 1,
             "at": datetime.fromtimestamp(self._clock.now(), tz=UTC),
@@ -180,7 +195,8 @@ class AuditLog:
             "reason": reason,
             "details": text,
         }
-        digest = entry_hash(prev_hash=head.hash, **content)
+        keyed = content["seq"] >= head.keyed_from
+        digest = entry_hash(prev_hash=head.hash, key=self._key if keyed else None, **content)
         entry = self.chain.entry(**content, prev_hash=head.hash, hash=digest)
         self.session.add(entry)
         head.seq, head.hash = content["seq"], digest
@@ -227,21 +243,71 @@ class AuditLog:
         entry = self.chain.entry
         yield from self._stream(flt.apply(select(entry), entry).order_by(entry.seq))
 
-    def verify(self) -> ChainReport:
-        """Walk the whole chain; report the first missing, altered or unlinked entry. Appends
+    def verify(self, anchor: Checkpoint | None = None) -> ChainReport:
+        """Walk the whole chain; report the first missing, altered or unlinked entry, and, given
+        a checkpoint, a head moved back below it or an entry up to it rewritten. Appends
         committed while it walks (past the head it read first) are not mistaken for tampering."""
         head = self._head(lock=False)
-        head_seq, head_hash = head.seq, head.hash
+        head_seq, head_hash, keyed_from = head.seq, head.hash, head.keyed_from
         with closing(self.entries(until=head_seq)) as entries:
-            report = walk(entries, head_seq, head_hash)
-        if not report.ok:
+            report = walk(entries, head_seq, head_hash, keyed_from=keyed_from, key=self._key)
+        if report.ok:
+            entry = self.chain.entry
+            query = select(entry).where(entry.seq > head_seq).order_by(entry.seq).limit(1)
+            report = beyond_head(self.session.execute(query).scalar_one_or_none(), report)
+        if anchor is None:
             return report
+        return checkpoints.against(report, anchor, self._hash_at(anchor.seq))
+
+    def _hash_at(self, seq: int) -> str | None:
+        if seq == 0:
+            return GENESIS_HASH
         entry = self.chain.entry
-        query = select(entry).where(entry.seq > head_seq).order_by(entry.seq).limit(1)
-        return beyond_head(self.session.execute(query).scalar_one_or_none(), report)
+        found = self.session.execute(select(entry.hash).where(entry.seq == seq))
+        return found.scalar_one_or_none()
+
+    def checkpoint(self, previous: Checkpoint | None = None) -> tuple[ChainReport, Checkpoint]:
+        """Verify the chain (against ``previous``, the last checkpoint) and, if it holds, the
+        head to anchor outside the database; a broken chain raises instead of being anchored."""
+        if self._key is None:
+            raise missing_key(f"a checkpoint of the {self.chain.name} audit chain")
+        report = self.verify(previous)
+        report.raise_if_broken()
+        made = Checkpoint(
+            chain=self.chain.name,
+            seq=report.head_seq,
+            hash=report.head_hash,
+            keyed_from=report.keyed_from,
+            at=iso(datetime.fromtimestamp(self._clock.now(), tz=UTC)),
+            key_id=self._key.key_id,
+        )
+        return report, made
 
     def export(self, *, after: int = 0, tenant: str | None = None) -> Iterator[str]:
         """JSON lines for a SIEM, one per entry, hashes included so the chain can be re-checked."""
         with closing(self.entries(after=after, tenant=tenant)) as entries:
             for entry in entries:
                 yield json.dumps(export_record(entry), sort_keys=True, ensure_ascii=False)
+
+
+def open_audit_key(path: Path, db: Database) -> AuditKey | None:
+    """The audit key from its file; made (owner-only) only while no chain of ``db`` holds a keyed
+    entry. A lost key file is ``store.audit_key_missing``, never silently replaced by a new key
+    that would break the chain; a database not yet migrated (or unreachable) gets no key now."""
+    if path.exists():
+        return AuditKey.load(path)
+    try:
+        with db.engine.connect() as conn:
+            keyed = any(
+                conn.execute(select(c.head.seq >= c.head.keyed_from)).scalar()
+                for c in (INVENTORY, DELIVERY)
+            )
+    except SQLAlchemyError:
+        return None
+    if keyed:
+        raise AuditKeyError(
+            f"{path}: audit key file not found, but the audit chains hold entries keyed with "
+            f"it; restore it from your backup or point {AUDIT_KEY_ENV} at it",
+            code="store.audit_key_missing",
+        )
+    return AuditKey.load_or_create(path)

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from oathdesk.store.audit_key import AuditKey
 from oathdesk.store.errors import StoreError
 
 DB_FILE = "oathdesk.db"
@@ -90,10 +91,12 @@ def _sqlite_setup(engine: Engine, *, in_memory: bool) -> None:
 
 
 class Database:
-    """One database: the engine, a session factory for reads and one for writes."""
+    """One database: the engine, a session factory for reads and one for writes, and the audit
+    key (from a file outside the database) that its units of work key audit hashes with."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, audit_key: AuditKey | None = None) -> None:
         self.url = normalize_url(url)
+        self.audit_key = audit_key  # keys the audit chains' hashes; never stored in the database
         self.engine = make_engine(self.url, echo=echo)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         writer = self.engine.execution_options(oathdesk_write=True)

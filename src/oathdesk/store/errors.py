@@ -6,7 +6,9 @@ seed, a key or a sealed value, only serials, key ids and paths.
     StoreError                   store.*
     ├── KeyFileError             store.key_file_* (missing, unreadable, too open, malformed)
     ├── SealError                store.seal_invalid / store.key_unknown / store.seed_destroyed
-    └── AuditChainBroken         store.audit_broken
+    ├── AuditChainBroken         store.audit_broken
+    ├── AuditKeyError            store.audit_key_* (missing, unreadable, too open, malformed)
+    └── CheckpointError          store.checkpoint_invalid (an edited or foreign checkpoint)
     InventoryError               inventory.*
     ├── NotFound                 inventory.not_found
     ├── SerialConflict           inventory.serial_conflict (carries the serials)
@@ -44,6 +46,18 @@ class AuditChainBroken(StoreError):
     """The audit chain does not verify; ``details['seq']`` is the first bad sequence number."""
 
     code = "store.audit_broken"
+
+
+class AuditKeyError(StoreError):
+    """The audit key is missing or cannot be used."""
+
+    code = "store.audit_key_missing"
+
+
+class CheckpointError(StoreError):
+    """A checkpoint file does not verify under the audit key (edited, or another key's)."""
+
+    code = "store.checkpoint_invalid"
 
 
 class InventoryError(OathdeskError):

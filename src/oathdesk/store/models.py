@@ -289,7 +289,8 @@ class AuditRecord:
 
 
 class ChainHead:
-    """The single row naming a chain's last entry: appends lock it, verify checks truncation."""
+    """The single row naming a chain's last entry: appends lock it, verify checks truncation,
+    and ``keyed_from`` says where keyed hashing starts."""
 
     if TYPE_CHECKING:
 
@@ -298,6 +299,9 @@ class ChainHead:
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+    # the first entry hashed under the audit key (migration 0007 sets it past the entries an
+    # older version wrote with plain SHA-256; 1 for a chain that started keyed)
+    keyed_from: Mapped[int] = mapped_column(BigInteger)
 
 
 class AuditEntry(AuditRecord, Base):

@@ -84,7 +84,8 @@ class UnitOfWork:
             self.session.close()
             raise _busy(exc) from None
         event.listen(self.session, "before_flush", self._stamp_updates)
-        self.audit = AuditLog(self.session, clock=self.clock, writable=self.write)
+        key = self.db.audit_key
+        self.audit = AuditLog(self.session, clock=self.clock, writable=self.write, key=key)
         self.tokens = TokenRepository(
             self.session, self.audit, self.tenant, clock=self.clock, writable=self.write
         )
@@ -94,7 +95,7 @@ class UnitOfWork:
         self.delivery_orders = OrderRepository(self.session)
         self.delivery_requests = RequestRepository(self.session)
         self.delivery_audit = AuditLog(
-            self.session, clock=self.clock, writable=self.write, chain=DELIVERY
+            self.session, clock=self.clock, writable=self.write, chain=DELIVERY, key=key
         )
         return self
 
