@@ -7,15 +7,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
 from oathdesk.cli.main import main
 from oathdesk.config import Config
-from oathdesk.domain import OathdeskError
+from oathdesk.domain import FixedClock, OathdeskError
 from oathdesk.graph import Device
-from oathdesk.service import CodeRejected, Inventory, ServiceError, assign, push, show_token
+from oathdesk.otp import OtpState
+from oathdesk.service import (
+    CodeRejected,
+    Inventory,
+    ServiceError,
+    activate,
+    assign,
+    push,
+    show_token,
+)
 from oathdesk.service.selfservice import (
     SelfServiceError,
     enroll,
@@ -47,6 +57,13 @@ def refuse(inv: Inventory, who: str, sn: str, value: str = "000000") -> SelfServ
     with pytest.raises(SelfServiceError) as caught:
         enroll(inv, who, sn, "Mine", value, actor=actor(who))
     return caught.value
+
+
+def far_step(prefix: str, n: int, at: float, *, around: int = 0) -> int:
+    """A step offset 25 to 60 steps back whose code no step within 3 of ``around`` shows, so
+    a narrow window around ``around`` cannot accept it by chance (Entra's ±1 day still does)."""
+    near = {code(prefix, n, at, around + j) for j in range(-3, 4)}
+    return next(k for k in range(25, 60) if code(prefix, n, at, -k) not in near)
 
 
 @pytest.fixture
@@ -296,3 +313,67 @@ def test_control_characters_never_reach_the_database(inv: Inventory, emu: Emu) -
     assert show_token(inv, sn)["history"][-1]["reason"] == "self-service: gone away"
     with pytest.raises(SelfServiceError):
         restrict_batch(inv, 1, users=["a\x00@x.example"], actor="cli:ann")
+
+
+def test_self_service_needs_a_code_near_now_the_help_desk_takes_a_day(
+    inv: Inventory, emu: Emu
+) -> None:
+    now = time.time()
+    inv.clock = FixedClock(now)
+    stock(inv, "SN", 1)
+    sn, back = serial("SN", 0), far_step("SN", 0, now)
+    old = code("SN", 0, now, -back)  # shown 12 to 30 minutes ago: inside Entra's ±1 day
+    with pytest.raises(CodeRejected) as refused:
+        enroll(inv, ADA, sn, "Mine", old, actor=actor(ADA))
+    assert refused.value.code == "service.code_rejected"
+    assert "the next one" in refused.value.message  # the way out: two consecutive codes
+    assert entra(emu, sn) is None and my_tokens(inv, ADA) == []
+    # the help desk, token in hand, hands it over with the same code: the wide window holds
+    done = activate(inv, sn, old, actor="local:hd", reason="hand-over", user=ADA)
+    assert done.token["state"] == "activated"
+    device = entra(emu, sn)
+    assert device is not None and (device.status, device.assigned_to_id) == (
+        "activated",
+        user_id("ada"),
+    )
+
+
+def test_a_claim_is_checked_around_the_tokens_recorded_drift(inv: Inventory, emu: Emu) -> None:
+    now = time.time()
+    inv.clock = FixedClock(now)
+    stock(inv, "SD", 1)
+    sn = serial("SD", 0)
+    drift = next(
+        d
+        for d in range(20, 60)
+        if code("SD", 0, now) not in {code("SD", 0, now, d + j) for j in range(-3, 4)}
+    )
+    with inv.uow() as uow:
+        uow.tokens.save_otp_state(uow.tokens.get_for_update(sn), OtpState(None, drift))
+    with pytest.raises(CodeRejected) as ours:  # our clock's code: `drift` steps off the token's
+        enroll(inv, ADA, sn, "Mine", code("SD", 0, now), actor=actor(ADA))
+    assert ours.value.code == "service.code_rejected" and entra(emu, sn) is None
+    token = enroll(inv, ADA, sn, "Mine", code("SD", 0, now, drift + 1), actor=actor(ADA))
+    assert token["state"] == "activated"
+
+
+def test_two_consecutive_codes_prove_a_token_whose_clock_is_off(inv: Inventory, emu: Emu) -> None:
+    now = time.time()
+    inv.clock = FixedClock(now)
+    stock(inv, "SP", 1)
+    sn, back = serial("SP", 0), far_step("SP", 0, now)
+    first, third = code("SP", 0, now, -back), code("SP", 0, now, 2 - back)
+    shown = [code("SP", 0, now, k) for k in range(-2881, 2882)]
+    assert (first, third) not in set(pairwise(shown))  # never consecutive
+    with pytest.raises(CodeRejected) as skipped:
+        enroll(inv, ADA, sn, "Mine", first, actor=actor(ADA), next_code=third)
+    assert skipped.value.code == "service.code_rejected" and entra(emu, sn) is None
+    second = code("SP", 0, now, 1 - back)
+    token = enroll(inv, ADA, sn, "Mine", first, actor=actor(ADA), next_code=second)
+    assert token["state"] == "activated"
+    device = entra(emu, sn)
+    assert device is not None and device.status == "activated"
+    with inv.uow(write=False) as uow:  # the drift found is kept for the next check
+        assert uow.tokens.otp_state(uow.tokens.get(sn)) == OtpState(
+            int(now // 30) + 1 - back, 1 - back
+        )

@@ -40,6 +40,13 @@ def sign_in_window(period: int) -> int:
     return max(1, seconds // period)
 
 
+def claim_window(period: int) -> int:
+    """The window for one code proving possession at a distance (self-service): Entra's sign-in
+    window around the token's known drift. A day-wide window accepts about 5,742 distinct
+    6-digit codes, one guess in 174; this one at most 5 (docs/security.md)."""
+    return sign_in_window(period)
+
+
 @dataclass(frozen=True, slots=True)
 class OtpState:
     """What to remember per token between checks: the last accepted step and the drift."""

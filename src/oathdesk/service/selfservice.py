@@ -192,11 +192,15 @@ def enroll(
     *,
     actor: str,
     limits: Limits | None = None,
+    next_code: str | None = None,
 ) -> dict[str, Any]:
     """Claim ``serial`` for ``upn``: check the claim and the code, then assign (pushing a token
-    still in stock first) and activate it in Entra under ``display_name``."""
+    still in stock first) and activate it in Entra under ``display_name``. The code must be
+    near the token's known drift (``lifecycle.check_code`` with ``remote``), or ``code`` and
+    ``next_code`` two consecutive codes anywhere in Entra's day; the last one goes to Entra."""
     limits = limits or Limits()
     serial, code, name = serial.strip(), code.strip(), _clean_name(display_name)
+    second = (next_code or "").strip() or None
     if not serial:
         raise SelfServiceError(
             "type the serial printed on the back of the token", code="selfservice.serial_required"
@@ -225,7 +229,9 @@ def enroll(
         if _refusal(token, upn) is not None:  # changed hands since the first look
             failure = _not_claimable(serial)
         else:
-            failure = check_code(inv, uow, token, code, actor=actor, reason=REASON)
+            failure = check_code(
+                inv, uow, token, code, actor=actor, reason=REASON, remote=True, next_code=second
+            )
         if failure is not None:
             if failure.code != "selfservice.not_claimable":
                 now = inv.now()
@@ -238,7 +244,14 @@ def enroll(
                 steps.append("assigned in Entra")
             token.display_name = name
             failure = send_activation(
-                inv, uow, token, code, actor=actor, reason=REASON, display_name=name, steps=steps
+                inv,
+                uow,
+                token,
+                second or code,
+                actor=actor,
+                reason=REASON,
+                display_name=name,
+                steps=steps,
             )
         result = view(token)
     if failure is not None:

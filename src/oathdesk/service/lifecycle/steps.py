@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from oathdesk.domain import OtpKind
 from oathdesk.graph import GraphRequestError
-from oathdesk.otp import OtpKey, Outcome, activation_window, verify
+from oathdesk.otp import (
+    OtpKey,
+    OtpState,
+    Outcome,
+    Verification,
+    activation_window,
+    claim_window,
+    verify,
+)
+from oathdesk.otp import resync as find_pair
 from oathdesk.service._common import audit, ensure_device, method_of
 from oathdesk.service.context import Inventory
 from oathdesk.service.errors import CodeRejected, ServiceError
@@ -50,8 +59,9 @@ def check_holder(token: Token, user: str, *, free_ok: bool, by_id: bool = True) 
         )
 
 
-def refusal(serial: str, outcome: Outcome, digits: int) -> CodeRejected:
-    """The error for a code the OTP engine did not accept, in words the person can act on."""
+def refusal(serial: str, outcome: Outcome, digits: int, *, remote: bool = False) -> CodeRejected:
+    """The error for a code the OTP engine did not accept, in words the person can act on
+    (``remote``: the narrow window refused it, and two consecutive codes are the way out)."""
     if outcome is Outcome.REPLAYED:
         return CodeRejected(
             f"this code was already used for token {serial}; wait for the next code",
@@ -64,17 +74,52 @@ def refusal(serial: str, outcome: Outcome, digits: int) -> CodeRejected:
             code="service.code_malformed",
             details={"serial": serial},
         )
+    hint = "; if its clock is off, type the code it shows and the next one" if remote else ""
     return CodeRejected(
         f"the code does not match token {serial}; nothing was sent to Entra. Check the serial "
-        "and type the code the token shows now",
+        f"and type the code the token shows now{hint}",
         details={"serial": serial},
     )
 
 
+def _verify(
+    inv: Inventory,
+    key: OtpKey,
+    token: Token,
+    state: OtpState,
+    code: str,
+    next_code: str | None,
+    remote: bool,
+) -> Verification:
+    """One code in Entra's activation window (the token in hand) or, at a distance, in the
+    narrow claim window around the known drift; two consecutive codes in the activation window."""
+    at = inv.clock.now()
+    if next_code is not None:
+        return find_pair(key, code, next_code, at=at, state=state)
+    if token.kind is not OtpKind.TOTP:
+        return verify(key, code, at=at, state=state)  # HOTP: the next 11 counters either way
+    window = (claim_window if remote else activation_window)(token.period)
+    return verify(key, code, at=at, state=state, window=window)
+
+
 def check_code(
-    inv: Inventory, uow: UnitOfWork, token: Token, code: str, *, actor: str, reason: str
+    inv: Inventory,
+    uow: UnitOfWork,
+    token: Token,
+    code: str,
+    *,
+    actor: str,
+    reason: str,
+    remote: bool = False,
+    next_code: str | None = None,
 ) -> CodeRejected | None:
-    """Verify ``code`` in Entra's activation window before Entra sees it.
+    """Verify ``code`` before Entra sees it.
+
+    The help desk, token in hand, checks one code in Entra's activation window (±1 day).
+    ``remote`` (self-service) proves possession at a distance: one code in the claim window
+    around the token's known drift (±2 steps), because a day-wide window lets one guess in 174
+    through. With ``next_code`` the two must be consecutive codes inside the activation window
+    (a token whose clock is off); the state then follows the second one, the code to send.
 
     On success the OTP state is kept (so the code cannot be used twice); on failure the attempt
     is audited (``token.activation_failed``, ``where: local``) and the error is returned, for the
@@ -83,8 +128,8 @@ def check_code(
     if not token.has_seed:
         return None
     key = OtpKey.of(uow.tokens.seed_record(token, inv.sealer))
-    window = activation_window(token.period) if token.kind is OtpKind.TOTP else None
-    result = verify(key, code, at=inv.clock.now(), state=uow.tokens.otp_state(token), window=window)
+    state = uow.tokens.otp_state(token)
+    result = _verify(inv, key, token, state, code, next_code, remote)
     if result:
         uow.tokens.save_otp_state(token, result.state)
         return None
@@ -98,7 +143,7 @@ def check_code(
         where="local",
         outcome=result.outcome.value,
     )
-    return refusal(token.serial, result.outcome, token.digits)
+    return refusal(token.serial, result.outcome, token.digits, remote=remote)
 
 
 def checked(token: Token) -> str:
