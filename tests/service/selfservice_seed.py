@@ -50,3 +50,10 @@ def stock(
 def code(prefix: str, n: int, at: float, step_offset: int = 0) -> str:
     """The code token ``n`` of ``prefix`` shows at ``at``, computed with oathdesk.otp."""
     return totp(support.secret_for(prefix, n), at + 30 * step_offset)
+
+
+def far_step(prefix: str, n: int, at: float, *, around: int = 0) -> int:
+    """A step offset 25 to 60 steps back whose code no step within 3 of ``around`` shows, so
+    a narrow window around ``around`` cannot accept it by chance (Entra's ±1 day still does)."""
+    near = {code(prefix, n, at, around + j) for j in range(-3, 4)}
+    return next(k for k in range(25, 60) if code(prefix, n, at, -k) not in near)

@@ -37,7 +37,7 @@ from oathdesk.service.selfservice import (
 from oathdesk.store import NotFound, StateConflict
 from tests.service import support
 from tests.service.fixtures import Emu
-from tests.service.selfservice_seed import PILOTS, code, grouped_seed, stock
+from tests.service.selfservice_seed import PILOTS, code, far_step, grouped_seed, stock
 from tests.service.support import secret_for, serial, upn, user_id, wrong_code
 
 ADA, GRACE, ALAN = upn("ada"), upn("grace"), upn("alan")
@@ -57,13 +57,6 @@ def refuse(inv: Inventory, who: str, sn: str, value: str = "000000") -> SelfServ
     with pytest.raises(SelfServiceError) as caught:
         enroll(inv, who, sn, "Mine", value, actor=actor(who))
     return caught.value
-
-
-def far_step(prefix: str, n: int, at: float, *, around: int = 0) -> int:
-    """A step offset 25 to 60 steps back whose code no step within 3 of ``around`` shows, so
-    a narrow window around ``around`` cannot accept it by chance (Entra's ±1 day still does)."""
-    near = {code(prefix, n, at, around + j) for j in range(-3, 4)}
-    return next(k for k in range(25, 60) if code(prefix, n, at, -k) not in near)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from oathdesk.service.accounts import create_account
 from oathdesk.store import upgrade
 from tests.service import support
 from tests.service.fixtures import Emu, emu, emu_session
-from tests.service.selfservice_seed import PILOTS, code, grouped_seed, stock
+from tests.service.selfservice_seed import PILOTS, code, far_step, grouped_seed, stock
 from tests.service.support import secret_for, serial, upn, user_id, wrong_code
 from tests.web.conftest import CSRF_RE, PASSWORD, Server, new_client, signed_in
 
@@ -89,8 +89,11 @@ def page_csrf(client: httpx.Client) -> str:
     return found.group(1)
 
 
-def api_enroll(client: httpx.Client, sn: str, name: str, value: str) -> httpx.Response:
+def api_enroll(
+    client: httpx.Client, sn: str, name: str, value: str, next_code: str | None = None
+) -> httpx.Response:
     body = {"serial": sn, "display_name": name, "code": value}
+    body |= {"next_code": next_code} if next_code is not None else {}
     return client.post("/api/v1/me/tokens", json=body, headers=csrf(client))
 
 
@@ -113,7 +116,7 @@ def test_a_user_enrolls_on_the_page_and_entra_shows_it_activated_for_them(
     ada = user(ADA)
     empty = ada.get("/me")
     assert empty.status_code == 200 and 'id="no-tokens"' in empty.text
-    for field in ("serial", "display_name", "code"):
+    for field in ("serial", "display_name", "code", "next_code"):
         assert f'<label for="{field}">' in empty.text and f'id="{field}"' in empty.text
     sn = serial("WE", 0)
     form = {
@@ -201,6 +204,25 @@ def test_wrong_code_replay_and_strangers_serials_are_refused_clearly(
     )
     device = entra(emu, serial("WR", 1))
     assert device is not None and device.status == "assigned"  # untouched, still Ada's
+
+
+def test_an_old_code_alone_is_refused_two_consecutive_ones_are_not(
+    user: Any, inv: Inventory
+) -> None:
+    stock(inv, "WO", 2)
+    ada, now = user(ADA), time.time()
+    back = far_step("WO", 0, now)  # 12 to 30 minutes ago: within Entra's day, not near now
+    form = {"csrf_token": page_csrf(ada), "serial": serial("WO", 0), "display_name": "Old"}
+    alone = ada.post("/me/tokens", data=form | {"code": code("WO", 0, now, -back)})
+    assert alone.status_code == 400 and "service.code_rejected" in alone.text
+    assert "the next one" in alone.text and 'role="alert"' in alone.text
+    pair = {"code": code("WO", 0, now, -back), "next_code": code("WO", 0, now, 1 - back)}
+    assert ada.post("/me/tokens", data=form | pair).status_code == 303
+    back = far_step("WO", 1, now)
+    skipped = api_enroll(ada, serial("WO", 1), "x", code("WO", 1, now, -back), "12345x")
+    assert skipped.status_code == 400 and error(skipped)["code"] == "service.code_malformed"
+    first, second = code("WO", 1, now, -back), code("WO", 1, now, 1 - back)
+    assert api_enroll(ada, serial("WO", 1), "x", first, second).status_code == 201
 
 
 def test_a_group_restricted_batch_admits_members_only(user: Any, inv: Inventory, emu: Emu) -> None:

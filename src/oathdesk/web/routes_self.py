@@ -1,4 +1,5 @@
-"""Self-service at ``/me``: my tokens; enroll one by serial, name and code; rename; report lost.
+"""Self-service at ``/me``: my tokens; enroll one by serial, name and code (or two consecutive
+codes); rename; report lost.
 
 Why: any signed-in person (``SignedIn``) manages their own tokens here, acting only as
 themselves: the UPN is always ``principal.name``, never a form field, so nobody can see or touch
@@ -115,6 +116,7 @@ def enroll_form(
     serial: Annotated[str, Form(max_length=128)] = "",
     display_name: Annotated[str, Form(max_length=200)] = "",
     code: Annotated[str, Form(max_length=16)] = "",
+    next_code: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     return _after(
         request,
@@ -122,7 +124,13 @@ def enroll_form(
         principal,
         "enrolled",
         lambda: selfservice.enroll(
-            inv, principal.name, serial, display_name, code, actor=principal.actor
+            inv,
+            principal.name,
+            serial,
+            display_name,
+            code,
+            actor=principal.actor,
+            next_code=next_code or None,
         ),
         {"serial": serial.strip(), "display_name": display_name.strip(), "action": "enroll"},
     )
@@ -186,6 +194,13 @@ class EnrollBody(BaseModel):
     serial: str = Field(min_length=1, max_length=128, description="As printed on the token.")
     display_name: str = Field(min_length=1, max_length=200)
     code: str = Field(min_length=1, max_length=16, description="The code the token shows now.")
+    next_code: str | None = Field(
+        default=None,
+        max_length=16,
+        description="The code it shows next: with it, the two consecutive codes may be from "
+        "any time in Entra's ±1 day (a token whose clock is off); without it, `code` must be "
+        "within ±2 steps of the token's known clock.",
+    )
 
 
 class RenameBody(BaseModel):
@@ -217,7 +232,13 @@ def my_tokens(inv: InventoryDep, principal: SignedIn) -> MyTokens:
 def enroll(request: Request, inv: InventoryDep, principal: SignedIn, body: EnrollBody) -> Response:
     try:
         token = selfservice.enroll(
-            inv, principal.name, body.serial, body.display_name, body.code, actor=principal.actor
+            inv,
+            principal.name,
+            body.serial,
+            body.display_name,
+            body.code,
+            actor=principal.actor,
+            next_code=body.next_code,
         )
     except OathdeskError as exc:
         return _refused(request, exc)
