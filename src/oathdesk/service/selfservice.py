@@ -5,8 +5,10 @@ Only a token meant for this user can be claimed: in our inventory, not held by a
 claimable state, and inside its batch's restriction (listed users or an Entra group). An unknown
 serial and somebody else's serial get the same answer, so serials cannot be probed. The code is
 verified locally (replay protection included) before Entra is touched, with the lifecycle's own
-check, and wrong codes are counted per user and per token in the ``signin_throttle`` table so
-guessing stops after a few tries. Every change is audited with the person's actor.
+check in its narrow form (nobody sees the token: one code near its known clock, or two
+consecutive codes; docs/security.md has the odds), and wrong codes are counted per user and per
+token in the ``signin_throttle`` table so guessing stops after a few tries. Every change is
+audited with the person's actor.
 """
 
 from __future__ import annotations
