@@ -268,3 +268,17 @@ def test_error_codes_map_to_documented_exits(code: str, expected: Exit) -> None:
     from oathdesk.domain import OathdeskError
 
     assert exit_for(OathdeskError("x", code=code)) == expected
+
+
+def test_inspect_a_field_over_128_kib_exits_invalid_input_naming_the_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    big = tmp_path / "big.csv"
+    big.write_text(
+        "upn,serial number,secret key,time interval,manufacturer,model\n"
+        f',20250001,"{"M" * 200 * 1024}",30,Token2,C200\n'
+    )
+    status, out, err = run(capsys, "seeds", "inspect", str(big))
+    assert status == Exit.INVALID_INPUT, (out, err[-2000:])
+    assert f"{big}:2" in err and "seed.field_too_large" in err
+    assert "Traceback" not in out + err and "internal error" not in (out + err).lower()

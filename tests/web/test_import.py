@@ -377,3 +377,15 @@ def test_a_browser_imports_by_keyboard_and_the_bar_fills(
     assert polled, "the job page never polled its API twin"
     assert not errors, errors
     assert PASSWORD not in html
+
+
+def test_a_field_over_128_kib_is_a_400_naming_the_line_not_a_500(
+    admin: httpx.Client, seen: Seen
+) -> None:
+    data = support.entra_csv("WF", 2) + b',WF9,"' + b"M" * 200 * 1024 + b'",30,Token2,C200\n'
+    page = preview(admin, data, "big.csv", seen)
+    assert page.status_code == 400, page.status_code
+    assert "seed.field_too_large" in page.text and "big.csv:4" in page.text
+    api = api_import(admin, data, "big.csv", seen, preview="true")
+    assert api.status_code == 400
+    assert api.json()["error"]["code"] == "seed.field_too_large"

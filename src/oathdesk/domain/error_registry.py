@@ -76,6 +76,7 @@ REGISTRY: dict[K, dict[str, str]] = {
         "seed.error": "something is wrong with the seed file's content",
         "seed.invalid": "the seed file has errors (the report lists them); nothing was used",
         "seed.ambiguous_format": "the format cannot be told apart safely; name it with --from",
+        "seed.field_too_large": "a CSV field is over 128 KiB; the file is damaged or not seeds",
         "seed.invalid_profile": "the custom CSV profile is not valid; fix the TOML profile",
         "seed.unknown_format": "the file's format is not recognised; name it with --from",
         "seed.unknown_format_id": "unknown format id; the message lists the formats",
