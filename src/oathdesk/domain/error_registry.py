@@ -141,6 +141,7 @@ REGISTRY: dict[K, dict[str, str]] = {
         "file.exists": "the output file exists; pass --force to replace it",
         "file.is_directory": "a folder was given where a file is needed",
         "file.not_found": "the file does not exist; check the path",
+        "file.too_large": "the file is over the 16 MiB a seed file may be; split it",
         "store.checkpoint_unwritable": "the audit checkpoint file cannot be written",
         "file.unreadable": "the file cannot be read; check the path and permissions",
         "file.unwritable": "the file cannot be written; check the folder and permissions",

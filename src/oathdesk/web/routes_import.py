@@ -38,13 +38,14 @@ from oathdesk.service import (
     push,
 )
 from oathdesk.service.queries import list_tokens
+from oathdesk.service.seedfile import MAX_SEED_FILE
 from oathdesk.web.routes_api import ERRORS, ErrorEnvelope
 from oathdesk.web.routes_pages import render
 from oathdesk.web.security import Admin, InventoryDep, Principal, inventory_of
 
 log = logging.getLogger("oathdesk.web.import")
 
-MAX_UPLOAD = 16 * 1024 * 1024  # one delivery file
+MAX_UPLOAD = MAX_SEED_FILE  # one delivery file, as the CLI takes it
 KEEP_JOBS = 100
 
 router = APIRouter(
