@@ -290,8 +290,8 @@ def test_a_seed_file_over_the_upload_cap_is_refused_before_it_is_read(
     """The CLI caps a plain seed file as the console caps an upload (16 MiB): a 1 GiB file (sparse:
     no disk used) is refused from its size, never loaded whole into memory."""
     huge = tmp_path / "huge.csv"
-    with huge.open("wb") as out:
-        out.truncate(1024**3)
+    with huge.open("wb") as sparse:
+        sparse.truncate(1024**3)
 
     def read_whole(self: Path) -> bytes:
         raise AssertionError(f"{self} was read whole")
