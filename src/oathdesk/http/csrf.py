@@ -62,7 +62,7 @@ async def check_token(request: Request, expected: str | None) -> None:
     non-ASCII characters, and a token is hex, so such a token is simply wrong."""
     sent = await sent_token(request)
     if expected is None or not hmac.compare_digest(
-        sent.encode("utf-8", "surrogateescape"), expected.encode()
+        sent.encode("utf-8", "surrogatepass"), expected.encode()
     ):
         raise csrf_refused()
 
