@@ -268,3 +268,38 @@ def test_error_codes_map_to_documented_exits(code: str, expected: Exit) -> None:
     from oathdesk.domain import OathdeskError
 
     assert exit_for(OathdeskError("x", code=code)) == expected
+
+
+def test_inspect_a_field_over_128_kib_exits_invalid_input_naming_the_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    big = tmp_path / "big.csv"
+    big.write_text(
+        "upn,serial number,secret key,time interval,manufacturer,model\n"
+        f',20250001,"{"M" * 200 * 1024}",30,Token2,C200\n'
+    )
+    status, out, err = run(capsys, "seeds", "inspect", str(big))
+    assert status == Exit.INVALID_INPUT, (out, err[-2000:])
+    assert f"{big}:2" in err and "seed.field_too_large" in err
+    assert "Traceback" not in out + err and "internal error" not in (out + err).lower()
+
+
+def test_a_seed_file_over_the_upload_cap_is_refused_before_it_is_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI caps a plain seed file as the console caps an upload (16 MiB): a 1 GiB file (sparse:
+    no disk used) is refused from its size, never loaded whole into memory."""
+    huge = tmp_path / "huge.csv"
+    with huge.open("wb") as sparse:
+        sparse.truncate(1024**3)
+
+    def read_whole(self: Path) -> bytes:
+        raise AssertionError(f"{self} was read whole")
+
+    monkeypatch.setattr(Path, "read_bytes", read_whole)
+    out_file = str(tmp_path / "out.json")
+    convert = ["seeds", "convert", str(huge), out_file, "--to", "entra-json"]
+    for argv in (["seeds", "inspect", str(huge)], convert):
+        status, out, err = run(capsys, *argv)
+        assert status == Exit.FILE, (argv, out, err[-2000:])
+        assert "file.too_large" in err and str(huge) in err and "16 MiB" in err

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from oathdesk.domain import HashAlgorithm, OtpKind, Secret, SeedRecord
+from oathdesk.domain import HashAlgorithm, OtpKind, Secret, SeedFileError, SeedRecord
 from oathdesk.formats import (
     ReadOptions,
     ReadResult,
@@ -32,6 +32,8 @@ from oathdesk.formats._fast import (
     make_record,
     secret_from_bytes,
 )
+from oathdesk.formats.csv_engine import FIELD_LIMIT, Column
+from oathdesk.formats.csv_fast import Plan, read_block
 from oathdesk.formats.entra_json import GUID
 from oathdesk.formats.pskc import _Reader
 from oathdesk.formats.pskc_fast import read_fast
@@ -44,7 +46,7 @@ CSV_SAMPLES = sorted(
 
 def _careful(monkeypatch: pytest.MonkeyPatch) -> None:
     """Send every row through ``_Row``, as before the fast lanes."""
-    monkeypatch.setattr(csv_io, "read_block", lambda *args: None)
+    monkeypatch.setattr(csv_io, "read_block", lambda *args, **kwargs: None)
     monkeypatch.setattr(csv_fast.FastRow, "__call__", lambda self, cells: None)
 
 
@@ -245,3 +247,13 @@ def test_entra_json_is_byte_for_byte_what_json_dumps_writes() -> None:
         write_seeds([], "entra-json")
         == (json.dumps({"@context": "#$delta", "value": []}, indent=2) + "\n").encode()
     )
+
+
+def test_the_block_lane_refuses_a_field_over_the_csv_limit_itself() -> None:
+    """Called on its own, the block lane raises the row lane's coded error, naming the line."""
+    columns = [(0, Column("serial", "serial")), (1, Column("secret", "secret"))]
+    plan = Plan(columns, {}, "base32")
+    lines = ["1,HJ7QZHS3FVAYN4HB2LB3JJMWQ54GSWSL", "2," + "A" * (FIELD_LIMIT + 1)]
+    with pytest.raises(SeedFileError) as raised:
+        read_block(plan, lines, ",", 2, source="big.csv", first_number=7)
+    assert raised.value.code == "seed.field_too_large" and "big.csv:8" in raised.value.message

@@ -46,3 +46,31 @@ def test_problem_messages_do_not_repeat_secret_text() -> None:
     for problem in result.problems:
         assert secret_text not in problem.message
         assert secret_text not in repr(problem)
+
+
+BIG = "M" * (200 * 1024)  # over the 128 KiB a CSV field may hold
+ROW = ",HJ7QZHS3FVAYN4HB2LB3JJMWQ54GSWSL,30,Token2,"
+HEAD = "upn,serial number,secret key,time interval,manufacturer,model\n"
+GOOD = ",20250001" + ROW + "C200\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (HEAD + GOOD + ",20250002" + ROW + BIG + "\n", 3),  # plain: the block lane
+        (HEAD + GOOD + ',20250002,"' + BIG + '",30,Token2,C200\n', 3),  # quoted: csv module
+        (HEAD + GOOD * 3 + '"x",20250009' + ROW + BIG + "\n", 5),  # quoted row: row lane
+        (HEAD.rstrip("\n") + ',"' + BIG + '"\n' + GOOD, 1),  # the header
+    ],
+    ids=["plain", "quoted", "row-lane", "header"],
+)
+@pytest.mark.parametrize("fmt", ["entra-csv", None])
+def test_a_field_over_128_kib_is_a_coded_error_naming_the_line(
+    text: str, line: int, fmt: str | None
+) -> None:
+    with pytest.raises(OathdeskError) as raised:
+        read_seeds(text.encode(), "big.csv", fmt, ReadOptions())
+    error = raised.value
+    assert error.code == "seed.field_too_large"
+    assert f"big.csv:{line}" in error.message and "128 KiB" in error.message
+    assert BIG[:100] not in error.message

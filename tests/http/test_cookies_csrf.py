@@ -149,3 +149,22 @@ def test_a_session_write_needs_the_session_token_not_the_form_one(client: httpx.
     assert session_token != form_token
     written = client.post("/admin", headers={"X-CSRF-Token": session_token})
     assert written.status_code == 200 and written.text == "written by local:ada"
+
+
+def test_a_non_ascii_token_is_refused_not_a_crash(client: httpx.Client) -> None:
+    """A token of non-ASCII characters, in the form field or the header, is a plain 403
+    ``auth.csrf`` before and after sign-in (``hmac.compare_digest`` refuses to compare such
+    strings with a ``TypeError``, which was a 500)."""
+    token_in(client.get("/form"))
+    sent: list[dict[str, object]] = [
+        {"data": {"csrf_token": "é" * 64}},
+        {"headers": {"X-CSRF-Token": "é".encode() * 32}},
+        {"headers": {"X-CSRF-Token": b"\xff" * 64}},
+    ]
+    for path in ("/form", "/admin"):
+        if path == "/admin":
+            assert sign_in(client, "ada").status_code == 303
+        for kwargs in sent:
+            refused = client.post(path, **kwargs)  # type: ignore[arg-type]
+            assert refused.status_code == 403, (path, kwargs, refused.status_code)
+            assert "auth.csrf" in refused.text

@@ -377,3 +377,44 @@ def test_a_browser_imports_by_keyboard_and_the_bar_fills(
     assert polled, "the job page never polled its API twin"
     assert not errors, errors
     assert PASSWORD not in html
+
+
+def test_a_field_over_128_kib_is_a_400_naming_the_line_not_a_500(
+    admin: httpx.Client, seen: Seen
+) -> None:
+    data = support.entra_csv("WF", 2) + b',WF9,"' + b"M" * 200 * 1024 + b'",30,Token2,C200\n'
+    page = preview(admin, data, "big.csv", seen)
+    assert page.status_code == 400, page.status_code
+    assert "seed.field_too_large" in page.text and "big.csv:4" in page.text
+    api = api_import(admin, data, "big.csv", seen, preview="true")
+    assert api.status_code == 400
+    assert api.json()["error"]["code"] == "seed.field_too_large"
+
+
+def test_a_preview_is_bounded_however_many_problems_and_models_the_file_has(
+    admin: httpx.Client, seen: Seen
+) -> None:
+    """600 broken rows and 600 model names: the page and the API list the first 500 problems
+    and the 20 commonest models, and say how many there were in all."""
+    rows = [f",WX{n:05d},NOT-BASE32!!,30,Token2,model-{n}" for n in range(600)]
+    head = "upn,serial number,secret key,time interval,manufacturer,model"
+    data = ("\n".join([head, *rows]) + "\n").encode()
+    page = preview(admin, data, "many.csv", seen)
+    assert page.status_code == 200
+    assert page.text.count('<tr class="problem-error">') == 500
+    assert "the first 500 of 600" in page.text
+    body = api_import(admin, data, "many.csv", seen, preview="true").json()
+    assert len(body["problems"]) == 500 and body["problems_total"] == 600
+    assert body["problems"][0]["locator"] == "many.csv:2" and body["errors"] == 600
+    good = "\n".join(
+        [
+            head,
+            *(
+                f",WY{n:05d},{support.b32(support.secret_for('WY', n))},30,T,m{n}"
+                for n in range(600)
+            ),
+        ]
+    )
+    summary = api_import(admin, good.encode(), "models.csv", seen, preview="true").json()
+    assert summary["count"] == 600 and len(summary["summary"]["models"]) == 20
+    assert summary["summary"]["models_total"] == 600

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,12 @@ from oathdesk.config import Config
 from oathdesk.domain import HashAlgorithm, InputFileError, OtpKind, Secret, UsageError
 from oathdesk.formats import FORMAT_IDS, ReadOptions, ReadResult
 from oathdesk.formats.csv_engine import load_profile
-from oathdesk.service.seedfile import OpenedSeedFile, SeedFileOptions, open_seed_file
+from oathdesk.service.seedfile import (
+    MAX_SEED_FILE,
+    OpenedSeedFile,
+    SeedFileOptions,
+    open_seed_file,
+)
 
 R = TypeVar("R")
 
@@ -150,9 +156,13 @@ class Defaults:
     model: str | None = None
 
 
-def read_bytes(path: Path, what: str = "file") -> bytes:
+def read_bytes(path: Path, what: str = "file", limit: int = MAX_SEED_FILE) -> bytes:
+    """The file's bytes, refused (``file.too_large``) when over ``limit``: from its size before
+    reading, and by reading at most one byte past the limit (a pipe has no size to ask)."""
     try:
-        return path.read_bytes()
+        with path.open("rb") as stream:
+            size = os.fstat(stream.fileno()).st_size
+            data = b"" if size > limit else stream.read(limit + 1)
     except FileNotFoundError:
         raise InputFileError(f"{path}: {what} not found", code="file.not_found") from None
     except IsADirectoryError:
@@ -161,6 +171,15 @@ def read_bytes(path: Path, what: str = "file") -> bytes:
         ) from None
     except OSError as exc:
         raise InputFileError(f"{path}: cannot read the {what} ({exc.strerror})") from None
+    if size > limit or len(data) > limit:
+        raise InputFileError(
+            f"{path}: the {what} is larger than {limit // (1024 * 1024)} MiB, the most oathdesk "
+            "reads (as for a console upload); a seed file is far smaller. The limit has no "
+            "setting: split the file",
+            code="file.too_large",
+            details={"limit": limit},
+        )
+    return data
 
 
 def read_secret_file(path: Path, what: str) -> Secret:

@@ -38,6 +38,7 @@ PROPERTIES = (
 )
 HASH_STYLES = ("SHA1", "sha1", "HmacSHA1", "HMacSHA1", "hmacsha1", "HMAC-SHA1")
 DELIMITERS = (",", ";", "\t")
+FIELD_LIMIT = 128 * 1024  # characters in one CSV field: Python's csv default, kept for every lane
 _TERMINATORS = {"crlf": "\r\n", "lf": "\n"}
 _QUOTING = {"minimal": csv.QUOTE_MINIMAL, "all": csv.QUOTE_ALL, "none": csv.QUOTE_NONE}
 
@@ -87,6 +88,43 @@ class CsvProfile:
 
     def spell_hash(self, algorithm: HashAlgorithm) -> str:
         return spell_hash(algorithm, self.hash_style)
+
+
+def field_too_large(locator: str) -> SeedFileError:
+    """The one error for a field over :data:`FIELD_LIMIT`, whichever lane of the reader met it.
+
+    Why an error and not a problem in the report: such a file is not a seed file (a serial, a
+    secret or a model name is a few dozen characters), and reading on would only waste memory.
+    """
+    return SeedFileError(
+        f"{locator}: a field is longer than {FIELD_LIMIT // 1024} KiB ({FIELD_LIMIT} "
+        "characters); a seed file's fields are short, so this file is damaged or not a seed file",
+        code="seed.field_too_large",
+        details={"locator": locator, "limit": FIELD_LIMIT},
+    )
+
+
+def split_line(line: str, delimiter: str, locator: str = "") -> list[str]:
+    """The cells of one line; a field over :data:`FIELD_LIMIT` is ``seed.field_too_large``."""
+    try:
+        return next(csv.reader([line], delimiter=delimiter, skipinitialspace=True), [])
+    except csv.Error:  # the only one a single line can give: a field over the csv limit
+        raise field_too_large(locator) from None
+
+
+def check_fields(lines: Sequence[str], first_number: int, source: str, delimiter: str) -> None:
+    """Refuse (``seed.field_too_large``) a line holding a field over :data:`FIELD_LIMIT`.
+
+    Only a line longer than the limit can hold one, so clean files pay one ``len`` per line.
+    """
+    if max(map(len, lines), default=0) <= FIELD_LIMIT:
+        return
+    for number, line in enumerate(lines, start=first_number):
+        if len(line) > FIELD_LIMIT:
+            locator = f"{source}:{number}"
+            cells = split_line(line, delimiter, locator) if '"' in line else line.split(delimiter)
+            if max(map(len, cells)) > FIELD_LIMIT:
+                raise field_too_large(locator)
 
 
 def _fail(source: str, message: str) -> SeedFileError:

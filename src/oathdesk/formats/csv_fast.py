@@ -26,7 +26,7 @@ from oathdesk.domain import (
     parse_hash,
 )
 from oathdesk.formats._fast import b32decode_plain, make_record, secret_from_bytes
-from oathdesk.formats.csv_engine import Column
+from oathdesk.formats.csv_engine import Column, check_fields
 from oathdesk.formats.secret_text import USUAL_LENGTHS
 
 FIELDS = (
@@ -148,8 +148,18 @@ class FastRow:
         return make_record(*values)
 
 
-def read_block(plan: Plan, lines: list[str], delimiter: str, width: int) -> list[SeedRecord] | None:
-    """Records for ``lines`` when every row is clean and ``width`` cells wide, else ``None``."""
+def read_block(
+    plan: Plan,
+    lines: list[str],
+    delimiter: str,
+    width: int,
+    *,
+    source: str = "block",
+    first_number: int = 1,
+) -> list[SeedRecord] | None:
+    """Records for ``lines`` when every row is clean and ``width`` cells wide, else ``None``;
+    a field over the CSV limit is ``seed.field_too_large`` here too, as on the row lane."""
+    check_fields(lines, first_number, source, delimiter)
     joined = delimiter.join(lines)
     if '"' in joined or set(map(str.count, lines, repeat(delimiter))) != {width - 1}:
         return None

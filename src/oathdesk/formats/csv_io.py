@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,8 +19,10 @@ from oathdesk.formats.csv_engine import (
     DELIMITERS,
     Column,
     CsvProfile,
+    check_fields,
     normalize_header,
     render_rows,
+    split_line,
 )
 from oathdesk.formats.csv_fast import BLOCK_ROWS, FIELDS, FastRow, Plan, read_block
 from oathdesk.formats.secret_text import decode_secret
@@ -42,12 +43,14 @@ def _content_lines(text: str, comment: str | None) -> list[tuple[int, str]]:
     return lines
 
 
-def _split(line: str, delimiter: str) -> list[str]:
-    return next(csv.reader([line], delimiter=delimiter, skipinitialspace=True), [])
+def _split(line: str, delimiter: str, locator: str = "") -> list[str]:
+    return split_line(line, delimiter, locator)
 
 
 def sniff_delimiter(first_line: str, profile: CsvProfile) -> str:
-    """The delimiter that makes the first line look most like the profile."""
+    """The delimiter that makes the first line look most like the profile (judged on its
+    start: a header is short, and a candidate must not meet a field over the CSV limit)."""
+    first_line = first_line[:16384]
 
     def score(delim: str) -> tuple[int, int]:
         cells = _split(first_line, delim)
@@ -190,6 +193,7 @@ def read_csv(
     if profile.header_row:
         header_number, header_line = first + 1, lines[first]
         start = first + 1
+        check_fields([header_line], header_number, source, delimiter)
         header_cells = [normalize_header(c) for c in _split(header_line, delimiter)]
         for column in profile.columns:
             index = next((i for i, h in enumerate(header_cells) if h in column.names()), None)
@@ -227,10 +231,13 @@ def read_csv(
     progress = options.progress
     for offset in range(start, len(lines), BLOCK_ROWS):
         block = lines[offset : offset + BLOCK_ROWS]
+        check_fields(block, offset + 1, source, delimiter)
         width = block[0].count(delimiter) + 1
         records = None
         if not comment and width >= required and (profile.header_row or width <= len(positions)):
-            records = read_block(plan, block, delimiter, width)
+            records = read_block(
+                plan, block, delimiter, width, source=source, first_number=offset + 1
+            )
         if records is not None:
             result.records.extend(records)
             result.locators.extend(

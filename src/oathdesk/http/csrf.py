@@ -56,9 +56,14 @@ async def sent_token(request: Request) -> str:
 
 
 async def check_token(request: Request, expected: str | None) -> None:
-    """Refuse (``auth.csrf``) unless the request carries ``expected``."""
+    """Refuse (``auth.csrf``) unless the request carries ``expected``.
+
+    Compared as UTF-8 bytes: ``hmac.compare_digest`` raises ``TypeError`` on a string with
+    non-ASCII characters, and a token is hex, so such a token is simply wrong."""
     sent = await sent_token(request)
-    if expected is None or not hmac.compare_digest(sent, expected):
+    if expected is None or not hmac.compare_digest(
+        sent.encode("utf-8", "surrogatepass"), expected.encode()
+    ):
         raise csrf_refused()
 
 

@@ -17,6 +17,11 @@ from oathdesk.domain import Problem, Secret, SeedRecord, UsageError
 from oathdesk.formats import ReadOptions, ReadResult, check_target, read_seeds
 from oathdesk.formats.validation import TARGETS
 
+# The largest seed file taken as given (before envelopes are removed), by the console's upload
+# and the CLI alike: a delivery of 100,000 tokens is about 10 MiB of CSV. The envelopes' own caps
+# (``containers.UnwrapOptions``) bound what a ZIP or PGP file may expand to.
+MAX_SEED_FILE = 16 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class SeedFileOptions:

@@ -55,7 +55,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(
             parsed, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_S}, pool_pre_ping=False
         )
-        _sqlite_setup(engine, in_memory=parsed.database in (None, "", ":memory:"))
+        name = parsed.database or ""
+        in_memory = name in ("", ":memory:")
+        plain_file = not in_memory and not parsed.query and not name.startswith("file:")
+        _sqlite_setup(engine, in_memory=in_memory, path=Path(name) if plain_file else None)
         return engine
     if parsed.get_backend_name() == "postgresql":
         # psycopg prepares a statement after 5 runs and PostgreSQL then may switch it to a
@@ -70,7 +73,39 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     )
 
 
-def _sqlite_setup(engine: Engine, *, in_memory: bool) -> None:
+OWNER_ONLY = 0o600
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def owner_only(path: Path) -> None:
+    """Make the database file and its side files 0600, whatever the folder and the umask.
+
+    Why: the file holds sealed seeds, password hashes and the audit chain; a 0644 file in a 0755
+    folder lets every local account copy it. The file is created 0600 before SQLite opens it,
+    and SQLite gives the WAL and shared-memory files its mode; files left readable by an older
+    version (or copied in) are tightened on every new connection. A file this process may not
+    change (another owner) is left as it is: SQLite then says what it can or cannot do.
+    """
+    try:
+        os.close(os.open(path, os.O_RDONLY | os.O_CREAT, OWNER_ONLY))
+    except OSError:
+        return
+    for file in (path, *(path.with_name(path.name + side) for side in SIDE_FILES)):
+        try:
+            if file.exists() and (file.stat().st_mode & 0o777) != OWNER_ONLY:
+                file.chmod(OWNER_ONLY)
+        except OSError:
+            continue
+
+
+def _sqlite_setup(engine: Engine, *, in_memory: bool, path: Path | None) -> None:
+    if path is not None:
+        file = path
+
+        @event.listens_for(engine, "do_connect")
+        def _before_connect(*_args: Any) -> None:
+            owner_only(file)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _on_begin)
@@ -83,6 +118,8 @@ def _sqlite_setup(engine: Engine, *, in_memory: bool) -> None:
             cursor.execute("PRAGMA synchronous=NORMAL")
         finally:
             cursor.close()
+        if path is not None:
+            owner_only(path)  # the -wal and -shm files, now that WAL mode made them
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

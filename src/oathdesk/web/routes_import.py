@@ -38,14 +38,17 @@ from oathdesk.service import (
     push,
 )
 from oathdesk.service.queries import list_tokens
+from oathdesk.service.seedfile import MAX_SEED_FILE
 from oathdesk.web.routes_api import ERRORS, ErrorEnvelope
 from oathdesk.web.routes_pages import render
 from oathdesk.web.security import Admin, InventoryDep, Principal, inventory_of
 
 log = logging.getLogger("oathdesk.web.import")
 
-MAX_UPLOAD = 16 * 1024 * 1024  # one delivery file
+MAX_UPLOAD = MAX_SEED_FILE  # one delivery file, as the CLI takes it
 KEEP_JOBS = 100
+PREVIEW_PROBLEMS = 500  # problems a preview lists (the first ones, in file order)
+PREVIEW_MODELS = 20  # models a preview's summary names (the commonest)
 
 router = APIRouter(
     tags=["import"],
@@ -161,7 +164,11 @@ def _secret(password: str | None) -> Secret | None:
 def preview(
     data: bytes, name: str, fmt: str | None, password: Secret | None, gpg_home: Path | None
 ) -> dict[str, Any]:
-    """The validation report of an upload, opened as ``import_seeds`` opens it; never a seed."""
+    """The validation report of an upload, opened as ``import_seeds`` opens it; never a seed.
+
+    Bounded whatever the file: the first ``PREVIEW_PROBLEMS`` problems and the
+    ``PREVIEW_MODELS`` commonest models, with the totals, so a 16 MiB file of broken rows is a
+    page a browser can show, not 200,000 table rows."""
     opened = open_seed_file(
         data,
         name,
@@ -170,6 +177,7 @@ def preview(
     problems = opened.report
     errors = sum(1 for p in problems if p.is_error)
     records = opened.records
+    models = Counter(f"{r.manufacturer} {r.model}".strip() for r in records)
     return {
         "file_name": name,
         "format": opened.format,
@@ -177,12 +185,14 @@ def preview(
         "count": len(records),
         "summary": {
             "kinds": dict(Counter(r.kind.value for r in records)),
-            "models": dict(Counter(f"{r.manufacturer} {r.model}".strip() for r in records)),
+            "models": dict(models.most_common(PREVIEW_MODELS)),
+            "models_total": len(models),
         },
         "errors": errors,
         "warnings": len(problems) - errors,
         "importable": errors == 0 and bool(records),
-        "problems": [p.to_dict() for p in problems],
+        "problems": [p.to_dict() for p in problems[:PREVIEW_PROBLEMS]],
+        "problems_total": len(problems),
     }
 
 
