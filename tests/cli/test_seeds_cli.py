@@ -303,3 +303,30 @@ def test_a_seed_file_over_the_upload_cap_is_refused_before_it_is_read(
         status, out, err = run(capsys, *argv)
         assert status == Exit.FILE, (argv, out, err[-2000:])
         assert "file.too_large" in err and str(huge) in err and "16 MiB" in err
+
+
+FORMULA = '=HYPERLINK("http://evil.example/x")'
+FORMULA_SEEDS = (
+    "upn,serial number,secret key,time interval,manufacturer,model\r\n"
+    "alice@example.com,20250001,HJ7QZHS3FVAYN4HB2LB3JJMWQ54GSWSL,30,ExampleVendor,"
+    f'"{FORMULA.replace(chr(34), chr(34) * 2)}"\r\n'
+)
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_convert_neutralises_formulas_unless_kept(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, keep: bool
+) -> None:
+    source = tmp_path / "vendor.csv"
+    source.write_text(FORMULA_SEEDS, encoding="utf-8")
+    out_file = tmp_path / "out.csv"
+    extra = ["--keep-formulas"] if keep else []
+    argv = ["seeds", "convert", str(source), str(out_file), "--to", "entra-csv", "--json", *extra]
+    status, out, _ = run(capsys, *argv)
+    assert status == Exit.OK
+    warnings = [w for w in json.loads(out)["warnings"] if w["code"] == "seed.formula_prefix"]
+    assert [w["locator"] for w in warnings] == [f"{source}:2"]
+    written = out_file.read_text(encoding="utf-8-sig")
+    neutral = '"\'=HYPERLINK(""http://evil.example/x"")"'
+    raw = '"=HYPERLINK(""http://evil.example/x"")"'
+    assert (raw in written and neutral not in written) if keep else (neutral in written)

@@ -28,6 +28,7 @@ from oathdesk.cli.options import (
     seed_file_options,
 )
 from oathdesk.domain import Problem, SeedFileInvalid, UsageError
+from oathdesk.formats.csv_safety import neutralise
 from oathdesk.graph import (
     Device,
     GraphClient,
@@ -201,7 +202,7 @@ def list_command(
         writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         for d in devices:
-            writer.writerow(d.to_dict())
+            writer.writerow({k: _csv_safe(k, v) for k, v in d.to_dict().items()})
         sys.stdout.flush()
     else:
         table = Table("serial", "status", "manufacturer", "model", "assigned to", "id")
@@ -397,3 +398,10 @@ def users_command(
         table.add_row(escape(u.display_name), escape(u.user_principal_name), u.id, u.user_type)
     console.out.print(table)
     console.out.print(f"{len(users)} user(s)")
+
+
+def _csv_safe(name: str, value: object) -> object:
+    """A text value a spreadsheet would run as a formula gets a leading ' (csv_safety)."""
+    if not isinstance(value, str):
+        return value
+    return neutralise(value, "serial" if name == "serial_number" else "")

@@ -266,6 +266,14 @@ def convert_command(
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists.")] = False,
+    keep_formulas: Annotated[
+        bool,
+        typer.Option(
+            "--keep-formulas",
+            help="Write CSV fields starting with = + - @ as they are, without the ' that stops "
+            "a spreadsheet running them (only for an importer that refuses it).",
+        ),
+    ] = False,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -298,6 +306,7 @@ def convert_command(
         passphrase=read_secret_file(pskc_password_file, "PSKC password file")
         if pskc_password_file
         else None,
+        keep_formulas=keep_formulas,
     )
     data = write_seeds(result.records, to, options)
     layers = []

@@ -53,6 +53,9 @@ class WriteOptions:
     pskc_key: Secret | None = None  # write PSKC encrypted with this pre-shared key
     passphrase: Secret | None = None  # write PSKC encrypted with a PBKDF2 key from this
     pbkdf2_iterations: int = 100_000
+    # write CSV text fields as they are, even one a spreadsheet would run as a formula
+    # (csv_safety); only for a vendor whose importer refuses the neutralising quote
+    keep_formulas: bool = False
 
 
 @dataclass

@@ -25,6 +25,7 @@ from oathdesk.formats.csv_engine import (
     split_line,
 )
 from oathdesk.formats.csv_fast import BLOCK_ROWS, FIELDS, FastRow, Plan, read_block
+from oathdesk.formats.csv_safety import neutralise
 from oathdesk.formats.secret_text import decode_secret
 from oathdesk.formats.text import decode_text
 from oathdesk.formats.validation import serial_problem
@@ -325,7 +326,8 @@ def _cell(profile: CsvProfile, column: Column, record: SeedRecord, options: Writ
         return str(record.period if record.kind is OtpKind.TOTP else record.counter)
     if prop == "ignore":
         return ""
-    return str(getattr(record, prop))
+    value = str(getattr(record, prop))
+    return value if options.keep_formulas else neutralise(value, prop)
 
 
 def write_csv(profile: CsvProfile, records: Sequence[SeedRecord], options: WriteOptions) -> bytes:

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from oathdesk.domain import HashAlgorithm, OtpKind, Problem, SeedRecord, Severity
 from oathdesk.formats.base import Capabilities, ReadOptions, ReadResult, WriteOptions, unsupported
+from oathdesk.formats.csv_safety import neutralise
 from oathdesk.formats.secret_text import decode_secret
 from oathdesk.formats.text import decode_text, looks_binary
 from oathdesk.formats.validation import serial_problem
@@ -188,10 +189,12 @@ class OathCsv:
             raise unsupported(problems, self.id)
         with_users = any(r.user for r in records)
         lines = ["# version: 2"] if with_users else []
+        keep = options.keep_formulas
         for r in records:
             fifth = r.period if r.kind is OtpKind.TOTP else r.counter
-            row = [r.serial, r.secret.to_hex(), r.kind.value, str(r.digits), str(fifth)]
+            serial = r.serial if keep else neutralise(r.serial, "serial")
+            row = [serial, r.secret.to_hex(), r.kind.value, str(r.digits), str(fifth)]
             if with_users:
-                row = [r.user, "", "", *row]
+                row = [r.user if keep else neutralise(r.user, "user"), "", "", *row]
             lines.append(",".join(row))
         return ("\n".join(lines) + "\n").encode("utf-8")

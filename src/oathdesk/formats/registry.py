@@ -8,6 +8,8 @@ from functools import cache
 
 from oathdesk.domain import SeedRecord, UnknownFormatError
 from oathdesk.formats.base import ReadOptions, ReadResult, SeedFormat, WriteOptions, unsupported
+from oathdesk.formats.csv_engine import CsvProfile
+from oathdesk.formats.csv_safety import formula_problems
 from oathdesk.formats.validation import check_capabilities, check_records
 
 # format id -> "module:class"; imported on first use so a CLI call loads only what it needs
@@ -78,6 +80,13 @@ def read_seeds(
     reader = get_format(fmt) if fmt else detect(data, source)
     result = reader.read(data, source, options)
     result.problems.extend(check_records(result.records, result.locators))
+    profile = options.profile or getattr(reader, "profile", None)
+    headers = (
+        {c.property: c.header for c in profile.columns if c.property}
+        if isinstance(profile, CsvProfile)
+        else None
+    )
+    result.problems.extend(formula_problems(result.records, result.locators, headers))
     return result
 
 
