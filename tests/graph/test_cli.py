@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import logging
@@ -15,7 +16,7 @@ from oathdesk.cli.exits import Exit
 from oathdesk.cli.main import main
 from oathdesk.containers import wrap_zip
 from oathdesk.domain import Secret, SeedRecord
-from oathdesk.formats import write_seeds
+from oathdesk.formats import WriteOptions, write_seeds
 from oathdesk.graph import journal_path
 from tests.graph.conftest import Emu
 from tests.graph.support import APP, APP_SECRET, TENANT, b32, record, records, totp, upn
@@ -208,3 +209,18 @@ def test_nothing_logged_or_printed_during_an_upload_holds_a_secret(
         for spelled in (b32(r.secret), b32(r.secret).lower(), r.secret.to_hex()):
             assert spelled not in logs and spelled not in journal
     assert APP_SECRET not in logs + journal
+
+
+def test_list_csv_neutralises_formulas(
+    emu: Emu, env: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A model a spreadsheet would run comes out of ``entra list --csv`` with a leading '."""
+    formula = '=HYPERLINK("http://evil.example/x")'
+    recs = [dataclasses.replace(record(1), model=formula), record(2)]
+    seed = tmp_path / "tokens.csv"
+    seed.write_bytes(write_seeds(recs, "entra-csv", WriteOptions(keep_formulas=True)))
+    assert run(capsys, "entra", "upload", str(seed), *env, secrets=recs)[0] == Exit.OK
+    status, out, _ = run(capsys, "entra", "list", "--csv", *env)
+    models = {row["serial_number"]: row["model"] for row in csv.DictReader(io.StringIO(out))}
+    assert status == Exit.OK
+    assert models == {recs[0].serial: "'" + formula, recs[1].serial: "TOTP-6 Key"}
