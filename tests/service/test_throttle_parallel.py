@@ -35,9 +35,7 @@ def _answers(attempt: Callable[[int], object]) -> Counter[str]:
         return Counter(pool.map(one, range(PARALLEL)))
 
 
-def test_parallel_wrong_codes_for_one_token_get_exactly_the_limit(
-    inv: Inventory, emu: Emu
-) -> None:
+def test_parallel_wrong_codes_for_one_token_get_exactly_the_limit(inv: Inventory, emu: Emu) -> None:
     stock(inv, "PW", 1)
     sn, bad, limit = serial("PW", 0), wrong_code(secret_for("PW", 0)), Limits().token_failures
     ada = upn("ada")
