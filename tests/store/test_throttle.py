@@ -60,3 +60,35 @@ def test_failures_at_the_same_moment_are_each_counted_once(db: Database) -> None
         counts = list(pool.map(lambda _: _fail(db, "address:203.0.113.7", T0, 5), range(attempts)))
     assert sorted(c.failures for c in counts) == list(range(1, attempts + 1))
     assert sum(c.locked_until is not None for c in counts) == attempts - 4
+
+
+def _reserve(db: Database, at: datetime, *limits: tuple[str, int]) -> datetime | None:
+    with UnitOfWork(db) as uow:
+        return uow.throttle.reserve(limits, window=WINDOW, lockout=LOCKOUT, now=at)
+
+
+def _failures(db: Database, key: str, at: datetime) -> int:
+    return _fail(db, key, at, limit=99).failures - 1  # what was there before this one
+
+
+def test_reserve_counts_every_key_until_one_is_locked_then_counts_nothing(db: Database) -> None:
+    keys = (("account:ada", 2), ("address:192.0.2.1", 5))
+    assert _reserve(db, T0, *keys) is None
+    assert _reserve(db, T0, *keys) is None  # the second attempt locks the account
+    assert _reserve(db, T0, *keys) == T0 + LOCKOUT  # refused, and not counted
+    assert _failures(db, "address:192.0.2.1", T0) == 2
+
+
+def test_release_gives_one_attempt_back_and_lifts_its_lock(db: Database) -> None:
+    assert _reserve(db, T0, ("account:ada", 1)) is None  # locked by this very attempt
+    assert _locked(db, "account:ada", at=T0) == T0 + LOCKOUT
+    with UnitOfWork(db) as uow:
+        uow.throttle.release("account:ada", 1)
+    assert _locked(db, "account:ada", at=T0) is None
+    assert _failures(db, "account:ada", T0) == 0
+
+
+def test_parallel_reservations_pass_exactly_the_limit(db: Database) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        passed = list(pool.map(lambda _: _reserve(db, T0, ("account:ada", 5)), range(30)))
+    assert passed.count(None) == 5

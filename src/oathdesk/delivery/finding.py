@@ -58,8 +58,13 @@ def _keys(address: str, number: str | None = None) -> list[str]:
     return keys if number is None else [*keys, f"delivery:number:{number.lower()}"[:300]]
 
 
-def _fail(uow: UnitOfWork, key: str, limit: int, policy: FindPolicy, now: datetime) -> None:
-    uow.throttle.fail(key, limit=limit, window=policy.window, lockout=policy.lockout, now=now)
+def _reserve(
+    dl: Delivery, limits: list[tuple[str, int]], policy: FindPolicy, now: datetime
+) -> datetime | None:
+    """Count this attempt before anything is looked up (committed at once), or the running
+    lock; a right answer gives the count back. See ``store.throttle``."""
+    with dl.uow() as uow:
+        return uow.throttle.reserve(limits, window=policy.window, lockout=policy.lockout, now=now)
 
 
 def throttled(until: datetime, now: datetime) -> DeliveryError:
@@ -92,7 +97,9 @@ def _open_visit(
 ) -> tuple[str, VisitView]:
     """A new visit for a right answer: the number's failures are forgotten, the find audited."""
     now = dl.now()
-    uow.throttle.clear(_keys(address, number)[1])
+    address_key, number_key = _keys(address, number)
+    uow.throttle.clear(number_key)
+    uow.throttle.release(address_key, dl.settings.find.address_failures)
     token = secrets.token_urlsafe(32)
     visit = uow.delivery_orders.add_visit(
         Visit(
@@ -121,9 +128,10 @@ def find_order(dl: Delivery, number: str, email: str, *, address: str) -> tuple[
     number, email = number.strip()[:100], parse_address(email[:320])
     policy, now = dl.settings.find, dl.now()
     keys = _keys(address, number)
+    limits = [(keys[0], policy.address_failures), (keys[1], policy.number_failures)]
+    until = _reserve(dl, limits, policy, now)
     error: DeliveryError
     with dl.uow() as uow:
-        until = uow.throttle.locked_until(keys, now)
         if until is not None:
             log.warning("order look-up refused while throttled from %s", address)
             uow.delivery_audit.append(
@@ -136,8 +144,7 @@ def find_order(dl: Delivery, number: str, email: str, *, address: str) -> tuple[
             domain = domain_of(email)
             if order and customer and same_domain(email, customer.email_domain):
                 return _open_visit(dl, uow, order, email, address=address, number=number)
-            _fail(uow, keys[0], policy.address_failures, policy, now)
-            _fail(uow, keys[1], policy.number_failures, policy, now)
+            # the reservation stays counted as this failure
             log.warning("order look-up failed from %s", address)
             uow.delivery_audit.append(
                 "delivery.find_failed",
@@ -167,52 +174,60 @@ def verify_possession(
     dl: Delivery, visit: VisitView, answers: dict[int, str], *, address: str
 ) -> VisitView:
     """Mark each picked shipment verified when the serial typed is one of its tokens."""
+    verified = _verify(dl, visit, answers, address=address)
+    if verified is None:
+        ended = "this visit has ended; find the order again"
+        raise DeliveryError(ended, code="delivery.visit_gone")
+    return verified
+
+
+def _verify(
+    dl: Delivery, visit: VisitView, answers: dict[int, str], *, address: str
+) -> VisitView | None:
     if not answers:
         raise DeliveryError("pick at least one shipment", code="delivery.nothing_picked")
     policy, now = dl.settings.find, dl.now()
-    keys = _keys(address)
+    key = _keys(address)[0]
+    until = _reserve(dl, [(key, policy.address_failures)], policy, now)
+    if until is not None:
+        raise throttled(until, now)
     error: DeliveryError
     with dl.uow() as uow:
-        until = uow.throttle.locked_until(keys, now)
-        if until is not None:
-            error = throttled(until, now)
-        else:
-            row = uow.delivery_orders.visit(visit.id_hash)
-            if row is None:
-                raise DeliveryError(
-                    "this visit has ended; find the order again", code="delivery.visit_gone"
-                )
-            ours = {s.id: s.number for s in visit.order.shipments}
-            wrong = [
-                ours.get(shipment_id, "?")
-                for shipment_id, serial in answers.items()
-                if shipment_id not in ours
-                or not uow.delivery_orders.holds_serial(shipment_id, serial.strip())
-            ]
-            actor, subject = f"customer:{visit.email}", f"order:{visit.order.reference}"
-            if not wrong:
-                row.verified = sorted(set(row.verified) | set(answers))
-                uow.delivery_audit.append(
-                    "delivery.possession_verified",
-                    actor=actor,
-                    subject=subject,
-                    details={"shipments": sorted(ours[i] for i in answers)},
-                )
-                order = uow.delivery_orders.order(row.order_id)
-                assert order is not None
-                verified = tuple(row.verified)
-                return VisitView(row.id, order_view(uow, order, verified), row.email, verified)
-            _fail(uow, keys[0], policy.address_failures, policy, now)
+        row = uow.delivery_orders.visit(visit.id_hash)
+        if row is None:
+            uow.throttle.release(key, policy.address_failures)
+            return None  # committed: the caller answers delivery.visit_gone
+        ours = {s.id: s.number for s in visit.order.shipments}
+        wrong = [
+            ours.get(shipment_id, "?")
+            for shipment_id, serial in answers.items()
+            if shipment_id not in ours
+            or not uow.delivery_orders.holds_serial(shipment_id, serial.strip())
+        ]
+        actor, subject = f"customer:{visit.email}", f"order:{visit.order.reference}"
+        if not wrong:
+            uow.throttle.release(key, policy.address_failures)
+            row.verified = sorted(set(row.verified) | set(answers))
             uow.delivery_audit.append(
-                "delivery.possession_failed",
+                "delivery.possession_verified",
                 actor=actor,
                 subject=subject,
-                details={"shipments": wrong, "address": address},
+                details={"shipments": sorted(ours[i] for i in answers)},
             )
-            error = DeliveryError(
-                f"the serial typed for shipment {', '.join(wrong)} is not one of its tokens; "
-                "type the serial printed on any token of that shipment",
-                code="delivery.serial_mismatch",
-                details={"shipments": wrong},
-            )
+            order = uow.delivery_orders.order(row.order_id)
+            assert order is not None
+            verified = tuple(row.verified)
+            return VisitView(row.id, order_view(uow, order, verified), row.email, verified)
+        uow.delivery_audit.append(
+            "delivery.possession_failed",
+            actor=actor,
+            subject=subject,
+            details={"shipments": wrong, "address": address},
+        )
+        error = DeliveryError(
+            f"the serial typed for shipment {', '.join(wrong)} is not one of its tokens; "
+            "type the serial printed on any token of that shipment",
+            code="delivery.serial_mismatch",
+            details={"shipments": wrong},
+        )
     raise error

@@ -194,35 +194,33 @@ def sign_in(
     policy = policy or ThrottlePolicy()
     now = inv.now()
     keys = [f"account:{name.lower()}"[:300], f"address:{address}"[:300]]
+    limits = list(zip(keys, (policy.max_failures, policy.address_failures), strict=True))
+    with inv.uow() as uow:  # committed before the password is checked: see store.throttle
+        until = uow.throttle.reserve(limits, window=policy.window, lockout=policy.lockout, now=now)
+    if until is not None:
+        raise _throttled(until, now)
     with inv.uow() as uow:
         repo = AccountRepository(uow.session)
-        until = uow.throttle.locked_until(keys, now)
-        if until is not None:
-            error: AuthError = _throttled(until, now)
-        else:
-            account = repo.find(name)
-            if account is not None and account.source != "local":
-                account = None  # an Entra account has no password: the same answer as unknown
-            if _password_ok(account, password) and account is not None and account.enabled:
-                uow.throttle.clear(keys[0])
-                account.last_signin_at = now
-                if HASHER.check_needs_rehash(account.password_hash):
-                    account.password_hash = HASHER.hash(password.reveal())
-                _audit(uow, inv, "auth.signin", name, f"local:{name}", address=address)
-                uow.session.flush()
-                return _view(account)
-            limits = (policy.max_failures, policy.address_failures)
-            for key, limit in zip(keys, limits, strict=True):
-                uow.throttle.fail(
-                    key, limit=limit, window=policy.window, lockout=policy.lockout, now=now
-                )
-            # a name typed by mistake may be a password: only an existing account is named
-            known = name if account is not None else "(unknown)"
-            _audit(uow, inv, "auth.signin_failed", known, f"address:{address}", address=address)
-            error = AuthError(
-                "the account name or password is wrong, or the account is disabled",
-                code="auth.invalid_credentials",
-            )
+        account = repo.find(name)
+        if account is not None and account.source != "local":
+            account = None  # an Entra account has no password: the same answer as unknown
+        if _password_ok(account, password) and account is not None and account.enabled:
+            uow.throttle.clear(keys[0])
+            uow.throttle.release(keys[1], policy.address_failures)
+            account.last_signin_at = now
+            if HASHER.check_needs_rehash(account.password_hash):
+                account.password_hash = HASHER.hash(password.reveal())
+            _audit(uow, inv, "auth.signin", name, f"local:{name}", address=address)
+            uow.session.flush()
+            return _view(account)
+        # the reservation stays counted as this failure
+        # a name typed by mistake may be a password: only an existing account is named
+        known = name if account is not None else "(unknown)"
+        _audit(uow, inv, "auth.signin_failed", known, f"address:{address}", address=address)
+        error = AuthError(
+            "the account name or password is wrong, or the account is disabled",
+            code="auth.invalid_credentials",
+        )
     raise error  # outside the unit of work: the failure counts are committed
 
 

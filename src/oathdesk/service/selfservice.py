@@ -26,7 +26,6 @@ from oathdesk.service.errors import ServiceError
 from oathdesk.service.lifecycle import NotHolder, check_code, give_to, mark_lost, send_activation
 from oathdesk.store import (
     Batch,
-    FailureThrottle,
     NotFound,
     StateConflict,
     Token,
@@ -86,20 +85,33 @@ def _keys(upn: str, serial: str) -> tuple[str, str]:
     return f"selfservice:user:{upn.lower()}"[:300], f"selfservice:token:{serial}"[:300]
 
 
-def _refuse_if_locked(throttle: FailureThrottle, key: str, now: datetime) -> None:
-    until = throttle.locked_until([key], now)
-    if until is not None:
-        wait = retry_after(until, now)
-        raise SelfServiceError(
-            f"too many wrong codes or serials; wait {wait} seconds before trying again, or ask "
-            "the help desk",
-            code="selfservice.rate_limited",
-            details={"retry_after": wait},
+def _locked(until: datetime, now: datetime) -> SelfServiceError:
+    wait = retry_after(until, now)
+    return SelfServiceError(
+        f"too many wrong codes or serials; wait {wait} seconds before trying again, or ask "
+        "the help desk",
+        code="selfservice.rate_limited",
+        details={"retry_after": wait},
+    )
+
+
+def _reserve(inv: Inventory, key: str, limit: int, limits: Limits) -> None:
+    """Count this attempt against ``key`` before anything is checked (committed at once), or
+    refuse while ``key`` is locked; an attempt that turns out not to be a guess gives its
+    count back (``_release``). See ``store.throttle``."""
+    now = inv.now()
+    with inv.uow() as uow:
+        until = uow.throttle.reserve(
+            [(key, limit)], window=limits.window, lockout=limits.lockout, now=now
         )
+    if until is not None:
+        raise _locked(until, now)
 
 
-def _count(throttle: FailureThrottle, key: str, limit: int, limits: Limits, now: datetime) -> None:
-    throttle.fail(key, limit=limit, window=limits.window, lockout=limits.lockout, now=now)
+def _release(inv: Inventory, *keys: tuple[str, int]) -> None:
+    with inv.uow() as uow:
+        for key, limit in keys:
+            uow.throttle.release(key, limit)
 
 
 # -- claiming ------------------------------------------------------------------------------
@@ -165,14 +177,7 @@ def _refuse(
     inv: Inventory, upn: str, serial: str, why: str, *, actor: str, limits: Limits
 ) -> SelfServiceError:
     """Count the attempt against the user, audit it, and return the one answer for all."""
-    with inv.uow() as uow:
-        _count(
-            uow.throttle,
-            _keys(upn, serial)[0],
-            limits.user_failures,
-            limits,
-            inv.now(),
-        )
+    with inv.uow() as uow:  # the user's reservation stays counted as this failure
         known = _find(uow, serial) is not None
         uow.audit.append(
             "selfservice.refused",
@@ -208,25 +213,50 @@ def enroll(
             "type the serial printed on the back of the token", code="selfservice.serial_required"
         )
     user_key, token_key = _keys(upn, serial)
-    with inv.uow(write=False) as uow:
-        _refuse_if_locked(uow.throttle, user_key, inv.now())
-        token = _find(uow, serial)
-        why = _refusal(token, upn)
-        batch = uow.batches.get(token.batch_id) if token and token.batch_id else None
-    if why is not None and token is not None and _held_by(token, upn):
-        raise StateConflict(  # one's own token: nothing to hide, and nothing to claim
-            f"token {token.serial} is already yours ({token.state.value}); there is nothing to "
-            "enroll. If it does not work, report it lost or ask the help desk",
-            code="selfservice.state_conflict",
-            details={"serial": token.serial, "state": token.state.value},
-        )
-    if why is None and _outside_batch(inv, batch, upn):
-        why = "restricted"
-    if why is not None:
-        raise _refuse(inv, upn, serial, why, actor=actor, limits=limits)
+    user, tok = (user_key, limits.user_failures), (token_key, limits.token_failures)
+    _reserve(inv, *user, limits)
+    counted = False  # a guess keeps its reservations; anything else gives them back
+    try:
+        with inv.uow(write=False) as uow:
+            token = _find(uow, serial)
+            why = _refusal(token, upn)
+            batch = uow.batches.get(token.batch_id) if token and token.batch_id else None
+        if why is not None and token is not None and _held_by(token, upn):
+            raise StateConflict(  # one's own token: nothing to hide, and nothing to claim
+                f"token {token.serial} is already yours ({token.state.value}); there is "
+                "nothing to enroll. If it does not work, report it lost or ask the help desk",
+                code="selfservice.state_conflict",
+                details={"serial": token.serial, "state": token.state.value},
+            )
+        if why is None and _outside_batch(inv, batch, upn):
+            why = "restricted"
+        if why is not None:
+            counted = True
+            raise _refuse(inv, upn, serial, why, actor=actor, limits=limits)
+        _reserve(inv, *tok, limits)
+        try:
+            failure, result = _activate(inv, upn, serial, name, code, second, actor=actor)
+        except BaseException:
+            _release(inv, tok)
+            raise
+        counted = failure is not None and failure.code != "selfservice.not_claimable"
+        if not counted:
+            _release(inv, tok)
+    finally:
+        if not counted:
+            _release(inv, user)
+    if failure is not None:
+        raise failure
+    return result
+
+
+def _activate(
+    inv: Inventory, upn: str, serial: str, name: str, code: str, second: str | None, *, actor: str
+) -> tuple[ServiceError | None, dict[str, Any]]:
+    """Check the code on the token's locked row, then assign and activate: the failure, if
+    any (a wrong code, or Entra's refusal), and the token as it now is."""
     failure: ServiceError | None = None
     with inv.uow() as uow:
-        _refuse_if_locked(uow.throttle, token_key, inv.now())
         token = uow.tokens.get_for_update(serial)
         if _refusal(token, upn) is not None:  # changed hands since the first look
             failure = _not_claimable(serial)
@@ -234,12 +264,7 @@ def enroll(
             failure = check_code(
                 inv, uow, token, code, actor=actor, reason=REASON, remote=True, next_code=second
             )
-        if failure is not None:
-            if failure.code != "selfservice.not_claimable":
-                now = inv.now()
-                _count(uow.throttle, user_key, limits.user_failures, limits, now)
-                _count(uow.throttle, token_key, limits.token_failures, limits, now)
-        else:
+        if failure is None:
             steps: list[str] = ["code checked locally"]
             if token.state in FREE:
                 give_to(inv, uow, token, upn, actor=actor, reason=REASON)
@@ -255,10 +280,7 @@ def enroll(
                 display_name=name,
                 steps=steps,
             )
-        result = view(token)
-    if failure is not None:
-        raise failure
-    return result
+        return failure, view(token)
 
 
 # -- my own tokens ---------------------------------------------------------------------------

@@ -7,15 +7,22 @@ limit locks the key until ``locked_until``. A failure is counted by one statemen
 (``INSERT … ON CONFLICT DO UPDATE … RETURNING``, SQLite ≥ 3.35 and PostgreSQL), so two failures
 at the same moment are both counted and the caller learns the count its own failure made.
 The table is called ``signin_throttle`` after its first user (migration ``0003_accounts``).
+
+Why reserve before checking: a check ("is this key locked?") read apart from the count lets N
+parallel guesses all pass before any is counted. ``reserve`` therefore locks the keys' rows
+(an upsert that changes nothing: a row lock on PostgreSQL, the write lock on SQLite), refuses
+if one is locked, else counts the attempt as a failure, all in the caller's short transaction.
+Only then is the secret checked; a right answer gives its reservation back (``release`` or
+``clear``). So at most ``limit`` checks run per window, however many requests arrive at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, String, case, delete, literal, null, select
+from sqlalchemy import Integer, String, case, delete, literal, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -94,6 +101,53 @@ class FailureThrottle:
         )
         row = self.session.execute(statement).one()
         return Counted(row.failures, row.locked_until)
+
+    def reserve(
+        self,
+        limits: Sequence[tuple[str, int]],
+        *,
+        window: timedelta,
+        lockout: timedelta,
+        now: datetime,
+    ) -> datetime | None:
+        """Count one attempt on every ``(key, limit)`` before its secret is checked, or count
+        nothing and return the latest running lock when any key is locked. The rows stay
+        locked until the caller's transaction ends: commit it before the slow check."""
+        ordered = sorted({(k[:300], n) for k, n in limits})  # one order: no deadlock
+        table = FailureCount.__table__
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        locks: list[datetime] = []
+        for key, _ in ordered:
+            take = (
+                dialect.insert(table)
+                .values(key=key, failures=0, window_started_at=now, locked_until=None)
+                .on_conflict_do_update(
+                    index_elements=[table.c.key], set_={"failures": table.c.failures}
+                )
+                .returning(table.c.locked_until)
+            )
+            until = self.session.execute(take).scalar_one()
+            if until is not None and until > now:
+                locks.append(until)
+        if locks:
+            return max(locks)
+        for key, limit in ordered:
+            self.fail(key, limit=limit, window=window, lockout=lockout, now=now)
+        return None
+
+    def release(self, key: str, limit: int) -> None:
+        """Give back one reserved attempt of ``key`` (its secret was right), and lift a lock
+        that only reservations still being checked had set."""
+        table = FailureCount.__table__
+        left = case((table.c.failures > 0, table.c.failures - 1), else_=0)
+        self.session.execute(
+            update(FailureCount)
+            .where(table.c.key == key[:300])
+            .values(
+                failures=left,
+                locked_until=case((left < limit, null()), else_=table.c.locked_until),
+            )
+        )
 
     def clear(self, key: str) -> None:
         """Forget ``key``'s failures (a success proves the key's owner)."""
