@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 from oathdesk.domain import HashAlgorithm, OtpKind, Secret, SeedRecord
 
-_FIELDS = (
+RECORD_FIELDS = (
     "serial",
     "secret",
     "kind",
@@ -57,11 +57,11 @@ def _record_maker() -> Callable[..., SeedRecord]:
     Checked once here: should the layouts ever differ, the real constructor is used.
     """
     names = tuple(f.name for f in dataclasses.fields(SeedRecord))
-    if names != _FIELDS or hasattr(SeedRecord, "__post_init__"):
+    if names != RECORD_FIELDS or hasattr(SeedRecord, "__post_init__"):
         return SeedRecord  # pragma: no cover - the domain changed; stay correct, not fast
 
     class Twin:
-        __slots__ = _FIELDS
+        __slots__ = RECORD_FIELDS
 
         def __init__(
             self,

@@ -25,24 +25,15 @@ from oathdesk.domain import (
     SeedRecord,
     parse_hash,
 )
-from oathdesk.formats._fast import b32decode_plain, make_record, secret_from_bytes
+from oathdesk.formats._fast import (
+    RECORD_FIELDS,
+    b32decode_plain,
+    make_record,
+    secret_from_bytes,
+)
 from oathdesk.formats.csv_engine import Column, check_fields
 from oathdesk.formats.secret_text import USUAL_LENGTHS
 
-FIELDS = (
-    "serial",
-    "secret",
-    "kind",
-    "period",
-    "t0",
-    "digits",
-    "algorithm",
-    "counter",
-    "manufacturer",
-    "model",
-    "user",
-    "display_name",
-)
 _TEXT_SLOTS = {"manufacturer": 8, "model": 9, "user": 10, "display_name": 11}
 _INT_SLOTS = {"period": 3, "t0": 4, "digits": 5, "counter": 7}
 _KINDS = {"totp": OtpKind.TOTP, "hotp": OtpKind.HOTP}
@@ -64,7 +55,7 @@ class Plan:
             for index, column in positions
             if column.property is not None and column.property != "ignore"
         ]
-        self.defaults = [defaults.get(name, "") for name in FIELDS]
+        self.defaults = [defaults.get(name, "") for name in RECORD_FIELDS]
         self.encoding = encoding
         self.texts: dict[str, str] = {}  # one string per distinct model, manufacturer...
         self.hashes: dict[str, HashAlgorithm | None] = {}
@@ -187,7 +178,7 @@ def read_block(
         if "" in texts:
             if not optional or prop in ("serial", "secret"):
                 return None
-            default = plan.defaults[FIELDS.index(prop)]
+            default = plan.defaults[RECORD_FIELDS.index(prop)]
             texts = [t or default for t in texts]
         if prop == "serial":
             together = "".join(texts)

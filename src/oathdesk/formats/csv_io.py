@@ -14,6 +14,7 @@ from oathdesk.domain import (
     Severity,
     parse_hash,
 )
+from oathdesk.formats._fast import RECORD_FIELDS
 from oathdesk.formats.base import ReadOptions, ReadResult, WriteOptions
 from oathdesk.formats.csv_engine import (
     DELIMITERS,
@@ -24,7 +25,7 @@ from oathdesk.formats.csv_engine import (
     render_rows,
     split_line,
 )
-from oathdesk.formats.csv_fast import BLOCK_ROWS, FIELDS, FastRow, Plan, read_block
+from oathdesk.formats.csv_fast import BLOCK_ROWS, FastRow, Plan, read_block
 from oathdesk.formats.csv_safety import neutralise
 from oathdesk.formats.secret_text import decode_secret
 from oathdesk.formats.text import decode_text
@@ -267,7 +268,7 @@ def _read_rows(
     """Row by row: :class:`FastRow` for a clean row, :class:`_Row` to report on the others."""
     comment = profile.comment_prefix
     encoding = fast.plan.encoding
-    defaults = dict(zip(FIELDS, fast.plan.defaults, strict=True))
+    defaults = dict(zip(RECORD_FIELDS, fast.plan.defaults, strict=True))
     records, locators = result.records, result.locators
     for number, line in enumerate(lines, start=first_number):
         if comment and line.lstrip().startswith(comment):
