@@ -30,18 +30,13 @@ from oathdesk.web import (
     routes_tokens,
     routes_users,
 )
+from oathdesk.web.api_docs import CSP_DOCS, DOCS, install_api_docs
 from oathdesk.web.security import bearer_principal, cookie_policy
 from oathdesk.web.settings import WebSettings
 
 HERE = Path(__file__).parent
 ASSETS = ("app.css", "app.js")  # in static/
-DOCS = "/api/docs"
-# FastAPI's Swagger UI page loads its script and style from jsDelivr and starts with inline code
-CSP_DOCS = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-    "frame-ancestors 'none'"
-)
+OPENAPI = "/api/v1/openapi.json"
 
 
 def create_app(
@@ -61,10 +56,10 @@ def create_app(
         description="Hardware OATH token management for Microsoft Entra ID: the REST API. "
         "Browser sessions send the CSRF token (GET /api/v1/me) in the X-CSRF-Token header "
         "on every write.",
-        docs_url=DOCS,
+        docs_url=None,  # served by api_docs from the installed packages, not a CDN
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
-        openapi_url="/api/v1/openapi.json",
+        openapi_url=OPENAPI,
         lifespan=lifespan,
     )
     templates = make_templates(HERE / "templates", title=settings.title, assets=ASSETS)
@@ -79,6 +74,7 @@ def create_app(
     headers = SecurityHeaders(csp=CSP, csp_by_path={DOCS: CSP_DOCS}, hsts=settings.secure_cookies)
     install(app, site, templates, headers)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    install_api_docs(app, openapi_url=OPENAPI, title=settings.title)
     app.include_router(routes_auth.router)
     app.include_router(routes_pages.router)
     app.include_router(routes_api.router)

@@ -1,0 +1,15 @@
+// Starts Swagger UI on the API docs page (kept out of the HTML so the page needs no inline script).
+"use strict";
+(function () {
+  var holder = document.getElementById("swagger-ui");
+  if (!holder || typeof SwaggerUIBundle === "undefined") {
+    return;
+  }
+  window.ui = SwaggerUIBundle({
+    url: holder.getAttribute("data-openapi"),
+    dom_id: "#swagger-ui",
+    deepLinking: true,
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
+    layout: "BaseLayout",
+  });
+})();
