@@ -16,6 +16,7 @@ from starlette.requests import Request
 
 from oathdesk.http.cookies import CookiePolicy
 from oathdesk.http.errors import install_handlers
+from oathdesk.http.head import HeadAsGet
 from oathdesk.http.headers import SecurityHeaders, install_security_headers
 from oathdesk.http.principal import Principal
 from oathdesk.service import Inventory
@@ -48,3 +49,4 @@ def install(app: FastAPI, site: Site, templates: Jinja2Templates, headers: Secur
     app.state.templates = templates
     install_handlers(app, templates)
     install_security_headers(app, headers)
+    app.add_middleware(HeadAsGet)
