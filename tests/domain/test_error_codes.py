@@ -35,7 +35,13 @@ SRC = ROOT / "src" / "oathdesk"
 DOC = ROOT / "docs" / "errors.md"
 
 # Codes the web apps answer with that no exception carries (web/errors.py, delivery/web_app.py).
-ANSWERED = {"http.not_found", "http.method_not_allowed", "request.invalid", "internal"}
+ANSWERED = {
+    "http.not_found",
+    "http.method_not_allowed",
+    "request.invalid",
+    "request.bad_json",
+    "internal",
+}
 # ``code=`` arguments that are not string literals, each with why it adds no code of its own:
 # (file under src/oathdesk, the call, the argument).
 DYNAMIC = {

@@ -160,3 +160,24 @@ def test_every_page_carries_the_security_headers(
         assert response.headers["strict-transport-security"].startswith("max-age=")
     css = client.get("/static/app.css")
     assert css.status_code == 200 and ":focus-visible" in css.text
+
+
+def test_a_body_that_is_not_json_is_named_as_such_not_as_a_field(
+    client: httpx.Client, accounts: dict[str, list[str]]
+) -> None:
+    signed_in(client, "ada")
+    csrf = {"X-CSRF-Token": client.get("/api/v1/me").json()["csrf_token"]}
+    broken = client.post(
+        "/api/v1/tokens/bulk",
+        content=b'{"action": "retire",, "serials": []}',
+        headers={**csrf, "Content-Type": "application/json"},
+    )
+    assert broken.status_code == 400, broken.text
+    error = broken.json()["error"]
+    assert error["code"] == "request.bad_json"
+    assert "not valid JSON" in error["message"] and "at character 21" in error["message"]
+    assert error["details"] == {"position": 21}
+    # a body that parses but breaks a field still names the field
+    wrong = client.post("/api/v1/tokens/bulk", json={"action": 5, "serials": []}, headers=csrf)
+    assert wrong.status_code == 422
+    assert wrong.json()["error"]["details"]["problems"][0]["field"] == "action"

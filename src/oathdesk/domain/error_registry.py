@@ -15,6 +15,7 @@ from oathdesk.domain.errors import ErrorKind as K
 
 REGISTRY: dict[K, dict[str, str]] = {
     K.INVALID_INPUT: {
+        "request.bad_json": "the request body is not valid JSON; details give the character",
         "oathdesk.error": "an error without a more precise code; read the message",
         "account.bad_name": "an account name is 1-200 letters, digits, '.', '_', '@' or '-'",
         "account.bad_role": "an unknown role was named; roles are admin, helpdesk, auditor",

@@ -69,6 +69,18 @@ def error_response(
     )
 
 
+def bad_json(request: Request, templates: Jinja2Templates, error: Mapping[str, Any]) -> Response:
+    """400 ``request.bad_json``: the body does not parse, with the parser's reason and where."""
+    loc = error.get("loc", ())
+    # the parser counts from 0; people (and editors) count characters from 1
+    position = loc[1] + 1 if len(loc) > 1 and isinstance(loc[1], int) else None
+    reason = str((error.get("ctx") or {}).get("error", "it does not parse")).rstrip(".")
+    where = f" at character {position}" if position is not None else ""
+    message = f"the request body is not valid JSON: {reason[:1].lower()}{reason[1:]}{where}"
+    details = {"position": position} if position is not None else None
+    return error_response(request, templates, 400, "request.bad_json", message, details)
+
+
 def install_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
     async def on_oathdesk(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, OathdeskError)
@@ -78,6 +90,9 @@ def install_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
+        broken = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+        if broken is not None:  # its location is a character position, not a field
+            return bad_json(request, templates, broken)
         problems = [
             {"field": ".".join(str(p) for p in err.get("loc", ())[1:]), "problem": err.get("msg")}
             for err in exc.errors()
