@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
-from rich.rule import Rule
 
 from oathdesk.bootstrap import build_inventory, upgrade_database
 from oathdesk.cli import console
@@ -185,7 +184,7 @@ def start(
 
 def _announce(login: DemoLogin, emulator_url: str, state: EmulatorState) -> None:
     out = console.out
-    out.print(Rule("oathdesk demo"))
+    console.rule("oathdesk demo")
     out.print(f"console         [bold]{escape(login.url)}[/]")
     out.print(
         f"sign in as      [bold]{login.account}[/]  password [bold]{escape(login.password)}[/]"

@@ -13,7 +13,6 @@ import shlex
 from pathlib import Path
 
 from rich.markup import escape
-from rich.rule import Rule
 
 from oathdesk.cli import console
 from oathdesk.containers import wrap_zip
@@ -46,7 +45,7 @@ def write_private(path: Path, data: bytes) -> None:
 def _step(title: str, argv: list[str]) -> int:
     from oathdesk.cli.main import main  # here: main imports this module (through demo_cmd)
 
-    console.out.print(Rule(title))
+    console.rule(title)
     console.out.print(f"[dim]$ oathdesk {escape(shlex.join(argv))}[/]")
     status = main(argv)
     console.out.print(f"[dim](exit status {status})[/]")
@@ -64,7 +63,7 @@ def walkthrough(folder: Path, password: str) -> list[int]:
         delivery, wrap_zip(csv_bytes, "ExampleVendor-order-4711.csv", Secret(password.encode()))
     )
     write_private(password_file, password.encode() + b"\n")
-    console.out.print(Rule("oathdesk demo: a vendor seed delivery, end to end"))
+    console.rule("oathdesk demo: a vendor seed delivery, end to end")
     console.out.print(
         f"A vendor mailed [bold]{escape(str(delivery))}[/]: {SAMPLE_SIZE} TOTP tokens in an "
         f"AES-256 ZIP.\nIts password (sent separately) is [bold]{escape(password)}[/], saved in "
@@ -108,7 +107,7 @@ def walkthrough(folder: Path, password: str) -> list[int]:
         ),
     ]
     statuses = [_step(title, argv) for title, argv in steps]
-    console.out.print(Rule("Next"))
+    console.rule("Next")
     console.out.print(
         "Try a broken file: edit a secret in the CSV inside the ZIP, or run\n"
         "  oathdesk seeds formats\n  oathdesk seeds inspect FILE --json\n"
