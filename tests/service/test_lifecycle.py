@@ -238,3 +238,26 @@ def test_perform_is_the_one_dispatch_and_mark_lost_records_who_reported(
     with pytest.raises(StateConflict):
         mark_lost(inv, t1, actor="ada", reason="again", reported_by=upn("ada"))
     assert verify_audit(inv).ok
+
+
+def test_resync_of_a_deactivated_token_learns_the_clock_and_keeps_it_deactivated(
+    inv: Inventory, emu: Emu
+) -> None:
+    """A deactivated token was switched off on purpose: a resync must not switch it back on in
+    Entra (it did, through the deactivate-then-activate that re-teaches Entra the clock)."""
+    sn = serial("R", 0)
+    import_seeds(inv, entra_csv("R", 1), "r.csv", actor="admin:ann")
+    push(inv, actor="admin:ann")
+    activate(inv, sn, totp(secret_for("R", 0)), user=upn("ada"), **WHO)
+    deactivate(inv, sn, **WHO)
+    first, second = (totp(secret_for("R", 0), step_offset=k) for k in (3, 4))
+    synced = resync(inv, sn, first, second, **WHO)
+    assert synced.token["state"] == "deactivated"
+    assert "drift recorded; the token stays deactivated" in synced.steps
+    client = emu.client()
+    try:
+        assert _entra(client, sn).status == "assigned"  # type: ignore[union-attr]
+    finally:
+        client.close()
+    history = [e for e in show_token(inv, sn)["history"] if e["action"] == "token.resync"]
+    assert [e["details"]["drift"] for e in history] == [4]  # the second code's step

@@ -184,7 +184,8 @@ def resync(
     inv: Inventory, serial: str, first: str, second: str, *, actor: str, reason: str
 ) -> ActionResult:
     """Find a drifted token's clock from two consecutive codes, then have Entra learn it again
-    (Entra has no resync call: deactivate and activate with the second code)."""
+    (Entra has no resync call: deactivate and activate with the second code). Only an
+    activated token goes through Entra; any other keeps its state, with the drift recorded."""
     reason = need_reason(reason)
     steps: list[str] = []
     failure: ServiceError | None = None
@@ -215,12 +216,15 @@ def resync(
             uow.tokens.save_otp_state(token, found.state)
             steps.append(f"drift found: {found.offset} step(s)")
             audit(uow, inv, "token.resync", token, actor=actor, reason=reason, drift=found.offset)
-            if token.entra_id and token.user_id:
-                if token.state is S.ACTIVATED:
-                    device = ensure_device(inv, uow, token, actor=actor, reason=reason)
-                    inv.entra().deactivate(*method_of(inv, device))
-                    uow.tokens.move(token, S.DEACTIVATED)
-                    steps.append("deactivated in Entra")
+            if token.state is not S.ACTIVATED:
+                # only an active token is re-activated: resync learns the clock of a
+                # deactivated (or not yet activated) token and leaves its state alone
+                steps.append(f"drift recorded; the token stays {token.state.value}")
+            elif token.entra_id and token.user_id:
+                device = ensure_device(inv, uow, token, actor=actor, reason=reason)
+                inv.entra().deactivate(*method_of(inv, device))
+                uow.tokens.move(token, S.DEACTIVATED)
+                steps.append("deactivated in Entra")
                 failure = send_activation(
                     inv,
                     uow,
