@@ -131,10 +131,11 @@ def clean_legacy_command(
     if as_json:
         console.print_json(report.to_dict())
         return
-    if report.copies:
-        table = Table("user", "legacy method", "legacy device", "kept (Graph copy)", "outcome")
-        for c in report.copies:
-            table.add_row(c.user_id, c.method_id, c.device_id, c.kept_device_id, c.outcome)
-        console.out.print(table)
+    for c in report.copies:  # one line each: ids are too long for a table's columns
+        console.out.print(
+            f"{c.outcome}: user {c.user_id}: legacy method {c.method_id}, device "
+            f"{c.device_id} (the Graph copy {c.kept_device_id} stays)",
+            soft_wrap=True,
+        )
     if report.hint:
         console.out.print(escape(report.hint))
