@@ -189,7 +189,9 @@ class GraphClient:
         apps), or None when this app may not read the full method list."""
         try:
             return capped_count(self.all_methods(user))
-        except GraphAuthError:
+        except GraphAuthError as exc:
+            if exc.status != 403:  # a failed sign-in is an error, not a missing permission
+                raise
             return None
 
     def method_id_for(self, user: str, device: Device) -> str:
