@@ -1,7 +1,8 @@
 """``oathdesk sync``: push stock to Entra as a resumable job, and reconcile with Entra's listing.
 
 ``push`` run again after an interruption resumes the same job and never creates a token twice;
-``reconcile`` lists every difference and, with ``--fix``, repairs what is safe.
+``reconcile`` lists every difference and, with ``--fix``, repairs what is safe; ``clean-legacy``
+removes a legacy CSV copy the way Microsoft documents, only when asked (``--yes``).
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from oathdesk.cli import console
 from oathdesk.cli.actions import ActorOpt, actor_of, inventory
 from oathdesk.cli.exits import Exit
 from oathdesk.cli.options import ConfigOpt, JsonOpt
-from oathdesk.service import push, reconcile
+from oathdesk.service import clean_legacy, push, reconcile
 
 app = typer.Typer(
-    help="Keep Entra in step with the inventory: push stock, reconcile differences.",
+    help="Keep Entra in step with the inventory: push stock, reconcile differences, clean up "
+    "legacy CSV copies.",
     no_args_is_help=True,
 )
 
@@ -89,3 +91,51 @@ def reconcile_command(
         theirs = f["entra"].get("status", "") if f["entra"] else ""
         table.add_row(f["kind"], escape(f["serial"]), ours, theirs, escape(outcome))
     console.out.print(table)
+
+
+@app.command("clean-legacy")
+def clean_legacy_command(
+    ctx: typer.Context,
+    serial: Annotated[str, typer.Argument(help="The serial held twice (legacy CSV + Graph).")],
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user",
+            help="The holder (UPN or id); default: whoever holds the Graph copy or our record.",
+            show_default=False,
+        ),
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Remove the copies; without it, only list them.")
+    ] = False,
+    reason: Annotated[
+        str | None,
+        typer.Option("--reason", help="Why, for the audit log.", show_default=False),
+    ] = None,
+    actor: ActorOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove a user's legacy CSV copy of SERIAL as Microsoft documents it: the legacy method
+    from the user, then its device. Lists only, unless --yes. The Graph copy is never touched;
+    an interrupted run finishes on the next one, and a second run does nothing more."""
+    with inventory(ctx, config) as inv:
+        report = clean_legacy(
+            inv,
+            serial,
+            actor=actor_of(actor),
+            user=user,
+            apply=yes,
+            **({"reason": reason} if reason else {}),
+        )
+    if as_json:
+        console.print_json(report.to_dict())
+        return
+    for c in report.copies:  # one line each: ids are too long for a table's columns
+        console.out.print(
+            f"{c.outcome}: user {c.user_id}: legacy method {c.method_id}, device "
+            f"{c.device_id} (the Graph copy {c.kept_device_id} stays)",
+            soft_wrap=True,
+        )
+    if report.hint:
+        console.out.print(escape(report.hint))

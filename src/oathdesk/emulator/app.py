@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oathdesk.emulator import (
+    routes_auth_methods,
     routes_batch,
     routes_control,
     routes_devices,
@@ -174,6 +175,7 @@ def create_app(state: EmulatorState) -> ASGIApp:
             *routes_batch.routes,
             *routes_devices.routes,
             *routes_methods.routes,
+            *routes_auth_methods.routes,
             *routes_users.routes,
             *routes_groups.routes,
             *routes_identity.routes,

@@ -199,7 +199,11 @@ class Directory:
             device.display_name = _text(body, "displayName", required=False)
 
     def delete(self, device_id: str) -> None:
-        device = self.device(device_id)
+        """A6. A legacy (CSV) token's id is accepted too, once its method is removed: the
+        Learn troubleshooting steps delete the legacy copy through this endpoint."""
+        device = self.devices.get(device_id)
+        if device is None:
+            raise not_found(f"Hardware OATH device '{device_id}' does not exist")
         if device.assigned_to is not None:
             raise bad_request(
                 "the token is assigned; unassign it (DELETE the user's method) before deleting it"
@@ -227,8 +231,12 @@ class Directory:
     def _check_can_receive(self, user: User) -> None:
         if user.user_type == "Guest":
             raise bad_request("hardware OATH tokens cannot be assigned to guest users")
-        if len(self.methods(user)) >= MAX_METHODS:
-            raise bad_request(f"the user already has {MAX_METHODS} OATH methods, the maximum")
+        held = len(self.methods(user)) + len(user.software_methods)
+        if held >= MAX_METHODS:
+            raise bad_request(
+                f"the user already has {held} OATH methods (hardware tokens and authenticator "
+                f"apps together); {MAX_METHODS} is the maximum"
+            )
 
     def assign(self, user: User, device_id: str, now: float) -> Device:
         device = self.device(device_id)
@@ -242,9 +250,8 @@ class Directory:
 
     def unassign(self, user: User, method_id: str) -> None:
         device = self.method(user, method_id)
-        if device.legacy:  # nothing in the inventory to go back to
-            del self.devices[device.id]
-            return
+        # A legacy token keeps its record too (still outside the inventory listing) until its
+        # device id is deleted, as the documented clean-up of a legacy copy does.
         device.status, device.assigned_to, device.assigned_at = "available", None, None
         device.drift_steps, device.last_step = 0, None
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from oathdesk.domain import Secret
+from oathdesk.emulator.software import SoftwareMethod
 
 DEVICE_TYPE = "#microsoft.graph.hardwareOathTokenAuthenticationMethodDevice"
 METHOD_TYPE = "#microsoft.graph.hardwareOathAuthenticationMethod"
@@ -87,6 +88,8 @@ class User:
     # app role assignments: client id -> role values, carried in that app's ID tokens (``roles``)
     app_roles: dict[str, list[str]] = field(default_factory=dict)
     groups: list[str] = field(default_factory=list)  # ids of the groups the user is a member of
+    # software OATH and Authenticator apps: they count towards the five-method cap
+    software_methods: list[SoftwareMethod] = field(default_factory=list)
 
     @property
     def is_admin(self) -> bool:

@@ -9,8 +9,9 @@ from starlette.routing import Route
 from oathdesk.emulator import permissions as perm
 from oathdesk.emulator.common import body_json, caller, context, emu, graph_base, me, ok
 from oathdesk.emulator.errors import bad_request
-from oathdesk.emulator.model import User, method_to_graph
-from oathdesk.emulator.query import apply_filter, page, read_query, select
+from oathdesk.emulator.model import User, device_to_graph, method_to_graph
+from oathdesk.emulator.query import Query, apply_filter, page, read_query, select
+from oathdesk.emulator.routes_devices import SELECTABLE as DEVICE_SELECTABLE
 from oathdesk.emulator.routes_devices import user_from_ref
 from oathdesk.emulator.tokens import Principal
 
@@ -28,14 +29,23 @@ def _collection(request: Request, user: User) -> str:
     return f"users('{user.id}')/authentication/hardwareOathMethods"
 
 
+def _read_query(params: dict[str, str], filterable: dict[str, type]) -> Query:
+    """The query of a method read: ``$expand=device`` (the SDK's spelling) is honoured, and an
+    expanded device stays in the answer whatever ``$select`` names, as OData has it."""
+    if params.get("$expand", "device") != "device":
+        raise bad_request("$expand supports only 'device'", inner_code="invalidQueryOption")
+    query = read_query(params, filterable=filterable, selectable=SELECTABLE, extra=("$expand",))
+    if "$expand" in params and query.select is not None and "device" not in query.select:
+        query.select.append("device")
+    return query
+
+
 async def list_methods(request: Request) -> Response:
     principal, user = _target(request)
     perm.methods_read(principal, user)
     d = emu(request).directory
     params = dict(request.query_params)
-    if params.get("$expand", "device") != "device":
-        raise bad_request("$expand supports only 'device'", inner_code="invalidQueryOption")
-    query = read_query(params, filterable=FILTERABLE, selectable=SELECTABLE, extra=("$expand",))
+    query = _read_query(params, FILTERABLE)
     items = apply_filter(
         [method_to_graph(x, d.users) for x in d.visible_methods(user)], query.filter
     )
@@ -83,15 +93,27 @@ async def one_method(request: Request) -> Response:
         d.unassign(user, method_id)
         return ok(request, None, 204)
     perm.methods_read(principal, user)
-    params = dict(request.query_params)
-    if params.get("$expand", "device") != "device":
-        raise bad_request("$expand supports only 'device'", inner_code="invalidQueryOption")
-    query = read_query(params, filterable={}, selectable=SELECTABLE, extra=("$expand",))
+    query = _read_query(dict(request.query_params), {})
     shown = select(method_to_graph(d.method(user, method_id), d.users), query.select)
     return ok(
         request,
         {"@odata.context": context(request, _collection(request, user) + "/$entity"), **shown},
     )
+
+
+async def method_device(request: Request) -> Response:
+    """``GET …/hardwareOathMethods/{id}/device``: the method's device as the inventory shows it
+    (the SDK's ``.device.get()``), with ``$select``."""
+    principal, user = _target(request)
+    perm.methods_read(principal, user)
+    d = emu(request).directory
+    query = read_query(
+        dict(request.query_params), filterable={}, selectable=DEVICE_SELECTABLE, extra=()
+    )
+    device = d.method(user, request.path_params["method_id"])
+    shown = select(device_to_graph(device, d.users), query.select)
+    fragment = f"{_collection(request, user)}('{request.path_params['method_id']}')/device/$entity"
+    return ok(request, {"@odata.context": context(request, fragment), **shown})
 
 
 async def activate(request: Request) -> Response:
@@ -163,6 +185,7 @@ for _base in (
         Route(f"{_base}/assignAndActivate", assign_and_activate, methods=["POST"]),
         Route(f"{_base}/assignAndActivateBySerialNumber", assign_and_activate, methods=["POST"]),
         Route(f"{_base}/{{method_id}}", one_method, methods=["GET", "DELETE"]),
+        Route(f"{_base}/{{method_id}}/device", method_device, methods=["GET"]),
         Route(f"{_base}/{{method_id}}/activate", activate, methods=["POST"]),
         Route(f"{_base}/{{method_id}}/deactivate", deactivate, methods=["POST"]),
         Route(f"{_base}/{{method_id}}/device/assignTo/$ref", method_assign_ref, methods=["PUT"]),

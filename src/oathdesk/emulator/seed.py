@@ -7,7 +7,9 @@ optional ``legacyTokens`` list models tokens from the old CSV upload (user metho
 may carry ``appRoles`` (``{"<clientId>": ["role value", ...]}``): their app role assignments,
 sent as ``roles`` in the ID tokens issued to that app. An optional ``groups`` list
 (``[{"id", "displayName"}]``) declares the tenant's groups, and a user's ``groups`` lists the ids
-of the groups they are a member of (``checkMemberGroups``).
+of the groups they are a member of (``checkMemberGroups``). A user's ``softwareMethods``
+(``[{"type": "softwareOath" | "microsoftAuthenticator", "id"?, "displayName"?}]``) are the apps
+that share the five-method cap with hardware tokens.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from oathdesk.emulator.errors import bad_request
 from oathdesk.emulator.model import APP_PERMISSIONS, ROLE_IDS, App, Group, Tenant, User
+from oathdesk.emulator.software import parse_software
 
 
 @dataclass
@@ -135,6 +138,7 @@ def parse_seed(data: Any) -> Seed:
             roles=_names(item, "roles", where, tuple(ROLE_IDS)),
             app_roles=_app_roles(item, where),
             groups=_member_of(item, where, tenant.groups),
+            software_methods=parse_software(item, where),
         )
         for key in (user.id.lower(), user.user_principal_name.lower()):
             if key in seen:
@@ -179,6 +183,8 @@ def seed_to_json(seed: Seed, *, with_secrets: bool) -> dict[str, Any]:
             entry["appRoles"] = u.app_roles
         if u.groups:
             entry["groups"] = list(u.groups)
+        if u.software_methods:
+            entry["softwareMethods"] = [m.to_seed() for m in u.software_methods]
         if with_secrets:
             entry["password"] = u.password
         users.append(entry)

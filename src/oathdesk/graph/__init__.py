@@ -17,6 +17,7 @@ from oathdesk.graph.errors import (
     GraphUnavailable,
 )
 from oathdesk.graph.journal import Journal, journal_path
+from oathdesk.graph.methods import MAX_OATH_METHODS, UserMethod, capped_count
 from oathdesk.graph.models import Device, User, device_body
 from oathdesk.graph.report import ItemResult, UploadReport
 from oathdesk.graph.retry import AdaptiveRateLimiter, RetryPolicy, parse_retry_after
@@ -24,6 +25,7 @@ from oathdesk.graph.session import GraphSession, make_http_client
 from oathdesk.graph.settings import GraphSettings
 
 __all__ = [
+    "MAX_OATH_METHODS",
     "AdaptiveRateLimiter",
     "Device",
     "GraphAuthError",
@@ -47,6 +49,8 @@ __all__ = [
     "UploadReport",
     "Uploader",
     "User",
+    "UserMethod",
+    "capped_count",
     "connect",
     "device_body",
     "journal_path",

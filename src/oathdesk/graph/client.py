@@ -12,7 +12,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote
 
-from oathdesk.graph.errors import GraphError, GraphNotFound, GraphRequestError
+from oathdesk.graph.errors import GraphAuthError, GraphError, GraphNotFound, GraphRequestError
+from oathdesk.graph.methods import UserMethod, capped_count
 from oathdesk.graph.models import Device, User, unwrap_entity
 from oathdesk.graph.session import GraphSession
 
@@ -167,6 +168,31 @@ class GraphClient:
             "GET", f"{self._methods(user)}/{_segment(method_id)}", what="read the user's token"
         )
         return Device.from_graph(data)
+
+    def user_method_entries(self, user: str) -> list[UserMethod]:
+        """B1 with ``$expand=device``: each method's own id beside its device's id."""
+        return [
+            UserMethod.from_graph(m)
+            for m in self.session.pages(
+                self._methods(user), what=f"list {user}'s tokens", params={"$expand": "device"}
+            )
+        ]
+
+    def all_methods(self, user: str) -> list[dict[str, Any]]:
+        """Every authentication method of the user (``/authentication/methods``), as Graph
+        sends them: tell the kinds apart by ``@odata.type``."""
+        path = f"{_user_path(user)}/authentication/methods"
+        return list(self.session.pages(path, what=f"list {user}'s authentication methods"))
+
+    def oath_method_count(self, user: str) -> int | None:
+        """How many of the five OATH places the user fills (hardware tokens and authenticator
+        apps), or None when this app may not read the full method list."""
+        try:
+            return capped_count(self.all_methods(user))
+        except GraphAuthError as exc:
+            if exc.status != 403:  # a failed sign-in is an error, not a missing permission
+                raise
+            return None
 
     def method_id_for(self, user: str, device: Device) -> str:
         """The user-method id for ``device`` (looked up by ``device.id``, not assumed)."""

@@ -17,6 +17,7 @@ from oathdesk.service.errors import CodeRejected, ServiceError
 from oathdesk.service.identify import identify
 from oathdesk.service.import_desk import HeldUpload, ImportDesk, ImportRefused
 from oathdesk.service.importing import ImportReport, import_seeds
+from oathdesk.service.legacy import CleanReport, clean_legacy
 from oathdesk.service.lifecycle import (
     Action,
     ActionRequest,
@@ -44,6 +45,7 @@ __all__ = [
     "ActionResult",
     "ChainReport",
     "Checkpoint",
+    "CleanReport",
     "CodeRejected",
     "EntraPort",
     "HeldUpload",
@@ -61,6 +63,7 @@ __all__ = [
     "activate",
     "assign",
     "checkpoint_audit",
+    "clean_legacy",
     "deactivate",
     "delete",
     "export_audit",

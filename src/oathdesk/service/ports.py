@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
-from oathdesk.graph import Device, User
+from oathdesk.graph import Device, User, UserMethod
 
 
 class EntraPort(Protocol):
@@ -41,6 +41,8 @@ class EntraPort(Protocol):
     def user_methods(self, user: str) -> list[Device]: ...
 
     def method_id_for(self, user: str, device: Device) -> str: ...
+
+    def user_method_entries(self, user: str) -> list[UserMethod]: ...
 
     def assign(self, user: str, device_id: str) -> None: ...
 

@@ -23,6 +23,7 @@ from oathdesk.graph import Device, GraphConflict, GraphError, device_body
 from oathdesk.service._common import all_tokens, audit, path_to
 from oathdesk.service.context import Inventory
 from oathdesk.service.errors import ServiceError
+from oathdesk.service.legacy import legacy_findings
 from oathdesk.store import Job, JobItem, Token, TokenFilter, TokenState, UnitOfWork
 
 S = TokenState
@@ -314,22 +315,7 @@ def reconcile(inv: Inventory, *, actor: str, fix: bool = False) -> dict[str, Any
             elif fix:
                 finding.untouched = "held by a user or without a seed: check by hand"
             findings.append(finding)
-    for user in sorted(holders):
-        seen: dict[str, int] = {}
-        for method in entra.user_methods(user):
-            seen[method.serial_number] = seen.get(method.serial_number, 0) + 1
-        for serial, n in sorted(seen.items()):
-            if n > 1:
-                findings.append(
-                    Finding(
-                        "duplicate_serial",
-                        serial,
-                        {},
-                        {"user_id": user, "methods": n},
-                        untouched="a legacy CSV copy beside the Graph one: remove the user's "
-                        "legacy method, then delete it from the inventory (graph-api.md §7)",
-                    )
-                )
+    findings += [Finding(**f) for f in legacy_findings(entra, holders, listing)]
     counts: dict[str, int] = {}
     for f in findings:
         counts[f.kind] = counts.get(f.kind, 0) + 1
