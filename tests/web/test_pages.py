@@ -181,3 +181,22 @@ def test_a_body_that_is_not_json_is_named_as_such_not_as_a_field(
     wrong = client.post("/api/v1/tokens/bulk", json={"action": 5, "serials": []}, headers=csrf)
     assert wrong.status_code == 422
     assert wrong.json()["error"]["details"]["problems"][0]["field"] == "action"
+
+
+def test_a_form_address_opened_with_get_leads_to_its_page_not_a_405(
+    client: httpx.Client, accounts: dict[str, list[str]]
+) -> None:
+    """Reloading a form's result by its address (or opening it in a new tab) sends ``GET`` to a
+    ``POST``-only route: the browser is sent to the page above it instead of a 405."""
+    signed_in(client, "ada")
+    for form, page in (
+        ("/settings/connection-check", "/settings"),
+        ("/tokens/SN-1/activate", "/tokens/SN-1"),
+        ("/settings/accounts/hal/roles", "/settings/accounts"),
+        ("/inventory/bulk", "/inventory"),
+    ):
+        answer = client.get(form)
+        assert (answer.status_code, answer.headers.get("location")) == (303, page), form
+    api = client.get("/api/v1/settings/connection-check")
+    assert api.status_code == 405 and api.json()["error"]["code"] == "http.method_not_allowed"
+    assert client.delete("/settings").status_code == 405  # only GET is redirected

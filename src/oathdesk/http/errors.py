@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Match
 
 from oathdesk.domain import OathdeskError
 from oathdesk.http.status import status_for, title_for
@@ -81,6 +82,21 @@ def bad_json(request: Request, templates: Jinja2Templates, error: Mapping[str, A
     return error_response(request, templates, 400, "request.bad_json", message, details)
 
 
+def page_above(request: Request) -> str | None:
+    """The nearest page above a form's address (``/tokens/SN/activate`` -> ``/tokens/SN``,
+    ``/settings/connection-check`` -> ``/settings``) that answers ``GET``, or None."""
+    path = request.url.path.rstrip("/")
+    while "/" in path:
+        path = path.rsplit("/", 1)[0] or "/"
+        scope = {**request.scope, "path": path, "method": "GET"}
+        for route in request.app.routes:
+            if isinstance(route, BaseRoute) and route.matches(scope)[0] is Match.FULL:
+                return path
+        if path == "/":
+            return None
+    return None
+
+
 def install_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
     async def on_oathdesk(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, OathdeskError)
@@ -105,6 +121,10 @@ def install_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         status = exc.status_code
+        if status == 405 and request.method == "GET" and not is_api(request):
+            above = page_above(request)  # a form's address reloaded or opened in a new tab
+            if above is not None:
+                return RedirectResponse(above, status_code=303)
         code = HTTP_CODES.get(status, f"http.{status}")
         message = HTTP_MESSAGES.get(status, str(exc.detail))
         return error_response(request, templates, status, code, message)
