@@ -512,3 +512,30 @@ def test_replace_and_resync_through_the_api_and_the_token_page(
     new = detail(hal, "RA00003")
     assert new["token"]["state"] == "activated" and new["entra"][0]["status"] == "activated"
     seen.assert_clean(serials)
+
+
+def test_a_bulk_action_that_takes_tokens_from_people_asks_first(
+    hal: httpx.Client, inv: Inventory, seen: Seen
+) -> None:
+    """Bulk delete, lost, unassign and deactivate on tokens people hold show who holds what and
+    ask for a confirmation; only the confirmed form acts (it acted at once before)."""
+    add_tokens(inv, ["BC00001", "BC00002"], states={"activated": ["BC00002"]})
+    asked = bulk_form(hal, ["BC00001", "BC00002"], "lost", seen)
+    assert asked.status_code == 200, asked.text
+    assert "Confirm: lost 2 token(s)" in asked.text
+    assert "1 of the selected token(s) are held by people." in asked.text
+    held = asked.text.split('id="bulk-held"')[1].split("</table>")[0]
+    assert "BC00002" in held and "user-bc00002@contoso.com" in held and "BC00001" not in held
+    assert 'name="confirmed" value="yes"' in asked.text and 'class="danger"' in asked.text
+    assert detail(hal, "BC00002")["token"]["state"] == "activated"  # nothing done yet
+
+    token = page_csrf(hal, "/inventory")
+    body = {"serial": ["BC00001", "BC00002"], "action": "lost", "reason": "INC-3001"}
+    done = seen(hal.post("/inventory/bulk", data={**body, "confirmed": "yes", "csrf_token": token}))
+    assert done.status_code == 200 and 'id="bulk-summary"' in done.text
+    assert detail(hal, "BC00002")["token"]["state"] == "lost"
+
+    # a selection nobody holds runs at once, as before
+    stock = bulk_form(hal, ["BC00001"], "deactivate", seen)
+    assert 'id="bulk-summary"' in stock.text and "Confirm:" not in stock.text
+    seen.assert_clean(["BC00001", "BC00002"])

@@ -23,6 +23,14 @@ from oathdesk.service.lifecycle import Action, ActionRequest, perform
 BulkAction = Literal["push", "deactivate", "unassign", "delete", "lost"]
 BULK_ACTIONS: tuple[str, ...] = get_args(BulkAction)
 MAX_SELECTION = 500
+# actions that take a token away from the person holding it: asked to confirm in the console
+TAKES_FROM_HOLDER: dict[str, str] = {
+    "delete": "deleted from Entra and retired: the holder can no longer sign in with it, and "
+    "its seed is destroyed",
+    "lost": "marked lost and deactivated: the holder can no longer sign in with it",
+    "unassign": "taken from the holder and put back in stock",
+    "deactivate": "deactivated: the holder can no longer sign in with it until it is activated",
+}
 STOPPERS = (GraphUnavailable, GraphThrottled, GraphAuthError)
 UNCONFIGURED = ("config.", "service.entra_not_configured")
 
@@ -38,6 +46,27 @@ def _selection(serials: Iterable[str]) -> list[str]:
             details={"max": MAX_SELECTION, "got": len(chosen)},
         )
     return chosen
+
+
+def held_in_selection(
+    inv: Inventory, serials: Iterable[str], action: str, *, reason: str
+) -> list[dict[str, Any]]:
+    """The selected tokens ``action`` would take from a person (a user holds them), each with its
+    holder and state: what a confirmation must show before a destructive bulk action. The
+    reason and the selection are checked first, so nothing is confirmed that would be refused."""
+    need_reason(reason)
+    chosen = _selection(serials)
+    if action not in TAKES_FROM_HOLDER:
+        return []
+    held: list[dict[str, Any]] = []
+    with inv.uow(write=False) as uow:
+        for serial in chosen:
+            token = uow.tokens.find(serial)
+            if token is not None and token.user_upn:
+                held.append(
+                    {"serial": token.serial, "user": token.user_upn, "state": token.state.value}
+                )
+    return held
 
 
 def run_bulk(

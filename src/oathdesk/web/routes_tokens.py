@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import RedirectResponse, Response
 
 from oathdesk.domain import OathdeskError
-from oathdesk.service.bulk import BulkAction, run_bulk
+from oathdesk.service.bulk import TAKES_FROM_HOLDER, BulkAction, held_in_selection, run_bulk
 from oathdesk.service.lifecycle import Action, ActionRequest, perform
 from oathdesk.service.users import token_detail
 from oathdesk.web.errors import status_for
@@ -150,8 +150,27 @@ def bulk_page(
     action: Annotated[BulkAction, Form()],
     reason: Text = "",
     serial: Annotated[list[str] | None, Form()] = None,
+    confirmed: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
     try:
+        held = (
+            []
+            if confirmed == "yes"
+            else held_in_selection(inv, serial or [], action, reason=reason)
+        )
+        if held:  # people would lose tokens they hold: say who and what, then ask
+            return render(
+                request,
+                "bulk_confirm.html",
+                principal,
+                title="Confirm the bulk action",
+                action=action,
+                label=ACTION_LABELS.get(action, action),
+                consequence=TAKES_FROM_HOLDER[action],
+                held=held,
+                serials=serial or [],
+                reason=reason,
+            )
         outcome = run_bulk(inv, serial or [], action, actor=principal.actor, reason=reason)
     except OathdeskError as exc:
         response = render(
