@@ -255,8 +255,11 @@ def test_replace_a_lost_then_a_broken_token(
         code=code("RL00002"),
     )
     assert lost.status_code == 303, lost.text
-    assert lost.headers["location"] == f"{user_path(GRACE)}?done=replace&serial=RL00002"
-    assert "Done: token RL00002 replaced." in hal.get(lost.headers["location"]).text
+    assert lost.headers["location"] == (
+        f"{user_path(GRACE)}?done=replace&serial=RL00002&old=RL00001"
+    )
+    shown = hal.get(lost.headers["location"]).text  # it named the new token as the replaced one
+    assert "Done: token RL00001 replaced by RL00002, now activated for this user." in shown
     assert state_of(hal, "RL00001") == "lost" and state_of(hal, "RL00002") == "activated"
     old = entra_device(emu, "RL00001")
     assert old is not None and old.status != "activated"

@@ -79,6 +79,7 @@ def render_user(
     *,
     done: str | None = None,
     done_serial: str | None = None,
+    replaced: str | None = None,
     error: OathdeskError | None = None,
     failed: str | None = None,
     form: dict[str, str] | None = None,
@@ -94,6 +95,7 @@ def render_user(
         upn=upn,
         done=ACTION_LABELS.get(done or ""),
         done_serial=done_serial,
+        replaced=replaced,
         error=error,
         failed=failed,
         form=form or {},
@@ -112,12 +114,15 @@ def user_page(
     upn: UpnPath,
     done: DoneQ = None,
     serial: DoneSerialQ = None,
+    old: DoneSerialQ = None,
 ) -> Response:
-    return render_user(request, inv, principal, upn, done=done, done_serial=serial)
+    return render_user(request, inv, principal, upn, done=done, done_serial=serial, replaced=old)
 
 
-def _back(upn: str, done: str, serial: str) -> RedirectResponse:
+def _back(upn: str, done: str, serial: str, old: str | None = None) -> RedirectResponse:
     target = f"/users/{quote(upn, safe='@')}?done={done}&serial={quote(serial, safe='')}"
+    if old is not None:  # replace: the token given up, beside the new one (``serial``)
+        target += f"&old={quote(old, safe='')}"
     return RedirectResponse(target, status_code=303)
 
 
@@ -177,7 +182,8 @@ def replace_page(
         result = perform(inv, old_serial.strip(), Action.REPLACE, asked, actor=principal.actor)
     except OathdeskError as exc:
         return render_user(request, inv, principal, upn, error=exc, failed="replace", form=kept)
-    return _back(upn, "replace", str(result.extra["replacement"]["serial"]))
+    new = str(result.extra["replacement"]["serial"])
+    return _back(upn, "replace", new, old=result.serial)
 
 
 # -- API ----------------------------------------------------------------------------------------
