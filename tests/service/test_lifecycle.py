@@ -261,3 +261,29 @@ def test_resync_of_a_deactivated_token_learns_the_clock_and_keeps_it_deactivated
         client.close()
     history = [e for e in show_token(inv, sn)["history"] if e["action"] == "token.resync"]
     assert [e["details"]["drift"] for e in history] == [4]  # the second code's step
+
+
+def test_a_display_name_given_at_hand_over_is_kept_and_compared_with_entra(
+    inv: Inventory, emu: Emu
+) -> None:
+    """The name given at hand-over reached Entra but not our record, and the token page still
+    said Entra agreed: now both hold it, and a different name in Entra is a difference."""
+    from oathdesk.service.users import token_detail
+
+    sn = serial("N", 0)
+    import_seeds(inv, entra_csv("N", 1), "n.csv", actor="admin:ann")
+    push(inv, actor="admin:ann")
+    done = activate(
+        inv, sn, totp(secret_for("N", 0)), user=upn("ada"), display_name="Ada's fob", **WHO
+    )
+    assert done.token["display_name"] == "Ada's fob"
+    detail = token_detail(inv, sn)
+    assert detail["entra"][0]["display_name"] == "Ada's fob" and detail["agrees"] is True
+    activations = [e for e in show_token(inv, sn)["history"] if e["action"] == "token.activate"]
+    assert activations[-1]["details"]["display_name"] == "Ada's fob"
+
+    with inv.uow() as uow:  # our record renamed apart from Entra
+        uow.tokens.get_for_update(sn).display_name = "Someone else's"
+    differs = token_detail(inv, sn)
+    assert differs["agrees"] is False
+    assert differs["differences"] == ['display name: ours "Someone else\'s", Entra "Ada\'s fob"']

@@ -75,4 +75,10 @@ def token_detail(inv: Inventory, serial: str, *, history: int = 50) -> dict[str,
         out["agrees"] = not devices
     elif expected is not None:
         out["agrees"] = len(devices) == 1 and devices[0]["status"] == expected
+        ours = token.get("display_name") or ""
+        if out["agrees"] and ours and devices[0].get("display_name") != ours:
+            out["agrees"] = False  # a name given in Entra but not here (or the reverse) differs
+            out["differences"] = [
+                f"display name: ours {ours!r}, Entra {devices[0].get('display_name') or ''!r}"
+            ]
     return out

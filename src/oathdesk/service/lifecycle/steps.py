@@ -198,7 +198,11 @@ def send_activation(
             details={"serial": token.serial},
         )
     uow.tokens.move(token, S.ACTIVATED)
-    audit(uow, inv, "token.activate", token, actor=actor, reason=reason)
+    named: dict[str, str] = {}
+    if display_name and display_name != token.display_name:
+        token.display_name = display_name  # Entra now shows it: our record must agree
+        named["display_name"] = display_name
+    audit(uow, inv, "token.activate", token, actor=actor, reason=reason, **named)
     steps.append("activated in Entra")
     return None
 
