@@ -113,7 +113,16 @@ def test_invalid_targets_are_refused_and_change_nothing(lab: Lab) -> None:
         {"state": "disabled", "includeTargets": [{"targetType": "user", "id": uid("ada")}]},
         {"includeTargets": "all_users"},
         {"excludeTargets": [{"targetType": "group"}]},
+        {"includeTargets": []},
     ):
         assert lab.call("PATCH", POLICY, json=body).status_code == 400
     shown = lab.call("GET", POLICY).json()
     assert shown["state"] == "enabled" and shown["includeTargets"][0]["id"] == "all_users"
+
+
+def test_a_policy_saved_before_enforcement_still_lets_everyone_in(lab: Lab) -> None:
+    """State saved by an older emulator holds ``includeTargets: []`` (the API refuses it now)."""
+    lab.state.directory.policy = {"state": "enabled", "includeTargets": [], "excludeTargets": []}
+    free = _device(lab, "PO-1")
+    r = lab.call("POST", f"/users/{uid('ada')}{METHODS}", json={"device": {"id": free["id"]}})
+    assert r.status_code == 201

@@ -45,6 +45,8 @@ def _targets(key: str, value: Any) -> list[dict[str, Any]]:
         isinstance(t, dict) and isinstance(t.get("id"), str) and t["id"] for t in value
     ):
         raise bad_request(f'{key} must be an array of {{"targetType": "group", "id": ...}}')
+    if key == "includeTargets" and not value:
+        raise bad_request("includeTargets needs at least one target: a group id or all_users")
     kept = []
     for target in value:
         if target.get("targetType", "group") != "group":
@@ -87,7 +89,8 @@ def enforce(policy: dict[str, Any], user: User) -> None:
         raise _refused("the hardware OATH method is disabled in the authentication methods policy")
     if _hits(policy.get("excludeTargets"), groups):
         raise _refused(f"user '{user.id}' is in a group the hardware OATH policy excludes")
-    if not _hits(policy.get("includeTargets"), groups):
+    included = policy.get("includeTargets") or [_ALL_USERS_TARGET]  # empty: saved before 2026-12
+    if not _hits(included, groups):
         raise _refused(f"user '{user.id}' is in no group the hardware OATH policy includes")
 
 
