@@ -109,12 +109,13 @@ def test_delete_reverts_the_policy_to_the_default(lab: Lab) -> None:
 
 
 def test_invalid_targets_are_refused_and_change_nothing(lab: Lab) -> None:
-    for body in (
+    bodies: list[dict[str, Any]] = [
         {"state": "disabled", "includeTargets": [{"targetType": "user", "id": uid("ada")}]},
         {"includeTargets": "all_users"},
         {"excludeTargets": [{"targetType": "group"}]},
         {"includeTargets": []},
-    ):
+    ]
+    for body in bodies:
         assert lab.call("PATCH", POLICY, json=body).status_code == 400
     shown = lab.call("GET", POLICY).json()
     assert shown["state"] == "enabled" and shown["includeTargets"][0]["id"] == "all_users"
