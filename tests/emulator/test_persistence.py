@@ -52,7 +52,12 @@ def test_saved_state_reloads_with_devices_config_and_key(tmp_path: Path) -> None
     assert kept.status == "assigned" and kept.assigned_to == uid("ada")
     assert again.config.page_size == 7 and again.directory.policy["state"] == "disabled"
     assert again.signing_key.kid == state.signing_key.kid
-    # the secret survived too: the code it shows now activates it
+    # the policy is enforced once reloaded; re-enabled, the seed that survived activates it
+    with pytest.raises(GraphError, match="AuthMethodType"):
+        again.directory.activate(
+            again.directory.user(uid("ada")), device.id, totp(B32, clock.now()), None, clock.now()
+        )
+    again.directory.policy["state"] = "enabled"
     again.directory.activate(
         again.directory.user(uid("ada")), device.id, totp(B32, clock.now()), None, clock.now()
     )

@@ -38,10 +38,25 @@ def context(request: Request, fragment: str) -> str:
     return f"{graph_base(request)}/$metadata#{fragment}"
 
 
+def _is_json(content_type: str) -> bool:
+    return content_type.split(";", 1)[0].strip().lower() == "application/json"
+
+
 async def body_json(request: Request) -> Any:
+    """The JSON body. Graph (``/beta``) refuses a body sent without ``Content-Type:
+    application/json`` with 400 ``BadRequest``; the control plane does not check the header."""
     raw = await request.body()
     if not raw:
         raise bad_request("a JSON body is required")
+    if request.url.path.startswith("/beta/") and not _is_json(
+        request.headers.get("content-type", "")
+    ):
+        raise GraphError(
+            400,
+            "BadRequest",
+            "Unable to read JSON request payload. Please ensure Content-Type header is set "
+            "and payload is of valid JSON format.",
+        )
     try:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):

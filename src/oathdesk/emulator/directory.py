@@ -16,6 +16,8 @@ from typing import Any
 from oathdesk.domain import HashAlgorithm, Secret, SecretEncodingError
 from oathdesk.emulator.errors import GraphError, bad_request, conflict, not_found
 from oathdesk.emulator.model import App, Device, Tenant, User
+from oathdesk.emulator.policy import enforce, starting_policy
+from oathdesk.emulator.user_rules import require_object_id
 from oathdesk.otp import activation_window, match_totp, sign_in_window
 
 MAX_METHODS = 5
@@ -92,9 +94,7 @@ class Directory:
     apps: dict[str, App] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     devices: dict[str, Device] = field(default_factory=dict)
-    policy: dict[str, Any] = field(
-        default_factory=lambda: {"state": "enabled", "includeTargets": [], "excludeTargets": []}
-    )
+    policy: dict[str, Any] = field(default_factory=starting_policy)
     reject_duplicate_serials: bool = True
     assignment_delay: float = 0.0
     now: Callable[[], float] = field(kw_only=True)  # the emulator's time, offset included
@@ -167,7 +167,7 @@ class Directory:
             target = body["assignTo"]
             if not isinstance(target, dict) or not isinstance(target.get("id"), str):
                 raise bad_request('assignTo must be {"id": "<user object id>"}')
-            assignee = target["id"]
+            assignee = require_object_id(target["id"])
         return device, assignee
 
     def add(self, device: Device, assignee: str | None, now: float) -> Device:
@@ -229,6 +229,7 @@ class Directory:
         return device
 
     def _check_can_receive(self, user: User) -> None:
+        enforce(self.policy, user)
         if user.user_type == "Guest":
             raise bad_request("hardware OATH tokens cannot be assigned to guest users")
         held = len(self.methods(user)) + len(user.software_methods)
@@ -275,12 +276,14 @@ class Directory:
 
     def activate(self, user: User, method_id: str, code: Any, name: Any, now: float) -> None:
         device = self.method(user, method_id)
+        enforce(self.policy, user)
         self._verify_and_activate(device, verification_code(code), name, now)
 
     def assign_and_activate(
         self, user: User, device: Device, code: Any, name: Any, now: float
     ) -> None:
         checked = verification_code(code)
+        enforce(self.policy, user)
         if device.assigned_to is not None and device.assigned_to != user.id:
             raise conflict("the token is already assigned to another user")
         if device.assigned_to is None:

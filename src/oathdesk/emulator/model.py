@@ -34,13 +34,19 @@ APP_PERMISSIONS = (
     "Directory.Read.All",
     "GroupMember.Read.All",  # group membership checks (checkMemberGroups)
     "Group.Read.All",
+    # narrower permissions (permissions.py says which operation takes which)
+    "Policy.Read.AuthenticationMethod",
+    "UserAuthMethod-HardwareOATH.Read.All",
+    "UserAuthMethod-HardwareOATH.ReadWrite.All",
+    "User.ReadBasic.All",
 )
 DELEGATED_PERMISSIONS = (
     *APP_PERMISSIONS,
     "UserAuthenticationMethod.Read",
     "UserAuthenticationMethod.ReadWrite",
+    "UserAuthMethod-HardwareOATH.Read",
+    "UserAuthMethod-HardwareOATH.ReadWrite",
     "User.Read",
-    "User.ReadBasic.All",
 )
 
 

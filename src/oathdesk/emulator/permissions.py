@@ -1,5 +1,13 @@
 """The permission table of graph-api.md §3: application roles for apps; delegated scopes plus a
 directory role for users acting on others. Each check raises 403 naming what is missing.
+
+Since October 2025 Graph also has per-method permissions ("What's new in Microsoft Graph",
+October 2025): ``UserAuthMethod-HardwareOATH.Read`` and ``.ReadWrite`` (delegated only) and
+``.Read.All`` and ``.ReadWrite.All`` (delegated and application). They are the least-privileged
+choice for a user's hardware OATH methods; the broad ``UserAuthenticationMethod.*`` ones stay
+accepted as higher-privileged. The policy (C1) is read with ``Policy.Read.AuthenticationMethod``
+or ``Policy.ReadWrite.AuthenticationMethod``, as its Get page lists (``Policy.Read.All`` is not
+listed there, so it is refused). ``User.ReadBasic.All`` reads other users' basic profile only.
 """
 
 from __future__ import annotations
@@ -14,17 +22,16 @@ AA = ROLE_IDS["Authentication Administrator"]
 PAA = ROLE_IDS["Privileged Authentication Administrator"]
 APA = ROLE_IDS["Authentication Policy Administrator"]
 
+HW = "UserAuthMethod-HardwareOATH"
 POLICY_READ = {"Policy.Read.All", "Policy.ReadWrite.AuthenticationMethod"}
 POLICY_WRITE = {"Policy.ReadWrite.AuthenticationMethod"}
-UAM_READ_ALL = {"UserAuthenticationMethod.Read.All", "UserAuthenticationMethod.ReadWrite.All"}
-UAM_WRITE_ALL = {"UserAuthenticationMethod.ReadWrite.All"}
-UAM_READ_SELF = {
-    "UserAuthenticationMethod.Read",
-    "UserAuthenticationMethod.ReadWrite",
-    *UAM_READ_ALL,
-}
-UAM_WRITE_SELF = {"UserAuthenticationMethod.ReadWrite", *UAM_WRITE_ALL}
+CONFIG_READ = {"Policy.Read.AuthenticationMethod", "Policy.ReadWrite.AuthenticationMethod"}
+UAM_WRITE_ALL = {"UserAuthenticationMethod.ReadWrite.All", f"{HW}.ReadWrite.All"}
+UAM_READ_ALL = {"UserAuthenticationMethod.Read.All", f"{HW}.Read.All", *UAM_WRITE_ALL}
+UAM_WRITE_SELF = {"UserAuthenticationMethod.ReadWrite", f"{HW}.ReadWrite", *UAM_WRITE_ALL}
+UAM_READ_SELF = {"UserAuthenticationMethod.Read", f"{HW}.Read", *UAM_WRITE_SELF, *UAM_READ_ALL}
 USERS_READ = {"User.Read.All", "User.ReadBasic.All", "Directory.Read.All"}
+USERS_FULL = {"User.Read.All", "Directory.Read.All"}
 
 
 def _need(principal: Principal, permissions: set[str], what: str) -> None:
@@ -96,8 +103,16 @@ def users_read(principal: Principal, target: User | None = None) -> None:
     _need(principal, USERS_READ, "read users")
 
 
+def users_full(principal: Principal, target: User) -> bool:
+    """Whether the caller sees the whole profile: ``User.ReadBasic.All`` alone shows others'
+    basic profile only (one's own profile stays whole, as ``User.Read`` allows)."""
+    held = principal.roles if principal.is_app else principal.scopes
+    own = not principal.is_app and principal.object_id == target.id
+    return bool(held & USERS_FULL) or (own and bool(held & (USERS_READ | {"User.Read"})))
+
+
 def policy_read(principal: Principal) -> None:
-    _need(principal, POLICY_READ, "read the authentication methods policy")
+    _need(principal, CONFIG_READ, "read the authentication methods policy")
     _need_role(principal, {GA, GR, APA}, "read the authentication methods policy")
 
 

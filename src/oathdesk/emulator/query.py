@@ -1,12 +1,13 @@
-"""OData query options as far as the emulator honours them: ``eq``/``and`` filters, ``$select``,
-``$top`` and opaque ``$skiptoken`` paging; everything else is a 400, as §11.7 of the design asks.
+"""OData query options as far as the emulator honours them: ``eq``/``and`` filters (plus
+``startswith`` and ``or`` where Graph documents them, on users), ``$select``, ``$top`` and opaque
+``$skiptoken`` paging; everything else is a 400, as §11.7 of the design asks.
 """
 
 from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -14,49 +15,88 @@ from urllib.parse import urlencode
 from oathdesk.emulator.errors import bad_request
 
 _TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+)|(?P<word>[A-Za-z_][\w/]*))")
+_STARTSWITH = re.compile(
+    r"\s*startswith\(\s*(?P<prop>[A-Za-z_][\w/]*)\s*,\s*(?P<str>'(?:[^']|'')*')\s*\)",
+    re.IGNORECASE,
+)
+OR = "$or"  # a clause whose value is a list of alternatives, each a list of and-ed clauses
+
+
+@dataclass(frozen=True)
+class StartsWith:
+    """The literal of a ``startswith(property,'text')`` clause."""
+
+    text: str
 
 
 def _invalid(message: str) -> Exception:
     return bad_request(message, inner_code="invalidQueryOption")
 
 
-def parse_filter(text: str, allowed: Mapping[str, type]) -> list[tuple[str, Any]]:
-    """``a eq 'x' and b eq 30`` → ``[("a", "x"), ("b", 30)]``; anything richer is refused."""
-    pos, clauses = 0, []
+def _eq_clause(text: str, pos: int, allowed: Mapping[str, type]) -> tuple[tuple[str, Any], int]:
+    parts: list[re.Match[str]] = []
+    for _ in range(3):
+        match = _TOKEN.match(text, pos)
+        if match is None:
+            raise _invalid(
+                f"$filter: cannot read '{text[pos : pos + 30]}'; only "
+                "\"property eq 'value'\" joined by 'and' is supported"
+            )
+        parts.append(match)
+        pos = match.end()
+    name, op, value = parts
+    prop = name.group("word")
+    if prop is None or prop not in allowed:
+        raise _invalid(f"$filter: property not filterable here; use one of {sorted(allowed)}")
+    if op.group("word") != "eq":
+        raise _invalid("$filter: only the 'eq' operator is supported")
+    if value.group("str") is not None:
+        literal: Any = value.group("str")[1:-1].replace("''", "'")
+        if allowed[prop] is int:
+            raise _invalid(f"$filter: {prop} takes a number, not a string")
+    elif value.group("num") is not None:
+        if allowed[prop] is not int:
+            raise _invalid(f"$filter: {prop} takes a quoted string")
+        literal = int(value.group("num"))
+    else:
+        raise _invalid("$filter: the value must be a quoted string or a number")
+    return (prop, literal), pos
+
+
+def parse_filter(
+    text: str,
+    allowed: Mapping[str, type],
+    *,
+    prefixable: Collection[str] = (),
+    disjunction: bool = False,
+) -> list[tuple[str, Any]]:
+    """``a eq 'x' and b eq 30`` → ``[("a", "x"), ("b", 30)]``; anything richer is refused.
+
+    Where Graph supports more (users), ``prefixable`` names the properties that take
+    ``startswith(p,'x')`` (→ ``(p, StartsWith("x"))``) and ``disjunction`` allows ``or``, which
+    binds looser than ``and``: the result is then one ``(OR, [[clauses], [clauses]])`` clause.
+    """
+    pos, alternatives, clauses = 0, [], []
     while True:
-        parts: list[re.Match[str]] = []
-        for _ in range(3):
-            match = _TOKEN.match(text, pos)
-            if match is None:
-                raise _invalid(
-                    f"$filter: cannot read '{text[pos : pos + 30]}'; only "
-                    "\"property eq 'value'\" joined by 'and' is supported"
-                )
-            parts.append(match)
-            pos = match.end()
-        name, op, value = parts
-        prop = name.group("word")
-        if prop is None or prop not in allowed:
-            raise _invalid(f"$filter: property not filterable here; use one of {sorted(allowed)}")
-        if op.group("word") != "eq":
-            raise _invalid("$filter: only the 'eq' operator is supported")
-        if value.group("str") is not None:
-            literal: Any = value.group("str")[1:-1].replace("''", "'")
-            if allowed[prop] is int:
-                raise _invalid(f"$filter: {prop} takes a number, not a string")
-        elif value.group("num") is not None:
-            if allowed[prop] is not int:
-                raise _invalid(f"$filter: {prop} takes a quoted string")
-            literal = int(value.group("num"))
+        fn = _STARTSWITH.match(text, pos) if prefixable else None
+        if fn is not None:
+            if fn.group("prop") not in prefixable:
+                raise _invalid(f"$filter: startswith works here on {sorted(prefixable)} only")
+            clauses.append((fn.group("prop"), StartsWith(fn.group("str")[1:-1].replace("''", "'"))))
+            pos = fn.end()
         else:
-            raise _invalid("$filter: the value must be a quoted string or a number")
-        clauses.append((prop, literal))
-        rest = text[pos:]
-        if not rest.strip():
-            return clauses
+            clause, pos = _eq_clause(text, pos, allowed)
+            clauses.append(clause)
+        if not text[pos:].strip():
+            alternatives.append(clauses)
+            return [(OR, alternatives)] if len(alternatives) > 1 else clauses
         conj = _TOKEN.match(text, pos)
-        if conj is None or conj.group("word") != "and":
+        word = conj.group("word") if conj is not None else None
+        if conj is None or word not in ("and", "or") or (word == "or" and not disjunction):
             raise _invalid("$filter: clauses can only be joined with 'and'")
+        if word == "or":
+            alternatives.append(clauses)
+            clauses = []
         pos = conj.end()
 
 
@@ -69,17 +109,17 @@ def apply_filter(
             current = current.get(part) if isinstance(current, dict) else None
         return current
 
-    def keep(item: dict[str, Any]) -> bool:
-        for prop, literal in clauses:
-            actual = value(item, prop)
-            if isinstance(actual, str) and isinstance(literal, str):
-                if actual.lower() != literal.lower():
-                    return False
-            elif actual != literal:
-                return False
-        return True
+    def match(item: dict[str, Any], prop: str, literal: Any) -> bool:
+        if prop == OR:
+            return any(all(match(item, p, v) for p, v in alt) for alt in literal)
+        actual = value(item, prop)
+        if isinstance(literal, StartsWith):
+            return isinstance(actual, str) and actual.lower().startswith(literal.text.lower())
+        if isinstance(actual, str) and isinstance(literal, str):
+            return actual.lower() == literal.lower()
+        return bool(actual == literal)
 
-    return [i for i in items if keep(i)]
+    return [i for i in items if all(match(i, p, v) for p, v in clauses)]
 
 
 def select(item: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
@@ -102,13 +142,19 @@ def read_query(
     filterable: Mapping[str, type],
     selectable: Sequence[str],
     extra: Sequence[str] = (),
+    prefixable: Collection[str] = (),
+    disjunction: bool = False,
 ) -> Query:
     """Check the ``$`` options of a collection request; unknown ones are a 400."""
     known = {"$filter", "$select", "$top", "$skiptoken", *extra}
     for key in params:
         if key.startswith("$") and key not in known:
             raise _invalid(f"query option {key} is not supported on this resource")
-    clauses = parse_filter(params["$filter"], filterable) if "$filter" in params else []
+    clauses = (
+        parse_filter(params["$filter"], filterable, prefixable=prefixable, disjunction=disjunction)
+        if "$filter" in params
+        else []
+    )
     fields = None
     if "$select" in params:
         fields = [f.strip() for f in params["$select"].split(",") if f.strip()]

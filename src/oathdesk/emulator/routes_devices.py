@@ -9,6 +9,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from oathdesk.emulator import permissions as perm
+from oathdesk.emulator import policy as method_policy
 from oathdesk.emulator.common import (
     DEVICES_PATH,
     body_json,
@@ -213,20 +214,12 @@ async def device_assign_ref(request: Request) -> Response:
 async def policy(request: Request) -> Response:
     principal = caller(request)
     d = emu(request).directory
-    if request.method == "PATCH":
+    if request.method in ("PATCH", "DELETE"):
         perm.policy_write(principal)
-        body = await body_json(request)
-        if not isinstance(body, dict):
-            raise bad_request("the body must be a JSON object")
-        if "state" in body:
-            if body["state"] not in ("enabled", "disabled"):
-                raise bad_request("state must be 'enabled' or 'disabled'")
-            d.policy["state"] = body["state"]
-        for key in ("includeTargets", "excludeTargets"):
-            if key in body:
-                if not isinstance(body[key], list):
-                    raise bad_request(f"{key} must be an array")
-                d.policy[key] = body[key]
+        if request.method == "DELETE":  # "reverts ... to its default configuration"
+            d.policy = method_policy.default_policy()
+        else:
+            d.policy = method_policy.patched(d.policy, await body_json(request))
         return ok(request, None, 204)
     perm.policy_read(principal)
     return ok(
@@ -252,5 +245,5 @@ routes = [
     Route(f"{_DEV}/{{device_id}}", one_device, methods=["GET", "PATCH", "DELETE"]),
     Route(f"{_DEV}/{{device_id}}/assignTo", device_assigned_user, methods=["GET"]),
     Route(f"{_DEV}/{{device_id}}/assignTo/$ref", device_assign_ref, methods=["PUT"]),
-    Route(f"/beta/{POLICY_PATH}", policy, methods=["GET", "PATCH"]),
+    Route(f"/beta/{POLICY_PATH}", policy, methods=["GET", "PATCH", "DELETE"]),
 ]

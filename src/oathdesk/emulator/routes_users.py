@@ -1,4 +1,8 @@
-"""Routes for the directory's users: list with ``userPrincipalName`` filters and paging, get one."""
+"""Routes for the directory's users: list with ``eq``/``startswith`` filters and paging, get one.
+
+What a caller sees depends on its permission: ``User.ReadBasic.All`` alone gives other users'
+basic profile only, even when ``$select`` asks for more (user_rules.BASIC_FIELDS).
+"""
 
 from __future__ import annotations
 
@@ -9,18 +13,37 @@ from starlette.routing import Route
 from oathdesk.emulator import permissions as perm
 from oathdesk.emulator.common import caller, context, emu, graph_base, me, ok
 from oathdesk.emulator.query import apply_filter, page, read_query, select
+from oathdesk.emulator.user_rules import basic
 
 SELECTABLE = ("id", "displayName", "userPrincipalName", "userType", "mail", "accountEnabled")
-FILTERABLE: dict[str, type] = {"userPrincipalName": str, "id": str, "userType": str}
+FILTERABLE: dict[str, type] = {
+    "userPrincipalName": str,
+    "id": str,
+    "userType": str,
+    "displayName": str,
+    "mail": str,
+}
+# Graph's user page: startsWith on displayName, mail and userPrincipalName (among others).
+PREFIXABLE = ("displayName", "userPrincipalName", "mail")
 
 
 async def list_users(request: Request) -> Response:
-    perm.users_read(caller(request))
+    principal = caller(request)
+    perm.users_read(principal)
     d = emu(request).directory
     params = dict(request.query_params)
-    query = read_query(params, filterable=FILTERABLE, selectable=SELECTABLE)
+    query = read_query(
+        params,
+        filterable=FILTERABLE,
+        selectable=SELECTABLE,
+        prefixable=PREFIXABLE,
+        disjunction=True,
+    )
     users = sorted(d.users.values(), key=lambda u: u.user_principal_name.lower())
-    items = apply_filter([u.to_graph() for u in users], query.filter)
+    items = apply_filter(
+        [u.to_graph() if perm.users_full(principal, u) else basic(u.to_graph()) for u in users],
+        query.filter,
+    )
     return ok(
         request,
         page(
@@ -40,12 +63,10 @@ async def one_user(request: Request) -> Response:
     user = emu(request).directory.user(key)
     perm.users_read(principal, user)
     query = read_query(dict(request.query_params), filterable={}, selectable=SELECTABLE)
+    shown = user.to_graph() if perm.users_full(principal, user) else basic(user.to_graph())
     return ok(
         request,
-        {
-            "@odata.context": context(request, "users/$entity"),
-            **select(user.to_graph(), query.select),
-        },
+        {"@odata.context": context(request, "users/$entity"), **select(shown, query.select)},
     )
 
 

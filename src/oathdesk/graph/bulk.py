@@ -162,6 +162,13 @@ class Uploader:
             except GraphNotFound:
                 refused[name] = ("graph.user_not_found", f"user {name} does not exist in Entra")
                 continue
+            if not user.user_type:  # User.ReadBasic.All: Graph leaves userType out
+                refused[name] = (
+                    "graph.user_type_unknown",
+                    f"cannot tell whether user {name} is a guest: Entra did not return userType "
+                    "(the app may read only basic profiles); grant User.Read.All",
+                )
+                continue
             if user.user_type.lower() == "guest":
                 refused[name] = (
                     "graph.user_is_guest",

@@ -19,6 +19,7 @@ from oathdesk.graph.session import GraphSession
 
 DEVICES = "directory/authenticationMethodDevices/hardwareOathDevices"
 POLICY = "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/hardwareOath"
+USER_FIELDS = "id,displayName,userPrincipalName,userType"
 _GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
@@ -295,8 +296,12 @@ class GraphClient:
         )
 
     def get_user(self, user: str) -> User:
-        """A user by object id or UPN."""
-        data = self.session.json("GET", _user_path(user), what=f"find user {user}")
+        """A user by object id or UPN. ``userType`` is asked for by name (Graph leaves it out of
+        the default properties); with ``User.ReadBasic.All`` only, Graph still leaves it out, and
+        ``User.user_type`` is then empty: callers that must tell guests apart check for that."""
+        data = self.session.json(
+            "GET", _user_path(user), what=f"find user {user}", params={"$select": USER_FIELDS}
+        )
         return User.from_graph(unwrap_entity(data))
 
     def check_member_groups(self, user: str, group_ids: Iterable[str]) -> list[str]:
@@ -325,7 +330,8 @@ class GraphClient:
                 return []
         params: dict[str, str | int] = {
             "$filter": f"startswith(displayName,{literal(text)}) or "
-            f"startswith(userPrincipalName,{literal(text)})"
+            f"startswith(userPrincipalName,{literal(text)})",
+            "$select": USER_FIELDS,
         }
         try:
             items = list(self.session.pages("users", what="search users", params=params))
@@ -333,11 +339,16 @@ class GraphClient:
         except GraphRequestError as exc:
             if exc.status != 400:
                 raise
-        # Some services (our emulator) know only 'eq': list and match here instead.
+        # A service that knows only 'eq' (older emulators): list and match here instead.
         lowered = text.lower()
         return [
             user
-            for user in (User.from_graph(u) for u in self.session.pages("users", what="list users"))
+            for user in (
+                User.from_graph(u)
+                for u in self.session.pages(
+                    "users", what="list users", params={"$select": USER_FIELDS}
+                )
+            )
             if lowered in user.display_name.lower() or lowered in user.user_principal_name.lower()
         ]
 

@@ -4,7 +4,10 @@ Why: a missing admin consent otherwise shows up as a 403 in the middle of a help
 This calls one harmless request per operation oathdesk needs (graph-api.md §3), so an
 administrator sees at once which permissions work and which are missing. Write permissions are
 probed by deleting an object that cannot exist (the all-zero id): Graph checks the permission
-first, so 404 means "allowed" and 403 "missing", and nothing is ever changed.
+first, so 404 means "allowed" and 403 "missing", and nothing is ever changed. Each operation
+names the least-privileged permission Microsoft lists (the per-method
+``UserAuthMethod-HardwareOATH.*`` ones since Oct 2025) and the broader ones that also do; the
+probe itself accepts whichever the app holds.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from oathdesk.domain import Clock, OathdeskError
-from oathdesk.graph import GraphClient, GraphError, GraphNotFound, MsalTokenSource
+from oathdesk.graph import GraphClient, GraphError, GraphNotFound, MsalTokenSource, User
 from oathdesk.graph.client import DEVICES
 from oathdesk.service.context import Inventory
 from oathdesk.service.errors import ServiceError
@@ -27,7 +30,9 @@ CONSENT_HINT = "grant it to the app registration and give admin consent (docs/en
 
 @dataclass
 class Check:
-    """One probed operation: ``status`` is ok, missing (403), failed (another error) or skipped."""
+    """One probed operation: ``status`` is ok, missing (403), failed (another error) or skipped.
+    ``permission`` is the least-privileged one Microsoft lists; ``accepted`` the broader ones
+    that also do (a tenant consented to those before Oct 2025 need not change anything)."""
 
     id: str
     operation: str
@@ -35,6 +40,7 @@ class Check:
     status: str = "skipped"
     message: str = ""
     latency_ms: float | None = None
+    accepted: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -65,21 +71,44 @@ class ConnectionReport:
         return data
 
 
-CHECKS = (
-    ("inventory_read", "List the hardware OATH inventory", "Policy.Read.All"),
-    ("user_read", "Read a user", "User.Read.All"),
-    ("methods_read", "List a user's hardware OATH methods", "UserAuthenticationMethod.Read.All"),
-    ("policy_read", "Read the hardware OATH method policy", "Policy.Read.All"),
+HW = "UserAuthMethod-HardwareOATH"
+# (id, operation, least-privileged application permission, others that also suffice)
+CHECKS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    (
+        "inventory_read",
+        "List the hardware OATH inventory",
+        "Policy.Read.All",
+        ("Policy.ReadWrite.AuthenticationMethod",),
+    ),
+    ("user_read", "Read a user (and whether they are a guest)", "User.Read.All", ()),
+    (
+        "methods_read",
+        "List a user's hardware OATH methods",
+        f"{HW}.Read.All",
+        ("UserAuthenticationMethod.Read.All",),
+    ),
+    (
+        "policy_read",
+        "Read the hardware OATH method policy",
+        "Policy.Read.AuthenticationMethod",
+        ("Policy.ReadWrite.AuthenticationMethod",),
+    ),
     (
         "inventory_write",
         "Add and delete tokens in the inventory",
         "Policy.ReadWrite.AuthenticationMethod",
+        (),
     ),
     (
         "methods_write",
         "Assign, activate and unassign users' tokens",
-        "UserAuthenticationMethod.ReadWrite.All",
+        f"{HW}.ReadWrite.All",
+        ("UserAuthenticationMethod.ReadWrite.All",),
     ),
+)
+BASIC_ONLY = (
+    "works, but Entra did not return userType (the app reads basic profiles only, "
+    "User.ReadBasic.All): oathdesk cannot tell guests apart; grant User.Read.All"
 )
 
 
@@ -112,8 +141,9 @@ def _run(
             check.status, check.message = "failed", exc.message
     except GraphError as exc:
         if exc.status == 403:
+            also = f" (or {' or '.join(check.accepted)})" if check.accepted else ""
             check.status = "missing"
-            check.message = f"refused (403): the app lacks {check.permission}; {CONSENT_HINT}"
+            check.message = f"refused (403): the app lacks {check.permission}{also}; {CONSENT_HINT}"
         else:
             check.status, check.message = "failed", exc.message
     check.latency_ms = _ms_since(clock, started)
@@ -141,7 +171,7 @@ def check_connection(inv: Inventory, *, actor: str, user: str | None = None) -> 
     report = ConnectionReport(
         settings.tenant_id if settings else None, settings.client_id if settings else None
     )
-    report.checks = [Check(*spec) for spec in CHECKS]
+    report.checks = [Check(i, op, name, accepted=list(also)) for i, op, name, also in CHECKS]
     by_id = {c.id: c for c in report.checks}
     t0 = clock.monotonic()
     try:
@@ -164,7 +194,9 @@ def check_connection(inv: Inventory, *, actor: str, user: str | None = None) -> 
     )
     _run(clock, by_id["policy_read"], entra.get_policy)
     found = _run(clock, by_id["user_read"], lambda: _probe_user(entra, user))
-    target = found if isinstance(found, str) else None
+    target = found.id if isinstance(found, User) else None
+    if isinstance(found, User) and not found.user_type:
+        by_id["user_read"].status, by_id["user_read"].message = "failed", BASIC_ONLY
     report.probe_user = target
     if target is None:
         for key in ("methods_read", "methods_write"):
@@ -183,15 +215,15 @@ def check_connection(inv: Inventory, *, actor: str, user: str | None = None) -> 
     return _finish(inv, report, started, actor)
 
 
-def _probe_user(entra: GraphClient, user: str | None) -> str:
-    """The object id of ``user``, or of the first user the directory lists."""
+def _probe_user(entra: GraphClient, user: str | None) -> User:
+    """``user``, or the first user the directory lists, read as bulk uploads read users."""
     if user and user.strip():
-        return entra.get_user(user.strip()).id
+        return entra.get_user(user.strip())
     data = entra.session.json("GET", "users", what="list users", params={"$top": 1})
     items = data.get("value") or []
     if not items or not isinstance(items[0], dict) or not items[0].get("id"):
         raise GraphNotFound("the directory lists no user to try the user permissions on")
-    return str(items[0]["id"])
+    return entra.get_user(str(items[0]["id"]))
 
 
 def _finish(
