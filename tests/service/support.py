@@ -57,6 +57,7 @@ SEED: dict[str, Any] = {
         _user("ada", "Ada Example"),
         _user("grace", "Grace Example"),
         _user("alan", "Alan Example"),
+        {**_user("gus", "Gus Partner"), "userType": "Guest"},  # a guest: holds no token
     ],
 }
 

@@ -364,3 +364,33 @@ def test_without_entra_the_user_page_shows_our_tokens_and_a_notice(
     finally:
         server.holder.app = None
         offline.close()
+
+
+def test_a_guest_is_flagged_and_refused_a_token_with_our_code(
+    hal: httpx.Client, inv: Inventory, emu: Emu, seen: Seen
+) -> None:
+    """Hand-over to a guest was offered, then failed with Graph's raw message: the page now
+    flags the guest and offers no hand-over, and any other way in is refused with our code
+    before Entra is changed."""
+    guest = support.upn("gus")
+    add_tokens(inv, ["GU00001"])
+    page = seen(hal.get(user_path(guest)))
+    assert page.status_code == 200 and 'id="guest-note"' in page.text
+    assert 'id="handover"' not in page.text
+    listed = seen(hal.get("/users", params={"q": "Gus"}))
+    assert '<strong class="guest">Guest</strong>' in listed.text
+
+    refused = hand_over(hal, guest, "GU00001", code("GU00001"), seen)
+    assert refused.status_code == 400 and "is a guest account" in refused.text
+    assert "service.guest_user" in refused.text
+    api = seen(
+        hal.post(
+            "/api/v1/tokens/GU00001/activate",
+            json={"reason": "INC-1", "user": guest, "code": code("GU00001")},
+            headers=api_csrf(hal),
+        )
+    )
+    assert api.status_code == 400 and api.json()["error"]["code"] == "service.guest_user"
+    assert state_of(hal, "GU00001") == "in_stock"  # nothing was kept
+    device = entra_device(emu, "GU00001")
+    assert device is None or device.assigned_to_id in (None, "")

@@ -157,6 +157,13 @@ def give_to(
     """Assign a token in stock to ``user`` (UPN or object id) in Entra and in our record; a
     token not yet in Entra is created there first. Audited ``token.assign``."""
     person = inv.entra().get_user(user)
+    if person.user_type.lower() == "guest":  # Entra refuses; say why before touching anything
+        raise ServiceError(
+            f"{person.user_principal_name or user} is a guest account; Entra gives hardware "
+            "tokens only to members: hand the token to the person's member account",
+            code="service.guest_user",
+            details={"user": person.user_principal_name or user},
+        )
     device = ensure_device(inv, uow, token, actor=actor, reason=reason)
     inv.entra().assign(person.id, device.id)
     uow.tokens.move(token, S.ASSIGNED, expect=[S.AVAILABLE])
