@@ -249,6 +249,15 @@ class Finding:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
+def entra_status(device: Device) -> str:
+    """Entra's status as reconcile reads it. After a create with ``assignTo`` the how-to shows
+    ``available`` with ``assignedTo`` filled and the reference ``assigned``: a device with a
+    holder is held by that user whatever its status says, so both readings agree here."""
+    if device.status == "available" and device.assigned_to_id:
+        return "assigned"
+    return device.status
+
+
 def _last_used(text: str) -> datetime | None:
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
@@ -357,17 +366,18 @@ def _compare(
     if fix and used is not None and used != token.entra_last_used_at:
         token.entra_last_used_at = used
     ours = {"state": token.state.value, "user_id": token.user_id, "entra_id": token.entra_id}
+    status = entra_status(device)
     theirs = {"status": device.status, "user_id": device.assigned_to_id or None, "id": device.id}
     kinds = []
     if token.state is S.IN_STOCK or token.entra_id != device.id:
         kinds.append("not_linked")
-    elif token.state is S.RETIRED or EXPECTED.get(token.state, device.status) != device.status:
+    elif token.state is S.RETIRED or EXPECTED.get(token.state, status) != status:
         kinds.append("status")  # (a retired token should not be in Entra at all)
     if token.state in EXPECTED and (token.user_id or None) != (device.assigned_to_id or None):
         kinds.append("assignee")
     for kind in kinds:
         finding = Finding(kind, token.serial, ours, theirs)
-        target = ADOPT.get(device.status)
+        target = ADOPT.get(status)
         path = path_to(token.state, target) if target is not None else None
         if not fix:
             pass
@@ -409,5 +419,5 @@ def _adopt(
         actor=actor,
         reason="reconcile",
         finding=kind,
-        entra_status=device.status,
+        entra_status=entra_status(device),
     )
