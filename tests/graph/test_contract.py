@@ -196,8 +196,10 @@ def test_a_legacy_copy_of_the_serial_is_never_the_method_acted_on(
     try:
         device = client.create_device(device_body(record(20), assign_to=user_id("ada")))
         (old,) = [
-            m for m in client.session.pages(f"users/{user_id('ada')}/authentication/"
-                                            "hardwareOathMethods", what="list")
+            m
+            for m in client.session.pages(
+                f"users/{user_id('ada')}/authentication/hardwareOathMethods", what="list"
+            )
             if m["device"]["id"] != device.id
         ]
         method_id = client.method_id_for(upn("ada"), device)
