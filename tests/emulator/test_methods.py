@@ -153,7 +153,9 @@ def test_activation_accepts_drift_within_a_day_but_not_beyond(lab: Lab) -> None:
         for code in (totp(B32_2, now - hours * 3600) for hours in range(26, 60))
         if code not in in_window
     )
-    r = lab.call("POST", f"{methods('ada')}/{other_mid}/activate", json={"verificationCode": too_late})
+    r = lab.call(
+        "POST", f"{methods('ada')}/{other_mid}/activate", json={"verificationCode": too_late}
+    )
     assert r.status_code == 400 and status(lab, other) == "failedActivation"
 
 
@@ -355,7 +357,9 @@ def test_legacy_csv_tokens_are_user_methods_outside_the_inventory(lab: Lab) -> N
     ]
     assert serials == ["LEG-1", "LEG-1"]
     assert lab.call("DELETE", f"{methods('lena')}/{legacy['id']}").status_code == 204
-    assert [m["id"] for m in lab.call("GET", methods("lena")).json()["value"]] == [method_of(lab, "lena", copy)]
+    assert [m["id"] for m in lab.call("GET", methods("lena")).json()["value"]] == [
+        method_of(lab, "lena", copy)
+    ]
     snapshot = lab.http.get(f"{lab.url}/_emulator/state").json()
     assert snapshot["legacyTokens"] == [] and B32_2 not in str(snapshot)
     assert lab.http.post(f"{lab.url}/_emulator/reset").status_code == 204

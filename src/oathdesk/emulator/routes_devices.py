@@ -179,7 +179,8 @@ def _reorder(results: list[dict[str, Any]], order: str) -> list[dict[str, Any]]:
         return results[::-1]
     if order == "shuffled":
         shuffled = list(results)
-        random.Random(zlib.crc32(repr(results).encode())).shuffle(shuffled)
+        rng = random.Random(zlib.crc32(repr(results).encode()))  # noqa: S311 - an order, no secret
+        rng.shuffle(shuffled)
         if len(shuffled) > 1 and shuffled == results:  # a shuffle that changed nothing
             shuffled = shuffled[1:] + shuffled[:1]
         return shuffled
