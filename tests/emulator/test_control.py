@@ -88,6 +88,8 @@ def test_config_rejects_unknown_or_bad_settings(lab: Lab) -> None:
         {"colour": "red"},
         {"throttle": "fast"},
         {"bulkPartialStatus": 500},
+        {"assignToStatus": "activated"},
+        {"bulkResultOrder": "sorted"},
     ):
         assert lab.http.patch(f"{lab.url}/_emulator/config", json=body).status_code == 400
     assert lab.http.get(f"{lab.url}/_emulator/config").json()["pageSize"] == 100

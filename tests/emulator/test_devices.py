@@ -30,10 +30,22 @@ def test_create_returns_the_device_with_secret_nulled_and_status_available(lab: 
     assert got["@odata.type"] == "#microsoft.graph.hardwareOathTokenAuthenticationMethodDevice"
 
 
-def test_create_with_assign_to_is_assigned_and_names_the_user(lab: Lab) -> None:
+@pytest.mark.parametrize("switch", ["available", "assigned", None])
+def test_create_with_assign_to_names_the_user_with_the_switched_status(
+    lab: Lab, switch: str | None
+) -> None:
+    """Learn's how-to shows "available" with assignedTo filled (our default); the reference
+    shows "assigned". Either way the user holds a method with its own id."""
+    if switch is not None:
+        r = lab.http.patch(f"{lab.url}/_emulator/config", json={"assignToStatus": switch})
+        assert r.status_code == 200
     body = create(lab, "SN-2", assignTo={"id": uid("ada")})
-    assert body["status"] == "assigned"
+    assert body["status"] == (switch or "available")
     assert body["assignedTo"] == {"id": uid("ada"), "displayName": "Ada Example"}
+    listed = lab.call("GET", f"/users/{uid('ada')}/authentication/hardwareOathMethods").json()
+    (method,) = listed["value"]
+    assert method["device"]["id"] == body["id"] != method["id"]
+    assert method["device"]["status"] == body["status"]
     user = lab.call("GET", f"{DEV}/{body['id']}/assignTo").json()
     assert user["userPrincipalName"].startswith("ada@")
 
@@ -109,8 +121,9 @@ def test_update_is_204_and_only_for_unassigned_devices(lab: Lab) -> None:
 def test_delete_only_when_unassigned(lab: Lab) -> None:
     held = create(lab, "SN-D1", assignTo={"id": uid("ada")})
     assert lab.call("DELETE", f"{DEV}/{held['id']}").status_code == 400
-    path = f"/users/{uid('ada')}/authentication/hardwareOathMethods/{held['id']}"
-    assert lab.call("DELETE", path).status_code == 204
+    path = f"/users/{uid('ada')}/authentication/hardwareOathMethods"
+    (method,) = lab.call("GET", path).json()["value"]
+    assert lab.call("DELETE", f"{path}/{method['id']}").status_code == 204
     assert lab.call("DELETE", f"{DEV}/{held['id']}").status_code == 204
     assert lab.call("GET", f"{DEV}/{held['id']}").status_code == 404
     assert lab.call("DELETE", f"{DEV}/{held['id']}").status_code == 404
@@ -136,6 +149,7 @@ def test_paging_follows_next_link_with_top_and_page_size(lab: Lab) -> None:
 
 
 def test_filters_eq_and_combinations(lab: Lab) -> None:
+    lab.http.patch(f"{lab.url}/_emulator/config", json={"assignToStatus": "assigned"})
     create(lab, "SN-F1")
     create(lab, "SN-F2", timeIntervalInSeconds=60, assignTo={"id": uid("ada")})
     create(lab, "SN-F'3")
@@ -176,7 +190,11 @@ def test_unsupported_query_options_are_400(lab: Lab) -> None:
         assert lab.call("GET", DEV, params={option: "x"}).status_code == 400
 
 
-def test_bulk_create_by_patch_and_post_echoes_content_ids(lab: Lab) -> None:
+def test_bulk_create_by_patch_and_post_answers_the_documented_user_method_shape(
+    lab: Lab,
+) -> None:
+    """201, ``value[]`` of hardwareOathAuthenticationMethod entries with the device nested
+    (authenticationmethoddevice-update); no @contentId echo, so only the serial matches."""
     for verb, prefix in (("PATCH", "A"), ("POST", "B")):
         body = {
             "@context": "#$delta",
@@ -188,9 +206,17 @@ def test_bulk_create_by_patch_and_post_echoes_content_ids(lab: Lab) -> None:
         r = lab.call(verb, DEV, json=body)
         assert r.status_code == 201, r.text
         values = r.json()["value"]
-        assert [v["@contentId"] for v in values] == ["1", "2"]
-        assert [v["status"] for v in values] == ["available", "assigned"]
-        assert all(v["secretKey"] is None for v in values)
+        assert all("@contentId" not in v for v in values)
+        assert {v["@odata.type"] for v in values} == {
+            "#microsoft.graph.hardwareOathAuthenticationMethod"
+        }
+        devices = [v["device"] for v in values]
+        assert [d["serialNumber"] for d in devices] == [f"{prefix}-1", f"{prefix}-2"]
+        assert [d["status"] for d in devices] == ["available", "available"]  # assignToStatus
+        assert devices[1]["assignedTo"]["id"] == uid("grace")
+        assert all(d["secretKey"] is None for d in devices)
+        assert values[0]["id"] == devices[0]["id"]  # no method yet: the device's id
+        assert values[1]["id"] != devices[1]["id"]  # grace's method has its own id
     assert lab.call("GET", f"{DEV}/$count").text == "4"
 
 
@@ -208,13 +234,11 @@ def test_bulk_partial_failure_marks_items_and_keeps_the_good_ones(lab: Lab) -> N
     }
     r = lab.call("PATCH", DEV, json=body)
     assert r.status_code == 201
-    by_id = {v["@contentId"]: v for v in r.json()["value"]}
-    assert by_id["ok"]["status"] == "available"
-    codes = {
-        k: v["@Core.DataModificationException"]["responseCode"]
-        for k, v in by_id.items()
-        if k != "ok"
-    }
+    values = r.json()["value"]
+    (good,) = [v for v in values if "@Core.DataModificationException" not in v]
+    assert good["device"]["serialNumber"] == "NEW-1" and good["device"]["status"] == "available"
+    by_id = {v["@contentId"]: v for v in values if "@contentId" in v}
+    codes = {k: v["@Core.DataModificationException"]["responseCode"] for k, v in by_id.items()}
     assert codes == {"nosecret": 400, "dup": 409, "guest": 400, "twice": 409}
     assert by_id["dup"]["serialNumber"] == "TAKEN"
     assert lab.call("GET", f"{DEV}/$count").text == "2"
@@ -257,3 +281,25 @@ def test_directory_root_policy_and_wrong_method(lab: Lab) -> None:
         ).status_code
         == 403
     )
+
+
+@pytest.mark.parametrize("order", ["request", "shuffled", "reversed"])
+def test_bulk_result_order_switch(lab: Lab, order: str) -> None:
+    """Entra documents no order for bulk results: the switch lets client tests prove they match
+    entries by ``device.serialNumber``, never by position."""
+    r = lab.http.patch(f"{lab.url}/_emulator/config", json={"bulkResultOrder": order})
+    assert r.status_code == 200
+    sent = [f"ORD-{n}" for n in range(6)]
+    body = {"@context": "#$delta", "value": [device_body(s) for s in sent]}
+    r = lab.call("PATCH", DEV, json=body)
+    assert r.status_code == 201
+    got = [v["device"]["serialNumber"] for v in r.json()["value"]]
+    assert sorted(got) == sorted(sent)
+    if order == "request":
+        assert got == sent
+    elif order == "reversed":
+        assert got == sent[::-1]
+    else:
+        assert got != sent
+    bad = lab.http.patch(f"{lab.url}/_emulator/config", json={"bulkResultOrder": "random"})
+    assert bad.status_code == 400 and "bulkResultOrder" in bad.text

@@ -20,6 +20,15 @@ def methods(who: str) -> str:
     return f"/users/{uid(who)}/authentication/hardwareOathMethods"
 
 
+def method_of(lab: Lab, who: str, device_id: str, token: str | None = None) -> str:
+    """The user's method holding ``device_id``, found by ``device.id`` (its id differs)."""
+    base = methods(who) if token is None else "/me/authentication/hardwareOathMethods"
+    listed = lab.call("GET", base, token).json()["value"]
+    (found,) = [m["id"] for m in listed if m["device"]["id"] == device_id]
+    assert found != device_id
+    return str(found)
+
+
 def status(lab: Lab, device_id: str) -> str:
     return str(lab.call("GET", f"{DEV}/{device_id}").json()["status"])
 
@@ -28,28 +37,35 @@ def test_assign_list_get_and_unassign(lab: Lab) -> None:
     device = new_device(lab, "M-1")
     r = lab.call("POST", methods("ada"), json={"device": {"id": device}})
     assert r.status_code == 201
-    assert r.headers["Location"] == lab.graph(f"{methods('ada')}/{device}")
     created = r.json()
-    assert created["id"] == device and created["createdDateTime"].endswith("Z")
+    mid = created["id"]  # the method's own id, as in Microsoft's reference example
+    assert mid != device and r.headers["Location"] == lab.graph(f"{methods('ada')}/{mid}")
+    assert set(created) == {"@odata.context", "@odata.type", "id", "createdDateTime"}
+    assert created["@odata.type"] == "#microsoft.graph.hardwareOathAuthenticationMethod"
+    assert created["createdDateTime"].endswith("Z")
     assert status(lab, device) == "assigned"
     listed = lab.call("GET", methods("ada")).json()["value"]
-    assert [m["id"] for m in listed] == [device]
+    assert [m["id"] for m in listed] == [mid]
     assert listed[0]["device"]["id"] == device and listed[0]["device"]["secretKey"] is None
     assert listed[0]["@odata.type"] == "#microsoft.graph.hardwareOathAuthenticationMethod"
-    upn_path = f"/users/ada@lab.example.com/authentication/hardwareOathMethods/{device}"
+    upn_path = f"/users/ada@lab.example.com/authentication/hardwareOathMethods/{mid}"
     got = lab.call("GET", upn_path, params={"$expand": "device"}).json()
-    assert got["device"]["assignedTo"]["id"] == uid("ada")
-    assert lab.call("DELETE", f"{methods('ada')}/{device}").status_code == 204
+    assert got["device"]["assignedTo"]["id"] == uid("ada") and got["device"]["id"] == device
+    assert lab.call("GET", f"{methods('ada')}/{device}").status_code == 404  # not a method id
+    assert lab.call("DELETE", f"{methods('ada')}/{device}").status_code == 404
+    assert lab.call("DELETE", f"{methods('ada')}/{mid}").status_code == 204
     device_now = lab.call("GET", f"{DEV}/{device}").json()
     assert device_now["status"] == "available" and device_now["assignedTo"] is None
     assert lab.call("GET", methods("ada")).json()["value"] == []
-    assert lab.call("GET", f"{methods('ada')}/{device}").status_code == 404
+    assert lab.call("GET", f"{methods('ada')}/{mid}").status_code == 404
 
 
 def test_bare_id_body_is_accepted_and_reassigning_same_user_is_idempotent(lab: Lab) -> None:
     device = new_device(lab, "M-2")
-    assert lab.call("POST", methods("ada"), json={"id": device}).status_code == 201
-    assert lab.call("POST", methods("ada"), json={"device": {"id": device}}).status_code == 201
+    first = lab.call("POST", methods("ada"), json={"id": device})
+    again = lab.call("POST", methods("ada"), json={"device": {"id": device}})
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"] != device  # the same method both times
     r = lab.call("POST", methods("grace"), json={"device": {"id": device}})
     assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
     assert lab.call("POST", methods("ada"), json={"device": {}}).status_code == 400
@@ -82,10 +98,11 @@ def test_sixth_method_is_refused(lab: Lab) -> None:
 
 def test_status_machine_wrong_code_then_right_code_then_deactivate(lab: Lab) -> None:
     device = new_device(lab, "S-1", assignTo={"id": uid("ada")})
+    mid = method_of(lab, "ada", device)
     now = lab.state.now()
     r = lab.call(
         "POST",
-        f"{methods('ada')}/{device}/activate",
+        f"{methods('ada')}/{mid}/activate",
         json={"verificationCode": wrong_code(B32, now)},
     )
     assert r.status_code == 400 and r.json()["error"]["code"] == "badRequest"
@@ -93,36 +110,40 @@ def test_status_machine_wrong_code_then_right_code_then_deactivate(lab: Lab) -> 
     assert status(lab, device) == "failedActivation"
     r = lab.call(
         "POST",
-        f"{methods('ada')}/{device}/activate",
+        f"{methods('ada')}/{mid}/activate",
         json={"verificationCode": totp(B32, lab.state.now()), "displayName": "Mine"},
     )
     assert r.status_code == 204
     got = lab.call("GET", f"{DEV}/{device}").json()
     assert (got["status"], got["displayName"]) == ("activated", "Mine")
-    assert lab.call("POST", f"{methods('ada')}/{device}/deactivate").status_code == 204
+    assert lab.call("POST", f"{methods('ada')}/{mid}/deactivate").status_code == 204
     assert status(lab, device) == "assigned"
-    assert lab.call("DELETE", f"{methods('ada')}/{device}").status_code == 204
+    assert lab.call("DELETE", f"{methods('ada')}/{mid}").status_code == 204
     assert status(lab, device) == "available"
 
 
 @pytest.mark.parametrize("code", ["12345", "1234567", 123456, "abcdef", None])
 def test_malformed_codes_are_400_and_leave_status(lab: Lab, code: object) -> None:
     device = new_device(lab, "S-2", assignTo={"id": uid("ada")})
-    r = lab.call("POST", f"{methods('ada')}/{device}/activate", json={"verificationCode": code})
+    mid = method_of(lab, "ada", device)
+    before = status(lab, device)
+    r = lab.call("POST", f"{methods('ada')}/{mid}/activate", json={"verificationCode": code})
     assert r.status_code == 400 and "6-digit" in r.json()["error"]["message"]
-    assert status(lab, device) == "assigned"
+    assert status(lab, device) == before
 
 
 def test_activation_accepts_drift_within_a_day_but_not_beyond(lab: Lab) -> None:
     device = new_device(lab, "S-3", assignTo={"id": uid("ada")})
+    mid = method_of(lab, "ada", device)
     late = totp(B32, lab.state.now() - 20 * 3600)  # token clock 20 hours behind
     assert (
         lab.call(
-            "POST", f"{methods('ada')}/{device}/activate", json={"verificationCode": late}
+            "POST", f"{methods('ada')}/{mid}/activate", json={"verificationCode": late}
         ).status_code
         == 204
     )
     other = new_device(lab, "S-4", B32_2, assignTo={"id": uid("ada")})
+    other_mid = method_of(lab, "ada", other)
     now = lab.state.now()
     # A 6-digit code from 26 hours ago can also be the code of some step inside the ±1 day
     # window (about 0.6% of the time); take the first later hour whose code is not.
@@ -132,7 +153,9 @@ def test_activation_accepts_drift_within_a_day_but_not_beyond(lab: Lab) -> None:
         for code in (totp(B32_2, now - hours * 3600) for hours in range(26, 60))
         if code not in in_window
     )
-    r = lab.call("POST", f"{methods('ada')}/{other}/activate", json={"verificationCode": too_late})
+    r = lab.call(
+        "POST", f"{methods('ada')}/{other_mid}/activate", json={"verificationCode": too_late}
+    )
     assert r.status_code == 400 and status(lab, other) == "failedActivation"
 
 
@@ -145,10 +168,11 @@ def test_sha256_sixty_second_token_activates(lab: Lab) -> None:
         hashFunction="hmacsha256",
         assignTo={"id": uid("ada")},
     )
+    mid = method_of(lab, "ada", device)
     code = totp(B32_2, lab.state.now(), period=60, sha256=True)
     assert (
         lab.call(
-            "POST", f"{methods('ada')}/{device}/activate", json={"verificationCode": code}
+            "POST", f"{methods('ada')}/{mid}/activate", json={"verificationCode": code}
         ).status_code
         == 204
     )
@@ -156,9 +180,10 @@ def test_sha256_sixty_second_token_activates(lab: Lab) -> None:
 
 def test_activate_a_method_the_user_does_not_hold_is_404(lab: Lab) -> None:
     device = new_device(lab, "S-6", assignTo={"id": uid("grace")})
+    mid = method_of(lab, "grace", device)  # grace's method, asked for under ada
     r = lab.call(
         "POST",
-        f"{methods('ada')}/{device}/activate",
+        f"{methods('ada')}/{mid}/activate",
         json={"verificationCode": totp(B32, lab.state.now())},
     )
     assert r.status_code == 404
@@ -234,15 +259,15 @@ def test_me_endpoints_for_a_plain_member(lab: Lab) -> None:
     device = new_device(lab, "ME-1")
     base = "/me/authentication/hardwareOathMethods"
     assert lab.call("POST", base, token, json={"device": {"id": device}}).status_code == 201
-    assert [m["id"] for m in lab.call("GET", base, token).json()["value"]] == [device]
+    mid = method_of(lab, "ada", device, token)
     r = lab.call(
         "POST",
-        f"{base}/{device}/activate",
+        f"{base}/{mid}/activate",
         token,
         json={"verificationCode": totp(B32, lab.state.now())},
     )
     assert r.status_code == 204 and status(lab, device) == "activated"
-    assert lab.call("DELETE", f"{base}/{device}", token).status_code == 204
+    assert lab.call("DELETE", f"{base}/{mid}", token).status_code == 204
     assert lab.call("GET", "/me", token).status_code == 403  # no User.Read scope
     profile = lab.user_token("ada", "User.Read UserAuthenticationMethod.Read")
     assert lab.call("GET", "/me", profile).json()["id"] == uid("ada")
@@ -251,7 +276,8 @@ def test_me_endpoints_for_a_plain_member(lab: Lab) -> None:
 
 
 def test_user_methods_paging_and_filter(lab: Lab) -> None:
-    ids = [new_device(lab, f"PG-{n}", assignTo={"id": uid("ada")}) for n in range(3)]
+    devices = [new_device(lab, f"PG-{n}", assignTo={"id": uid("ada")}) for n in range(3)]
+    ids = [method_of(lab, "ada", d) for d in devices]
     first = lab.call("GET", methods("ada"), params={"$top": "2"}).json()
     assert len(first["value"]) == 2
     rest = lab.http.get(
@@ -267,18 +293,20 @@ def test_assignment_propagation_delay_hides_fresh_methods(lab: Lab) -> None:
     lab.http.patch(f"{lab.url}/_emulator/config", json={"assignmentDelaySeconds": 3600})
     device = new_device(lab, "LAG-1", assignTo={"id": uid("ada")})
     assert lab.call("GET", methods("ada")).json()["value"] == []
+    mid = lab.state.directory.devices[device].method_key
     r = lab.call(
         "POST",
-        f"{methods('ada')}/{device}/activate",
+        f"{methods('ada')}/{mid}/activate",
         json={"verificationCode": totp(B32, lab.state.now())},
     )
     assert r.status_code == 404
     lab.http.patch(f"{lab.url}/_emulator/config", json={"assignmentDelaySeconds": 0})
-    assert [m["id"] for m in lab.call("GET", methods("ada")).json()["value"]] == [device]
+    assert [m["id"] for m in lab.call("GET", methods("ada")).json()["value"]] == [mid]
 
 
 def test_simulated_sign_in_uses_the_drift_and_refuses_replays(lab: Lab) -> None:
     device = new_device(lab, "SIGN-1", assignTo={"id": uid("ada")})
+    mid = method_of(lab, "ada", device)
     now = lab.state.now()
     ours = int(now // 30)
 
@@ -299,7 +327,7 @@ def test_simulated_sign_in_uses_the_drift_and_refuses_replays(lab: Lab) -> None:
     assert (
         lab.call(
             "POST",
-            f"{methods('ada')}/{device}/activate",
+            f"{methods('ada')}/{mid}/activate",
             json={"verificationCode": totp(B32, now + drift - 60)},
         ).status_code
         == 204
@@ -307,7 +335,7 @@ def test_simulated_sign_in_uses_the_drift_and_refuses_replays(lab: Lab) -> None:
     signin = f"{lab.url}/_emulator/signin"
     code = totp(B32, lab.state.now() + drift)
     first = lab.http.post(signin, json={"user": uid("ada"), "code": code}).json()
-    assert first == {"success": True, "methodId": device}
+    assert first == {"success": True, "methodId": mid}
     assert lab.http.post(signin, json={"user": uid("ada"), "code": code}).json()["success"] is False
     # without the drift the current wall-clock code is far outside the sign-in window
     wall = totp(B32, lab.state.now() + 90)
@@ -329,7 +357,9 @@ def test_legacy_csv_tokens_are_user_methods_outside_the_inventory(lab: Lab) -> N
     ]
     assert serials == ["LEG-1", "LEG-1"]
     assert lab.call("DELETE", f"{methods('lena')}/{legacy['id']}").status_code == 204
-    assert [m["id"] for m in lab.call("GET", methods("lena")).json()["value"]] == [copy]
+    assert [m["id"] for m in lab.call("GET", methods("lena")).json()["value"]] == [
+        method_of(lab, "lena", copy)
+    ]
     # the legacy record outlives its method until the documented DELETE of its device id
     snapshot = lab.http.get(f"{lab.url}/_emulator/state").json()
     (kept,) = snapshot["legacyTokens"]

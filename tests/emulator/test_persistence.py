@@ -31,7 +31,7 @@ def test_activation_with_a_fixed_clock_uses_the_rfc_vector() -> None:
     d = state.directory
     device, _ = d.validate_new(device_body("RFC-1", RFC_SECRET))
     d.add(device, uid("ada"), state.now())
-    d.activate(d.user(uid("ada")), device.id, "081804", None, state.now())
+    d.activate(d.user(uid("ada")), device.method_key, "081804", None, state.now())
     assert device.status == "activated" and device.drift_steps == 0
 
 
@@ -49,7 +49,9 @@ def test_saved_state_reloads_with_devices_config_and_key(tmp_path: Path) -> None
     assert not list(tmp_path.glob(".*.tmp"))
     again = EmulatorState.open(tmp_path, clock=clock)
     kept = again.directory.devices[device.id]
-    assert kept.status == "assigned" and kept.assigned_to == uid("ada")
+    assert kept.status == "available" and kept.assigned_to == uid("ada")  # assignToStatus
+    # the user method keeps its own id (unlike its device's) across the reload
+    assert kept.method_id == device.method_id and kept.method_id not in (None, device.id)
     assert again.config.page_size == 7 and again.directory.policy["state"] == "disabled"
     assert again.signing_key.kid == state.signing_key.kid
     # the policy is enforced once reloaded; re-enabled, the seed that survived activates it
@@ -59,7 +61,7 @@ def test_saved_state_reloads_with_devices_config_and_key(tmp_path: Path) -> None
         )
     again.directory.policy["state"] = "enabled"
     again.directory.activate(
-        again.directory.user(uid("ada")), device.id, totp(B32, clock.now()), None, clock.now()
+        again.directory.user(uid("ada")), kept.method_key, totp(B32, clock.now()), None, clock.now()
     )
     assert kept.status == "activated"
     # reset goes back to the seed, not to the saved inventory

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from oathdesk.domain import FixedClock
 from oathdesk.emulator import EmulatorState, GraphError
@@ -26,6 +26,12 @@ class Inventory(RuleBasedStateMachine):
         self.d = self.state.directory
         self.serial = 0
 
+    @initialize(status=st.sampled_from(["available", "assigned"]))
+    def assign_to_status(self, status: str) -> None:
+        """Both readings of the status after create with assignTo (config switch)."""
+        self.state.config.assign_to_status = status
+        self.state.sync_config()
+
     def _any_device(self, pick: int) -> str | None:
         ids = sorted(self.d.devices)
         return ids[pick % len(ids)] if ids else None
@@ -43,7 +49,8 @@ class Inventory(RuleBasedStateMachine):
             assert exc.status == 400
             return
         assert who != "guest"
-        assert device.status == ("assigned" if who else "available")
+        assert device.status == (self.d.assign_to_status if who else "available")
+        assert device.method_id is None if who is None else device.method_id != device.id
 
     @rule(who=PEOPLE, pick=st.integers(min_value=0))
     def assign(self, who: str, pick: int) -> None:
@@ -76,7 +83,7 @@ class Inventory(RuleBasedStateMachine):
         holder = device.assigned_to
         try:
             self.d.activate(
-                self.d.user(holder or uid("ada")), device_id, code, None, self.state.now()
+                self.d.user(holder or uid("ada")), device.method_key, code, None, self.state.now()
             )
         except GraphError as exc:
             if holder is None:
@@ -94,11 +101,11 @@ class Inventory(RuleBasedStateMachine):
         device = self.d.devices[device_id]
         user = self.d.user(device.assigned_to or "")
         if pick % 2:
-            self.d.deactivate(user, device_id)
+            self.d.deactivate(user, device.method_key)
             assert device.status == "assigned"
         else:
-            self.d.unassign(user, device_id)
-            assert device.status == "available"
+            self.d.unassign(user, device.method_key)
+            assert device.status == "available" and device.method_id is None
 
     @rule(pick=st.integers(min_value=0))
     def delete(self, pick: int) -> None:
@@ -116,7 +123,9 @@ class Inventory(RuleBasedStateMachine):
     @invariant()
     def rules_hold(self) -> None:
         for device in self.d.devices.values():
-            assert (device.assigned_to is None) == (device.status == "available")
+            # "available" with a holder: create with assignTo under assignToStatus=available
+            assert device.assigned_to is not None or device.status == "available"
+            assert (device.assigned_to is None) == (device.method_id is None)
             assert device.status in ("available", "assigned", "activated", "failedActivation")
         for user in self.d.users.values():
             held = self.d.methods(user)

@@ -79,6 +79,23 @@ def emu(emu_session: Emu) -> Emu:
     return emu_session
 
 
+# Emulator switches where Microsoft is silent or contradicts itself (docs/emulator.md,
+# "Fidelity"): every position of each, so the client is proven against every reading.
+SWITCHES = [
+    {"bulkResultOrder": order, "assignToStatus": status}
+    for order in ("request", "shuffled", "reversed")
+    for status in ("available", "assigned")
+]
+
+
+@pytest.fixture(params=SWITCHES, ids=lambda s: f"{s['bulkResultOrder']}-{s['assignToStatus']}")
+def switched(emu: Emu, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The emulator, reset, with one combination of the fidelity switches set."""
+    settings: dict[str, Any] = request.param
+    emu.configure(**settings)
+    return settings
+
+
 @pytest.fixture
 def client(emu: Emu) -> Iterator[GraphClient]:
     graph = emu.client()

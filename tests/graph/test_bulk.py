@@ -260,3 +260,46 @@ def test_a_serial_that_never_gets_a_definite_answer_is_given_up_after_max_rounds
     report, mock = _upload(fake, records(2), max_rounds=3)
     assert len(fake.bulk_bodies(mock)) == 3
     assert {r.code for r in report.of("failed")} == {"graph.gave_up"}
+
+
+class ReorderingGraph(FakeGraph):
+    """Answers bulk creates as Entra documents them: user-method entries with the device
+    nested, no @contentId, in reverse order; one entry it leaves out entirely (``drop_one``)."""
+
+    drop_one = False
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        response = super().__call__(request)
+        if request.method != "PATCH" or response.status_code >= 400:
+            return response
+        entries = []
+        for entry in reversed(response.json()["value"]):
+            device = {k: v for k, v in entry.items() if k != "@contentId"}
+            entries.append(
+                {
+                    "@odata.type": "#microsoft.graph.hardwareOathAuthenticationMethod",
+                    "id": f"method-{device['id']}",
+                    "device": device,
+                }
+            )
+        if self.drop_one:
+            entries = entries[1:]
+        return httpx.Response(201, json={"value": entries})
+
+
+def test_results_are_matched_by_the_nested_serial_never_by_position() -> None:
+    fake = ReorderingGraph()
+    report, _ = _upload(fake, records(4))
+    by_serial = {d["serialNumber"]: d["id"] for d in fake.devices.values()}
+    assert {r.serial: r.device_id for r in report.of("created")} == by_serial
+
+
+def test_a_result_left_out_is_looked_up_not_guessed_from_its_position() -> None:
+    fake = ReorderingGraph()
+    fake.drop_one = True  # the answer for the last serial sent is missing
+    report, mock = _upload(fake, records(3))
+    assert len(fake.bulk_bodies(mock)) == 1  # found by lookup, never sent twice
+    by_serial = {d["serialNumber"]: d["id"] for d in fake.devices.values()}
+    assert {r.serial: r.device_id for r in report.of("created")} == by_serial
+    lookups = [p for m, p in fake.log if m == "GET" and "SN-000002" in p]
+    assert len(lookups) == 2  # before the upload, and after: the missing one by its serial

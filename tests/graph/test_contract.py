@@ -1,4 +1,6 @@
-"""Every operation of graph-api.md §3 against the emulator over HTTPS, signed in through MSAL."""
+"""Every operation of graph-api.md §3 against the emulator over HTTPS, signed in through MSAL,
+with the emulator's fidelity switches (bulk result order, status after create with assignTo)
+in every position."""
 
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ from oathdesk.graph import (
 )
 from oathdesk.graph.auth import REFRESH_MARGIN
 from tests.graph.conftest import Emu
-from tests.graph.support import record, totp, upn, user_id
+from tests.graph.support import SEED, b32, record, totp, upn, user_id
+
+pytestmark = pytest.mark.usefixtures("switched")
 
 
 def _create(client: GraphClient, n: int, **kw: object) -> str:
@@ -53,14 +57,18 @@ def test_serial_lookup_uses_filter_and_keeps_odd_characters(client: GraphClient)
         client.device_by_serial("nope")
 
 
-def test_create_with_assign_then_lifecycle(emu: Emu, client: GraphClient) -> None:
+def test_create_with_assign_then_lifecycle(
+    emu: Emu, client: GraphClient, switched: dict[str, Any]
+) -> None:
     device_id = client.create_device(device_body(record(4), assign_to=user_id("ada"))).id
     device = client.get_device(device_id)
-    assert device.assigned_to_id == user_id("ada") and device.status == "assigned"
+    assert device.assigned_to_id == user_id("ada")
+    assert device.status == switched["assignToStatus"]  # how-to: available; reference: assigned
     assert client.device_assignee(device_id) is not None
     methods = client.user_methods(upn("ada"))
     assert [m.serial_number for m in methods] == ["SN-000004"]
     method_id = client.method_id_for(upn("ada"), device)
+    assert method_id != device_id  # the method has its own id
     assert client.user_method(upn("ada"), method_id).id == device_id
     client.activate(upn("ada"), method_id, totp(record(4).secret, emu.state.now()))
     assert client.get_device(device_id).status == "activated"
@@ -85,8 +93,9 @@ def test_assign_conflict_and_wrong_code(emu: Emu, client: GraphClient) -> None:
     # neighbour of the right code would be one of those 5,761 codes about 0.6% of the time.
     shown = {totp(record(5).secret, now + k * 30) for k in range(-2900, 2901)}
     wrong = next(code for code in (f"{n:06d}" for n in range(1_000_000)) if code not in shown)
+    method_id = client.method_id_for(upn("ada"), client.get_device(device_id))
     with pytest.raises(GraphRequestError):
-        client.activate(upn("ada"), device_id, wrong)
+        client.activate(upn("ada"), method_id, wrong)
     assert client.get_device(device_id).status == "failedActivation"
 
 
@@ -105,11 +114,12 @@ def test_assign_and_activate_by_id_and_by_serial(emu: Emu, client: GraphClient) 
 def test_assign_by_reference(client: GraphClient) -> None:
     device_id = _create(client, 8)
     client.assign(upn("ada"), device_id)
-    client.unassign(upn("ada"), device_id)
+    client.unassign(upn("ada"), client.method_id_for(upn("ada"), client.get_device(device_id)))
     client.assign(upn("ada"), device_id)
+    method_id = client.method_id_for(upn("ada"), client.get_device(device_id))
     with pytest.raises(GraphConflict):
-        client.assign_by_reference(upn("ada"), device_id, user_id("grace"))
-    client.assign_by_reference(upn("ada"), device_id, user_id("ada"))
+        client.assign_by_reference(upn("ada"), method_id, user_id("grace"))
+    client.assign_by_reference(upn("ada"), method_id, user_id("ada"))
     assert client.get_device(device_id).assigned_to_id == user_id("ada")
 
 
@@ -165,3 +175,79 @@ def test_token_is_reused_until_near_expiry(emu: Emu, monkeypatch: pytest.MonkeyP
     client.count_devices()
     assert len(sign_ins) == 2
     client.close()
+
+
+def test_a_legacy_copy_of_the_serial_is_never_the_method_acted_on(
+    emu: Emu, client: GraphClient
+) -> None:
+    """Learn's troubleshooting case: ada holds an old CSV copy and a Graph copy of one serial.
+    The method is found by ``device.id`` (never the serial), so activate, deactivate and
+    unassign reach the Graph copy and the legacy method is left as it was."""
+    legacy = {
+        "user": upn("ada"),
+        "serialNumber": "SN-000020",
+        "secretKey": b32(record(21).secret),
+        "manufacturer": "OldVendor",
+        "model": "CSV",
+        "timeIntervalInSeconds": 30,
+    }
+    r = emu.control.post(f"{emu.url}/_emulator/seed", json={**SEED, "legacyTokens": [legacy]})
+    assert r.status_code == 200, r.text
+    try:
+        device = client.create_device(device_body(record(20), assign_to=user_id("ada")))
+        (old,) = [
+            m
+            for m in client.session.pages(
+                f"users/{user_id('ada')}/authentication/hardwareOathMethods", what="list"
+            )
+            if m["device"]["id"] != device.id
+        ]
+        method_id = client.method_id_for(upn("ada"), device)
+        assert method_id not in (old["id"], device.id)
+        client.activate(upn("ada"), method_id, totp(record(20).secret, emu.state.now()))
+        assert client.get_device(device.id).status == "activated"
+        client.deactivate(upn("ada"), method_id)
+        assert client.get_device(device.id).status == "assigned"
+        client.unassign(upn("ada"), method_id)
+        assert client.get_device(device.id).assigned_to_id == ""
+        (left,) = client.user_methods(upn("ada"))
+        assert (left.id, left.serial_number, left.status) == (
+            old["device"]["id"],
+            "SN-000020",
+            "activated",
+        )
+    finally:
+        r = emu.control.post(f"{emu.url}/_emulator/seed", json=SEED)
+        assert r.status_code == 200
+
+
+def test_bulk_results_in_any_order_are_matched_by_serial(
+    emu: Emu, client: GraphClient, switched: dict[str, Any]
+) -> None:
+    """Entra answers 201 with user-method entries (device nested) in no documented order:
+    the uploader's device ids must be those of the serials, whatever the order."""
+    from oathdesk.graph import Uploader, UploadOptions
+
+    recs = [record(n, user=upn("grace") if n % 3 == 0 else "") for n in range(300, 312)]
+    report = Uploader(client, UploadOptions(chunk_size=12, concurrency=1)).upload(recs)
+    truth = {d.serial_number: d for d in client.list_devices()}
+    assert {s: r.device_id for s, r in report.results.items()} == {
+        s: d.id for s, d in truth.items()
+    }
+    assert {r.outcome for r in report.results.values()} == {"created"}
+    held = {s for s, d in truth.items() if d.assigned_to_id == user_id("grace")}
+    assert held == {f"SN-{n:06d}" for n in range(300, 312) if n % 3 == 0}
+    assert {truth[s].status for s in held} == {switched["assignToStatus"]}
+
+
+def test_a_partial_bulk_answer_200_or_201_is_read_entry_by_entry(
+    emu: Emu, client: GraphClient
+) -> None:
+    for status, prefix in ((200, "P2"), (201, "P1")):
+        emu.configure(bulkPartialStatus=status)
+        bad = {**device_body(record(1, prefix=prefix)), "timeIntervalInSeconds": 45}
+        entries = client.bulk_create([device_body(record(0, prefix=prefix)), bad])
+        failed = [e for e in entries if "@Core.DataModificationException" in e]
+        made = [e for e in entries if "@Core.DataModificationException" not in e]
+        assert [e["serialNumber"] for e in failed] == [f"{prefix}-000001"]
+        assert [e["device"]["serialNumber"] for e in made] == [f"{prefix}-000000"]

@@ -22,7 +22,7 @@ READ = r"hardwareOathDevices"
 
 
 def _chaos(emu: Emu) -> None:
-    emu.configure(maxBulk=50, pageSize=500, throttle="60/0.5")
+    emu.configure(maxBulk=50, pageSize=500, throttle="60/0.5", bulkResultOrder="shuffled")
     emu.faults(
         {"path": BULK, "method": "PATCH", "status": 429, "retryAfter": 0.15, "probability": 0.08},
         {"path": BULK, "method": "PATCH", "status": 503, "probability": 0.05},

@@ -7,6 +7,7 @@ from tests.service.fixtures import (
     emu_session,
     inv,
     no_secret_anywhere,
+    switched,
     watch_logs,
 )
 
@@ -16,5 +17,6 @@ __all__ = [
     "emu_session",
     "inv",
     "no_secret_anywhere",
+    "switched",
     "watch_logs",
 ]

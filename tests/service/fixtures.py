@@ -110,6 +110,23 @@ def emu(emu_session: Emu) -> Emu:
     return emu_session
 
 
+# The emulator's fidelity switches (docs/emulator.md, "Fidelity"), each in every position at
+# least once: the product's flows must hold whichever reading Entra turns out to follow.
+SWITCHES = [
+    {"bulkResultOrder": "request", "assignToStatus": "available"},
+    {"bulkResultOrder": "shuffled", "assignToStatus": "assigned"},
+    {"bulkResultOrder": "reversed", "assignToStatus": "available"},
+]
+
+
+@pytest.fixture(params=SWITCHES, ids=lambda s: f"{s['bulkResultOrder']}-{s['assignToStatus']}")
+def switched(emu: Emu, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The emulator, reset, with one combination of the fidelity switches set."""
+    settings: dict[str, Any] = request.param
+    emu.configure(**settings)
+    return settings
+
+
 @pytest.fixture
 def cfg(db_url: str, tmp_path: Path, emu: Emu) -> Config:
     """Settings for a migrated database, a key file in tmp and the emulator."""

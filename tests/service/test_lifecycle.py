@@ -56,6 +56,7 @@ def _state(inv: Inventory, sn: str) -> str:
     return str(show_token(inv, sn)["state"])
 
 
+@pytest.mark.usefixtures("switched")
 def test_full_life_from_import_to_retirement(inv: Inventory, emu: Emu) -> None:
     t0, t1, t2, t3 = (serial("F", n) for n in range(4))
     import_seeds(inv, entra_csv("F", 4), "f.csv", actor="admin:ann")

@@ -65,6 +65,7 @@ def grouped(emu: Emu) -> Emu:
     return emu
 
 
+@pytest.mark.usefixtures("switched")
 def test_enroll_pushes_assigns_and_activates_with_the_name(inv: Inventory, emu: Emu) -> None:
     stock(inv, "SE", 2)
     now = time.time()

@@ -99,6 +99,7 @@ def test_push_killed_by_sigkill_resumes_without_duplicates(
     assert verify_audit(inv).ok
 
 
+@pytest.mark.usefixtures("switched")
 def test_reconcile_reports_every_difference_and_fixes_only_what_is_safe(
     inv: Inventory, emu: Emu
 ) -> None:
@@ -120,7 +121,7 @@ def test_reconcile_reports_every_difference_and_fixes_only_what_is_safe(
     try:  # changes behind oathdesk's back
         devices = {d.serial_number: d for d in client.list_devices()}
         client.delete_device(devices[r[0]].id)
-        client.unassign(user_id("grace"), devices[r[1]].id)
+        client.unassign(user_id("grace"), client.method_id_for(user_id("grace"), devices[r[1]]))
         client.assign(user_id("alan"), devices[r[2]].id)
         stranger = SeedRecord("STRANGER-1", secret_for("X", 1), manufacturer="Other", model="M")
         client.create_device(device_body(stranger))
@@ -172,3 +173,32 @@ def test_seeds_destroyed_once_entra_holds_them_and_activation_still_works(
     assert done.token["state"] == "activated"
     assert "seed destroyed: Entra checks the code" in done.steps
     assert verify_audit(inv).ok
+
+
+@pytest.mark.parametrize("status", ["available", "assigned"])
+def test_reconcile_reads_a_create_with_assign_to_the_same_under_both_statuses(
+    inv: Inventory, emu: Emu, status: str
+) -> None:
+    """A token created in Entra with ``assignTo`` (an earlier upload naming its user) shows
+    ``available`` with ``assignedTo`` set (Learn's how-to) or ``assigned`` (the reference).
+    Either way ada holds it: reconcile must say so and --fix must record her, not clear her."""
+    emu.configure(assignToStatus=status)
+    sn = serial("W", 0)
+    import_seeds(inv, entra_csv("W", 1), "w.csv", actor="t")
+    client = emu.client()
+    try:  # the same token already uploaded and assigned by another tool
+        record = SeedRecord(sn, secret_for("W", 0), manufacturer="Token2", model="C200")
+        made = client.create_device(device_body(record, assign_to=user_id("ada")))
+        assert (made.status, made.assigned_to_id) == (status, user_id("ada"))
+    finally:
+        client.close()
+    assert push(inv, actor="t").present == 1  # found in Entra, linked, not created twice
+    found = reconcile(inv, actor="t")
+    assert {(f["kind"], f["serial"]) for f in found["findings"]} == {
+        ("status", sn),
+        ("assignee", sn),
+    }
+    reconcile(inv, actor="t", fix=True)
+    token = show_token(inv, sn)
+    assert (token["state"], token["user_upn"]) == ("assigned", upn("ada"))
+    assert reconcile(inv, actor="t")["findings"] == []

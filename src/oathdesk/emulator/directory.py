@@ -86,6 +86,12 @@ def verification_code(value: Any) -> str:
     return value
 
 
+def _give(device: Device, user: User, now: float) -> None:
+    """Assign ``device`` to ``user``: a new user method, with its own id, holds it."""
+    device.status, device.assigned_to, device.assigned_at = "assigned", user.id, now
+    device.method_id = str(uuid.uuid4())
+
+
 @dataclass
 class Directory:
     """One tenant's users, apps and hardware tokens, plus the hardware-OATH policy switch."""
@@ -97,6 +103,7 @@ class Directory:
     policy: dict[str, Any] = field(default_factory=starting_policy)
     reject_duplicate_serials: bool = True
     assignment_delay: float = 0.0
+    assign_to_status: str = "available"  # status after create with assignTo (config switch)
     now: Callable[[], float] = field(kw_only=True)  # the emulator's time, offset included
 
     # -- users --------------------------------------------------------------------------
@@ -174,7 +181,9 @@ class Directory:
         if assignee is not None:
             user = self.user(assignee)
             self._check_can_receive(user)
-            device.status, device.assigned_to, device.assigned_at = "assigned", user.id, now
+            _give(device, user, now)
+            # Learn's how-to shows "available" with assignedTo filled, the reference "assigned"
+            device.status = self.assign_to_status
         self.devices[device.id] = device
         return device
 
@@ -223,10 +232,18 @@ class Directory:
         return [d for d in self.methods(user) if self._propagated(d)]
 
     def method(self, user: User, method_id: str) -> Device:
-        device = self.devices.get(method_id)
-        if device is None or device.assigned_to != user.id or not self._propagated(device):
-            raise not_found(f"User has no hardware OATH method '{method_id}'")
-        return device
+        """The user's method by its own id (never the device id: they differ, as in Entra)."""
+        for device in self.methods(user):
+            if device.method_key == method_id and self._propagated(device):
+                return device
+        raise not_found(f"User has no hardware OATH method '{method_id}'")
+
+    def device_of_method(self, method_id: str) -> Device | None:
+        """The device behind a method id, whoever holds it (for ``…/device/assignTo/$ref``)."""
+        for device in self.devices.values():
+            if device.assigned_to is not None and device.method_key == method_id:
+                return device
+        return None
 
     def _check_can_receive(self, user: User) -> None:
         enforce(self.policy, user)
@@ -246,7 +263,7 @@ class Directory:
         if device.assigned_to is not None:
             raise conflict("the token is already assigned to another user")
         self._check_can_receive(user)
-        device.status, device.assigned_to, device.assigned_at = "assigned", user.id, now
+        _give(device, user, now)
         return device
 
     def unassign(self, user: User, method_id: str) -> None:
@@ -254,7 +271,7 @@ class Directory:
         # A legacy token keeps its record too (still outside the inventory listing) until its
         # device id is deleted, as the documented clean-up of a legacy copy does.
         device.status, device.assigned_to, device.assigned_at = "available", None, None
-        device.drift_steps, device.last_step = 0, None
+        device.drift_steps, device.last_step, device.method_id = 0, None, None
 
     def add_legacy(self, entry: dict[str, Any], where: str, now: float) -> None:
         """A token from the old CSV upload: the user holds it, the inventory never shows it."""
@@ -267,8 +284,8 @@ class Directory:
             user = self.user(entry["user"])
         except GraphError as exc:
             raise bad_request(f"{where}: {exc.message}") from None
+        _give(device, user, now)
         device.legacy, device.status = True, status
-        device.assigned_to, device.assigned_at = user.id, now
         self.devices[device.id] = device
 
     def deactivate(self, user: User, method_id: str) -> None:
@@ -293,7 +310,7 @@ class Directory:
                     "the verification code is not valid for this token; nothing "
                     "was assigned. Enter the code currently shown on the token"
                 )
-            device.status, device.assigned_to, device.assigned_at = "assigned", user.id, now
+            _give(device, user, now)
         self._verify_and_activate(device, checked, name, now)
 
     def _verify_and_activate(self, device: Device, code: str, name: Any, now: float) -> None:

@@ -132,6 +132,15 @@ class Device:
     drift_steps: int = 0  # offset found at activation, in time steps
     last_step: int | None = None  # the last accepted step, to refuse a replayed code
     legacy: bool = False  # uploaded by the old CSV flow: a user method with no inventory object
+    # The user method's own id, given on assignment: Entra's reference example shows a method id
+    # unlike its device's, so clients must never assume the two are equal (None: unassigned).
+    method_id: str | None = None
+
+    @property
+    def method_key(self) -> str:
+        """The id of the user method (a state saved before method ids existed falls back to
+        the device id)."""
+        return self.method_id or self.id
 
 
 def device_to_graph(device: Device, users: dict[str, User]) -> dict[str, Any]:
@@ -155,7 +164,7 @@ def device_to_graph(device: Device, users: dict[str, User]) -> dict[str, Any]:
 def method_to_graph(device: Device, users: dict[str, User]) -> dict[str, Any]:
     return {
         "@odata.type": METHOD_TYPE,
-        "id": device.id,
+        "id": device.method_key,
         "createdDateTime": iso(device.assigned_at),
         "lastUsedDateTime": iso(device.last_used),
         "device": device_to_graph(device, users),
@@ -179,6 +188,7 @@ def device_to_disk(device: Device) -> dict[str, Any]:
         "driftSteps": device.drift_steps,
         "lastStep": device.last_step,
         "legacy": device.legacy,
+        "methodId": device.method_id,
     }
 
 
@@ -199,4 +209,5 @@ def device_from_disk(data: dict[str, Any]) -> Device:
         drift_steps=int(data.get("driftSteps", 0)),
         last_step=data.get("lastStep"),
         legacy=bool(data.get("legacy", False)),
+        method_id=data.get("methodId"),
     )

@@ -76,7 +76,9 @@ async def sign_in(request: Request) -> Response:
         raise bad_request('send {"user": "<id or UPN>", "code": "123456"}')
     user = state.directory.user(body["user"])
     device = state.directory.sign_in(user, body.get("code"), state.now())
-    return ok(request, {"success": device is not None, "methodId": device.id if device else None})
+    return ok(
+        request, {"success": device is not None, "methodId": device.method_key if device else None}
+    )
 
 
 routes = [

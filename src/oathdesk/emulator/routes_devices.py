@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import zlib
 from typing import Any
 
 from starlette.requests import Request
@@ -21,7 +23,7 @@ from oathdesk.emulator.common import (
     request_ids,
 )
 from oathdesk.emulator.errors import GraphError, bad_request, not_found
-from oathdesk.emulator.model import device_to_graph
+from oathdesk.emulator.model import Device, device_to_graph, method_to_graph
 from oathdesk.emulator.query import apply_filter, page, parse_filter, read_query, select
 from oathdesk.emulator.tokens import Principal
 
@@ -99,7 +101,7 @@ async def count_devices(request: Request) -> Response:
 
 def _create_one(
     request: Request, principal: Principal, item: Any, known: set[str] | None
-) -> dict[str, Any]:
+) -> Device:
     state = emu(request)
     d = state.directory
     device, assignee = d.validate_new(item, known)
@@ -108,7 +110,7 @@ def _create_one(
     d.add(device, assignee, state.now())
     if known is not None:
         known.add(device.serial_number)
-    return device_to_graph(device, d.users)
+    return device
 
 
 async def create_devices(request: Request) -> Response:
@@ -116,7 +118,8 @@ async def create_devices(request: Request) -> Response:
     perm.inventory_write(principal)
     body = await body_json(request)
     if request.method == "POST" and not (isinstance(body, dict) and "@context" in body):
-        created = _create_one(request, principal, body, None)
+        device = _create_one(request, principal, body, None)
+        created = device_to_graph(device, emu(request).directory.users)
         where = f"{graph_base(request)}/{DEVICES_PATH}/{created['id']}"
         return ok(request, {"@odata.context": context(request, ENTITY), **created}, 201, where)
     return _bulk(request, principal, body)
@@ -147,7 +150,10 @@ def _bulk(request: Request, principal: Principal, body: Any) -> Response:
             else {}
         )
         try:
-            results.append({**echo, **_create_one(request, principal, item, known)})
+            # The documented answer: the user-method shape with the device nested, and no
+            # @contentId (so a client can only match results by device.serialNumber).
+            device = _create_one(request, principal, item, known)
+            results.append(method_to_graph(device, state.directory.users))
             created += 1
         except GraphError as exc:
             failure: dict[str, Any] = {
@@ -163,7 +169,23 @@ def _bulk(request: Request, principal: Principal, body: Any) -> Response:
             results.append(failure)
     partial = state.config.bulk_partial_status if created else 200
     status = 201 if created == len(items) else partial
-    return ok(request, {"@odata.context": context(request, DEVICES_PATH), "value": results}, status)
+    ordered = _reorder(results, state.config.bulk_result_order)
+    return ok(request, {"@odata.context": context(request, DEVICES_PATH), "value": ordered}, status)
+
+
+def _reorder(results: list[dict[str, Any]], order: str) -> list[dict[str, Any]]:
+    """Entra documents no order for bulk results; ``bulkResultOrder`` lets tests prove a client
+    never matches them by position (``shuffled`` is seeded by the entries, so reproducible)."""
+    if order == "reversed":
+        return results[::-1]
+    if order == "shuffled":
+        shuffled = list(results)
+        rng = random.Random(zlib.crc32(repr(results).encode()))  # noqa: S311 - an order, no secret
+        rng.shuffle(shuffled)
+        if len(shuffled) > 1 and shuffled == results:  # a shuffle that changed nothing
+            shuffled = shuffled[1:] + shuffled[:1]
+        return shuffled
+    return results
 
 
 async def one_device(request: Request) -> Response:

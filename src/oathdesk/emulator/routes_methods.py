@@ -9,7 +9,7 @@ from starlette.routing import Route
 from oathdesk.emulator import permissions as perm
 from oathdesk.emulator.common import body_json, caller, context, emu, graph_base, me, ok
 from oathdesk.emulator.errors import bad_request
-from oathdesk.emulator.model import User, device_to_graph, method_to_graph
+from oathdesk.emulator.model import METHOD_TYPE, User, device_to_graph, iso, method_to_graph
 from oathdesk.emulator.query import Query, apply_filter, page, read_query, select
 from oathdesk.emulator.routes_devices import SELECTABLE as DEVICE_SELECTABLE
 from oathdesk.emulator.routes_devices import user_from_ref
@@ -75,13 +75,15 @@ async def create_method(request: Request) -> Response:
         raise bad_request('send {"device": {"id": "<device id>"}}')
     state = emu(request)
     device = state.directory.assign(user, device_id, state.now())
-    shown = method_to_graph(device, state.directory.users)
-    return ok(
-        request,
-        {"@odata.context": context(request, _collection(request, user) + "/$entity"), **shown},
-        201,
-        f"{graph_base(request)}/users/{user.id}/authentication/hardwareOathMethods/{device.id}",
-    )
+    # The documented answer: the new method's own id (not the device id) and no device.
+    shown = {
+        "@odata.context": context(request, _collection(request, user) + "/$entity"),
+        "@odata.type": METHOD_TYPE,
+        "id": device.method_key,
+        "createdDateTime": iso(device.assigned_at),
+    }
+    where = f"{graph_base(request)}/users/{user.id}/authentication/hardwareOathMethods"
+    return ok(request, shown, 201, f"{where}/{device.method_key}")
 
 
 async def one_method(request: Request) -> Response:
@@ -170,7 +172,9 @@ async def method_assign_ref(request: Request) -> Response:
     d = state.directory
     target = d.user(user_from_ref(request, await body_json(request)))
     perm.methods_write(principal, target)
-    d.assign(target, request.path_params["method_id"], state.now())
+    key = request.path_params["method_id"]
+    held = d.device_of_method(key)  # a method id; else, as before, a device id
+    d.assign(target, held.id if held is not None else key, state.now())
     return ok(request, None, 204)
 
 

@@ -38,7 +38,11 @@ _CONFIG_KEYS = {
     "throttle": "throttle",
     "clockOffsetSeconds": "clock_offset",
     "assignmentDelaySeconds": "assignment_delay",
+    "bulkResultOrder": "bulk_result_order",
+    "assignToStatus": "assign_to_status",
 }
+BULK_ORDERS = ("request", "shuffled", "reversed")
+ASSIGN_TO_STATUSES = ("available", "assigned")
 
 
 @dataclass
@@ -52,6 +56,10 @@ class EmulatorConfig:
     throttle: str | None = None  # "N/SECONDS"
     clock_offset: float = 0.0
     assignment_delay: float = 0.0  # user-method paths answer 404 this long after assignment
+    # Entra documents no order for bulk results (match them by serial): tests reorder them.
+    bulk_result_order: str = "request"
+    # Status after create with assignTo: the how-to shows "available", the reference "assigned".
+    assign_to_status: str = "available"
 
     def to_json(self) -> dict[str, Any]:
         return {wire: getattr(self, attr) for wire, attr in _CONFIG_KEYS.items()}
@@ -81,6 +89,10 @@ def _check_setting(attr: str, wire: str, value: Any) -> None:
         raise bad_request("config: clockOffsetSeconds must be a number")
     if attr == "assignment_delay" and (not number or value < 0):
         raise bad_request("config: assignmentDelaySeconds must be 0 or more")
+    if attr == "bulk_result_order" and value not in BULK_ORDERS:
+        raise bad_request(f"config: bulkResultOrder must be one of {list(BULK_ORDERS)}")
+    if attr == "assign_to_status" and value not in ASSIGN_TO_STATUSES:
+        raise bad_request(f"config: assignToStatus must be one of {list(ASSIGN_TO_STATUSES)}")
     if attr == "throttle" and value is not None:
         Throttle.parse(str(value))
 
@@ -176,6 +188,7 @@ class EmulatorState:
     def sync_config(self) -> None:
         self.directory.reject_duplicate_serials = self.config.reject_duplicate_serials
         self.directory.assignment_delay = float(self.config.assignment_delay)
+        self.directory.assign_to_status = self.config.assign_to_status
 
     def reset(self) -> None:
         """Back to the starting seed and configuration: no devices, no faults, no codes."""

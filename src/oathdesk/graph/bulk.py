@@ -55,6 +55,15 @@ class _Item:
         return self.record.serial
 
 
+def _entry_serial(entry: dict[str, Any]) -> str:
+    """The serial a bulk result speaks of: the nested ``device.serialNumber`` (the documented
+    user-method shape), else a flat ``serialNumber`` (a flat device, or a failure entry)."""
+    inner = entry.get("device")
+    if isinstance(inner, dict) and inner.get("serialNumber"):
+        return str(inner["serialNumber"])
+    return str(entry.get("serialNumber") or "")
+
+
 def _redact(text: str, item: _Item) -> str:
     """Belt and braces: a service message must not carry the seed back into our output."""
     secret = item.record.secret
@@ -257,16 +266,15 @@ class Uploader:
     def _read_entries(
         self, batch: list[_Item], entries: list[dict[str, Any]], ours: set[str]
     ) -> list[_Item] | None:
+        by_serial = {s: e for e in entries if (s := _entry_serial(e))}
         by_id = {str(e["@contentId"]): e for e in entries if "@contentId" in e}
-        by_serial = {str(e["serialNumber"]): e for e in entries if e.get("serialNumber")}
-        positional = len(entries) == len(batch) and not by_id
         done: list[ItemResult] = []
         conflicts: list[_Item] = []
         missing: list[_Item] = []
         for n, item in enumerate(batch, 1):
-            entry = by_id.get(str(n)) or by_serial.get(item.serial)
-            if entry is None and positional:
-                entry = entries[n - 1]
+            # Entra answers in no documented order and echoes no @contentId: the serial is the
+            # key. A failure entry may carry only its @contentId. Never the position.
+            entry = by_serial.get(item.serial) or by_id.get(str(n))
             if entry is None:
                 missing.append(item)
                 continue

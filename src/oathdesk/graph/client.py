@@ -112,7 +112,8 @@ class GraphClient:
         return Device.from_graph(data)
 
     def bulk_create(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """A4: one ``#$delta`` PATCH; returns Graph's per-item entries as they came."""
+        """A4: one ``#$delta`` PATCH; returns Graph's per-item entries as they came (200 or
+        201; in any order, so callers match them by ``device.serialNumber``)."""
         data = self.session.json(
             "PATCH",
             DEVICES,
@@ -196,19 +197,27 @@ class GraphClient:
             return None
 
     def method_id_for(self, user: str, device: Device) -> str:
-        """The user-method id for ``device`` (looked up by ``device.id``, not assumed)."""
-        for method in self.session.pages(self._methods(user), what=f"list {user}'s tokens"):
+        """The id of the user's method whose ``device.id`` is ``device.id``.
+
+        Never by serial: a user may hold a legacy (CSV) copy and a Graph copy of one serial, and
+        acting on the legacy method would leave our token untouched. Never the device id either:
+        Entra gives a method its own id. Only an entry without an inline device (which Graph
+        may leave out) is taken by an id equal to the device id, as older examples show.
+        """
+        params: dict[str, str | int] = {"$expand": "device"}
+        pages = self.session.pages(self._methods(user), what=f"list {user}'s tokens", params=params)
+        for method in pages:
             inner = method.get("device")
-            if isinstance(inner, dict) and inner.get("id") == device.id:
-                return str(method.get("id") or device.id)
-            if isinstance(inner, dict) and inner.get("serialNumber") == device.serial_number:
-                return str(method.get("id") or device.id)
-            if method.get("id") == device.id:
+            if isinstance(inner, dict):
+                if inner.get("id") == device.id and method.get("id"):
+                    return str(method["id"])
+            elif method.get("id") == device.id:
                 return device.id
         raise GraphNotFound(f"token {device.serial_number!r} is not among {user}'s methods")
 
     def assign(self, user: str, device_id: str) -> None:
-        """B3: assign without activating."""
+        """B3: assign without activating. Entra answers the new method's own id, which is not
+        the device id; callers find it again with :meth:`method_id_for`."""
         self.session.request(
             "POST",
             self._methods(user),

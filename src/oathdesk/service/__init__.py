@@ -34,9 +34,10 @@ from oathdesk.service.lifecycle import (
 )
 from oathdesk.service.ports import EntraPort
 from oathdesk.service.queries import TokenPage, list_batches, list_tokens, show_token
+from oathdesk.service.reconcile import reconcile
 from oathdesk.service.reports import inventory_report
 from oathdesk.service.seedfile import OpenedSeedFile, SeedFileOptions, open_seed_file
-from oathdesk.service.sync import PushReport, push, reconcile
+from oathdesk.service.sync import PushReport, push
 from oathdesk.store import TokenFilter, TokenState
 
 __all__ = [

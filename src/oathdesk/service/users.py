@@ -13,7 +13,7 @@ from oathdesk.domain import OathdeskError
 from oathdesk.graph import GraphNotFound
 from oathdesk.service.context import Inventory
 from oathdesk.service.queries import list_tokens, show_token
-from oathdesk.service.sync import EXPECTED
+from oathdesk.service.reconcile import EXPECTED
 from oathdesk.store import TokenFilter, TokenState
 
 MAX_RESULTS = 50
