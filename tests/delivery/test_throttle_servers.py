@@ -37,8 +37,17 @@ def _serve(config: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OATHDESK_")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "oathdesk", "delivery", "serve", "--port", str(port)]
-        + ["--config", str(config)],
+        [
+            sys.executable,
+            "-m",
+            "oathdesk",
+            "delivery",
+            "serve",
+            "--port",
+            str(port),
+            "--config",
+            str(config),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -122,7 +131,9 @@ def test_guessers_on_one_order_lock_their_network_not_the_customer(
     form = [{"number": "PO-1001", "email": f"g{i}@evil.example"} for i in range(PARALLEL)]
     try:
         answers = _parallel(
-            lambda i: clients[i].post("/order", data={**form[i], "csrf_token": tokens[i]}).status_code
+            lambda i: (
+                clients[i].post("/order", data={**form[i], "csrf_token": tokens[i]}).status_code
+            )
         )
         assert answers == Counter({404: NUMBER_FAILURES, 429: PARALLEL - NUMBER_FAILURES}), answers
         for n, url in enumerate(two_servers):
@@ -170,4 +181,3 @@ def test_wrong_serials_in_one_visit_stop_at_the_visits_limit(two_servers: list[s
     finally:
         for client in clients:
             client.close()
-

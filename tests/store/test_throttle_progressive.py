@@ -63,7 +63,9 @@ def test_a_key_quiet_for_a_window_after_its_lock_starts_again(db: Database) -> N
 def test_without_first_lockout_the_lock_is_the_longest_at_once(db: Database) -> None:
     with UnitOfWork(db) as uow:
         counted = [
-            uow.throttle.fail("selfservice:token:SN1", limit=2, window=WINDOW, lockout=LONGEST, now=T0)
+            uow.throttle.fail(
+                "selfservice:token:SN1", limit=2, window=WINDOW, lockout=LONGEST, now=T0
+            )
             for _ in range(2)
         ]
     assert counted[-1] == Counted(2, T0 + LONGEST)

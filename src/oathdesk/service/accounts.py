@@ -24,8 +24,8 @@ from oathdesk.domain import OathdeskError, Secret
 from oathdesk.service.context import Inventory
 from oathdesk.service.errors import ServiceError
 from oathdesk.store import UnitOfWork, retry_after
-from oathdesk.store.throttle import network_key, pair
 from oathdesk.store.accounts import Account, AccountRepository
+from oathdesk.store.throttle import network_key, pair
 
 ROLES = ("admin", "helpdesk", "auditor", "delivery")  # delivery: the seed-delivery team
 ENTRA_NO_PASSWORD = "!entra"  # not an argon2 hash: no password ever matches it
