@@ -1,8 +1,9 @@
 """Failure counting for everything that must stop guessers: console sign-ins, self-service codes
 and delivery order look-ups, one table and one implementation.
 
-Why in the database: every server process must see the same counts. Each key (``account:NAME``,
-``address:IP``, ``selfservice:…``, ``delivery:…``) counts failures in a window; reaching the
+Why in the database: every server process must see the same counts. Each key
+(``account:NAME|net:NETWORK``, ``signin:net:NETWORK``, ``selfservice:…``, ``delivery:…``; docs/
+security.md lists them) counts failures in a window; reaching the
 limit locks the key until ``locked_until``. A failure is counted by one statement
 (``INSERT … ON CONFLICT DO UPDATE … RETURNING``, SQLite ≥ 3.35 and PostgreSQL), so two failures
 at the same moment are both counted and the caller learns the count its own failure made.
