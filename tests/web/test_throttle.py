@@ -57,3 +57,31 @@ def test_failures_are_audited_without_the_typed_name_of_an_unknown_account(
     assert ("auth.signin", "account:ada") in entries
     assert "MyPassword-typed-as-name" not in text
     assert PASSWORD not in text
+
+
+def test_wrong_passwords_from_one_network_do_not_lock_the_owner_out(
+    app_url: str,
+    server: Server,
+    accounts: dict[str, list[str]],
+    clock: FixedClock,
+    settings: WebSettings,
+) -> None:
+    """Wrong passwords for ``ada`` from one IPv6 /64 (a new address each time) lock that /64
+    only, first for one minute, then for two after one more failure; ``ada`` signs in from her
+    own network all along."""
+    policy = settings.throttle
+    assert policy.first_lockout.total_seconds() == 60
+    for i in range(policy.max_failures):
+        with new_client(app_url, server, **{"x-forwarded-for": f"2001:db8:bad:1::{i + 1}"}) as c:
+            assert sign_in(c, "ada", "wrong password here").status_code == 401
+    with new_client(app_url, server, **{"x-forwarded-for": "2001:db8:bad:1:ff::1"}) as attacker:
+        locked = sign_in(attacker, "ada", PASSWORD)
+        assert locked.status_code == 429
+        assert 0 < int(locked.headers["retry-after"]) <= 60
+        with new_client(app_url, server, **{"x-forwarded-for": "198.51.100.20"}) as owner:
+            assert sign_in(owner, "ada", PASSWORD).status_code == 303
+        clock.advance(61)
+        assert sign_in(attacker, "ada", "wrong password again").status_code == 401
+        longer = sign_in(attacker, "ada", PASSWORD)
+        assert longer.status_code == 429
+        assert 60 < int(longer.headers["retry-after"]) <= 120

@@ -2,7 +2,10 @@
 
 Why so guarded: order numbers are short and often sequential, so this is where someone would
 enumerate orders. A wrong e-mail gets the very answer an unknown number gets, every failure is
-counted per client address and per number (checked before anything is looked up) and audited.
+counted (checked before anything is looked up) and audited. Counts are kept per client network
+and per (number, network), so wrong look-ups from elsewhere never lock the real customer out,
+plus a high count per number over all networks that still bounds the guesses on one order. A
+wrong serial counts per visit, per network and per order (``FindPolicy`` has the figures).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from oathdesk.delivery.addresses import domain_of, parse_address, same_domain
 from oathdesk.delivery.context import Delivery, DeliveryError, sha256_hex
 from oathdesk.delivery.settings import FindPolicy
 from oathdesk.store import Order, UnitOfWork, Visit, retry_after
+from oathdesk.store.throttle import network_key, pair
 
 log = logging.getLogger("oathdesk.delivery")
 NOT_FOUND = "no order matches this number and e-mail address; check both and try again"
@@ -52,10 +56,25 @@ class VisitView:
     verified: tuple[int, ...]
 
 
-def _keys(address: str, number: str | None = None) -> list[str]:
-    """Throttle keys: the client address, and the order number when one was typed."""
-    keys = [f"delivery:address:{address}"[:300]]
-    return keys if number is None else [*keys, f"delivery:number:{number.lower()}"[:300]]
+def find_limits(policy: FindPolicy, address: str, number: str) -> list[tuple[str, int]]:
+    """A look-up's throttle keys and limits: the client network's, the (number, network)
+    pair's, and the number's over all networks."""
+    subject = f"delivery:number:{number.lower()}"
+    return [
+        (network_key("delivery", address), policy.address_failures),
+        (pair(subject, address), policy.number_failures),
+        (subject[:300], policy.number_total),
+    ]
+
+
+def serial_limits(policy: FindPolicy, address: str, visit: VisitView) -> list[tuple[str, int]]:
+    """A serial check's throttle keys and limits: the client network's, the visit's, and the
+    order's over all visits (a new visit does not give new guesses)."""
+    return [
+        (network_key("delivery", address), policy.address_failures),
+        (f"delivery:visit:{visit.id_hash}"[:300], policy.visit_failures),
+        (f"delivery:order:{visit.order.id}", policy.serial_total),
+    ]
 
 
 def _reserve(
@@ -64,7 +83,18 @@ def _reserve(
     """Count this attempt before anything is looked up (committed at once), or the running
     lock; a right answer gives the count back. See ``store.throttle``."""
     with dl.uow() as uow:
-        return uow.throttle.reserve(limits, window=policy.window, lockout=policy.lockout, now=now)
+        return uow.throttle.reserve(
+            limits,
+            window=policy.window,
+            lockout=policy.lockout,
+            now=now,
+            first_lockout=policy.first_lockout,
+        )
+
+
+def _give_back(uow: UnitOfWork, limits: list[tuple[str, int]]) -> None:
+    for key, limit in limits:
+        uow.throttle.release(key, limit)
 
 
 def throttled(until: datetime, now: datetime) -> DeliveryError:
@@ -95,11 +125,12 @@ def order_view(uow: UnitOfWork, order: Order, verified: tuple[int, ...] = ()) ->
 def _open_visit(
     dl: Delivery, uow: UnitOfWork, order: Order, email: str, *, address: str, number: str
 ) -> tuple[str, VisitView]:
-    """A new visit for a right answer: the number's failures are forgotten, the find audited."""
+    """A new visit for a right answer: this network's failures on the number are forgotten,
+    the other counts get this attempt back, the find is audited."""
     now = dl.now()
-    address_key, number_key = _keys(address, number)
-    uow.throttle.clear(number_key)
-    uow.throttle.release(address_key, dl.settings.find.address_failures)
+    network, mine, everyone = find_limits(dl.settings.find, address, number)
+    uow.throttle.clear(mine[0])
+    _give_back(uow, [network, everyone])
     token = secrets.token_urlsafe(32)
     visit = uow.delivery_orders.add_visit(
         Visit(
@@ -127,9 +158,7 @@ def find_order(dl: Delivery, number: str, email: str, *, address: str) -> tuple[
     orders). The visit keeps the normalised address; the link will go there alone."""
     number, email = number.strip()[:100], parse_address(email[:320])
     policy, now = dl.settings.find, dl.now()
-    keys = _keys(address, number)
-    limits = [(keys[0], policy.address_failures), (keys[1], policy.number_failures)]
-    until = _reserve(dl, limits, policy, now)
+    until = _reserve(dl, find_limits(policy, address, number), policy, now)
     error: DeliveryError
     with dl.uow() as uow:
         if until is not None:
@@ -187,15 +216,15 @@ def _verify(
     if not answers:
         raise DeliveryError("pick at least one shipment", code="delivery.nothing_picked")
     policy, now = dl.settings.find, dl.now()
-    key = _keys(address)[0]
-    until = _reserve(dl, [(key, policy.address_failures)], policy, now)
+    limits = serial_limits(policy, address, visit)
+    until = _reserve(dl, limits, policy, now)
     if until is not None:
         raise throttled(until, now)
     error: DeliveryError
     with dl.uow() as uow:
         row = uow.delivery_orders.visit(visit.id_hash)
         if row is None:
-            uow.throttle.release(key, policy.address_failures)
+            _give_back(uow, limits)
             return None  # committed: the caller answers delivery.visit_gone
         ours = {s.id: s.number for s in visit.order.shipments}
         wrong = [
@@ -206,7 +235,7 @@ def _verify(
         ]
         actor, subject = f"customer:{visit.email}", f"order:{visit.order.reference}"
         if not wrong:
-            uow.throttle.release(key, policy.address_failures)
+            _give_back(uow, limits)
             row.verified = sorted(set(row.verified) | set(answers))
             uow.delivery_audit.append(
                 "delivery.possession_verified",

@@ -26,13 +26,21 @@ class SmtpSettings:
 
 @dataclass(frozen=True)
 class FindPolicy:
-    """Order look-ups: after ``address_failures`` failures from one address (or
-    ``number_failures`` on one order number) within ``window``, refuse for ``lockout``."""
+    """Order look-ups and serial checks, counted within ``window`` (docs/security.md,
+    Throttles): ``address_failures`` from one client network (an IPv4 address or an IPv6 /64),
+    ``number_failures`` on one order number from one network, ``number_total`` on one number
+    from all networks; ``visit_failures`` wrong serials in one visit, ``serial_total`` on one
+    order from all visits. Past a limit, refused for ``first_lockout``, doubled at each further
+    failure up to ``lockout``."""
 
     address_failures: int = 10
     number_failures: int = 5
     window: timedelta = timedelta(minutes=15)
     lockout: timedelta = timedelta(minutes=15)
+    number_total: int = 50
+    visit_failures: int = 5
+    serial_total: int = 20
+    first_lockout: timedelta = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)

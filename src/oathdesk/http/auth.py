@@ -24,6 +24,9 @@ SESSION = "session"  # the purpose (and name suffix) of the session cookie
 
 
 def client_address(request: Request) -> str:
+    """The client's address: the socket's peer, or the client ``X-Forwarded-For`` names when
+    the peer is a trusted proxy (uvicorn's proxy headers, ``--trusted-proxies``). Throttles
+    count it by network (``oathdesk.domain.networks``), audits keep it as it is."""
     return request.client.host if request.client is not None else "unknown"
 
 

@@ -2,8 +2,10 @@
 
 Why: break-glass administrators need a way into the console that does not depend on Entra, and
 that way is the first thing an attacker tries; so passwords are argon2 hashes, failed sign-ins
-are throttled per account and per client address (checked before the password is), unknown and
-wrong answers look the same, sessions live server-side, and every change is in the audit log.
+are throttled per (account, client network) and per client network (checked before the password
+is), unknown and wrong answers look the same, sessions live server-side, and every change is in
+the audit log. There is no lock on an account as such: it would let anyone lock an
+administrator out by typing wrong passwords from anywhere (``store.throttle``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from oathdesk.service.context import Inventory
 from oathdesk.service.errors import ServiceError
 from oathdesk.store import UnitOfWork, retry_after
 from oathdesk.store.accounts import Account, AccountRepository
+from oathdesk.store.throttle import network_key, pair
 
 ROLES = ("admin", "helpdesk", "auditor", "delivery")  # delivery: the seed-delivery team
 ENTRA_NO_PASSWORD = "!entra"  # not an argon2 hash: no password ever matches it
@@ -41,13 +44,24 @@ class AuthError(OathdeskError):
 
 @dataclass(frozen=True)
 class ThrottlePolicy:
-    """After ``max_failures`` failed sign-ins within ``window`` for one account (or
-    ``address_failures`` for one client address), refuse sign-in for ``lockout``."""
+    """After ``max_failures`` failed sign-ins within ``window`` for one account from one client
+    network (or ``address_failures`` for any accounts from one network), refuse sign-in from
+    that network for ``first_lockout``, doubled at each further failure up to ``lockout``.
+    A network is an IPv4 address or an IPv6 /64 (``oathdesk.domain.networks``)."""
 
     max_failures: int = 5
     address_failures: int = 20
     window: timedelta = timedelta(minutes=15)
     lockout: timedelta = timedelta(minutes=15)
+    first_lockout: timedelta = timedelta(minutes=1)
+
+    def keys(self, name: str, address: str) -> list[tuple[str, int]]:
+        """The throttle keys of a sign-in as ``name`` from ``address``, with their limits:
+        the (account, network) pair first, then the network's."""
+        return [
+            (pair(f"account:{name.lower()}", address), self.max_failures),
+            (network_key("signin", address), self.address_failures),
+        ]
 
 
 @dataclass(frozen=True)
@@ -193,10 +207,16 @@ def sign_in(
     is then not even checked), else ``auth.invalid_credentials`` for any wrong answer."""
     policy = policy or ThrottlePolicy()
     now = inv.now()
-    keys = [f"account:{name.lower()}"[:300], f"address:{address}"[:300]]
-    limits = list(zip(keys, (policy.max_failures, policy.address_failures), strict=True))
+    limits = policy.keys(name, address)
+    keys = [key for key, _ in limits]
     with inv.uow() as uow:  # committed before the password is checked: see store.throttle
-        until = uow.throttle.reserve(limits, window=policy.window, lockout=policy.lockout, now=now)
+        until = uow.throttle.reserve(
+            limits,
+            window=policy.window,
+            lockout=policy.lockout,
+            now=now,
+            first_lockout=policy.first_lockout,
+        )
     if until is not None:
         raise _throttled(until, now)
     with inv.uow() as uow:
