@@ -1,11 +1,16 @@
 """Held uploads (``service.ImportDesk``), rows in the database on SQLite and PostgreSQL: bound to
 their session, gone after their time on the injected clock (no sleeping), capped in bytes, taken
-once, the bytes and password sealed at rest and never shown in a repr; and a second inventory on
-the same database (as a second server process has) sees the same uploads."""
+once, the bytes and password sealed at rest and never shown in a repr; a second inventory on the
+same database (as a second server process has) sees the same uploads, and puts or takes from
+several processes at the same moment keep the cap and give an upload to one taker."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import multiprocessing
+import queue
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -15,8 +20,11 @@ from oathdesk.config import Config
 from oathdesk.domain import FixedClock, Secret
 from oathdesk.service import HeldUpload, ImportDesk, ImportRefused, Inventory
 from oathdesk.store import HeldUploadRow, SealError
+from tests.service.import_workers import put_at_once, take_at_once
 
 START = 1_800_000_000.0
+RACERS = 3
+SPAWN = multiprocessing.get_context("spawn")
 FILE = b"upn,serial number,secret key\n,TOKEN-PLAINTEXT-0001,JBSWY3DPEHPK3PXP\n"
 
 
@@ -154,3 +162,38 @@ def test_a_held_upload_never_shows_its_bytes_or_password(desk_inv: Inventory) ->
         shown = repr(row)
     assert "delivery.zip" in shown
     assert key not in shown and row.key_hash not in shown and "x" * 10 not in shown
+
+
+def _race(target: Callable[..., None], args: list[tuple[Any, ...]]) -> Counter[str]:
+    """Run ``target`` in one spawned process per argument tuple, released together by a barrier
+    (appended with the answer queue); what each reported."""
+    barrier, out = SPAWN.Barrier(len(args)), SPAWN.Queue()
+    procs = [SPAWN.Process(target=target, args=(*a, barrier, out)) for a in args]
+    for p in procs:
+        p.start()
+    try:
+        return Counter(out.get(timeout=120) for _ in procs)
+    except queue.Empty:
+        raise AssertionError("a racing process did not report back") from None
+    finally:
+        for p in procs:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.terminate()
+
+
+def test_puts_from_several_processes_at_once_never_pass_the_cap(
+    cfg: Config, desk_inv: Inventory
+) -> None:
+    answers = _race(put_at_once, [(cfg.sections, 40, 100)] * RACERS)
+    assert answers == Counter({"held": 2, "import.busy": RACERS - 2}), answers
+    with desk_inv.uow(write=False) as uow:
+        assert uow.held_uploads.waiting_bytes() == 80
+
+
+def test_takes_from_several_processes_at_once_give_the_upload_to_one(
+    cfg: Config, desk_inv: Inventory
+) -> None:
+    key = ImportDesk(desk_inv).put(HeldUpload("session-a", "d.csv", b"z" * 20, None, None, False))
+    answers = _race(take_at_once, [(cfg.sections, key)] * RACERS)
+    assert answers == Counter({"taken": 1, "none": RACERS - 1}), answers
