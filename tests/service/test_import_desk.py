@@ -68,7 +68,12 @@ def test_an_upload_is_held_until_its_time_is_up(desk_inv: Inventory, clock: Fixe
 def test_only_the_session_that_uploaded_may_use_it(desk_inv: Inventory) -> None:
     desk = ImportDesk(desk_inv)
     key = desk.put(upload("session-a"))
-    for owner, wanted in (("session-b", key), ("session-a", "no-such-key")):
+    for owner, wanted in (
+        ("session-b", key),
+        ("session-a", "no-such-key"),
+        ("session-a", "nul\x00in-it"),
+        ("session-a", "\udcff"),
+    ):
         with pytest.raises(ImportRefused) as caught:
             desk.get(wanted, owner)
         assert caught.value.code == "import.upload_expired"  # unknown and foreign alike
@@ -197,3 +202,9 @@ def test_takes_from_several_processes_at_once_give_the_upload_to_one(
     key = ImportDesk(desk_inv).put(HeldUpload("session-a", "d.csv", b"z" * 20, None, None, False))
     answers = _race(take_at_once, [(cfg.sections, key)] * RACERS)
     assert answers == Counter({"taken": 1, "none": RACERS - 1}), answers
+
+
+def test_a_very_long_file_name_is_held_cut_to_its_column(desk_inv: Inventory) -> None:
+    desk = ImportDesk(desk_inv)
+    key = desk.put(HeldUpload("session-a", "n" * 400 + ".csv", b"x", None, None, False))
+    assert desk.get(key, "session-a").name == "n" * 255

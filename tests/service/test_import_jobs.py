@@ -27,9 +27,10 @@ def test_a_job_is_pushed_to_done_and_seen_by_another_inventory(inv: Inventory, c
     assert (seen["state"], seen["done"], seen["total"], seen["percent"]) == ("done", 3, 3, 100)
     assert seen["push"]["created"] == 3 and seen["import"]["added"] == 3
     assert seen["error"] is None and seen["error_code"] is None
-    with pytest.raises(ImportRefused) as caught:
-        jobs.get("no-such-job")
-    assert caught.value.code == "import.not_found"
+    for wrong in ("no-such-job", "nul\x00in-it", "x" * 500, "\udcff"):
+        with pytest.raises(ImportRefused) as caught:
+            jobs.get(wrong)
+        assert caught.value.code == "import.not_found"
 
 
 def test_a_job_with_nothing_to_push_is_done_at_once(inv: Inventory) -> None:

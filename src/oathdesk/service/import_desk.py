@@ -43,7 +43,8 @@ class HeldUpload:
 
 
 def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
+    """SHA-256 of any string a form may carry (lone surrogates too), so no key is refused."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _expired() -> ImportRefused:
@@ -90,7 +91,7 @@ class ImportDesk:
                     key_hash=key_hash,
                     tenant=tenant,
                     owner_hash=_digest(upload.owner),
-                    name=upload.name,
+                    name=upload.name[:255],  # the column's width; a name is rarely longer
                     fmt=upload.fmt,
                     use_pgp=upload.use_pgp,
                     size=len(upload.data),

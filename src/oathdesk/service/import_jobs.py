@@ -14,6 +14,7 @@ another process's thread); the push itself is the resumable ``sync.push`` job, w
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from oathdesk.store import ImportJobRow
 
 log = logging.getLogger("oathdesk.service.import_jobs")
 
+JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")  # what ``open`` makes; anything else is not looked up
 PROGRESS_EVERY = 20
 PROGRESS_SECONDS = 0.5
 
@@ -80,8 +82,10 @@ class ImportJobs:
             return ImportJob.of(row)
 
     def get(self, job_id: str) -> ImportJob:
+        """The job, or ``import.not_found`` (also for an id no job can have, never sent to the
+        database: PostgreSQL refuses some strings, e.g. with a NUL, with a driver error)."""
         with self.inv.uow(write=False) as uow:
-            row = uow.import_jobs.get(job_id)
+            row = uow.import_jobs.get(job_id) if JOB_ID.fullmatch(job_id) else None
             if row is None:
                 raise ImportRefused("there is no such import job", code="import.not_found")
             return ImportJob.of(row)
