@@ -20,7 +20,7 @@ from oathdesk.store import (
 )
 from oathdesk.store.models import Base
 
-HEAD = "0007"
+HEAD = "0009"
 TABLES = {
     "accounts",
     "api_tokens",
@@ -37,6 +37,8 @@ TABLES = {
     "delivery_shipments",
     "delivery_tokens",
     "delivery_visits",
+    "held_uploads",
+    "import_jobs",
     "job_items",
     "jobs",
     "signin_throttle",

@@ -8,10 +8,6 @@ its default trusted proxy, 127.0.0.1, which is where these clients connect from.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,30 +23,9 @@ from oathdesk.domain import Secret
 from oathdesk.service.accounts import ThrottlePolicy, create_account
 from oathdesk.store import upgrade
 from tests.web.conftest import CSRF_RE, PASSWORD
-from tests.web.test_serve import RUN_SERVE, _free_port
+from tests.web.servers import running_servers, write_config
 
 PARALLEL = 40
-
-
-def _serve(config: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OATHDESK_")}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", RUN_SERVE, "--port", str(port), "--config", str(config)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"{url}/signin")
-            return proc, url
-        except httpx.TransportError:
-            assert proc.poll() is None, "oathdesk serve stopped"
-            assert time.monotonic() < deadline, "oathdesk serve did not answer"
-            time.sleep(0.2)
 
 
 @pytest.fixture
@@ -64,22 +39,11 @@ def two_servers(db_url: str, tmp_path: Path) -> Iterator[list[str]]:
         create_account(inv, "ada", Secret(PASSWORD.encode()), ["admin"], actor="test")
     finally:
         inv.close()
-    path = tmp_path / "oathdesk.toml"
-    path.write_text(
-        f'[data]\ndir = "{data}"\n[store]\nurl = "{db_url}"\n[web]\nsecure_cookies = false\n'
+    path = write_config(
+        tmp_path / "oathdesk.toml", {"data": {"dir": str(data)}, "store": {"url": db_url}}
     )
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        urls = []
-        for _ in range(2):  # one after the other: the first writes the shared web key
-            proc, url = _serve(path)
-            procs.append(proc)
-            urls.append(url)
+    with running_servers(path) as urls:
         yield urls
-    finally:
-        for proc in procs:
-            proc.terminate()
-            proc.wait(timeout=15)
 
 
 def _ready(url: str, address: str = "127.0.0.1") -> tuple[httpx.Client, str]:

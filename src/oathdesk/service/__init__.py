@@ -16,6 +16,7 @@ from oathdesk.service.context import Inventory
 from oathdesk.service.errors import CodeRejected, ServiceError
 from oathdesk.service.identify import identify
 from oathdesk.service.import_desk import HeldUpload, ImportDesk, ImportRefused
+from oathdesk.service.import_jobs import ImportJob, ImportJobs, run_push
 from oathdesk.service.importing import ImportReport, import_seeds
 from oathdesk.service.legacy import CleanReport, clean_legacy
 from oathdesk.service.lifecycle import (
@@ -51,6 +52,8 @@ __all__ = [
     "EntraPort",
     "HeldUpload",
     "ImportDesk",
+    "ImportJob",
+    "ImportJobs",
     "ImportRefused",
     "ImportReport",
     "Inventory",
@@ -83,6 +86,7 @@ __all__ = [
     "replace",
     "resync",
     "rotate_keys",
+    "run_push",
     "show_token",
     "unassign",
     "verify_audit",

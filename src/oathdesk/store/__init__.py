@@ -50,6 +50,8 @@ from oathdesk.store.errors import (
     StateConflict,
     StoreError,
 )
+from oathdesk.store.held_uploads import HeldUploadRepository, HeldUploadRow
+from oathdesk.store.import_jobs import ImportJobRepository, ImportJobRow
 from oathdesk.store.jobs import BatchRepository, JobRepository
 from oathdesk.store.keys import RotationReport, key_usage, reseal_all, retire_key, rotate
 from oathdesk.store.listing import Page, TokenFilter
@@ -97,6 +99,10 @@ __all__ = [
     "DeliveryRequest",
     "FailureCount",
     "FailureThrottle",
+    "HeldUploadRepository",
+    "HeldUploadRow",
+    "ImportJobRepository",
+    "ImportJobRow",
     "ImportResult",
     "InventoryError",
     "Job",

@@ -22,6 +22,8 @@ from oathdesk.store.delivery_orders import OrderRepository
 from oathdesk.store.delivery_requests import RequestRepository
 from oathdesk.store.engine import Database
 from oathdesk.store.errors import StateConflict, StoreError
+from oathdesk.store.held_uploads import HeldUploadRepository
+from oathdesk.store.import_jobs import ImportJobRepository
 from oathdesk.store.jobs import BatchRepository, JobRepository
 from oathdesk.store.models import DEFAULT_TENANT
 from oathdesk.store.throttle import FailureThrottle
@@ -45,7 +47,8 @@ def _busy(exc: OperationalError) -> StoreError:
 
 class UnitOfWork:
     """``with UnitOfWork(db) as uow:`` then ``uow.tokens``, ``uow.batches``, ``uow.jobs``,
-    ``uow.audit`` (the inventory's chain), ``uow.throttle`` (failure counters), and for the
+    ``uow.audit`` (the inventory's chain), ``uow.throttle`` (failure counters), the console's
+    ``uow.held_uploads`` and ``uow.import_jobs``, and for the
     delivery service ``uow.delivery_orders``, ``uow.delivery_requests``, ``uow.delivery_audit``.
     ``write=False`` gives a read-only view that takes no write lock.
 
@@ -61,6 +64,8 @@ class UnitOfWork:
     delivery_orders: OrderRepository
     delivery_requests: RequestRepository
     delivery_audit: AuditLog
+    held_uploads: HeldUploadRepository
+    import_jobs: ImportJobRepository
 
     def __init__(
         self,
@@ -92,6 +97,8 @@ class UnitOfWork:
         self.batches = BatchRepository(self.session, self.tenant)
         self.jobs = JobRepository(self.session, self.tenant, clock=self.clock)
         self.throttle = FailureThrottle(self.session)
+        self.held_uploads = HeldUploadRepository(self.session)
+        self.import_jobs = ImportJobRepository(self.session, self.tenant, clock=self.clock)
         self.delivery_orders = OrderRepository(self.session)
         self.delivery_requests = RequestRepository(self.session)
         self.delivery_audit = AuditLog(

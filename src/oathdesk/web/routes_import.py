@@ -2,20 +2,19 @@
 
 Why: an administrator must see every problem of a delivery (with its locator) before anything is
 kept, so the upload is opened by the same pipeline as the import (``service.open_seed_file``)
-and held in the ``service.ImportDesk``, in memory, bound to the session under an unguessable id,
-for a few minutes (never in a cookie or on disk); the confirm imports it
-all-or-nothing and pushes the new stock to Entra in a background thread whose progress a small
-script polls. A typed password is a ``Secret`` from the moment it arrives and is dropped with the
-upload; it is never logged, echoed or written anywhere.
+and held by the ``service.ImportDesk`` in the database (sealed, never in a cookie or a file),
+bound to the session under an unguessable id, for a few minutes; the confirm, which may reach
+another server process, imports it all-or-nothing and pushes the new stock to Entra in a
+background thread whose progress (``service.ImportJobs``, in the database too) a small script
+polls from whichever process answers. A typed password is a ``Secret`` from the moment it
+arrives, sealed with the upload and dropped with it; it is never logged, echoed or written in
+clear anywhere.
 """
 
 from __future__ import annotations
 
-import logging
-import secrets
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +26,8 @@ from oathdesk.formats import FORMAT_IDS
 from oathdesk.service import (
     HeldUpload,
     ImportDesk,
+    ImportJob,
+    ImportJobs,
     ImportRefused,
     ImportReport,
     Inventory,
@@ -35,7 +36,7 @@ from oathdesk.service import (
     TokenState,
     import_seeds,
     open_seed_file,
-    push,
+    run_push,
 )
 from oathdesk.service.queries import list_tokens
 from oathdesk.service.seedfile import MAX_SEED_FILE
@@ -43,10 +44,7 @@ from oathdesk.web.routes_api import ERRORS, ErrorEnvelope
 from oathdesk.web.routes_pages import render
 from oathdesk.web.security import Admin, InventoryDep, Principal, inventory_of
 
-log = logging.getLogger("oathdesk.web.import")
-
 MAX_UPLOAD = MAX_SEED_FILE  # one delivery file, as the CLI takes it
-KEEP_JOBS = 100
 PREVIEW_PROBLEMS = 500  # problems a preview lists (the first ones, in file order)
 PREVIEW_MODELS = 20  # models a preview's summary names (the commonest)
 
@@ -61,72 +59,14 @@ router = APIRouter(
 pages = APIRouter(include_in_schema=False)
 
 
-@dataclass
-class ImportJob:
-    """An import and the push that follows it, as the status page and its API twin show it."""
-
-    id: str
-    report: dict[str, Any]
-    total: int
-    done: int = 0
-    state: str = "running"  # running | done | failed
-    error: str | None = None
-    push: dict[str, Any] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        percent = 100 if self.state != "running" else (100 * self.done // max(self.total, 1))
-        return {
-            "id": self.id,
-            "state": self.state,
-            "total": self.total,
-            "done": self.done,
-            "percent": percent,
-            "import": self.report,
-            "push": self.push,
-            "error": self.error,
-        }
-
-
-@dataclass
-class ImportJobs:
-    """The import jobs of one app (the last ``KEEP_JOBS``), in memory, behind one lock that
-    also guards each job's counters while its push thread moves them."""
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    jobs: dict[str, ImportJob] = field(default_factory=dict)
-
-    def add(self, job: ImportJob) -> None:
-        with self.lock:
-            self.jobs[job.id] = job
-            while len(self.jobs) > KEEP_JOBS:
-                del self.jobs[next(iter(self.jobs))]
-
-    def get(self, key: str) -> ImportJob:
-        with self.lock:
-            found = self.jobs.get(key)
-            if found is None:
-                raise ImportRefused("there is no such import job", code="import.not_found")
-            return found
-
-
-_state_lock = threading.Lock()
-
-
 def desk_of(request: Request) -> ImportDesk:
-    """The app's held uploads, timed by its inventory's clock."""
-    with _state_lock:
-        desk: ImportDesk | None = getattr(request.app.state, "import_desk", None)
-        if desk is None:
-            desk = request.app.state.import_desk = ImportDesk(inventory_of(request).clock)
-        return desk
+    """The held uploads of the app's inventory (rows in its database: any process confirms)."""
+    return ImportDesk(inventory_of(request))
 
 
 def jobs_of(request: Request) -> ImportJobs:
-    with _state_lock:
-        jobs: ImportJobs | None = getattr(request.app.state, "import_jobs", None)
-        if jobs is None:
-            jobs = request.app.state.import_jobs = ImportJobs()
-        return jobs
+    """The import jobs of the app's inventory (rows in its database: any process answers)."""
+    return ImportJobs(inventory_of(request))
 
 
 def gpg_home_of(request: Request) -> Path | None:
@@ -201,32 +141,6 @@ def _in_stock(inv: Inventory, batch_id: int) -> int:
     return list_tokens(inv, flt, limit=1, with_total=True).total or 0
 
 
-def _run_push(inv: Inventory, jobs: ImportJobs, job: ImportJob, actor: str, batch_id: int) -> None:
-    def hook(_serial: str, event: str) -> None:
-        if event == "done":
-            with jobs.lock:
-                job.done += 1
-
-    try:
-        report = push(inv, actor=actor, batch_id=batch_id, hook=hook)
-    except OathdeskError as exc:
-        with jobs.lock:
-            job.state, job.error = "failed", exc.message
-    except Exception as exc:  # a background thread has nobody else to tell
-        log.error("import push crashed with %s", type(exc).__name__)
-        with jobs.lock:
-            job.state, job.error = "failed", "the push stopped unexpectedly; it was logged"
-    else:
-        with jobs.lock:
-            job.push = report.to_dict()
-            counts = report.progress  # a resumed push may have carried more than this batch
-            job.total = counts.get("total", job.total)
-            job.done = job.total - counts.get("pending", 0) - counts.get("failed", 0)
-            job.state = "failed" if report.failed else "done"
-            if report.failed:
-                job.error = f"{len(report.failed)} token(s) were not accepted by Entra"
-
-
 def start_import(
     inv: Inventory,
     jobs: ImportJobs,
@@ -242,14 +156,11 @@ def start_import(
         inv, held.data, held.name, actor=principal.actor, opening=opening, on_conflict="fail"
     )
     total = _in_stock(inv, report.batch_id)
-    job = ImportJob(secrets.token_urlsafe(16), report.to_dict(), total)
-    if total == 0:
-        job.state = "done"
-    jobs.add(job)
+    job = jobs.open(principal.actor, report.to_dict(), total)
     if total:
         thread = threading.Thread(
-            target=_run_push,
-            args=(inv, jobs, job, principal.actor, report.batch_id),
+            target=run_push,
+            args=(inv, job.id, principal.actor, report.batch_id),
             name=f"import-push-{report.batch_id}",
             daemon=True,
         )
@@ -318,18 +229,20 @@ def confirm_page(
     request: Request, inv: InventoryDep, principal: Admin, upload: Annotated[str, Form()]
 ) -> Response:
     desk = desk_of(request)
-    held = desk.get(upload, principal.session_id)
+    desk.get(upload, principal.session_id)  # expired, used and foreign: import.upload_expired
+    held = desk.take(upload, principal.session_id)  # one confirm of two at once gets it
+    if held is None:
+        raise ImportRefused(
+            "this upload has expired or was already imported; upload the file again",
+            code="import.upload_expired",
+        )
     job = start_import(inv, jobs_of(request), principal, held, gpg_home_of(request))
-    desk.take(upload, principal.session_id)  # kept until the import went through
     return RedirectResponse(f"/import/jobs/{job.id}", status_code=303)
 
 
 @pages.get("/import/jobs/{job_id}")
 def job_page(request: Request, principal: Admin, job_id: str) -> Response:
-    jobs = jobs_of(request)
-    job = jobs.get(job_id)
-    with jobs.lock:
-        data = job.to_dict()
+    data = jobs_of(request).get(job_id).to_dict()
     return render(request, "import_job.html", principal, title="Import progress", job=data)
 
 
@@ -353,10 +266,8 @@ def import_api(
     if preview_only:
         return JSONResponse(preview(data, name, fmt, secret, gpg_home))
     held = HeldUpload(principal.session_id, name, data, fmt, secret, pgp)
-    jobs = jobs_of(request)
-    job = start_import(inv, jobs, principal, held, gpg_home_of(request))
-    with jobs.lock:
-        body = job.to_dict()
+    job = start_import(inv, jobs_of(request), principal, held, gpg_home_of(request))
+    body = job.to_dict()
     return JSONResponse(
         body, status_code=202, headers={"Location": f"/api/v1/import/jobs/{job.id}"}
     )
@@ -365,7 +276,4 @@ def import_api(
 @router.get("/api/v1/import/jobs/{job_id}", summary="Progress of an import's push (admin)")
 def job_api(request: Request, principal: Admin, job_id: str) -> dict[str, Any]:
     """An import job: ``state`` (running, done, failed), ``done`` of ``total``, ``percent``."""
-    jobs = jobs_of(request)
-    job = jobs.get(job_id)
-    with jobs.lock:
-        return job.to_dict()
+    return jobs_of(request).get(job_id).to_dict()
