@@ -9,12 +9,15 @@ layers only (formats, containers, domain), so opening a file costs no database o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from oathdesk.containers import UnwrapOptions, unwrap
+from oathdesk.containers import PgpSignature, UnwrapOptions, unwrap
 from oathdesk.domain import Problem, Secret, SeedRecord, UsageError
-from oathdesk.formats import ReadOptions, ReadResult, check_target, read_seeds
+from oathdesk.formats import ReadOptions, ReadResult, check_target, detect, read_seeds
+from oathdesk.formats.estimate import count_tokens, estimate_seconds
+from oathdesk.formats.text import utf16_to_utf8
 from oathdesk.formats.validation import TARGETS
 
 # The largest seed file taken as given (before envelopes are removed), by the console's upload
@@ -37,18 +40,34 @@ class SeedFileOptions:
     pgp_passphrase: Secret | None = None  # passphrase of that private key
     read: ReadOptions = field(default_factory=ReadOptions)  # defaults, CSV profile, PSKC key
     target: str | None = None  # also apply this destination's rules (``entra``)
+    # the ZIP member to read when an archive holds several seed files (``--member``)
+    member: str | None = None
+    # told, once the envelopes are off and before the read starts, what is coming: a
+    # ``ReadAhead`` (format, about how many tokens, about how many seconds), so a front end can
+    # say so and size a progress bar (fed by ``read.progress``) before a long read
+    before_read: Callable[[ReadAhead], None] | None = field(default=None, compare=False, repr=False)
 
     def unwrap_options(self) -> UnwrapOptions:
         return UnwrapOptions(
             password=self.password if self.password is not None else self.read.passphrase,
             gpg_home=self.gpg_home,
             pgp_passphrase=self.pgp_passphrase,
+            member=self.member,
         )
 
     def read_options(self) -> ReadOptions:
         if self.read.passphrase is not None or self.password is None:
             return self.read
         return replace(self.read, passphrase=self.password)
+
+
+@dataclass(frozen=True)
+class ReadAhead:
+    """What a read is about to do: the format, about how many tokens, about how long."""
+
+    format: str
+    count: int
+    seconds: float
 
 
 @dataclass
@@ -66,6 +85,8 @@ class OpenedSeedFile:
     result: ReadResult = field(repr=False)
     target: str | None = None
     target_problems: list[Problem] = field(default_factory=list)
+    # the signatures of a signed PGP envelope: who signed, and whether it checked out
+    signatures: list[PgpSignature] = field(default_factory=list)
 
     @property
     def format(self) -> str:
@@ -116,7 +137,14 @@ def open_seed_file(
     opened = unwrap(data, name, options.unwrap_options())
     label = label or name
     source = label if not opened.layers else f"{label}!{opened.name}"
-    result = read_seeds(opened.data, source, options.fmt, options.read_options())
+    content, fmt = opened.data, options.fmt
+    if options.before_read is not None:
+        content = utf16_to_utf8(content, source)
+        if fmt is None:
+            fmt = "custom-csv" if options.read.profile is not None else detect(content, source).id
+        count = count_tokens(content, fmt)
+        options.before_read(ReadAhead(fmt, count, estimate_seconds(content, fmt, count)))
+    result = read_seeds(content, source, fmt, options.read_options())
     result.layers = list(opened.layers)
     checked = (
         check_target(result.records, result.locators, options.target) if options.target else []
@@ -128,4 +156,5 @@ def open_seed_file(
         result=result,
         target=options.target,
         target_problems=checked,
+        signatures=list(opened.signatures),
     )
