@@ -41,8 +41,9 @@ def test_inspect_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str
     status, out, _ = run(capsys, "seeds", "inspect", str(VALID / "entra-upn.csv"), "--json")
     assert status == Exit.OK
     doc = json.loads(out)
-    assert set(doc) == {"format", "count", "tokens", "problems"}
+    assert set(doc) == {"format", "count", "signatures", "tokens", "problems"}
     assert doc["format"] == "entra-csv" and doc["count"] == 2
+    assert doc["signatures"] == []  # a signed PGP envelope lists its signers here
     assert set(doc["tokens"][0]) == {
         "serial",
         "kind",

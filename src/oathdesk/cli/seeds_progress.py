@@ -14,7 +14,14 @@ from __future__ import annotations
 from types import TracebackType
 
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from oathdesk.cli import console
 from oathdesk.domain import Clock
@@ -40,7 +47,7 @@ class ReadWatch:
         self.started = 0.0
         self.done = 0
         self.bar: Progress | None = None
-        self.task: int | None = None
+        self.task: TaskID | None = None
         self.shown = False  # the bar appeared at least once (tests and the summary read it)
 
     def before_read(self, ahead: ReadAhead) -> None:

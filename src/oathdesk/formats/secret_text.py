@@ -11,13 +11,7 @@ _SEPARATORS = str.maketrans("", "", " \t-:")
 
 
 def hex_size(text: str) -> int | None:
-    """The byte length ``text`` has as hex when it is plainly a hex secret of a usual length.
-
-    Why this is safe to act on in a base32 column: a random base32 secret of 20 bytes is made
-    only of A-F and 2-7 with a chance of about 1 in 10^16, while hex never holds G-Z. So a
-    secret of hex digits only is a hex secret (vendors ship hex in Entra's layout; Entra refuses
-    it), not base32 that happens to look like hex.
-    """
+    """The byte length ``text`` has as hex when it is made of hex digits only, of a usual length."""
     cleaned = text.translate(_SEPARATORS)
     if not cleaned or len(cleaned) % 2 or not set(cleaned) <= _HEX_DIGITS:
         return None
@@ -43,13 +37,19 @@ def decode_secret(
 ) -> Secret | None:
     """Return the secret, or ``None`` after appending a problem that names the fix.
 
-    ``guess_hex``: the format declared base32 and the user did not name an encoding, so a
-    secret of hex digits only is reported as ``seed.hex_secret`` rather than read as base32 (or
-    refused as bad base32): the file is hex, and the fix is ``--secret-encoding hex``.
+    ``guess_hex``: the format declared base32 and the user named no encoding. A secret of hex
+    digits only (vendors ship hex in Entra's layout, and Entra refuses it) is then:
+
+    - ``seed.hex_secret`` (an error) when it is not base32 (a random hex secret nearly always
+      holds a 0, 1, 8 or 9): the file is hex, and the fix is ``--secret-encoding hex``;
+    - ``seed.secret_maybe_hex`` (a warning, read as base32) when it is base32 too (only A-F and
+      2-7). A random base32 secret looks like that about once in 10^16, but a made-up one does
+      (all zero bytes is ``AAAA...``), so the declared encoding wins and the user is told.
     """
     if guess_hex and encoding == "base32":
         size = hex_size(text)
-        if size is not None:
+        as_base32 = _decodes_as(text, "base32") if size is not None else None
+        if size is not None and as_base32 is None:
             problems.append(
                 Problem(
                     locator,
@@ -61,6 +61,19 @@ def decode_secret(
                 )
             )
             return None
+        if size is not None and as_base32 is not None:
+            problems.append(
+                Problem(
+                    locator,
+                    "seed.secret_maybe_hex",
+                    f"the secret is base32 ({len(as_base32)} bytes) but also reads as hex "
+                    f"({size} bytes); it was read as base32, as this format says. If the vendor "
+                    "shipped hex, read the file with --secret-encoding hex",
+                    Severity.WARNING,
+                    serial,
+                )
+            )
+            return as_base32
     try:
         secret = Secret.decode(text, encoding)
     except SecretEncodingError as exc:

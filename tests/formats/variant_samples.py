@@ -1,6 +1,6 @@
-"""Write the round-2 variant samples (issue 18) into this folder, byte for byte the same each run.
+"""Make the round-2 variant samples (issue 18) in ``samples/variants``, the same bytes each run.
 
-Run ``python tests/formats/samples/variants/make_variants.py`` after changing a sample here;
+Run ``python tests/formats/variant_samples.py`` after changing a sample here;
 ``tests/formats/test_variants.py`` fails when a committed file differs from what this makes.
 Every secret is a test value from the design page (``seed-formats.md`` §0.3) or RFC 6238:
 
@@ -20,7 +20,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parent / "samples" / "variants"
 S1_HEX = "3a7f0c9e5b2d4186f0e1d2c3b4a5968778695a4b"
 S2_HEX = "c0ffee0123456789abcdef0123456789deadbeef"
 S1_B32 = "HJ7QZHS3FVAYN4HB2LB3JJMWQ54GSWSL"
