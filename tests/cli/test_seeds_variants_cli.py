@@ -8,6 +8,7 @@ reading, so nothing here is timed (the read's real duration does not matter).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from oathdesk.cli.main import app
 from oathdesk.cli.seeds_progress import ANNOUNCE_AFTER
 from oathdesk.formats.estimate import estimate_seconds
 from tests.cli.test_seeds_cli import run
-from tests.containers.test_pgp_signed import Homes, homes, signed_message  # noqa: F401
+from tests.containers.test_pgp_signed import Homes, make_homes, signed_message, stop_homes
 from tests.formats import variant_samples as mk
 
 VARIANTS = Path(__file__).parent.parent / "formats" / "samples" / "variants"
@@ -43,6 +44,16 @@ class TickingClock:
 
     def sleep(self, seconds: float) -> None:
         self.elapsed += seconds
+
+
+@pytest.fixture(scope="module")
+def homes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Homes]:
+    """A signing vendor and a decrypting customer, in throw-away GnuPG homes."""
+    base = tmp_path_factory.mktemp("signed-cli")
+    try:
+        yield make_homes(base)
+    finally:
+        stop_homes(base)
 
 
 def invoke(clock: TickingClock, *argv: str) -> tuple[int, str, str]:
@@ -88,7 +99,7 @@ def test_excel_unicode_text_inspects_like_a_csv(capsys: pytest.CaptureFixture[st
 def test_inspect_reports_the_signature_of_a_signed_pgp_file(
     capsys: pytest.CaptureFixture[str],
     homes: Homes,
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     message = tmp_path / "delivery.csv.gpg"
     message.write_bytes(signed_message(homes, tmp_path))

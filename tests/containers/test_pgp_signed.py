@@ -40,25 +40,35 @@ def _home(root: Path) -> Path:
     return root
 
 
+def make_homes(base: Path) -> Homes:
+    """A vendor that signs, a customer that decrypts, and the customer trusting the vendor."""
+    vendor, customer = _home(base / "vendor"), _home(base / "customer")
+    gen_key(vendor, VENDOR, "")
+    gen_key(customer, CUSTOMER, "")
+    customer_public = run(["gpg", "--homedir", customer, "--armor", "--export", "it@"])
+    run(["gpg", "--homedir", vendor, "--batch", "--import"], stdin=customer_public)
+    trusting = base / "trusting"
+    shutil.copytree(customer, trusting, ignore=shutil.ignore_patterns("S.*"))
+    vendor_public = run(["gpg", "--homedir", vendor, "--armor", "--export", "signing@"])
+    run(["gpg", "--homedir", trusting, "--batch", "--import"], stdin=vendor_public)
+    listing = run(["gpg", "--homedir", vendor, "--with-colons", "-k", "signing@"]).decode()
+    key_id = next(line.split(":")[4] for line in listing.splitlines() if line[:4] == "pub:")
+    return Homes(vendor, customer, trusting, key_id)
+
+
+def stop_homes(base: Path) -> None:
+    for name in ("vendor", "customer", "trusting"):
+        if (base / name).is_dir():
+            stop_agent(base / name)
+
+
 @pytest.fixture(scope="module")
 def homes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Homes]:
     base = tmp_path_factory.mktemp("signed")
-    vendor, customer = _home(base / "vendor"), _home(base / "customer")
     try:
-        gen_key(vendor, VENDOR, "")
-        gen_key(customer, CUSTOMER, "")
-        customer_public = run(["gpg", "--homedir", customer, "--armor", "--export", "it@"])
-        run(["gpg", "--homedir", vendor, "--batch", "--import"], stdin=customer_public)
-        trusting = base / "trusting"
-        shutil.copytree(customer, trusting, ignore=shutil.ignore_patterns("S.*"))
-        vendor_public = run(["gpg", "--homedir", vendor, "--armor", "--export", "signing@"])
-        run(["gpg", "--homedir", trusting, "--batch", "--import"], stdin=vendor_public)
-        listing = run(["gpg", "--homedir", vendor, "--with-colons", "-k", "signing@"]).decode()
-        key_id = next(line.split(":")[4] for line in listing.splitlines() if line[:4] == "pub:")
-        yield Homes(vendor, customer, trusting, key_id)
+        yield make_homes(base)
     finally:
-        for home in (vendor, customer, base / "trusting"):
-            stop_agent(home)
+        stop_homes(base)
 
 
 def signed_message(homes: Homes, tmp_path: Path, *, armor: bool = False) -> bytes:

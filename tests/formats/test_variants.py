@@ -286,3 +286,26 @@ def test_token_count_of_json_and_headerless_files() -> None:
     assert count_tokens(b"1,aa\n2,bb\n\n3,cc", "duo-csv") == 3
     xml = f"<data><tokens><token>{body}</token></tokens></data>".encode()
     assert count_tokens(xml, "dualshield-xml") == 1
+
+
+# -- progress across the PSKC lanes ------------------------------------------------------------
+def _signed_pskc(signature_first: bool) -> bytes:
+    packages = "".join(
+        mk._package("", f"2025000{n}", f"2025000{n}", bytes.fromhex(mk.S1_HEX)) for n in range(3)
+    )
+    signature = '  <Signature xmlns="http://www.w3.org/2000/09/xmldsig#"/>\n'
+    body = signature + packages if signature_first else packages + signature
+    return (f'<KeyContainer xmlns="{mk.PSKC_NS}" Version="1.0">\n{body}</KeyContainer>\n').encode()
+
+
+@pytest.mark.parametrize("signature_first", [True, False])
+def test_pskc_progress_counts_each_package_once(signature_first: bool) -> None:
+    # a <Signature> sends the file to the careful reader: before any package, or after the
+    # fast lane has already reported three
+    told: list[int] = []
+    result = read_seeds(
+        _signed_pskc(signature_first), "s.pskcxml", None, ReadOptions(progress=told.append)
+    )
+    assert len(result.records) == 3
+    assert [p.code for p in result.problems] == ["seed.pskc_signature_unchecked"]
+    assert sum(told) == 3 and all(n > 0 for n in told)

@@ -12,6 +12,8 @@ so an estimate errs long.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 # tokens per second on the 2-core reference machine
 _RATES = {
@@ -45,3 +47,25 @@ def estimate_seconds(data: bytes, fmt: str, count: int) -> float:
     if fmt == "pskc" and b"EncryptedValue" in data:
         key = "pskc-encrypted"
     return count / _RATES.get(key, _CSV_RATE)
+
+
+@dataclass
+class LaneProgress:
+    """One ``ReadOptions.progress`` count across a fast lane and the careful reader behind it:
+    when the fast lane declines part way, the careful reader's first tokens (already counted)
+    are not reported again, so a progress bar never counts a token twice."""
+
+    progress: Callable[[int], None] | None
+    reported: int = 0
+    seen: int = 0
+
+    def fast(self, tokens: int) -> None:
+        self.reported += tokens
+        if self.progress is not None:
+            self.progress(tokens)
+
+    def careful(self, tokens: int) -> None:
+        self.seen += tokens
+        if self.progress is not None and self.seen > self.reported:
+            self.progress(self.seen - self.reported)
+            self.reported = self.seen
