@@ -150,3 +150,28 @@ def test_a_slow_read_of_a_small_file_still_gets_its_bar(tmp_path: Path) -> None:
     assert status == Exit.OK
     assert "reading takes about" not in err
     assert "reading entra-csv" in err and f"{3 * 8192}/{3 * 8192}" in err
+
+
+def test_eight_digit_and_sha256_tokens_against_entra(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    eight = str(VARIANTS / "pskc-8digit-sha256.pskcxml")
+    status, out, _ = run(capsys, "seeds", "inspect", eight, "--target", "entra")
+    assert status == Exit.INVALID_INPUT
+    assert "entra.digits" in out and "ask the vendor for 6-digit tokens" in out
+    assert "entra.hash" not in out  # SHA-256 is an Entra hash
+    status, _, err = run(
+        capsys, "seeds", "convert", eight, str(tmp_path / "o.json"), "--to", "entra-json"
+    )
+    assert status == Exit.INVALID_INPUT and "6-digit" in err
+    assert not (tmp_path / "o.json").exists()
+    sha256 = str(VARIANTS / "entra-sha256-graph.csv")
+    status, _, err = run(
+        capsys, "seeds", "convert", sha256, str(tmp_path / "o.csv"), "--to", "entra-csv"
+    )
+    assert status == Exit.INVALID_INPUT and "--to entra-json" in err
+    status, _, _ = run(
+        capsys, "seeds", "convert", sha256, str(tmp_path / "o.json"), "--to", "entra-json"
+    )
+    assert status == Exit.OK
+    assert json.loads((tmp_path / "o.json").read_text())["value"][0]["hashFunction"] == "hmacsha256"

@@ -49,3 +49,21 @@ def test_member_option_naming_no_member_lists_them() -> None:
         unwrap(sample("zip-two-seed-files.zip"), "two.zip", UnwrapOptions(member="totp90.csv"))
     assert caught.value.code == "container.member_not_found"
     assert "'totp30.csv'" in caught.value.message and "'totp60.csv'" in caught.value.message
+
+
+def test_when_names_cannot_tell_the_content_does() -> None:
+    data = sample("zip-seed-by-content.zip")
+    with pytest.raises(ArchiveError) as caught:  # the container alone cannot choose
+        unwrap(data, "d.zip", UnwrapOptions())
+    assert caught.value.details["candidates"] == ["instructions.txt", "tokens.csv.txt"]
+    opened = open_seed_file(data, "d.zip")  # the pipeline reads both: one is a seed file
+    assert opened.inner_name == "tokens.csv.txt" and opened.format == "entra-csv"
+    assert [r.serial for r in opened.records] == ["20250001", "20250002"]
+
+
+def test_two_real_seed_files_are_still_a_question() -> None:
+    with pytest.raises(ArchiveError) as caught:
+        open_seed_file(
+            sample("zip-two-seed-files.zip"), "two.zip", SeedFileOptions(fmt="entra-csv")
+        )
+    assert caught.value.code == "container.multiple_files"

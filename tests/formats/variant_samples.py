@@ -96,6 +96,13 @@ def zip_two_seed_files() -> bytes:
     return _zip([("readme.pdf", b"%PDF-1.4\n"), ("totp30.csv", first), ("totp60.csv", second)])
 
 
+def zip_seed_by_content() -> bytes:
+    """Deepnet's ``.csv.txt`` (so Excel leaves it alone) beside instructions in ``.txt``: only
+    the content tells which is the seed file."""
+    notes = b"Rename tokens.csv.txt to tokens.csv, add a upn column, then upload it.\r\n"
+    return _zip([("instructions.txt", notes), ("tokens.csv.txt", entra_timeinterval())])
+
+
 def _package(prefix: str, serial: str, key_id: str | None, secret: bytes, extra: str = "") -> str:
     p = f"{prefix}:" if prefix else ""
     key_id_attr = f' Id="{key_id}"' if key_id is not None else ""
@@ -186,6 +193,7 @@ SAMPLES = {
     "entra-cp1252-feitian.csv": entra_cp1252,
     "zip-seed-and-readme.zip": zip_seed_and_readme,
     "zip-two-seed-files.zip": zip_two_seed_files,
+    "zip-seed-by-content.zip": zip_seed_by_content,
     "pskc-odd-prefixes.pskcxml": pskc_odd_prefixes,
     "pskc-deviceinfo-serials.pskcxml": pskc_deviceinfo_serials,
     "pskc-8digit-sha256.pskcxml": pskc_8digit_sha256,

@@ -13,8 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from oathdesk.containers import PgpSignature, UnwrapOptions, unwrap
-from oathdesk.domain import Problem, Secret, SeedRecord, UsageError
+from oathdesk.containers import PgpSignature, UnwrapOptions, Unwrapped, unwrap
+from oathdesk.domain import (
+    ArchiveError,
+    OathdeskError,
+    Problem,
+    Secret,
+    SeedRecord,
+    UnknownFormatError,
+    UsageError,
+)
 from oathdesk.formats import ReadOptions, ReadResult, check_target, detect, read_seeds
 from oathdesk.formats.estimate import count_tokens, estimate_seconds
 from oathdesk.formats.text import utf16_to_utf8
@@ -119,6 +127,40 @@ class OpenedSeedFile:
         self.result.raise_if_invalid()
 
 
+def _unwrap(data: bytes, name: str, options: SeedFileOptions) -> Unwrapped:
+    """``containers.unwrap``; when a ZIP holds several files that could be the seed file, the one
+    whose content is a seed format oathdesk knows is taken (a vendor's ``tokens.csv.txt`` beside
+    ``instructions.txt``). Only when that is not exactly one does ``container.multiple_files``
+    stand, and the user names the member (``--member``)."""
+    unwrap_options = options.unwrap_options()
+    try:
+        return unwrap(data, name, unwrap_options)
+    except ArchiveError as exc:
+        if exc.code != "container.multiple_files" or options.member is not None:
+            raise
+        seeds: list[Unwrapped] = []
+        for candidate in exc.details.get("candidates", []):
+            try:
+                inner = unwrap(data, name, replace(unwrap_options, member=candidate))
+            except OathdeskError:
+                raise exc from None  # a member that cannot be opened: let the user choose
+            if options.fmt is not None or options.read.profile is not None or _is_seed(inner):
+                seeds.append(inner)
+        if len(seeds) != 1:
+            raise
+        return seeds[0]
+
+
+def _is_seed(opened: Unwrapped) -> bool:
+    try:
+        detect(utf16_to_utf8(opened.data, opened.name), opened.name)
+    except UnknownFormatError as exc:
+        return exc.code == "seed.ambiguous_format"  # a seed file, of a format to name
+    except OathdeskError:
+        return False
+    return True
+
+
 def open_seed_file(
     data: bytes, name: str, options: SeedFileOptions | None = None, *, label: str | None = None
 ) -> OpenedSeedFile:
@@ -134,7 +176,7 @@ def open_seed_file(
             f"the target must be one of {', '.join(TARGETS)}, not {options.target!r}",
             code="usage.unknown_target",
         )
-    opened = unwrap(data, name, options.unwrap_options())
+    opened = _unwrap(data, name, options)
     label = label or name
     source = label if not opened.layers else f"{label}!{opened.name}"
     content, fmt = opened.data, options.fmt
