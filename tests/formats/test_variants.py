@@ -309,3 +309,13 @@ def test_pskc_progress_counts_each_package_once(signature_first: bool) -> None:
     assert len(result.records) == 3
     assert [p.code for p in result.problems] == ["seed.pskc_signature_unchecked"]
     assert sum(told) == 3 and all(n > 0 for n in told)
+
+
+def test_utf16_json_from_windows_powershell_reads() -> None:
+    # Windows PowerShell 5.1's Out-File (and ">") writes UTF-16 LE with a BOM
+    utf8 = (Path(__file__).parent / "samples" / "valid" / "entra.json").read_bytes()
+    utf16 = utf8.decode("utf-8").encode("utf-16")
+    assert utf16[:2] in (b"\xff\xfe", b"\xfe\xff")
+    result = read_seeds(utf16, "entra.json")
+    assert result.format == "entra-json" and result.errors == []
+    assert result.records == read_seeds(utf8, "entra.json").records

@@ -32,6 +32,8 @@ from oathdesk.formats.validation import TARGETS
 # and the CLI alike: a delivery of 100,000 tokens is about 10 MiB of CSV. The envelopes' own caps
 # (``containers.UnwrapOptions``) bound what a ZIP or PGP file may expand to.
 MAX_SEED_FILE = 16 * 1024 * 1024
+# At most this many candidate members of an ambiguous ZIP are opened to look at their content.
+PROBE_MEMBERS = 8
 
 
 @dataclass(frozen=True)
@@ -136,10 +138,13 @@ def _unwrap(data: bytes, name: str, options: SeedFileOptions) -> Unwrapped:
     try:
         return unwrap(data, name, unwrap_options)
     except ArchiveError as exc:
+        candidates = exc.details.get("candidates", [])
         if exc.code != "container.multiple_files" or options.member is not None:
             raise
+        if len(candidates) > PROBE_MEMBERS:  # a delivery has a few files, not thousands
+            raise
         seeds: list[Unwrapped] = []
-        for candidate in exc.details.get("candidates", []):
+        for candidate in candidates:
             try:
                 inner = unwrap(data, name, replace(unwrap_options, member=candidate))
             except OathdeskError:
