@@ -113,7 +113,7 @@ def choose_member(names: Sequence[str], archive: str, wanted: str | None) -> str
     raise ArchiveError(
         f"{archive}: the archive holds several files that could be the seed file: "
         f"{_listing(candidates)}. Name the one to read with --member NAME (e.g. --member "
-        f"{candidates[0]})",
+        f"{candidates[0]}; in the console, the field 'File inside the ZIP')",
         code="container.multiple_files",
         details={"archive": archive, "candidates": candidates},
     )

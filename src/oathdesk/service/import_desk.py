@@ -34,6 +34,7 @@ class HeldUpload:
     fmt: str | None
     password: Secret | None = field(repr=False)
     use_pgp: bool
+    member: str | None = None  # the seed file inside a ZIP holding several
 
 
 @dataclass
