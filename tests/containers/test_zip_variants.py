@@ -67,3 +67,9 @@ def test_two_real_seed_files_are_still_a_question() -> None:
             sample("zip-two-seed-files.zip"), "two.zip", SeedFileOptions(fmt="entra-csv")
         )
     assert caught.value.code == "container.multiple_files"
+
+
+def test_a_named_format_also_tells_the_seed_file_by_content() -> None:
+    options = SeedFileOptions(fmt="entra-csv")
+    opened = open_seed_file(sample("zip-seed-by-content.zip"), "d.zip", options)
+    assert opened.inner_name == "tokens.csv.txt" and len(opened.records) == 2

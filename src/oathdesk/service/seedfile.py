@@ -23,7 +23,14 @@ from oathdesk.domain import (
     UnknownFormatError,
     UsageError,
 )
-from oathdesk.formats import ReadOptions, ReadResult, check_target, detect, read_seeds
+from oathdesk.formats import (
+    ReadOptions,
+    ReadResult,
+    check_target,
+    detect,
+    get_format,
+    read_seeds,
+)
 from oathdesk.formats.estimate import count_tokens, estimate_seconds
 from oathdesk.formats.text import utf16_to_utf8
 from oathdesk.formats.validation import TARGETS
@@ -149,16 +156,20 @@ def _unwrap(data: bytes, name: str, options: SeedFileOptions) -> Unwrapped:
                 inner = unwrap(data, name, replace(unwrap_options, member=candidate))
             except OathdeskError:
                 raise exc from None  # a member that cannot be opened: let the user choose
-            if options.fmt is not None or options.read.profile is not None or _is_seed(inner):
+            if _is_seed(inner, options.fmt):
                 seeds.append(inner)
         if len(seeds) != 1:
             raise
         return seeds[0]
 
 
-def _is_seed(opened: Unwrapped) -> bool:
+def _is_seed(opened: Unwrapped, fmt: str | None) -> bool:
+    """Whether the content is a seed file: of ``fmt`` when named, else of any format known."""
     try:
-        detect(utf16_to_utf8(opened.data, opened.name), opened.name)
+        content = utf16_to_utf8(opened.data, opened.name)
+        if fmt is not None:
+            return get_format(fmt).sniff(content) > 0
+        detect(content, opened.name)
     except UnknownFormatError as exc:
         return exc.code == "seed.ambiguous_format"  # a seed file, of a format to name
     except OathdeskError:
