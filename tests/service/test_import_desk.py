@@ -92,6 +92,15 @@ def test_take_removes_it_once(desk_inv: Inventory) -> None:
     assert caught.value.code == "import.upload_expired"
 
 
+def test_the_chosen_member_of_a_zip_is_held_with_the_upload(desk_inv: Inventory) -> None:
+    """The confirm must open the member the preview read (a ZIP holding several seed files)."""
+    desk = ImportDesk(desk_inv)
+    held = HeldUpload("session-a", "two.zip", b"PK", None, None, False, "tokens-b.csv")
+    key = desk.put(held)
+    assert desk.get(key, "session-a").member == "tokens-b.csv"
+    assert desk.take(key, "session-a") == held
+
+
 def test_the_waiting_bytes_are_capped_and_expired_uploads_make_room(
     desk_inv: Inventory, clock: FixedClock
 ) -> None:

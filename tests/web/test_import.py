@@ -123,7 +123,7 @@ def stock_count(inv: Inventory, *states: TokenState) -> int:
 def test_the_form_has_labelled_fields_and_a_csrf_token(admin: httpx.Client, seen: Seen) -> None:
     page = seen(admin.get("/import"))
     assert page.status_code == 200
-    for field in ("file", "password", "format"):
+    for field in ("file", "password", "format", "member"):
         assert f'<label for="{field}">' in page.text and f'id="{field}"' in page.text
     assert 'enctype="multipart/form-data"' in page.text
     assert 'name="pgp"' not in page.text  # no GnuPG home configured: no PGP choice offered
@@ -186,6 +186,28 @@ def test_a_wrong_password_gets_a_clear_message(admin: httpx.Client, seen: Seen) 
     assert api.status_code == 400
     assert api.json()["error"]["code"] == "container.wrong_password"
     seen.assert_clean("WP", 2)
+
+
+def test_a_zip_of_several_seed_files_asks_which_and_member_picks_it(
+    admin: httpx.Client, inv: Inventory, seen: Seen
+) -> None:
+    archive = Path(__file__).parent.parent / "formats/samples/variants/zip-two-seed-files.zip"
+    data = archive.read_bytes()
+    page = preview(admin, data, "two.zip", seen)
+    assert page.status_code == 400 and "container.multiple_files" in page.text
+    assert "File inside the ZIP" in page.text and "totp60.csv" in page.text
+    page = preview(admin, data, "two.zip", seen, member="totp60.csv")
+    upload = UPLOAD_RE.search(page.text)
+    assert page.status_code == 200 and upload, page.text
+    confirm = {"csrf_token": page_token(admin), "upload": upload.group(1)}
+    done = seen(admin.post("/import/confirm", data=confirm))  # the held upload keeps the member
+    assert done.status_code == 303
+    job = wait_for_job(admin, done.headers["location"].rsplit("/", 1)[1], seen)
+    assert job["import"]["added"] == 1 and job["state"] == "done", job  # type: ignore[index]
+    assert stock_count(inv, TokenState.AVAILABLE) == 1
+    api = api_import(admin, data, "two.zip", seen, member=" totp30.csv ", preview="true")
+    assert api.status_code == 200, api.text
+    assert api.json()["count"] == 1 and api.json()["summary"]["models"] == {"V TOTP30": 1}
 
 
 def test_confirm_imports_then_the_push_reaches_100_percent_and_a_repeat_changes_nothing(

@@ -11,7 +11,7 @@ import functools
 import inspect
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -25,6 +25,7 @@ from oathdesk.formats.csv_engine import load_profile
 from oathdesk.service.seedfile import (
     MAX_SEED_FILE,
     OpenedSeedFile,
+    ReadAhead,
     SeedFileOptions,
     open_seed_file,
 )
@@ -92,6 +93,16 @@ PgpPassphraseOpt = Annotated[
         "--pgp-passphrase-file",
         help="File holding the passphrase of the PGP private key.",
         dir_okay=False,
+        show_default=False,
+    ),
+]
+MemberOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--member",
+        metavar="NAME",
+        help="The file to read in a ZIP holding several seed files (its name or path in the "
+        "archive).",
         show_default=False,
     ),
 ]
@@ -260,6 +271,7 @@ def open_options(
         else None,
         read=options,
         target=target,
+        member=source.member,
     )
 
 
@@ -276,11 +288,25 @@ class SeedSource:
     profile: Path | None = None
     decryption: Decryption = Decryption()
     defaults: Defaults = Defaults()
+    member: str | None = None  # --member: the seed file inside a ZIP of several
 
-    def open(self, path: Path, config: Config, *, target: str | None = None) -> OpenedSeedFile:
+    def open(
+        self,
+        path: Path,
+        config: Config,
+        *,
+        target: str | None = None,
+        before_read: Callable[[ReadAhead], None] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> OpenedSeedFile:
         """Read a seed file through any envelopes, detect or apply its format, validate it and
-        apply ``target``'s rules: ``service.open_seed_file`` with problems naming ``path``."""
+        apply ``target``'s rules: ``service.open_seed_file`` with problems naming ``path``.
+        ``before_read`` and ``progress`` let a command report a long read (``seeds_progress``)."""
         options = open_options(self, config, target=target)
+        if before_read is not None or progress is not None:
+            options = replace(
+                options, before_read=before_read, read=replace(options.read, progress=progress)
+            )
         return open_seed_file(read_bytes(path, "seed file"), path.name, options, label=str(path))
 
     def load(self, path: Path, config: Config) -> ReadResult:
@@ -295,6 +321,7 @@ _SEED_OPTIONS: dict[str, Any] = {
     "key_file": KeyFileOpt,
     "gpg_home": GpgHomeOpt,
     "pgp_passphrase_file": PgpPassphraseOpt,
+    "member": MemberOpt,
     "secret_encoding": SecretEncodingOpt,
     "kind": KindOpt,
     "digits": DigitsOpt,
@@ -309,7 +336,7 @@ _TRAILING = ("config", "as_json")  # kept last in --help
 def seed_file_options(func: Callable[..., R]) -> Callable[..., R]:
     """Give a command the shared seed-file options; it receives them as ``source: SeedSource``.
 
-    One definition instead of thirteen parameters repeated on every command that reads a seed
+    One definition instead of fourteen parameters repeated on every command that reads a seed
     file, so they cannot drift apart.
     """
     signature = inspect.signature(func, eval_str=True)
@@ -342,6 +369,7 @@ def seed_file_options(func: Callable[..., R]) -> Callable[..., R]:
                 values["manufacturer"],
                 values["model"],
             ),
+            member=values["member"],
         )
         return func(source=source, **kwargs)
 

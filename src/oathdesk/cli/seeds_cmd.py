@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from oathdesk.cli import console
+from oathdesk.cli.context import cli_context
 from oathdesk.cli.exits import Exit
 from oathdesk.cli.options import (
     DEFAULT_SOURCE,
@@ -29,6 +30,7 @@ from oathdesk.cli.options import (
     read_secret_file,
     seed_file_options,
 )
+from oathdesk.cli.seeds_progress import ReadWatch
 from oathdesk.containers import encrypt_pgp, wrap_zip
 from oathdesk.domain import InputFileError, Problem, SeedFileInvalid, UsageError
 from oathdesk.formats import FORMAT_IDS, WriteOptions, all_formats, get_format, write_seeds
@@ -122,16 +124,27 @@ def inspect_command(
 ) -> None:
     """Show a seed file's format, token count, summary and every problem; never a secret.
 
+    A read that takes a while is announced on stderr (token count, time estimate) and shown
+    with a progress bar; a signed PGP file's signer and signature status are shown.
+
     Exits 0 when the file has no errors, 3 when it has (the report says which and where).
     """
     cfg = config_from(ctx, config)
-    result = source.open(file, cfg, target=_target(target))
+    with ReadWatch(cli_context(ctx).clock, str(file)) as watch:
+        result = source.open(
+            file,
+            cfg,
+            target=_target(target),
+            before_read=watch.before_read,
+            progress=watch.progress,
+        )
     problems = result.report
     errors = [p for p in problems if p.is_error]
     if as_json:
         document: dict[str, Any] = {
             "format": result.format,
             "count": len(result.records),
+            "signatures": [s.to_dict() for s in result.signatures],
             "tokens": [
                 {k: v for k, v in r.describe().items() if k in _TOKEN_KEYS} for r in result.records
             ],
@@ -144,6 +157,9 @@ def inspect_command(
             f"[bold]{escape(str(file))}[/]: {result.format}{envelope}, "
             f"{len(result.records)} token(s)"
         )
+        for signature in result.signatures:
+            style = "green" if signature.status == "valid" else "yellow"
+            console.out.print(f"[{style}]{escape(signature.describe())}[/]")
         if result.records:
             console.out.print(
                 _summary_table(

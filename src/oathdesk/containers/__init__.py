@@ -8,12 +8,14 @@ The rules, caps and error codes are in ``docs/containers.md``.
 from oathdesk.containers.envelope import MAX_DEPTH, detect_envelope, unwrap
 from oathdesk.containers.options import RATIO_FLOOR, UnwrapOptions, Unwrapped
 from oathdesk.containers.pgp import encrypt_pgp
+from oathdesk.containers.pgp_signature import PgpSignature
 from oathdesk.containers.zipwrite import ZIP_METHODS, wrap_zip
 
 __all__ = [
     "MAX_DEPTH",
     "RATIO_FLOOR",
     "ZIP_METHODS",
+    "PgpSignature",
     "UnwrapOptions",
     "Unwrapped",
     "detect_envelope",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from oathdesk.containers.options import UnwrapOptions, Unwrapped
 from oathdesk.containers.pgp import decrypt_pgp
+from oathdesk.containers.pgp_signature import PgpSignature
 from oathdesk.containers.zipread import member_matches, read_zip
 from oathdesk.domain import ArchiveError
 
@@ -55,6 +56,7 @@ def detect_envelope(data: bytes) -> str | None:
 def unwrap(data: bytes, name: str, options: UnwrapOptions) -> Unwrapped:
     """Remove every envelope, outermost first; plain data comes back unchanged."""
     layers: list[str] = []
+    signatures: list[PgpSignature] = []
     outer_name = name
     member_found = False
     while (kind := detect_envelope(data)) is not None:
@@ -71,7 +73,8 @@ def unwrap(data: bytes, name: str, options: UnwrapOptions) -> Unwrapped:
                 options.member is not None and member_matches(name, options.member)
             )
         else:
-            data, name = decrypt_pgp(data, name, options)
+            data, name, signed = decrypt_pgp(data, name, options)
+            signatures.extend(signed)
             layer = "pgp"
             if not data:
                 raise ArchiveError(
@@ -87,4 +90,4 @@ def unwrap(data: bytes, name: str, options: UnwrapOptions) -> Unwrapped:
             code="container.member_not_found",
             details={"file": outer_name, "member": options.member, "found": name},
         )
-    return Unwrapped(data=data, name=name, layers=layers)
+    return Unwrapped(data=data, name=name, layers=layers, signatures=signatures)

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from oathdesk.domain import Secret
+
+if TYPE_CHECKING:
+    from oathdesk.containers.pgp_signature import PgpSignature
 
 # Below this uncompressed size a member (or a PGP plaintext) is never refused for its ratio:
 # a file this small cannot exhaust memory, and short repetitive files compress very well.
@@ -38,6 +42,7 @@ class Unwrapped:
     data: bytes  # the innermost seed file's bytes
     name: str  # its file name (ZIP member name; for PGP the input name minus .pgp/.gpg/.asc)
     layers: list[str] = field(default_factory=list)  # envelopes removed, outermost first
+    signatures: list[PgpSignature] = field(default_factory=list)  # of signed PGP layers
 
     def __repr__(self) -> str:
         return (

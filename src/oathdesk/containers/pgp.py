@@ -20,6 +20,7 @@ from urllib.parse import unquote
 import gnupg
 
 from oathdesk.containers.options import UnwrapOptions, output_limit
+from oathdesk.containers.pgp_signature import PgpSignature, refuse_bad, signatures_of
 from oathdesk.domain import ArchiveError, ContainerError, DecryptionError, InputFileError, Secret
 
 PGP_SUFFIXES = (".pgp", ".gpg", ".asc")
@@ -128,8 +129,15 @@ def plain_name(name: str, status: list[tuple[str, str]]) -> str:
     return name
 
 
-def decrypt_pgp(data: bytes, name: str, options: UnwrapOptions) -> tuple[bytes, str]:
-    """The plaintext and its name; every failure is a coded error that says what to do."""
+def decrypt_pgp(
+    data: bytes, name: str, options: UnwrapOptions
+) -> tuple[bytes, str, list[PgpSignature]]:
+    """The plaintext, its name and the message's signatures (none when it is not signed).
+
+    Every failure is a coded error that says what to do. gpg exits non-zero for a signature it
+    cannot check; the decryption itself is judged by its own status lines, so a signed message
+    opens whoever signed it, and the signature is reported (``pgp_signature``).
+    """
     home = options.gpg_home
     if home is None:
         raise DecryptionError(
@@ -168,8 +176,11 @@ def decrypt_pgp(data: bytes, name: str, options: UnwrapOptions) -> tuple[bytes, 
         )
     status = _status(result.stderr or "")
     keywords = {k for k, _ in status}
-    if result.ok and result.returncode == 0 and "DECRYPTION_OKAY" in keywords:
-        return b"".join(sink.chunks), plain_name(name, status)
+    signatures = signatures_of(status)
+    decrypted = "DECRYPTION_OKAY" in keywords and "DECRYPTION_FAILED" not in keywords
+    if decrypted and ((result.returncode == 0 and result.ok) or signatures):
+        refuse_bad(signatures, name, details)
+        return b"".join(sink.chunks), plain_name(name, status), signatures
     raise _failure(name, result.stderr or "", passphrase is not None, details)
 
 

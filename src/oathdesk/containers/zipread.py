@@ -112,8 +112,8 @@ def choose_member(names: Sequence[str], archive: str, wanted: str | None) -> str
     candidates = seeds or entries
     raise ArchiveError(
         f"{archive}: the archive holds several files that could be the seed file: "
-        f"{_listing(candidates)}. Pick one with the member option (e.g. --member "
-        f"{candidates[0]!r})",
+        f"{_listing(candidates)}. Name the one to read with --member NAME (e.g. --member "
+        f"{candidates[0]}; in the console, the field 'File inside the ZIP')",
         code="container.multiple_files",
         details={"archive": archive, "candidates": candidates},
     )

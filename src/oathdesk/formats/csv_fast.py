@@ -68,6 +68,8 @@ class Plan:
     def secret(self, text: str) -> Secret | None:
         """The secret when ``text`` is its plain spelling and a usual length, else ``None``."""
         if self.encoding == "base32":
+            if _PLAIN_HEX.fullmatch(text):  # hex in a base32 column: _Row says seed.hex_secret
+                return None
             value = b32decode_plain(text.upper())
         elif self.encoding == "hex":
             value = bytes.fromhex(text) if _PLAIN_HEX.fullmatch(text) else None
@@ -224,7 +226,7 @@ def _secrets(plan: Plan, texts: list[str]) -> list[Secret] | None:
             return None
         if plan.encoding == "base32" and length % 8 == 0 and length * 5 // 8 in USUAL_LENGTHS:
             raw = raw.upper()
-            if raw.translate(None, _B32):
+            if raw.translate(None, _B32) or not raw.translate(None, _HEX):  # not base32, or hex
                 return None
             size = length * 5 // 8
             value = int(raw.translate(_B32_DIGITS), 32).to_bytes(size * len(texts), "big")

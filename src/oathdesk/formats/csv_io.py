@@ -83,10 +83,13 @@ def _defaults(profile: CsvProfile, options: ReadOptions) -> dict[str, Any]:
 class _Row:
     """Turns one row's cells into a record, appending problems as it goes."""
 
-    def __init__(self, locator: str, problems: list[Problem], encoding: str) -> None:
+    def __init__(
+        self, locator: str, problems: list[Problem], encoding: str, guess_hex: bool = False
+    ) -> None:
         self.locator = locator
         self.problems = problems
         self.encoding = encoding
+        self.guess_hex = guess_hex  # report a hex secret in a base32 column (seed.hex_secret)
         self.ok = True
         self.serial: str | None = None
 
@@ -149,7 +152,12 @@ class _Row:
         secret: Secret | None = None
         if raw_secret is not None:
             secret = decode_secret(
-                raw_secret, self.encoding, self.locator, self.serial, self.problems
+                raw_secret,
+                self.encoding,
+                self.locator,
+                self.serial,
+                self.problems,
+                guess_hex=self.guess_hex,
             )
         elif self.ok:
             self.error("seed.missing_field", "the secret is missing")
@@ -247,7 +255,16 @@ def read_csv(
             )
         else:
             _read_rows(
-                profile, block, offset + 1, source, delimiter, positions, required, fast, result
+                profile,
+                block,
+                offset + 1,
+                source,
+                delimiter,
+                positions,
+                required,
+                fast,
+                result,
+                guess_hex=options.secret_encoding is None,
             )
         if progress is not None:
             progress(len(block))
@@ -264,6 +281,8 @@ def _read_rows(
     required: int,
     fast: FastRow,
     result: ReadResult,
+    *,
+    guess_hex: bool = False,
 ) -> None:
     """Row by row: :class:`FastRow` for a clean row, :class:`_Row` to report on the others."""
     comment = profile.comment_prefix
@@ -283,7 +302,7 @@ def _read_rows(
         if not line.strip():
             continue
         locator = f"{source}:{number}"
-        row = _Row(locator, result.problems, encoding)
+        row = _Row(locator, result.problems, encoding, guess_hex)
         if len(cells) < required:
             row.serial = (
                 cells[0].strip()

@@ -159,7 +159,12 @@ class EntraJson:
             )
         else:
             secret = decode_secret(
-                str(raw_secret), options.secret_encoding or "base32", locator, serial, problems
+                str(raw_secret),
+                options.secret_encoding or "base32",
+                locator,
+                serial,
+                problems,
+                guess_hex=options.secret_encoding is None,
             )
         if secret is None or any(p.is_error for p in problems[start:]):
             return None

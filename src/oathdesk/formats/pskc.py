@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from pskc import PSKC
@@ -37,8 +37,10 @@ from oathdesk.domain import (
 )
 from oathdesk.formats import _xml
 from oathdesk.formats._pskc_crypto import FileProblem, unlock
+from oathdesk.formats._pskc_messages import MESSAGES as _MSG
 from oathdesk.formats._xml import Element, kid, kids, present, text
 from oathdesk.formats.base import Capabilities, ReadOptions, ReadResult, WriteOptions, unsupported
+from oathdesk.formats.estimate import LaneProgress
 from oathdesk.formats.pskc_fast import read_fast
 from oathdesk.formats.secret_text import decode_secret
 from oathdesk.formats.validation import serial_problem
@@ -66,29 +68,6 @@ _LEGACY_DATA = {
     "Counter": "counter",
     "Time": "time",
     "TimeInterval": "time_interval",
-}
-_MSG = {
-    "not_pskc": "the root element is <{tag}>, not <KeyContainer>: this is not a PSKC file; "
-    "name its real format with --from",
-    "version": "PSKC version {version!r} is not supported; RFC 6030 files say 1.0",
-    "empty": "the file holds no <KeyPackage>: no tokens",
-    "signature": "the file carries an XML signature; oathdesk does not verify it",
-    "encryption": "the encryption description cannot be read ({error})",
-    "package": "the key package cannot be read: a date, number or base64 value in it is "
-    "malformed ({error})",
-    "mac": "the MAC of <{tag}> does not match: this value was altered or damaged after the "
-    "vendor wrote it; ask the vendor for a new file",
-    "undecryptable": "<{tag}> does not decrypt with the key that opens the rest of the file; "
-    "the value is damaged",
-    "mac_missing": "encrypted values without a MAC (MACMethod, ValueMAC): their integrity "
-    "cannot be checked",
-    "key_id": "no <DeviceInfo><SerialNo>; the key Id {serial!r} is used as the serial",
-    "kind": "key algorithm {algorithm!r} is not OATH HOTP or TOTP; oathdesk handles HOTP and "
-    "TOTP tokens only",
-    "no_kind": "the key has no Algorithm: it is unknown whether it is TOTP or HOTP; pass --kind",
-    "hash": "hash {suite!r} is not supported; tokens use SHA-1, SHA-256 or SHA-512",
-    "response": "the token shows {encoding} codes; oathdesk handles decimal codes only",
-    "no_secret": "the key has no secret value (<Data><Secret><PlainValue>)",
 }
 
 
@@ -120,6 +99,7 @@ class _Reader:
         self.derived = derived  # the PBKDF2 key the fast lane derived, if it did
         self.loc = _xml.Locator(source, data, frozenset({"KeyPackage", "Device"}))
         self.pskc = PSKC()
+        self.progress = options.progress  # called per key package read (a progress bar)
 
     def problem(
         self,
@@ -145,7 +125,7 @@ class _Reader:
             return
         if not self._container(root):
             return
-        items = [i for pkg in kids(root, ("KeyPackage", "Device")) for i in self._package(pkg)]
+        items = [i for pkg in kids(root, ("KeyPackage", "Device")) for i in self._counted(pkg)]
         if not items and not self.result.errors:
             self.problem(root, "seed.pskc_invalid", _MSG["empty"])
         if not self._open(root, items):
@@ -196,6 +176,12 @@ class _Reader:
         if text(kid(root, "MACAlgorithm")):
             self.pskc.mac.algorithm = text(kid(root, "MACAlgorithm"))
         return True
+
+    def _counted(self, pkg: Element) -> list[_Item]:
+        items = self._package(pkg)
+        if self.progress is not None:
+            self.progress(1)
+        return items
 
     def _package(self, pkg: Element) -> list[_Item]:
         """Check one KeyPackage strictly, then let python-pskc read it."""
@@ -375,9 +361,12 @@ class Pskc:
     def read(self, data: bytes, source: str, options: ReadOptions) -> ReadResult:
         """The fast lane (``pskc_fast``) when the file is plain sailing, else the careful reader."""
         result = ReadResult(format=self.id, source=source)
-        done, derived = read_fast(data, source, options, result)
+        told = LaneProgress(options.progress)
+        fast = replace(options, progress=told.fast) if options.progress else options
+        done, derived = read_fast(data, source, fast, result)
         if not done:
-            _Reader(data, source, options, result, derived).run()
+            careful = replace(options, progress=told.careful) if options.progress else options
+            _Reader(data, source, careful, result, derived).run()
         return result
 
     def write(self, records: Sequence[SeedRecord], options: WriteOptions) -> bytes:

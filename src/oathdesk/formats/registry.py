@@ -10,6 +10,7 @@ from oathdesk.domain import SeedRecord, UnknownFormatError
 from oathdesk.formats.base import ReadOptions, ReadResult, SeedFormat, WriteOptions, unsupported
 from oathdesk.formats.csv_engine import CsvProfile
 from oathdesk.formats.csv_safety import formula_problems
+from oathdesk.formats.text import utf16_to_utf8
 from oathdesk.formats.validation import check_capabilities, check_records
 
 # format id -> "module:class"; imported on first use so a CLI call loads only what it needs
@@ -51,6 +52,7 @@ def all_formats() -> list[SeedFormat]:
 
 def detect(data: bytes, source: str) -> SeedFormat:
     """The one format that claims the bytes; ambiguity is an error listing the candidates."""
+    data = utf16_to_utf8(data, source)
     scores = {f.id: f.sniff(data) for f in all_formats() if f.id != "custom-csv"}
     for level in (2, 1):
         hits = [fid for fid, score in scores.items() if score == level]
@@ -75,6 +77,7 @@ def read_seeds(
 ) -> ReadResult:
     """Read and validate. The result always carries the full report; callers decide to refuse."""
     options = options or ReadOptions()
+    data = utf16_to_utf8(data, source)  # Excel's "Unicode text": read as its UTF-8 twin
     if fmt is None and options.profile is not None:
         fmt = "custom-csv"
     reader = get_format(fmt) if fmt else detect(data, source)

@@ -148,11 +148,20 @@ def _check_entra(records: Sequence[SeedRecord], locators: Sequence[str]) -> list
         if record.kind is not OtpKind.TOTP:
             bad("not_totp", "Entra accepts TOTP tokens only; this is an HOTP token")
         if record.digits != 6:
-            bad("digits", f"Entra accepts 6-digit tokens only; this one shows {record.digits}")
+            bad(
+                "digits",
+                f"Entra accepts 6-digit codes only; this token shows {record.digits}, so Entra "
+                "could never verify it. Keep it out of Entra, or ask the vendor for 6-digit "
+                "tokens (a programmable token can be set to 6 digits)",
+            )
         if record.kind is OtpKind.TOTP and record.period not in ENTRA_PERIODS:
             bad("period", f"Entra accepts a 30 or 60 s time step, not {record.period} s")
         if record.algorithm not in ENTRA_ALGORITHMS:
-            bad("hash", f"Entra accepts SHA-1 or SHA-256, not {record.algorithm.value.upper()}")
+            bad(
+                "hash",
+                f"Entra accepts SHA-1 or SHA-256, not {record.algorithm.value.upper()}; keep "
+                "this token out of Entra, or ask the vendor for SHA-1 or SHA-256 tokens",
+            )
         if record.t0:
             bad("t0", "Entra assumes T0 = 0; this token starts at another time")
         if _base32_length(len(record.secret)) > ENTRA_MAX_BASE32:
@@ -202,7 +211,19 @@ def _check_capabilities(
         ):
             allowed = ", ".join(str(p) for p in sorted(caps.periods))
             bad(f"{fmt} cannot hold a {record.period} s time step (only {allowed})")
-        if record.algorithm not in caps.algorithms:
+        if fmt == "entra-csv" and record.algorithm is HashAlgorithm.SHA256:
+            problems.append(
+                Problem(
+                    locator,
+                    "entra.csv_sha256",
+                    "the Entra CSV upload has no hash column and Entra takes its tokens as "
+                    "SHA-1, so this SHA-256 token would never verify. Write entra-json instead "
+                    "(--to entra-json sends hashFunction hmacsha256), or import the file and push "
+                    "it to Entra through Graph",
+                    serial=record.serial,
+                )
+            )
+        elif record.algorithm not in caps.algorithms:
             bad(f"{fmt} cannot hold {record.algorithm.value.upper()} tokens")
         if record.t0 and not caps.t0:
             bad(f"{fmt} cannot hold a non-zero T0")

@@ -40,6 +40,7 @@ class HeldUpload:
     fmt: str | None
     password: Secret | None = field(repr=False)
     use_pgp: bool
+    member: str | None = None  # the seed file inside a ZIP holding several
 
 
 def _digest(value: str) -> str:
@@ -94,6 +95,7 @@ class ImportDesk:
                     name=upload.name[:255],  # the column's width; a name is rarely longer
                     fmt=upload.fmt,
                     use_pgp=upload.use_pgp,
+                    member=upload.member,
                     size=len(upload.data),
                     data_key_id=data.key_id,
                     sealed_data=data.blob,
@@ -152,7 +154,9 @@ class ImportDesk:
                 serial=_aad(row.key_hash, "password"),
                 tenant=tenant,
             )
-        return HeldUpload(owner, row.name, data.reveal(), row.fmt, password, row.use_pgp)
+        return HeldUpload(
+            owner, row.name, data.reveal(), row.fmt, password, row.use_pgp, row.member
+        )
 
 
 def _aad(key_hash: str, purpose: str) -> str:

@@ -9,18 +9,38 @@ layers only (formats, containers, domain), so opening a file costs no database o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from oathdesk.containers import UnwrapOptions, unwrap
-from oathdesk.domain import Problem, Secret, SeedRecord, UsageError
-from oathdesk.formats import ReadOptions, ReadResult, check_target, read_seeds
+from oathdesk.containers import PgpSignature, UnwrapOptions, Unwrapped, unwrap
+from oathdesk.domain import (
+    ArchiveError,
+    OathdeskError,
+    Problem,
+    Secret,
+    SeedRecord,
+    UnknownFormatError,
+    UsageError,
+)
+from oathdesk.formats import (
+    ReadOptions,
+    ReadResult,
+    check_target,
+    detect,
+    get_format,
+    read_seeds,
+)
+from oathdesk.formats.estimate import count_tokens, estimate_seconds
+from oathdesk.formats.text import utf16_to_utf8
 from oathdesk.formats.validation import TARGETS
 
 # The largest seed file taken as given (before envelopes are removed), by the console's upload
 # and the CLI alike: a delivery of 100,000 tokens is about 10 MiB of CSV. The envelopes' own caps
 # (``containers.UnwrapOptions``) bound what a ZIP or PGP file may expand to.
 MAX_SEED_FILE = 16 * 1024 * 1024
+# At most this many candidate members of an ambiguous ZIP are opened to look at their content.
+PROBE_MEMBERS = 8
 
 
 @dataclass(frozen=True)
@@ -37,18 +57,34 @@ class SeedFileOptions:
     pgp_passphrase: Secret | None = None  # passphrase of that private key
     read: ReadOptions = field(default_factory=ReadOptions)  # defaults, CSV profile, PSKC key
     target: str | None = None  # also apply this destination's rules (``entra``)
+    # the ZIP member to read when an archive holds several seed files (``--member``)
+    member: str | None = None
+    # told, once the envelopes are off and before the read starts, what is coming: a
+    # ``ReadAhead`` (format, about how many tokens, about how many seconds), so a front end can
+    # say so and size a progress bar (fed by ``read.progress``) before a long read
+    before_read: Callable[[ReadAhead], None] | None = field(default=None, compare=False, repr=False)
 
     def unwrap_options(self) -> UnwrapOptions:
         return UnwrapOptions(
             password=self.password if self.password is not None else self.read.passphrase,
             gpg_home=self.gpg_home,
             pgp_passphrase=self.pgp_passphrase,
+            member=self.member,
         )
 
     def read_options(self) -> ReadOptions:
         if self.read.passphrase is not None or self.password is None:
             return self.read
         return replace(self.read, passphrase=self.password)
+
+
+@dataclass(frozen=True)
+class ReadAhead:
+    """What a read is about to do: the format, about how many tokens, about how long."""
+
+    format: str
+    count: int
+    seconds: float
 
 
 @dataclass
@@ -66,6 +102,8 @@ class OpenedSeedFile:
     result: ReadResult = field(repr=False)
     target: str | None = None
     target_problems: list[Problem] = field(default_factory=list)
+    # the signatures of a signed PGP envelope: who signed, and whether it checked out
+    signatures: list[PgpSignature] = field(default_factory=list)
 
     @property
     def format(self) -> str:
@@ -98,6 +136,47 @@ class OpenedSeedFile:
         self.result.raise_if_invalid()
 
 
+def _unwrap(data: bytes, name: str, options: SeedFileOptions) -> Unwrapped:
+    """``containers.unwrap``; when a ZIP holds several files that could be the seed file, the one
+    whose content is a seed format oathdesk knows is taken (a vendor's ``tokens.csv.txt`` beside
+    ``instructions.txt``). Only when that is not exactly one does ``container.multiple_files``
+    stand, and the user names the member (``--member``)."""
+    unwrap_options = options.unwrap_options()
+    try:
+        return unwrap(data, name, unwrap_options)
+    except ArchiveError as exc:
+        candidates = exc.details.get("candidates", [])
+        if exc.code != "container.multiple_files" or options.member is not None:
+            raise
+        if len(candidates) > PROBE_MEMBERS:  # a delivery has a few files, not thousands
+            raise
+        seeds: list[Unwrapped] = []
+        for candidate in candidates:
+            try:
+                inner = unwrap(data, name, replace(unwrap_options, member=candidate))
+            except OathdeskError:
+                raise exc from None  # a member that cannot be opened: let the user choose
+            if _is_seed(inner, options.fmt):
+                seeds.append(inner)
+        if len(seeds) != 1:
+            raise
+        return seeds[0]
+
+
+def _is_seed(opened: Unwrapped, fmt: str | None) -> bool:
+    """Whether the content is a seed file: of ``fmt`` when named, else of any format known."""
+    try:
+        content = utf16_to_utf8(opened.data, opened.name)
+        if fmt is not None:
+            return get_format(fmt).sniff(content) > 0
+        detect(content, opened.name)
+    except UnknownFormatError as exc:
+        return exc.code == "seed.ambiguous_format"  # a seed file, of a format to name
+    except OathdeskError:
+        return False
+    return True
+
+
 def open_seed_file(
     data: bytes, name: str, options: SeedFileOptions | None = None, *, label: str | None = None
 ) -> OpenedSeedFile:
@@ -113,10 +192,17 @@ def open_seed_file(
             f"the target must be one of {', '.join(TARGETS)}, not {options.target!r}",
             code="usage.unknown_target",
         )
-    opened = unwrap(data, name, options.unwrap_options())
+    opened = _unwrap(data, name, options)
     label = label or name
     source = label if not opened.layers else f"{label}!{opened.name}"
-    result = read_seeds(opened.data, source, options.fmt, options.read_options())
+    content, fmt = opened.data, options.fmt
+    if options.before_read is not None:
+        content = utf16_to_utf8(content, source)
+        if fmt is None:
+            fmt = "custom-csv" if options.read.profile is not None else detect(content, source).id
+        count = count_tokens(content, fmt)
+        options.before_read(ReadAhead(fmt, count, estimate_seconds(content, fmt, count)))
+    result = read_seeds(content, source, fmt, options.read_options())
     result.layers = list(opened.layers)
     checked = (
         check_target(result.records, result.locators, options.target) if options.target else []
@@ -128,4 +214,5 @@ def open_seed_file(
         result=result,
         target=options.target,
         target_problems=checked,
+        signatures=list(opened.signatures),
     )

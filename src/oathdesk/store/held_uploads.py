@@ -30,6 +30,7 @@ class HeldUploadRow(Base):
     name: Mapped[str] = mapped_column(String(255))
     fmt: Mapped[str | None] = mapped_column(String(32), default=None)
     use_pgp: Mapped[bool] = mapped_column(Boolean, default=False)
+    member: Mapped[str | None] = mapped_column(String(255), default=None)  # in a ZIP of several
     size: Mapped[int] = mapped_column(Integer)  # bytes of the file as uploaded
     data_key_id: Mapped[str] = mapped_column(String(32))
     sealed_data: Mapped[bytes] = mapped_column(LargeBinary)

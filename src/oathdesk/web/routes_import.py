@@ -102,7 +102,12 @@ def _secret(password: str | None) -> Secret | None:
 
 
 def preview(
-    data: bytes, name: str, fmt: str | None, password: Secret | None, gpg_home: Path | None
+    data: bytes,
+    name: str,
+    fmt: str | None,
+    password: Secret | None,
+    gpg_home: Path | None,
+    member: str | None = None,
 ) -> dict[str, Any]:
     """The validation report of an upload, opened as ``import_seeds`` opens it; never a seed.
 
@@ -112,7 +117,9 @@ def preview(
     opened = open_seed_file(
         data,
         name,
-        SeedFileOptions(fmt=fmt, password=password, gpg_home=gpg_home, target="entra"),
+        SeedFileOptions(
+            fmt=fmt, password=password, gpg_home=gpg_home, target="entra", member=member
+        ),
     )
     problems = opened.report
     errors = sum(1 for p in problems if p.is_error)
@@ -150,7 +157,10 @@ def start_import(
 ) -> ImportJob:
     """Import all-or-nothing, then push the batch's stock to Entra in the background."""
     opening = SeedFileOptions(
-        fmt=held.fmt, password=held.password, gpg_home=gpg_home if held.use_pgp else None
+        fmt=held.fmt,
+        password=held.password,
+        gpg_home=gpg_home if held.use_pgp else None,
+        member=held.member,
     )
     report: ImportReport = import_seeds(
         inv, held.data, held.name, actor=principal.actor, opening=opening, on_conflict="fail"
@@ -172,6 +182,9 @@ FileF = Annotated[UploadFile, File(description="The seed file (CSV, PSKC, ZIP, P
 PasswordF = Annotated[str | None, Form(description="ZIP password or PSKC passphrase.")]
 FormatF = Annotated[str | None, Form(description=f"One of {', '.join(FORMAT_IDS)}; detected.")]
 PgpF = Annotated[bool, Form(description="Decrypt PGP with the server's GnuPG home.")]
+MemberF = Annotated[
+    str | None, Form(description="The file to read in a ZIP holding several seed files.")
+]
 
 
 def _form(request: Request, principal: Principal, **context: Any) -> Response:
@@ -199,16 +212,18 @@ def preview_page(
     password: PasswordF = None,
     format: FormatF = None,
     pgp: PgpF = False,
+    member: MemberF = None,
 ) -> Response:
     secret = _secret(password)
+    member = (member or "").strip() or None
     try:
         name, data = _upload(file)
         fmt = _format(format)
         gpg_home = gpg_home_of(request) if pgp else None
-        report = preview(data, name, fmt, secret, gpg_home)
+        report = preview(data, name, fmt, secret, gpg_home, member)
         upload_id = None
         if report["importable"]:
-            held = HeldUpload(principal.session_id, name, data, fmt, secret, pgp)
+            held = HeldUpload(principal.session_id, name, data, fmt, secret, pgp, member)
             upload_id = desk_of(request).put(held)
     except OathdeskError as exc:
         response = _form(request, principal, error=exc.message, error_code=exc.code)
@@ -255,6 +270,7 @@ def import_api(
     password: PasswordF = None,
     format: FormatF = None,
     pgp: PgpF = False,
+    member: MemberF = None,
     preview_only: Annotated[bool, Form(alias="preview")] = False,
 ) -> Response:
     """Validate (``preview=true``) or import a seed file; an import starts the push to Entra and
@@ -263,9 +279,10 @@ def import_api(
     name, data = _upload(file)
     fmt = _format(format)
     gpg_home = gpg_home_of(request) if pgp else None
+    member = (member or "").strip() or None
     if preview_only:
-        return JSONResponse(preview(data, name, fmt, secret, gpg_home))
-    held = HeldUpload(principal.session_id, name, data, fmt, secret, pgp)
+        return JSONResponse(preview(data, name, fmt, secret, gpg_home, member))
+    held = HeldUpload(principal.session_id, name, data, fmt, secret, pgp, member)
     job = start_import(inv, jobs_of(request), principal, held, gpg_home_of(request))
     body = job.to_dict()
     return JSONResponse(

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(255), nullable=False),
         sa.Column("fmt", sa.String(32), nullable=True),
         sa.Column("use_pgp", sa.Boolean(), nullable=False),
+        sa.Column("member", sa.String(255), nullable=True),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("data_key_id", sa.String(32), nullable=False),
         sa.Column("sealed_data", sa.LargeBinary(), nullable=False),
