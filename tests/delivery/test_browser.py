@@ -217,7 +217,9 @@ def test_the_right_password_after_a_wrong_one_clears_the_error(
             page.get_by_role("button", name="Download").click()
         assert info.value.suggested_filename.endswith(".zip")
         expect(page.get_by_role("alert")).to_have_count(0)
-        expect(page.locator("#download-form")).not_to_have_attribute("aria-describedby", "form-error")
+        expect(page.locator("#download-form")).not_to_have_attribute(
+            "aria-describedby", "form-error"
+        )
         expect(page.get_by_role("status")).to_contain_text("if the password is right")
         page.screenshot(path=artifacts / "download-after-wrong-password.png", full_page=True)
     finally:

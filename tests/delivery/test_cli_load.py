@@ -43,7 +43,14 @@ def folder(db_url: str, tmp_path: Path) -> Path:
 
 def _load(folder: Path, *extra: str) -> list[str]:
     config = ["--config", str(folder / "oathdesk.toml")]
-    return ["delivery", "load", str(folder / "seeds.zip"), str(folder / "orders.csv"), *config, *extra]
+    return [
+        "delivery",
+        "load",
+        str(folder / "seeds.zip"),
+        str(folder / "orders.csv"),
+        *config,
+        *extra,
+    ]
 
 
 def test_a_password_zip_loads_with_password_file(
