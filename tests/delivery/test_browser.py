@@ -10,15 +10,17 @@ from pathlib import Path
 import pyzipper
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from oathdesk.delivery import Delivery, get_request
+from oathdesk.delivery import Delivery, approve, get_request
 from oathdesk.delivery.building import CustomField, CustomLayout
 from oathdesk.formats import ReadOptions, read_seeds
 from oathdesk.otp import totp
 from tests.backends import sqlite_only
 from tests.delivery import support
+from tests.delivery.helpers import ask
 from tests.web.conftest import PASSWORD
 
-# answers we provoke on purpose: an unknown order (404), a weak password (400), a spent link (410)
+# answers we provoke on purpose: an unknown order (404), a weak password or a wrong download
+# password (400), a spent link (410)
 EXPECTED = tuple(
     f"Failed to load resource: the server responded with a status of {status}"
     for status in (400, 404, 410)
@@ -184,3 +186,42 @@ def test_wizard_review_and_download_in_a_browser(
         (artifacts / f"{n}.png").stat().st_size > 5000
         for n in ("order-options", "review-queue", "download")
     )
+
+
+@sqlite_only
+def test_the_right_password_after_a_wrong_one_clears_the_error(
+    chromium: Browser,
+    web_url: str,
+    loaded: Delivery,
+    mailbox: support.Mailbox,
+    artifacts: Path,
+) -> None:
+    """A file answer does not replace the page, so the wrong password's red error stayed on
+    screen after the right one had downloaded the file."""
+    approve(loaded, ask(loaded), actor="local:dora")
+    (token,) = mailbox.links()
+    errors: list[str] = []
+    customer = _context(chromium, web_url, errors)
+    try:
+        page = customer.new_page()
+        page.goto(f"/d/{token}")
+        field = page.get_by_label("The password you chose for this file")
+        field.fill("not-the-password")
+        page.get_by_role("button", name="Download").click()
+        alert = page.get_by_role("alert")
+        expect(alert).to_contain_text("not the one chosen")
+        expect(alert).to_be_focused()
+        page.screenshot(path=artifacts / "download-wrong-password.png", full_page=True)
+        field.fill(support.STRONG)
+        with page.expect_download() as info:
+            page.get_by_role("button", name="Download").click()
+        assert info.value.suggested_filename.endswith(".zip")
+        expect(page.get_by_role("alert")).to_have_count(0)
+        expect(page.locator("#download-form")).not_to_have_attribute(
+            "aria-describedby", "form-error"
+        )
+        expect(page.get_by_role("status")).to_contain_text("if the password is right")
+        page.screenshot(path=artifacts / "download-after-wrong-password.png", full_page=True)
+    finally:
+        customer.close()
+    assert errors == [], errors

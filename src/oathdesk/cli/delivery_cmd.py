@@ -21,7 +21,16 @@ from oathdesk.cli import console
 from oathdesk.cli.actions import ActorOpt, actor_of
 from oathdesk.cli.audit_cmd import SyslogOpt, show_chain, show_checkpoint
 from oathdesk.cli.context import CliContext, cli_context
-from oathdesk.cli.options import ConfigOpt, JsonOpt, read_bytes
+from oathdesk.cli.options import (
+    DEFAULT_SOURCE,
+    ConfigOpt,
+    JsonOpt,
+    SeedSource,
+    config_from,
+    open_options,
+    read_bytes,
+    seed_file_options,
+)
 from oathdesk.cli.server import (
     HostOpt,
     ProxiesOpt,
@@ -77,9 +86,12 @@ def delivery(config: Path | None, cli: CliContext | None = None) -> Iterator[Del
 
 
 @app.command("load")
+@seed_file_options
 def load_cmd(
     ctx: typer.Context,
-    seed_file: Annotated[Path, typer.Argument(help="The seed file (any format oathdesk reads).")],
+    seed_file: Annotated[
+        Path, typer.Argument(help="The seed file (any format oathdesk reads; plain, ZIP, PGP).")
+    ],
     manifest: Annotated[
         Path,
         typer.Argument(
@@ -87,14 +99,17 @@ def load_cmd(
             "po_number, invoice_number, shipment_number, serial) or JSON."
         ),
     ],
-    seed_format: Annotated[
-        str | None, typer.Option("--from", help="Seed file format when not detected.")
-    ] = None,
+    source: SeedSource = DEFAULT_SOURCE,
     actor: ActorOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Load orders, shipments and their tokens (seeds sealed) from a seed file and a manifest."""
+    """Load orders, shipments and their tokens (seeds sealed) from a seed file and a manifest.
+
+    The seed file opens as for `oathdesk tokens import`: a password ZIP with --password-file, a PGP
+    message with --gpg-home (and --pgp-passphrase-file), --from when its format is not detected.
+    """
+    options = open_options(source, config_from(ctx, config))
     seeds, orders = read_bytes(seed_file, "seed file"), read_bytes(manifest, "manifest")
     with delivery(config, cli_context(ctx)) as dl:
         result = load(
@@ -104,7 +119,7 @@ def load_cmd(
             orders,
             manifest.name,
             actor=actor_of(actor),
-            seed_format=seed_format,
+            options=options,
         )
     if as_json:
         console.print_json(result.to_dict())

@@ -3,6 +3,10 @@
 Why a manifest: a seed file says nothing about who bought which token; the vendor's ERP export
 (CSV or JSON) says which serial is in which shipment of which order of which customer. Loading
 is all or nothing: every manifest serial must be in the seed file, nothing may exist already.
+
+The seed file goes through ``service.open_seed_file``, the one pipeline every import uses, so a
+password ZIP or a PGP message opens here as it does for ``tokens import`` (and a wrong password
+is named as one, not as an unknown format).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 
 from oathdesk.delivery.context import Delivery, DeliveryError
 from oathdesk.domain import SeedRecord
-from oathdesk.formats import read_seeds
+from oathdesk.service import SeedFileOptions, open_seed_file
 from oathdesk.store import DELIVERY_TENANT, Customer, OrderRepository, ShipmentToken
 
 CSV_COLUMNS = (
@@ -148,10 +152,14 @@ def load(
     manifest_name: str,
     *,
     actor: str,
-    seed_format: str | None = None,
+    options: SeedFileOptions | None = None,
 ) -> LoadResult:
-    """Seal every manifest token's seed and record customers, orders and shipments."""
-    result = read_seeds(seed_data, seed_name, seed_format)
+    """Seal every manifest token's seed and record customers, orders and shipments.
+
+    ``options`` carry what opening the seed file needs: its format when not detected, the ZIP
+    password, the PGP key's home and passphrase, defaults for what the file does not say.
+    """
+    result = open_seed_file(seed_data, seed_name, options).result
     result.raise_if_invalid()
     records: dict[str, SeedRecord] = {r.serial: r for r in result.records}
     orders = parse_manifest(manifest_data, manifest_name)

@@ -25,7 +25,18 @@ class ShipmentSummary:
     id: int
     number: str
     tokens: int
-    model: str
+    model: str  # every model it holds, with counts when several: "C200 ×3, C301 ×2"
+
+
+def models_text(counts: Sequence[tuple[str, int]]) -> str:
+    """The models of one shipment as a person reads them: ``C200`` when all its tokens are one
+    model (the count is in its own column), ``C200 ×3, C301 ×2`` when they are several (a
+    shipment is not always one model; naming one hid the others). A token whose file named no
+    model counts as "model not given"."""
+    named = [(model or "model not given", count) for model, count in counts]
+    if len(named) == 1:
+        return "" if not counts[0][0] else named[0][0]
+    return ", ".join(f"{model} \u00d7{count}" for model, count in named)
 
 
 class OrderRepository:
@@ -111,21 +122,25 @@ class OrderRepository:
         return self.session.scalars(query).first()
 
     def summaries(self, order: Order) -> list[ShipmentSummary]:
-        """The order's shipments by number, with their token counts and a model name."""
+        """The order's shipments by number, with their token counts and every model in them."""
         rows = self.session.execute(
             select(
                 Shipment.id,
                 Shipment.number,
+                ShipmentToken.model,
                 func.count(ShipmentToken.id),
-                func.max(ShipmentToken.model),
             )
             .join(ShipmentToken, ShipmentToken.shipment_id == Shipment.id)
             .where(Shipment.order_id == order.id)
-            .group_by(Shipment.id, Shipment.number)
-            .order_by(Shipment.number)
+            .group_by(Shipment.id, Shipment.number, ShipmentToken.model)
+            .order_by(Shipment.number, ShipmentToken.model)
         ).all()
+        grouped: dict[tuple[int, str], list[tuple[str, int]]] = {}
+        for sid, number, model, count in rows:
+            grouped.setdefault((sid, number), []).append((model or "", count))
         return [
-            ShipmentSummary(sid, number, count, model or "") for sid, number, count, model in rows
+            ShipmentSummary(sid, number, sum(c for _m, c in counts), models_text(counts))
+            for (sid, number), counts in grouped.items()
         ]
 
     def shipment_numbers(self, shipment_ids: Sequence[int]) -> list[str]:

@@ -21,3 +21,18 @@ document.addEventListener("DOMContentLoaded", () => {
   const alert = document.getElementById("form-error");
   if (alert) alert.focus();
 });
+
+// The download form: a file answer leaves this page as it was, so the error of an earlier wrong
+// password would stay on screen after the right one downloaded. Clear it as the form is sent; a
+// wrong password again answers with a fresh page and its own error.
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("download-form");
+  if (!form) return;
+  form.addEventListener("submit", () => {
+    const alert = document.getElementById("form-error");
+    if (alert) alert.remove();
+    form.removeAttribute("aria-describedby");
+    const sent = document.getElementById("download-sent");
+    if (sent) sent.hidden = false;
+  });
+});
