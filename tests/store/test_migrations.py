@@ -20,7 +20,7 @@ from oathdesk.store import (
 )
 from oathdesk.store.models import Base
 
-HEAD = "0007"
+HEAD = "0008"
 TABLES = {
     "accounts",
     "api_tokens",

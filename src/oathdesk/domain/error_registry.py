@@ -57,6 +57,8 @@ REGISTRY: dict[K, dict[str, str]] = {
         "auth.entra_failed": "the sign-in with Microsoft did not complete; start again",
         "auth.entra_refused": "Entra did not sign you in; start again",
         "auth.entra_state": "the sign-in reply does not belong to this browser; start again",
+        "auth.entra_upn_reused": "the account of that name belongs to the name's former holder",
+        "auth.entra_wrong_tenant": "the Microsoft account is from another organisation",
         "inventory.error": "the request does not fit the inventory as it is",
         "inventory.bad_cursor": "the page cursor is not valid; start the listing again",
         "otp.invalid": "an OTP computation was asked with impossible parameters",
@@ -267,6 +269,7 @@ REGISTRY: dict[K, dict[str, str]] = {
     },
     K.THROTTLED: {
         "auth.throttled": "too many failed sign-ins; wait the seconds given",
+        "auth.entra_throttled": "too many failed Microsoft sign-ins from here; wait the seconds",
         "delivery.throttled": "too many attempts; wait the seconds given",
         "graph.throttled": "Graph still throttles after every retry; try again later",
         "import.busy": "too many uploads wait for a confirm; confirm or wait a few minutes",

@@ -4,7 +4,10 @@
 Why: people should sign in with their organisation account, with the roles Entra's app role
 assignments give them, while local accounts stay for break-glass; scripts get scoped, expiring,
 revocable tokens instead of a person's password. Any failure of the Entra leg lands on the
-sign-in page with a readable message, never a stack trace.
+sign-in page with a readable message, never a stack trace. The callback is open to anyone, so a
+failed reply that names nobody (no flow cookie, wrong state, an error from Entra, a bad token)
+is counted per client address and answered with a coded 429 past the limit
+(``service.entra_signin``); the account is bound to the Entra user's ``tid`` + ``oid``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from starlette.responses import RedirectResponse, Response
 from oathdesk.domain import OathdeskError
 from oathdesk.http import client_address, start_session
 from oathdesk.http.csrf import NONCE
-from oathdesk.service.accounts import entra_sign_in_failed, sign_in_entra
 from oathdesk.service.api_tokens import (
     DEFAULT_DAYS,
     MAX_DAYS,
@@ -27,7 +29,15 @@ from oathdesk.service.api_tokens import (
     list_api_tokens,
     revoke_api_token,
 )
-from oathdesk.web.oidc import EntraClient, EntraSignInError
+from oathdesk.service.entra_signin import (
+    EntraUser,
+    callback_failed,
+    check_callback,
+    entra_refused,
+    sign_in_entra,
+)
+from oathdesk.web.oidc import EntraClient, EntraIdentity, EntraSignInError
+from oathdesk.web.oidc_cookie import oidc_flow, set_oidc_flow
 from oathdesk.web.routes_api import ErrorEnvelope
 from oathdesk.web.routes_auth import safe_next, signin_form
 from oathdesk.web.security import (
@@ -37,8 +47,6 @@ from oathdesk.web.security import (
     MaybeSignedIn,
     SettingsDep,
     clear_cookie,
-    oidc_flow,
-    set_oidc_flow,
 )
 from oathdesk.web.settings import WebSettings
 
@@ -62,8 +70,21 @@ def _client(request: Request, settings: WebSettings) -> EntraClient:
     return client
 
 
-def _refused(request: Request, settings: WebSettings, error: OathdeskError) -> Response:
-    entra_sign_in_failed(request.app.state.inventory, error.code, address=client_address(request))
+def _refused(
+    request: Request,
+    settings: WebSettings,
+    error: OathdeskError,
+    identity: EntraIdentity | None = None,
+) -> Response:
+    """The sign-in page with the reason; a failure that names nobody is counted (and audited
+    once per window), one Entra completed for a known person is audited each time."""
+    inv, address = request.app.state.inventory, client_address(request)
+    if error.code == "auth.entra_throttled":
+        pass  # refused before anything was looked at: counted and audited when the lock began
+    elif identity is not None:
+        entra_refused(inv, error.code, identity.upn, address=address)
+    elif error.code != "auth.entra_unreachable":  # Entra being down is not the sender's doing
+        callback_failed(inv, error.code, address=address)
     response = signin_form(request, error=error)
     clear_cookie(response, settings, settings.oidc_cookie)
     return response
@@ -82,7 +103,7 @@ def entra_start(
         return signin_form(request, next_path=safe_next(next), error=exc)
     flow["next"] = safe_next(next)
     response = RedirectResponse(url, status_code=303)
-    set_oidc_flow(response, settings, flow)
+    set_oidc_flow(response, settings, flow, request.app.state.inventory.now())
     return response
 
 
@@ -111,10 +132,12 @@ def entra_callback(
         "error_description": error_description,
     }
     reply = {k: v for k, v in sent.items() if v is not None}
-    flow = oidc_flow(request)
     address = client_address(request)
+    identity: EntraIdentity | None = None
     try:
+        check_callback(inv, address=address)
         client = _client(request, settings)
+        flow = oidc_flow(request, inv.now())
         if flow is None:
             raise EntraSignInError(
                 "this sign-in expired or was started in another browser; start again",
@@ -122,14 +145,11 @@ def entra_callback(
             )
         next_path = safe_next(str(flow.pop("next", "")))
         identity = client.finish(flow, reply)
-        account = sign_in_entra(
-            inv,
-            identity.upn,
-            client.settings.roles_for(list(identity.role_values)),
-            address=address,
-        )
+        who = EntraUser(identity.tenant_id, identity.object_id, identity.upn)
+        roles = client.settings.roles_for(list(identity.role_values))
+        account = sign_in_entra(inv, who, roles, address=address)
     except OathdeskError as exc:
-        return _refused(request, settings, exc)
+        return _refused(request, settings, exc, identity)
     target = next_path if account.roles else "/me"
     return start_session(request, account.name, previous, target, clear=(OIDC, NONCE))
 
