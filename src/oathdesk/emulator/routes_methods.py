@@ -11,6 +11,7 @@ from oathdesk.emulator.common import body_json, caller, context, emu, graph_base
 from oathdesk.emulator.errors import bad_request
 from oathdesk.emulator.model import User, method_to_graph
 from oathdesk.emulator.query import apply_filter, page, read_query, select
+from oathdesk.emulator.reauth import require_recent_sign_in
 from oathdesk.emulator.routes_devices import user_from_ref
 from oathdesk.emulator.tokens import Principal
 
@@ -21,6 +22,7 @@ FILTERABLE: dict[str, type] = {"id": str, "device/serialNumber": str, "device/st
 def _target(request: Request) -> tuple[Principal, User]:
     principal = caller(request)
     key = request.path_params.get("user") or me(request, principal)
+    require_recent_sign_in(request, principal)  # /me: the MFA re-prompt (emulator.reauth)
     return principal, emu(request).directory.user(key)
 
 
