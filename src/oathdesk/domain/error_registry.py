@@ -107,7 +107,7 @@ REGISTRY: dict[K, dict[str, str]] = {
         "emulator.oauth.unsupported_response_type": "emulator: only response_type=code",
         "emulator.oauth.invalid_tenant": "emulator: unknown tenant",
         "emulator.oauth.invalid_grant": "emulator: the code or token expired or does not fit",
-        "emulator.oauth.interaction_required": "emulator: the claims need a new interactive sign-in",
+        "emulator.oauth.interaction_required": "emulator: the claims need a new sign-in",
         "emulator.oauth.bad_verification_code": "emulator: unknown device code",
         "emulator.oauth.expired_token": "emulator: the device code expired",
         "emulator.oauth.authorization_declined": "emulator: the user declined",
