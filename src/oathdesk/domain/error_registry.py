@@ -256,6 +256,7 @@ REGISTRY: dict[K, dict[str, str]] = {
         "auth.error": "sign-in or session failure",
         "auth.required": "sign in (or send a valid API token) to continue",
         "auth.invalid_credentials": "wrong account name or password, or a disabled account",
+        "graph.auth.claims_challenge": "Graph wants a fresh sign-in (MFA); sign in again",
         "emulator.InvalidAuthenticationToken": "emulator: no or a bad access token",
         "emulator.oauth.invalid_client": "emulator: the client secret or assertion is wrong",
     },
