@@ -49,6 +49,7 @@ class EntraIdentity:
     role_values: tuple[str, ...]
     tenant_id: str = ""
     object_id: str = ""
+    auth_time: float | None = None  # when Entra last authenticated the user, if it says
 
 
 class _NoCache(msal.TokenCache):  # type: ignore[misc]
@@ -94,11 +95,14 @@ class EntraClient:
                     raise _unreachable() from None
             return self._app
 
-    def start(self, redirect_uri: str) -> tuple[str, dict[str, Any]]:
+    def start(self, redirect_uri: str, claims: str | None = None) -> tuple[str, dict[str, Any]]:
         """(the URL to send the browser to, what must be kept until the callback). Entra posts
-        its reply (``form_post``, RFC 9700 4.3.1): the code never sits in a URL or history."""
+        its reply (``form_post``, RFC 9700 4.3.1): the code never sits in a URL or history.
+        ``claims`` (a claims challenge's JSON) asks Entra to sign the user in again
+        (``prompt=login``) with those claims: the self-service MFA re-prompt."""
+        again: dict[str, Any] = {"claims_challenge": claims, "prompt": "login"} if claims else {}
         flow = self._msal().initiate_auth_code_flow(
-            [], redirect_uri=redirect_uri, response_mode="form_post"
+            [], redirect_uri=redirect_uri, response_mode="form_post", **again
         )
         return str(flow["auth_uri"]), {k: flow[k] for k in FLOW_KEYS}
 
@@ -136,6 +140,7 @@ class EntraClient:
             role_values=tuple(str(r) for r in roles),
             tenant_id=str(claims["tid"]).lower(),
             object_id=str(claims["oid"]).lower(),
+            auth_time=_number(claims.get("auth_time")),
         )
 
     def tenant_id(self) -> str:
@@ -203,6 +208,13 @@ class EntraClient:
         if not str(claims["oid"]).strip():
             raise _bad_token("it names no user")
         return claims
+
+
+def _number(value: object) -> float | None:
+    try:
+        return float(value) if isinstance(value, int | float | str) else None
+    except ValueError:
+        return None
 
 
 def _bad_token(why: str) -> EntraSignInError:

@@ -33,38 +33,49 @@ LABEL = b"oathdesk oidc flow cookie v1"
 NONCE_BYTES = 12
 
 
-def _aead(settings: WebSettings) -> AESGCM:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=LABEL).derive(
+def _aead(settings: WebSettings, label: bytes = LABEL) -> AESGCM:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(
         settings.secret_key.reveal()
     )
     return AESGCM(key)
 
 
-def seal_flow(settings: WebSettings, flow: dict[str, Any], now: datetime) -> str:
-    """The cookie value for ``flow``: base64url of nonce + ciphertext + tag."""
-    plain = json.dumps({"iat": int(now.timestamp()), "flow": flow}, separators=(",", ":"))
+def seal(settings: WebSettings, purpose: str, name: str, data: object, now: datetime) -> str:
+    """``data`` (JSON) sealed for the cookie ``name``: base64url of nonce + ciphertext + tag,
+    under the key of ``purpose`` (each purpose its own key), stamped with ``now``."""
+    plain = json.dumps({"iat": int(now.timestamp()), "data": data}, separators=(",", ":"))
     nonce = os.urandom(NONCE_BYTES)
-    sealed = _aead(settings).encrypt(nonce, plain.encode(), settings.oidc_cookie.encode())
+    label = LABEL if purpose == "oidc" else f"oathdesk {purpose} cookie v1".encode()
+    sealed = _aead(settings, label).encrypt(nonce, plain.encode(), name.encode())
     return base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
+
+
+def unseal(
+    settings: WebSettings, purpose: str, name: str, value: str, now: datetime, max_age: int
+) -> object | None:
+    """What :func:`seal` sealed, or None: not ours, altered, or older than ``max_age``."""
+    label = LABEL if purpose == "oidc" else f"oathdesk {purpose} cookie v1".encode()
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        plain = _aead(settings, label).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], name.encode())
+        data = json.loads(plain)
+    except (binascii.Error, ValueError, InvalidTag):
+        return None
+    if not isinstance(data, dict):
+        return None
+    age = now.timestamp() - float(data.get("iat", 0))
+    return data.get("data") if -SKEW <= age <= max_age else None
+
+
+def seal_flow(settings: WebSettings, flow: dict[str, Any], now: datetime) -> str:
+    """The cookie value for ``flow``."""
+    return seal(settings, "oidc", settings.oidc_cookie, flow, now)
 
 
 def open_flow(settings: WebSettings, value: str, now: datetime) -> dict[str, Any] | None:
     """The flow in a cookie value, or None: not ours, altered, or older than ten minutes."""
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-        plain = _aead(settings).decrypt(
-            raw[:NONCE_BYTES], raw[NONCE_BYTES:], settings.oidc_cookie.encode()
-        )
-        data = json.loads(plain)
-    except (binascii.Error, ValueError, InvalidTag):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("flow"), dict):
-        return None
-    age = now.timestamp() - float(data.get("iat", 0))
-    if not -SKEW <= age <= OIDC_MINUTES * 60:
-        return None
-    flow: dict[str, Any] = data["flow"]
-    return flow
+    flow = unseal(settings, "oidc", settings.oidc_cookie, value, now, OIDC_MINUTES * 60)
+    return flow if isinstance(flow, dict) else None
 
 
 def set_oidc_flow(

@@ -12,10 +12,11 @@ is counted per client address and answered with a coded 429 past the limit
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Form, Path, Request
+from fastapi import APIRouter, Body, Form, Path, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import RedirectResponse, Response
 
@@ -38,6 +39,7 @@ from oathdesk.service.entra_signin import (
 )
 from oathdesk.web.oidc import EntraClient, EntraIdentity, EntraSignInError
 from oathdesk.web.oidc_cookie import oidc_flow, set_oidc_flow
+from oathdesk.web.reauth import MAX_AGE, remember_sign_in
 from oathdesk.web.routes_api import ErrorEnvelope
 from oathdesk.web.routes_auth import safe_next, signin_form
 from oathdesk.web.security import (
@@ -90,18 +92,43 @@ def _refused(
     return response
 
 
+def _claims(claims: str | None) -> str | None:
+    """A claims request to pass on (a JSON object, as a claims challenge carries), or None."""
+    if not claims:
+        return None
+    try:
+        parsed = json.loads(claims)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise EntraSignInError(
+            "the sign-in link is damaged (claims); start again", code="auth.entra_failed"
+        )
+    return json.dumps(parsed, separators=(",", ":"))
+
+
+ClaimsQuery = Annotated[str | None, Query(max_length=2000)]
+
+
 @pages.get("/signin/entra")
 def entra_start(
-    request: Request, settings: SettingsDep, principal: MaybeSignedIn, next: str | None = None
+    request: Request,
+    settings: SettingsDep,
+    principal: MaybeSignedIn,
+    next: str | None = None,
+    claims: ClaimsQuery = None,
 ) -> Response:
-    """Start the authorization code flow (PKCE, state, nonce by MSAL) and go to Entra."""
+    """Start the authorization code flow (PKCE, state, nonce by MSAL) and go to Entra;
+    ``claims`` (the self-service re-prompt's) makes Entra sign the user in again."""
     try:
         client = _client(request, settings)
         redirect_uri = client.settings.redirect_uri or str(request.url_for("entra_callback"))
-        url, flow = client.start(redirect_uri)
+        wanted = _claims(claims)
+        url, flow = client.start(redirect_uri, wanted)
     except EntraSignInError as exc:
         return signin_form(request, next_path=safe_next(next), error=exc)
     flow["next"] = safe_next(next)
+    flow["again"] = wanted is not None
     response = RedirectResponse(url, status_code=303)
     set_oidc_flow(response, settings, flow, request.app.state.inventory.now())
     return response
@@ -144,14 +171,24 @@ def entra_callback(
                 code="auth.entra_state",
             )
         next_path = safe_next(str(flow.pop("next", "")))
+        again = bool(flow.pop("again", False))
         identity = client.finish(flow, reply)
+        now = inv.now().timestamp()
+        auth_time = min(identity.auth_time or now, now)
+        if again and now - auth_time > MAX_AGE:  # asked to sign in again, and it did not
+            raise EntraSignInError(
+                "Microsoft did not sign you in again; sign out, then sign in with Microsoft",
+                code="auth.entra_not_fresh",
+            )
         who = EntraUser(identity.tenant_id, identity.object_id, identity.upn)
         roles = client.settings.roles_for(list(identity.role_values))
         account = sign_in_entra(inv, who, roles, address=address)
     except OathdeskError as exc:
         return _refused(request, settings, exc, identity)
-    target = next_path if account.roles else "/me"
-    return start_session(request, account.name, previous, target, clear=(OIDC, NONCE))
+    target = next_path if account.roles or next_path.startswith("/me") else "/me"
+    response = start_session(request, account.name, previous, target, clear=(OIDC, NONCE))
+    remember_sign_in(response, settings, account.name, auth_time, inv.now())
+    return response
 
 
 class NewApiToken(BaseModel):

@@ -1,0 +1,134 @@
+"""The self-service MFA re-prompt over real HTTPS, against the HTTPS emulator: a person signed in
+with Microsoft more than 10 minutes ago is sent through the sign-in again (with the claims and
+``prompt=login``) before ``/me`` shows or changes anything, and the change they posted is then
+completed; the API twins answer 401 ``auth.reauth_required``; local accounts are not asked."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from oathdesk.domain import FixedClock
+from oathdesk.service import Inventory
+from oathdesk.store import TokenState
+from tests.service.fixtures import emu, emu_session
+from tests.web.conftest import CSRF_RE, Server, add_tokens, new_client, signed_in
+from tests.web.test_oidc import at_entra, browser, deliver, settings, sign_in_entra, tenant, upn
+
+__all__ = ["browser", "emu", "emu_session", "settings", "tenant"]
+
+STALE = 11 * 60
+
+
+def holding(inv: Inventory, serial: str, who: str) -> None:
+    """``serial`` is an activated token of ``who`` in the inventory."""
+    add_tokens(inv, [serial], states={"activated": [serial]})
+    with inv.uow() as uow:
+        uow.tokens.get_for_update(serial).user_upn = who
+
+
+def token_name(inv: Inventory, serial: str) -> str:
+    with inv.uow(write=False) as uow:
+        token = uow.tokens.get(serial)
+        assert token.state is TokenState.ACTIVATED
+        return str(token.display_name)
+
+
+def signed_in_long_ago(browser: httpx.Client, clock: FixedClock) -> str:
+    """Sign ``plain`` in with Microsoft 11 minutes ago on the console's clock; the CSRF token
+    of their /me page."""
+    clock.at -= STALE
+    assert sign_in_entra(browser, "plain", "/me").headers["location"] == "/me"
+    page = browser.get("/me")
+    assert page.status_code == 200
+    found = CSRF_RE.search(page.text)
+    assert found is not None
+    clock.advance(STALE)
+    return found.group(1)
+
+
+def sign_in_again(browser: httpx.Client, to_signin: httpx.Response) -> httpx.Response:
+    """Follow the re-prompt: the console's start, Entra (asked for the claims and a new
+    sign-in), the reply; the console's answer to that reply."""
+    assert to_signin.status_code == 303
+    start = browser.get(to_signin.headers["location"])
+    assert start.status_code == 303
+    query = parse_qs(urlsplit(start.headers["location"]).query)
+    assert query["prompt"] == ["login"]
+    assert json.loads(query["claims"][0])["access_token"]["max_age"]["value"] == "600"
+    return deliver(browser, at_entra(browser, start.headers["location"], "plain"))
+
+
+def test_a_rename_posted_after_ten_minutes_waits_for_a_new_sign_in_then_completes(
+    browser: httpx.Client, inv: Inventory, clock: FixedClock
+) -> None:
+    holding(inv, "RE-1", upn("plain"))
+    csrf = signed_in_long_ago(browser, clock)
+    posted = browser.post(
+        "/me/tokens/RE-1/rename", data={"display_name": "Desk key", "csrf_token": csrf}
+    )
+    assert posted.status_code == 303
+    target = urlsplit(posted.headers["location"])
+    assert target.path == "/signin/entra" and parse_qs(target.query)["next"] == ["/me/resume"]
+    assert token_name(inv, "RE-1") != "Desk key"  # nothing changed before the new sign-in
+    back = sign_in_again(browser, posted)
+    assert back.status_code == 303 and back.headers["location"] == "/me/resume"
+    done = browser.get("/me/resume")
+    assert done.status_code == 303 and done.headers["location"] == "/me?done=renamed&serial=RE-1"
+    assert token_name(inv, "RE-1") == "Desk key"
+    assert "Token RE-1 is renamed." in browser.get(done.headers["location"]).text
+    again = browser.get("/me/resume")  # the kept change is completed once only
+    assert again.status_code == 303 and again.headers["location"] == "/me"
+
+
+def test_reading_me_and_the_api_twins_also_ask_for_a_new_sign_in(
+    browser: httpx.Client, inv: Inventory, clock: FixedClock
+) -> None:
+    holding(inv, "RE-2", upn("plain"))
+    signed_in_long_ago(browser, clock)
+    listed = browser.get("/api/v1/me/tokens")
+    assert listed.status_code == 401
+    error = listed.json()["error"]
+    assert error["code"] == "auth.reauth_required"
+    assert json.loads(error["details"]["claims"])["access_token"]["max_age"]["value"] == "600"
+    assert error["details"]["signin"].startswith("/signin/entra?next=%2Fme&claims=")
+    page = browser.get("/me")
+    assert page.status_code == 303 and page.headers["location"].startswith("/signin/entra?")
+    assert sign_in_again(browser, page).headers["location"] == "/me"
+    assert browser.get("/me").status_code == 200
+    assert [t["serial"] for t in browser.get("/api/v1/me/tokens").json()["items"]] == ["RE-2"]
+
+
+def test_an_enrollment_comes_back_filled_in_asking_for_a_fresh_code(
+    browser: httpx.Client, inv: Inventory, clock: FixedClock
+) -> None:
+    csrf = signed_in_long_ago(browser, clock)
+    form = {"serial": "EN-7", "display_name": "Spare", "code": "123456", "csrf_token": csrf}
+    posted = browser.post("/me/tokens", data=form)
+    assert posted.status_code == 303
+    assert "123456" not in str(posted.headers)  # the code is not kept anywhere
+    sign_in_again(browser, posted)
+    page = browser.get("/me/resume")
+    assert page.status_code == 200
+    assert "Type the code token EN-7 shows now" in page.text
+    assert 'value="EN-7"' in page.text and 'value="Spare"' in page.text
+    assert "123456" not in page.text
+
+
+def test_a_local_account_is_not_asked_to_sign_in_with_microsoft(
+    app_url: str, server: Server, accounts: dict[str, list[str]], clock: FixedClock
+) -> None:
+    with new_client(app_url, server) as anonymous:
+        resume = anonymous.get("/me/resume")
+        assert resume.status_code == 303
+        assert resume.headers["location"].startswith("/signin?next=")
+    for name in accounts:  # every role: nothing kept, back to /me; no Microsoft sign-in
+        with new_client(app_url, server) as client:
+            signed_in(client, name)
+            clock.advance(STALE)
+            assert client.get("/me").status_code == 200
+            assert client.get("/api/v1/me/tokens").status_code == 200
+            resume = client.get("/me/resume")
+            assert resume.status_code == 303 and resume.headers["location"] == "/me"
