@@ -5,21 +5,35 @@ completed; the API twins answer 401 ``auth.reauth_required``; local accounts are
 
 from __future__ import annotations
 
+import html
 import json
+import re
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from playwright.sync_api import Browser, expect
 
 from oathdesk.domain import FixedClock
 from oathdesk.service import Inventory
 from oathdesk.store import TokenState
 from tests.service.fixtures import emu, emu_session
 from tests.web.conftest import CSRF_RE, Server, add_tokens, new_client, signed_in
-from tests.web.test_oidc import at_entra, browser, deliver, settings, sign_in_entra, tenant, upn
+from tests.web.test_oidc import (
+    USER_PASSWORD,
+    at_entra,
+    browser,
+    deliver,
+    settings,
+    sign_in_entra,
+    tenant,
+    upn,
+)
 
 __all__ = ["browser", "emu", "emu_session", "settings", "tenant"]
 
 STALE = 11 * 60
+LINK_RE = re.compile(r'<a id="reauth-link" href="([^"]+)">')
 
 
 def holding(inv: Inventory, serial: str, who: str) -> None:
@@ -53,7 +67,15 @@ def sign_in_again(browser: httpx.Client, to_signin: httpx.Response) -> httpx.Res
     """Follow the re-prompt: the console's start, Entra (asked for the claims and a new
     sign-in), the reply; the console's answer to that reply."""
     assert to_signin.status_code == 303
-    start = browser.get(to_signin.headers["location"])
+    location = to_signin.headers["location"]
+    if location.startswith("/me/reauth?"):  # a form's answer: a page with the link
+        page = browser.get(location)
+        assert page.status_code == 200 and "Sign in with Microsoft again" in page.text
+        link = LINK_RE.search(page.text)
+        assert link is not None
+        location = html.unescape(link.group(1))
+    assert location.startswith("/signin/entra?")
+    start = browser.get(location)
     assert start.status_code == 303
     query = parse_qs(urlsplit(start.headers["location"]).query)
     assert query["prompt"] == ["login"]
@@ -71,7 +93,7 @@ def test_a_rename_posted_after_ten_minutes_waits_for_a_new_sign_in_then_complete
     )
     assert posted.status_code == 303
     target = urlsplit(posted.headers["location"])
-    assert target.path == "/signin/entra" and parse_qs(target.query)["next"] == ["/me/resume"]
+    assert target.path == "/me/reauth" and parse_qs(target.query)["next"] == ["/me/resume"]
     assert token_name(inv, "RE-1") != "Desk key"  # nothing changed before the new sign-in
     back = sign_in_again(browser, posted)
     assert back.status_code == 303 and back.headers["location"] == "/me/resume"
@@ -121,9 +143,10 @@ def test_a_local_account_is_not_asked_to_sign_in_with_microsoft(
     app_url: str, server: Server, accounts: dict[str, list[str]], clock: FixedClock
 ) -> None:
     with new_client(app_url, server) as anonymous:
-        resume = anonymous.get("/me/resume")
-        assert resume.status_code == 303
-        assert resume.headers["location"].startswith("/signin?next=")
+        for path in ("/me/resume", "/me/reauth"):
+            resume = anonymous.get(path)
+            assert resume.status_code == 303
+            assert resume.headers["location"].startswith("/signin?next=")
     for name in accounts:  # every role: nothing kept, back to /me; no Microsoft sign-in
         with new_client(app_url, server) as client:
             signed_in(client, name)
@@ -132,3 +155,46 @@ def test_a_local_account_is_not_asked_to_sign_in_with_microsoft(
             assert client.get("/api/v1/me/tokens").status_code == 200
             resume = client.get("/me/resume")
             assert resume.status_code == 303 and resume.headers["location"] == "/me"
+            assert client.get("/me/reauth").status_code == 200
+
+
+def test_chromium_signs_in_again_and_the_rename_completes(
+    chromium: Browser,
+    app_url: str,
+    tenant: Emu,
+    inv: Inventory,
+    clock: FixedClock,
+    artifacts: Path,
+) -> None:
+    holding(inv, "RB-1", upn("plain"))
+    context = chromium.new_context(base_url=app_url, ignore_https_errors=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def at_microsoft() -> None:
+        expect(page.get_by_label("User name")).to_be_visible()
+        assert page.url.startswith(tenant.url)
+        page.get_by_label("User name").fill(upn("plain"))
+        page.get_by_label("Password").fill(USER_PASSWORD)
+        page.get_by_label("Password").press("Enter")
+
+    clock.at -= STALE  # the first sign-in happens 11 minutes ago on the console's clock
+    page.goto("/me")
+    page.get_by_role("link", name="Sign in with Microsoft").click()
+    at_microsoft()
+    expect(page).to_have_url("/me")
+    clock.advance(STALE)
+    page.get_by_label("New name for RB-1").fill("Desk key")
+    page.get_by_label("New name for RB-1").press("Enter")  # posted with a stale sign-in
+    expect(page.get_by_role("heading", name="Sign in again")).to_be_visible()
+    page.screenshot(path=artifacts / "me-reauth.png", full_page=True)
+    page.get_by_role("link", name="Sign in with Microsoft again").click()
+    at_microsoft()  # Microsoft asks again; then the rename completes
+    expect(page.get_by_role("status")).to_contain_text("Token RB-1 is renamed")
+    expect(page.locator("#my-tokens tbody tr", has_text="RB-1")).to_contain_text("Desk key")
+    page.screenshot(path=artifacts / "me-reauth-renamed.png", full_page=True)
+    assert errors == [], errors
+    context.close()
+    assert token_name(inv, "RB-1") == "Desk key"

@@ -98,8 +98,14 @@ def reprompt(
     pending: dict[str, Any] | None = None,
 ) -> Response:
     """Send the browser through the Microsoft sign-in again, keeping ``pending`` (never a
-    code) to complete afterwards at ``next_path``."""
-    response = RedirectResponse(signin_url(next_path, claims), status_code=303)
+    code) to complete afterwards at ``next_path``. A page (GET) goes straight to the sign-in;
+    a form's answer goes to ``/me/reauth``, a page with the link: browsers apply the form's
+    ``form-action 'self'`` to the redirects after a post, so a post may not end at Entra."""
+    if pending is None:
+        target = signin_url(next_path, claims)
+    else:
+        target = "/me/reauth?" + urlencode({"next": next_path, "claims": claims})
+    response = RedirectResponse(target, status_code=303)
     if pending is not None:
         settings: WebSettings = request.app.state.settings
         name = _name(settings, PENDING)

@@ -23,7 +23,15 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from oathdesk.domain import OathdeskError
 from oathdesk.service import selfservice
 from oathdesk.web.errors import error_response, status_for
-from oathdesk.web.reauth import api_refusal, drop_pending, needs_reauth, pending_of, reprompt
+from oathdesk.web.reauth import (
+    CLAIMS,
+    api_refusal,
+    drop_pending,
+    needs_reauth,
+    pending_of,
+    reprompt,
+    signin_url,
+)
 from oathdesk.web.routes_api import ERRORS, ErrorEnvelope
 from oathdesk.web.routes_pages import render
 from oathdesk.web.security import InventoryDep, Principal, SignedIn
@@ -96,6 +104,27 @@ def me_page(
 
 def _query(request: Request) -> str:
     return f"?{request.url.query}" if request.url.query else ""
+
+
+@pages.get("/me/reauth")
+def reauth_page(
+    request: Request,
+    inv: InventoryDep,
+    principal: SignedIn,
+    next: Annotated[str, Query(max_length=200)] = RESUME,
+    claims: Annotated[str, Query(max_length=2000)] = CLAIMS,
+) -> Response:
+    """Why the person must sign in again, and the link that does it (then back to ``next``)."""
+    back = next if next in (RESUME, "/me") else RESUME
+    kept = pending_of(request, inv.now()) or {}
+    return render(
+        request,
+        "reauth.html",
+        principal,
+        title="Sign in again",
+        link=signin_url(back, claims),
+        enrolling=kept.get("do") == "enroll",
+    )
 
 
 @pages.get("/me/resume")
