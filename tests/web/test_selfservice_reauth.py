@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, expect
 from oathdesk.domain import FixedClock
 from oathdesk.service import Inventory
 from oathdesk.store import TokenState
-from tests.service.fixtures import emu, emu_session
+from tests.service.fixtures import Emu, emu, emu_session
 from tests.web.conftest import CSRF_RE, Server, add_tokens, new_client, signed_in
 from tests.web.test_oidc import (
     USER_PASSWORD,
