@@ -198,3 +198,16 @@ def test_chromium_signs_in_again_and_the_rename_completes(
     assert errors == [], errors
     context.close()
     assert token_name(inv, "RB-1") == "Desk key"
+
+
+def test_a_sign_in_entra_did_not_make_fresh_is_refused_not_looped(
+    browser: httpx.Client, inv: Inventory, clock: FixedClock
+) -> None:
+    signed_in_long_ago(browser, clock)
+    clock.advance(STALE)  # the console is now 11 minutes ahead of Entra's clock
+    page = browser.get("/me")
+    refused = sign_in_again(browser, page)  # Entra's auth_time is 11 minutes old for us
+    assert refused.status_code == 400 and "did not sign you in again" in refused.text
+    with inv.uow(write=False) as uow:
+        details = [e.details for e in uow.audit.entries() if e.action == "auth.signin_failed"]
+    assert any("auth.entra_not_fresh" in d for d in details)

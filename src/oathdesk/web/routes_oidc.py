@@ -185,7 +185,8 @@ def entra_callback(
         account = sign_in_entra(inv, who, roles, address=address)
     except OathdeskError as exc:
         return _refused(request, settings, exc, identity)
-    target = next_path if account.roles or next_path.startswith("/me") else "/me"
+    mine = next_path == "/me" or next_path.startswith(("/me/", "/me?"))  # self-service
+    target = next_path if account.roles or mine else "/me"
     response = start_session(request, account.name, previous, target, clear=(OIDC, NONCE))
     remember_sign_in(response, settings, account.name, auth_time, inv.now())
     return response
