@@ -57,6 +57,7 @@ DYNAMIC = {
     # not errors: an HTML template field, an audit entry's detail, the OTP code a user typed
     ("emulator/routes_signin.py", "_DEVICE_FIELDS.format", "html.escape(entered)"),
     ("service/accounts.py", "_audit", "code"),
+    ("service/entra_signin.py", "_audit", "code"),
     ("web/routes_tokens.py", "ActionRequest", "code or None"),
     ("web/routes_users.py", "ActionRequest", "code"),
     ("cli/tokens_lifecycle_cmd.py", "ActionRequest", "code"),

@@ -192,7 +192,7 @@ class Lab:
             ]
         return self._tokens[key]
 
-    def sign_in(self, upn: str, scopes: str) -> dict[str, Any]:
+    def sign_in(self, upn: str, scopes: str, *, claims: str | None = None) -> dict[str, Any]:
         verifier = secrets.token_urlsafe(48)
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
         redirect = "http://localhost:8400/callback"
@@ -208,6 +208,7 @@ class Lab:
                 "code_challenge": challenge.decode().rstrip("="),
                 "username": upn,
                 "password": PASSWORD,
+                **({"claims": claims} if claims is not None else {}),
             },
         )
         assert r.status_code == 302, r.text

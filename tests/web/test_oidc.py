@@ -9,6 +9,7 @@ import html
 import re
 import ssl
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,12 @@ def upn(key: str) -> str:
     return f"{key}@{DOMAIN}"
 
 
+def object_id(key: str) -> str:
+    """A person's fixed Entra object id: seeding the tenant again keeps the same people
+    (accounts are bound to the object id, so a new id is a new person)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"oathdesk-test:{key}"))
+
+
 def seed_with_web_app(app_url: str, *, redirect: str | None = None) -> dict[str, Any]:
     document = copy.deepcopy(support.SEED)
     document["apps"].append(
@@ -66,6 +73,7 @@ def seed_with_web_app(app_url: str, *, redirect: str | None = None) -> dict[str,
     for key, values in PEOPLE.items():
         document["users"].append(
             {
+                "id": object_id(key),
                 "userPrincipalName": upn(key),
                 "displayName": key.title(),
                 "password": USER_PASSWORD,

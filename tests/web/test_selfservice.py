@@ -35,6 +35,8 @@ ROLE_ROUTES: list[tuple[str, str, set[str], str]] = [
 ]
 COVERED: set[tuple[str, str]] = {
     ("GET", "/me"),
+    ("GET", "/me/resume"),  # every role and anonymous: tests/web/test_selfservice_reauth.py
+    ("GET", "/me/reauth"),  # the same
     ("POST", "/me/tokens"),
     ("POST", "/me/tokens/{serial}/rename"),
     ("POST", "/me/tokens/{serial}/lost"),

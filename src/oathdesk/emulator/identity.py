@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 from typing import Any
 
@@ -168,9 +169,16 @@ def user_token_response(
     granted: list[str],
     issuer: str,
     nonce: str | None,
+    signed_in: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Access, ID and refresh tokens for ``user``; ``signed_in`` (``auth_time``, ``amr``) is
+    when and how the user last signed in interactively, carried unchanged by refresh tokens:
+    a refresh is not a sign-in, so it does not satisfy the ``/me`` re-prompt."""
+    signed_in = signed_in or {}
     now, tid = state.now(), state.directory.tenant.id
     role_ids = [ROLE_IDS[r] for r in user.roles if r in ROLE_IDS]
+    auth_time = float(signed_in.get("auth_time", now))
+    amr = [str(m) for m in signed_in.get("amr", ["pwd", "mfa"])]
     result: dict[str, Any] = {
         "token_type": "Bearer",
         "scope": " ".join(f"https://graph.microsoft.com/{s}" for s in granted),
@@ -186,6 +194,7 @@ def user_token_response(
             role_ids=role_ids,
             upn=user.user_principal_name,
             name=user.display_name,
+            signed_in=(auth_time, amr),
         ),
         "client_info": client_info(user.id, tid),
     }
@@ -201,11 +210,16 @@ def user_token_response(
             name=user.display_name,
             nonce=nonce,
             roles=user.app_roles.get(app.client_id),
+            auth_time=auth_time,
         )
     if "offline_access" in requested:
         refresh = secrets.token_urlsafe(32)
         state.auth_codes[f"rt:{refresh}"] = PendingCode(
-            client_id=app.client_id, scopes=requested, expires=now + 90 * 86400, user_id=user.id
+            client_id=app.client_id,
+            scopes=requested,
+            expires=now + 90 * 86400,
+            user_id=user.id,
+            extra={"auth_time": auth_time, "amr": amr},
         )
         result["refresh_token"] = refresh
     return result
@@ -244,6 +258,38 @@ def check_pkce(pending: PendingCode, verifier: str | None) -> None:
             "The Code_Verifier does not match the code_challenge supplied in the "
             "authorization request.",
         )
+
+
+def parse_claims(claims: str | None) -> dict[str, Any]:
+    """The ``claims`` request parameter (OIDC §5.5: a JSON object), {} when absent."""
+    if not claims:
+        return {}
+    try:
+        wanted = json.loads(claims)
+    except ValueError:
+        wanted = None
+    if not isinstance(wanted, dict):
+        raise OAuthError(
+            400, "invalid_request", 90014, "The claims parameter is not a valid JSON object."
+        )
+    return wanted
+
+
+def requested_max_age(wanted: dict[str, Any]) -> int | None:
+    """The ``access_token.max_age`` a claims request asks for (the ``/me`` re-prompt's)."""
+    asked = wanted.get("access_token")
+    entry = asked.get("max_age") if isinstance(asked, dict) else None
+    value = entry.get("value") if isinstance(entry, dict) else None
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def signed_in_now(state: EmulatorState) -> dict[str, Any]:
+    """What an interactive sign-in records for the tokens it leads to: now, password + MFA
+    (the emulator's sign-in page stands for both)."""
+    return {"auth_time": state.now(), "amr": ["pwd", "mfa"]}
 
 
 def sign_in(state: EmulatorState, username: str, password: str) -> User | None:

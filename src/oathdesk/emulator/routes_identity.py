@@ -153,6 +153,8 @@ async def token(request: Request) -> Response:
                     "The redirect_uri does not match the one used to get the code.",
                 )
             sts.check_pkce(pending, form.get("code_verifier"))
+        else:
+            _refresh_satisfies(state, pending, form.get("claims"))
         return _user_tokens(state, app, pending, issuer)
     if grant == DEVICE_GRANT:
         app = sts.authenticate_client(state, form, confidential=False)
@@ -194,8 +196,27 @@ def _user_tokens(state: EmulatorState, app: App, pending: PendingCode, issuer: s
         raise OAuthError(400, "invalid_grant", 50034, "The user account no longer exists.")
     granted = sts.delegated_scopes(" ".join(pending.scopes))
     return JSONResponse(
-        sts.user_token_response(state, app, user, pending.scopes, granted, issuer, pending.nonce)
+        sts.user_token_response(
+            state, app, user, pending.scopes, granted, issuer, pending.nonce, pending.extra
+        )
     )
+
+
+def _refresh_satisfies(state: EmulatorState, pending: PendingCode, claims: str | None) -> None:
+    """A refresh carrying a claims request (MSAL sends the challenge's claims) cannot make a
+    sign-in fresher: when the request asks for a ``max_age`` the original sign-in is past,
+    the user must sign in again, as Entra answers ``interaction_required``."""
+    wanted = sts.parse_claims(claims)
+    max_age = sts.requested_max_age(wanted)
+    signed_at = float(pending.extra.get("auth_time", 0))
+    if max_age is not None and state.now() - signed_at > max_age:
+        raise OAuthError(
+            400,
+            "interaction_required",
+            50076,
+            "The claims request needs a recent sign-in with multifactor authentication; "
+            "the user must sign in interactively.",
+        )
 
 
 async def device_code(request: Request) -> Response:

@@ -12,6 +12,7 @@ from oathdesk.emulator.errors import bad_request
 from oathdesk.emulator.model import METHOD_TYPE, User, device_to_graph, iso, method_to_graph
 from oathdesk.emulator.query import Query, apply_filter, page, read_query, select
 from oathdesk.emulator.routes_devices import SELECTABLE as DEVICE_SELECTABLE
+from oathdesk.emulator.reauth import require_recent_sign_in
 from oathdesk.emulator.routes_devices import user_from_ref
 from oathdesk.emulator.tokens import Principal
 
@@ -22,6 +23,7 @@ FILTERABLE: dict[str, type] = {"id": str, "device/serialNumber": str, "device/st
 def _target(request: Request) -> tuple[Principal, User]:
     principal = caller(request)
     key = request.path_params.get("user") or me(request, principal)
+    require_recent_sign_in(request, principal)  # /me: the MFA re-prompt (emulator.reauth)
     return principal, emu(request).directory.user(key)
 
 

@@ -1,5 +1,9 @@
 """The emulator's two plain sign-in pages: the authorization endpoint (UPN and password, then a
-redirect or form post with the code) and the device-code page where a user enters the code."""
+redirect or form post with the code) and the device-code page where a user enters the code.
+
+Both are interactive sign-ins: the tokens they lead to carry ``auth_time`` (now) and ``amr``
+(``pwd``, ``mfa``). The authorize endpoint accepts a ``claims`` request (what a client sends
+after a claims challenge, ``emulator.reauth``); signing in on the page satisfies it."""
 
 from __future__ import annotations
 
@@ -69,6 +73,7 @@ _AUTH_KEYS = (
     "response_type",
     "login_hint",
     "response_mode",
+    "claims",  # a claims request (e.g. a claims challenge's): honoured by signing in again
 )
 
 
@@ -93,6 +98,7 @@ async def authorize(request: Request) -> Response:
         raise OAuthError(400, "invalid_request", 900144, "response_mode is not supported.")
     if params.get("response_type", "code") != "code":
         raise OAuthError(400, "unsupported_response_type", 700054, "Only 'code' is supported.")
+    sts.parse_claims(params.get("claims"))  # well-formed; the sign-in below satisfies it
     hidden = {k: params[k] for k in _AUTH_KEYS if k in params}
     hint = html.escape(params.get("login_hint", ""))
     if request.method == "GET":
@@ -125,6 +131,7 @@ async def authorize(request: Request) -> Response:
         challenge=params.get("code_challenge"),
         challenge_method=params.get("code_challenge_method"),
         nonce=params.get("nonce"),
+        extra=sts.signed_in_now(state),
     )
     return _reply(redirect, params, {"code": code})
 
@@ -177,6 +184,7 @@ async def device_login(request: Request) -> Response:
     if user is None:
         return _page("Enter code", {}, fields, "Your account or password is incorrect.", _DECLINE)
     pending.user_id = user.id
+    pending.extra.update(sts.signed_in_now(state))
     return HTMLResponse("<!doctype html><p>You have signed in. You may close this window.</p>")
 
 

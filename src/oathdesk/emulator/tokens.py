@@ -1,8 +1,10 @@
 """RS256 tokens shaped like Entra's, and the bearer check every Graph call goes through.
 
 Graph access tokens follow the v1 shape Graph receives (``aud`` Graph, ``iss`` sts.windows.net,
-``tid``/``oid``, ``roles`` + ``idtyp: app`` for apps, ``scp`` + ``wids`` for users). Expiry is
-checked against the emulator's own clock so a clock offset behaves like real drift.
+``tid``/``oid``, ``roles`` + ``idtyp: app`` for apps, ``scp`` + ``wids`` for users, and for users
+``auth_time`` (when they last signed in interactively) and ``amr`` (how: ``pwd``, ``mfa``), which
+the ``/me`` re-prompt reads, ``emulator.reauth``). Expiry is checked against the emulator's own
+clock so a clock offset behaves like real drift.
 """
 
 from __future__ import annotations
@@ -103,6 +105,8 @@ class Principal:
     roles: set[str] = field(default_factory=set)
     scopes: set[str] = field(default_factory=set)
     role_ids: set[str] = field(default_factory=set)
+    auth_time: float | None = None  # the user's last interactive sign-in (users only)
+    amr: tuple[str, ...] = ()
 
     @classmethod
     def from_claims(cls, claims: dict[str, Any]) -> Principal:
@@ -115,6 +119,8 @@ class Principal:
             roles=set(claims.get("roles") or []),
             scopes=set(str(claims.get("scp") or "").split()),
             role_ids=set(claims.get("wids") or []),
+            auth_time=float(claims["auth_time"]) if "auth_time" in claims else None,
+            amr=tuple(str(m) for m in claims.get("amr") or []),
         )
 
 
@@ -130,7 +136,9 @@ def access_token(
     role_ids: list[str] | None = None,
     upn: str | None = None,
     name: str | None = None,
+    signed_in: tuple[float, list[str]] | None = None,
 ) -> str:
+    """A Graph access token; ``signed_in`` is (``auth_time``, ``amr``) for a user token."""
     claims: dict[str, Any] = {
         "aud": GRAPH_AUDIENCES[0],
         "iss": f"https://sts.windows.net/{tenant_id}/",
@@ -150,6 +158,8 @@ def access_token(
         claims.update({"idtyp": "user", "scp": " ".join(scopes), "wids": role_ids or []})
         if upn:
             claims.update({"upn": upn, "unique_name": upn, "name": name or upn})
+        if signed_in is not None:
+            claims.update({"auth_time": int(signed_in[0]), "amr": list(signed_in[1])})
     return key.sign(claims)
 
 
@@ -165,9 +175,10 @@ def id_token(
     name: str,
     nonce: str | None,
     roles: list[str] | None = None,
+    auth_time: float | None = None,
 ) -> str:
     """An OIDC ID token for ``client_id``; ``roles`` are the user's app roles in that app
-    (left out when there are none, as Entra does)."""
+    (left out when there are none, as Entra does); ``auth_time`` when the user signed in."""
     claims: dict[str, Any] = {
         "aud": client_id,
         "iss": issuer,
@@ -185,6 +196,8 @@ def id_token(
         claims["nonce"] = nonce
     if roles:
         claims["roles"] = list(roles)
+    if auth_time is not None:
+        claims["auth_time"] = int(auth_time)
     return key.sign(claims)
 
 

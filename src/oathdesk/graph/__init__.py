@@ -8,6 +8,7 @@ from oathdesk.graph.client import GraphClient
 from oathdesk.graph.connect import connect
 from oathdesk.graph.errors import (
     GraphAuthError,
+    GraphClaimsChallenge,
     GraphConflict,
     GraphError,
     GraphNotFound,
@@ -29,6 +30,7 @@ __all__ = [
     "AdaptiveRateLimiter",
     "Device",
     "GraphAuthError",
+    "GraphClaimsChallenge",
     "GraphClient",
     "GraphConflict",
     "GraphError",

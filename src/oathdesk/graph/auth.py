@@ -98,6 +98,7 @@ class MsalTokenSource:
         self._app: Any = None
         self._http: requests.Session | None = None
         self._cached: tuple[str, float] | None = None
+        self._claims: str | None = None  # a claims challenge the next token must answer
 
     def __repr__(self) -> str:
         kind = "device-code" if self.device_code else "app"
@@ -142,16 +143,19 @@ class MsalTokenSource:
             self._app = self._build()
         app = self._app
         try:
+            claims: dict[str, Any] = {"claims_challenge": self._claims} if self._claims else {}
             if not self.device_code:
-                result: dict[str, Any] = app.acquire_token_for_client(self.settings.app_scopes)
+                result: dict[str, Any] = app.acquire_token_for_client(
+                    self.settings.app_scopes, **claims
+                )
                 return result
             scopes = self.settings.delegated_scopes
             accounts = app.get_accounts()
-            if accounts:
-                silent = app.acquire_token_silent(scopes, account=accounts[0])
+            if accounts:  # with claims, MSAL skips its cache and asks Entra (refresh token)
+                silent = app.acquire_token_silent(scopes, account=accounts[0], **claims)
                 if silent and "access_token" in silent:
                     return dict(silent)
-            flow = app.initiate_device_flow(scopes=scopes)
+            flow = app.initiate_device_flow(scopes=scopes, **claims)
             if "user_code" not in flow:
                 return dict(flow)
             self._prompt(str(flow.get("message", "")))
@@ -179,6 +183,7 @@ class MsalTokenSource:
                     graph_code=error,
                 )
             expires_in = float(result.get("expires_in") or 3599)
+            self._claims = None  # answered
             self._cached = (str(result["access_token"]), now + expires_in)
             log.debug("graph: new access token, valid %.0f s", expires_in)
             return self._cached[0]
@@ -186,6 +191,14 @@ class MsalTokenSource:
     def invalidate(self) -> None:
         with self._lock:
             self._cached = None
+
+    def answer_challenge(self, claims: str) -> None:
+        """Make the next token answer a claims challenge (``GraphClaimsChallenge.claims``):
+        the cached token is dropped, and MSAL is asked with ``claims_challenge``; a delegated
+        source whose refresh cannot satisfy it signs the user in again (device code)."""
+        with self._lock:
+            self._cached = None
+            self._claims = claims
 
     def close(self) -> None:
         """Close the sign-in connections (a server shutting down waits for them)."""

@@ -7,6 +7,8 @@ no seed can leak through them.
 
     GraphError                  graph.error
     ├── GraphAuthError          graph.auth           (sign-in failed, 401, 403)
+    │   └── GraphClaimsChallenge graph.auth.claims_challenge (401 insufficient_claims: sign in
+    │                                                        again with ``claims``)
     ├── GraphNotFound           graph.not_found      (404, unknown serial or user)
     ├── GraphConflict           graph.conflict       (409: already assigned, duplicate serial)
     ├── GraphThrottled          graph.throttled      (429 after every retry; ``retry_after``)
@@ -17,7 +19,10 @@ no seed can leak through them.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
 from typing import Any
 
 import httpx
@@ -25,6 +30,7 @@ import httpx
 from oathdesk.domain import OathdeskError
 
 _MAX_MESSAGE = 300
+_CLAIMS_RE = re.compile(r'claims="([^"]*)"')
 
 
 class GraphError(OathdeskError):
@@ -50,6 +56,42 @@ class GraphError(OathdeskError):
 
 class GraphAuthError(GraphError):
     code = "graph.auth"
+
+
+class GraphClaimsChallenge(GraphAuthError):
+    """Graph wants a token with more claims (``WWW-Authenticate: Bearer ...
+    error="insufficient_claims", claims="<base64 JSON>"``): for self-service ``/me`` calls, a
+    sign-in (with MFA) fresher than 10 minutes. ``claims`` is the decoded JSON to send as the
+    ``claims`` request parameter (MSAL's ``claims_challenge``) when signing the user in again;
+    it names requirements, never a secret."""
+
+    code = "graph.auth.claims_challenge"
+
+    def __init__(self, message: str, *, claims: str, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.claims = claims
+        self.details["claims"] = claims
+
+
+def claims_challenge(response: httpx.Response) -> str | None:
+    """The decoded ``claims`` of a 401 claims challenge (RFC 6750 header, ``error=
+    "insufficient_claims"``), or None when the 401 is something else."""
+    if response.status_code != 401:
+        return None
+    header = response.headers.get("www-authenticate", "")
+    if 'error="insufficient_claims"' not in header:
+        return None
+    found = _CLAIMS_RE.search(header)
+    if found is None:
+        return None
+    raw = found.group(1).strip()
+    try:
+        decoded = base64.b64decode(raw + "=" * (-len(raw) % 4), altchars=b"-_")
+        text = decoded.decode()
+        json.loads(text)
+    except (binascii.Error, ValueError):
+        return None
+    return text
 
 
 class GraphNotFound(GraphError):
@@ -115,6 +157,14 @@ def from_response(
     shown = f": {graph_message}" if graph_message else ""
     rid = f" (request-id {request_id})" if request_id else ""
     kw: dict[str, Any] = {"status": status, "graph_code": graph_code, "request_id": request_id}
+    claims = claims_challenge(response)
+    if claims is not None:
+        return GraphClaimsChallenge(
+            f"{what} needs a fresh sign-in: Graph asks the user to sign in again (with "
+            f"multifactor authentication){shown}{rid}",
+            claims=claims,
+            **kw,
+        )
     if status in (401, 403):
         hint = (
             "the app's credentials or token were refused"

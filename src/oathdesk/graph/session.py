@@ -27,6 +27,7 @@ from oathdesk.graph.errors import (
     GraphOutcomeUnknown,
     GraphRequestError,
     GraphUnavailable,
+    claims_challenge,
     from_response,
 )
 from oathdesk.graph.retry import AdaptiveRateLimiter, RetryPolicy, parse_retry_after
@@ -180,7 +181,9 @@ class GraphSession:
             if status < 400:
                 self.limiter.on_success()
                 return response
-            if status == 401 and not refreshed:
+            # a claims challenge is not cured by another token of the same kind: it is raised
+            # (GraphClaimsChallenge) for the caller to sign the user in again
+            if status == 401 and not refreshed and claims_challenge(response) is None:
                 refreshed = True
                 self.tokens.invalidate()
                 continue

@@ -5,7 +5,8 @@ Why: break-glass administrators must be able to sign in when Entra cannot, so th
 server-side (only a SHA-256 of the cookie's random id is stored) so sign-out and disabling an
 account end them at once; failed sign-ins are counted by ``store.throttle``.
 Tables are made by migration ``0003_accounts``; ``0005_identity`` adds the account's source
-(local or Entra) and the API tokens automation uses (only their SHA-256 is stored).
+(local or Entra) and the API tokens automation uses (only their SHA-256 is stored); ``0008``
+binds an Entra account to the user's immutable ids (tenant ``tid`` + object ``oid``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, delete, select
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.types import JSON
 
@@ -25,6 +26,9 @@ class Account(Base):
     """One local account: a unique name, an argon2 hash and the console roles it holds."""
 
     __tablename__ = "accounts"
+    __table_args__ = (
+        UniqueConstraint("entra_tenant_id", "entra_object_id", name="uq_accounts_entra_identity"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -32,6 +36,10 @@ class Account(Base):
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     # "local" (a password) or "entra" (signs in through OIDC; its hash is unusable)
     source: Mapped[str] = mapped_column(String(16), default="local", server_default="local")
+    # an Entra account's owner: tenant id + object id from the ID token (``tid``, ``oid``), which
+    # never change or pass to another person, unlike the UPN the account is named after
+    entra_tenant_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    entra_object_id: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_signin_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -103,6 +111,13 @@ class AccountRepository:
         if account is None:
             raise NotFound(f"there is no local account named {name!r}", code="account.not_found")
         return account
+
+    def find_entra(self, tenant_id: str, object_id: str) -> Account | None:
+        """The account bound to this Entra user (``tid`` + ``oid``), whatever its name now."""
+        query = select(Account).where(
+            Account.entra_tenant_id == tenant_id, Account.entra_object_id == object_id
+        )
+        return self.session.scalars(query).one_or_none()
 
     def by_id(self, account_id: int) -> Account | None:
         return self.session.get(Account, account_id)

@@ -3,15 +3,19 @@ it, and check the ID token before anyone is signed in.
 
 Why: MSAL does state, nonce and PKCE but (since 1.38) no longer validates the ID token, so this
 module checks its signature against the tenant's published keys, its issuer (from discovery),
-audience (our client id) and lifetime. The same code talks to real Entra or the emulator: only
-the authority host and an extra trusted CA differ, and our own ``requests.Session`` (with
-``trust_env=False``) makes sure ``REQUESTS_CA_BUNDLE`` cannot silently replace that CA.
+audience (our client id), lifetime and tenant (``tid``: our tenant's id, or the token is from
+another directory), and requires the user's object id (``oid``): accounts are bound to
+``tid`` + ``oid``, never to a UPN, which can be renamed or given to someone else. The same code
+talks to real Entra or the emulator: only the authority host and an extra trusted CA differ, and
+our own ``requests.Session`` (with ``trust_env=False``) makes sure ``REQUESTS_CA_BUNDLE`` cannot
+silently replace that CA.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +30,7 @@ from oathdesk.web.settings import EntraSettings
 log = logging.getLogger("oathdesk.web.oidc")
 LEEWAY = 120  # seconds of clock skew tolerated on exp/nbf/iat, as MSAL does
 FLOW_KEYS = ("state", "redirect_uri", "scope", "code_verifier", "nonce")
+GUID_RE = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
 class EntraSignInError(OathdeskError):
@@ -36,11 +41,15 @@ class EntraSignInError(OathdeskError):
 
 @dataclass(frozen=True)
 class EntraIdentity:
-    """Who Entra signed in, after every check: the UPN and the app role values in the token."""
+    """Who Entra signed in, after every check: the immutable tenant and object ids (what the
+    account is bound to), the UPN (what it is named), and the app role values in the token."""
 
     upn: str
     display_name: str
     role_values: tuple[str, ...]
+    tenant_id: str = ""
+    object_id: str = ""
+    auth_time: float | None = None  # when Entra last authenticated the user, if it says
 
 
 class _NoCache(msal.TokenCache):  # type: ignore[misc]
@@ -86,11 +95,14 @@ class EntraClient:
                     raise _unreachable() from None
             return self._app
 
-    def start(self, redirect_uri: str) -> tuple[str, dict[str, Any]]:
+    def start(self, redirect_uri: str, claims: str | None = None) -> tuple[str, dict[str, Any]]:
         """(the URL to send the browser to, what must be kept until the callback). Entra posts
-        its reply (``form_post``, RFC 9700 4.3.1): the code never sits in a URL or history."""
+        its reply (``form_post``, RFC 9700 4.3.1): the code never sits in a URL or history.
+        ``claims`` (a claims challenge's JSON) asks Entra to sign the user in again
+        (``prompt=login``) with those claims: the self-service MFA re-prompt."""
+        again: dict[str, Any] = {"claims_challenge": claims, "prompt": "login"} if claims else {}
         flow = self._msal().initiate_auth_code_flow(
-            [], redirect_uri=redirect_uri, response_mode="form_post"
+            [], redirect_uri=redirect_uri, response_mode="form_post", **again
         )
         return str(flow["auth_uri"]), {k: flow[k] for k in FLOW_KEYS}
 
@@ -126,7 +138,18 @@ class EntraClient:
             upn=upn,
             display_name=str(claims.get("name") or upn),
             role_values=tuple(str(r) for r in roles),
+            tenant_id=str(claims["tid"]).lower(),
+            object_id=str(claims["oid"]).lower(),
+            auth_time=_number(claims.get("auth_time")),
         )
+
+    def tenant_id(self) -> str:
+        """Our tenant's id: the configured tenant when it is a GUID, else the one in the
+        issuer Entra's discovery document names (a domain name is configured)."""
+        if GUID_RE.fullmatch(self.settings.tenant):
+            return self.settings.tenant.lower()
+        found = GUID_RE.search(str(self._metadata().get("issuer", "")))
+        return found.group(0).lower() if found else self.settings.tenant.lower()
 
     def _metadata(self) -> dict[str, Any]:
         if self._meta is None:
@@ -160,7 +183,8 @@ class EntraClient:
         return self._keys[kid]
 
     def validate(self, token: str) -> dict[str, Any]:
-        """The ID token's claims if signature, issuer, audience and lifetime are right."""
+        """The ID token's claims if signature, issuer, audience, lifetime and tenant are right
+        and it carries the user's object id."""
         try:
             header = jwt.get_unverified_header(token)
             claims: dict[str, Any] = jwt.decode(
@@ -170,11 +194,27 @@ class EntraClient:
                 audience=self.settings.client_id,
                 issuer=str(self._metadata().get("issuer", "")),
                 leeway=LEEWAY,
-                options={"require": ["iss", "aud", "exp", "iat", "sub"]},
+                options={"require": ["iss", "aud", "exp", "iat", "sub", "tid", "oid"]},
             )
         except jwt.PyJWTError as exc:
             raise _bad_token(type(exc).__name__) from None
+        if str(claims["tid"]).lower() != self.tenant_id():
+            log.warning("Entra ID token refused: it is from another tenant")
+            raise EntraSignInError(
+                "this Microsoft account belongs to another organisation; sign in with an "
+                "account of this organisation",
+                code="auth.entra_wrong_tenant",
+            )
+        if not str(claims["oid"]).strip():
+            raise _bad_token("it names no user")
         return claims
+
+
+def _number(value: object) -> float | None:
+    try:
+        return float(value) if isinstance(value, int | float | str) else None
+    except ValueError:
+        return None
 
 
 def _bad_token(why: str) -> EntraSignInError:

@@ -5,6 +5,9 @@ Why: any signed-in person (``SignedIn``) manages their own tokens here, acting o
 themselves: the UPN is always ``principal.name``, never a form field, so nobody can see or touch
 another person's tokens. The pages post plain forms (they work without JavaScript) and answer
 with a redirect after a change; the API twins under ``/api/v1/me/tokens`` run the same use cases.
+Like Microsoft's own ``/me``, a person signed in with Microsoft more than 10 minutes ago signs in
+again (with the claims of Graph's challenge) before anything here is shown or changed, and a
+change they posted is then completed (``web.reauth``; an enrollment asks for a fresh code).
 """
 
 from __future__ import annotations
@@ -20,6 +23,15 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from oathdesk.domain import OathdeskError
 from oathdesk.service import selfservice
 from oathdesk.web.errors import error_response, status_for
+from oathdesk.web.reauth import (
+    CLAIMS,
+    api_refusal,
+    drop_pending,
+    needs_reauth,
+    pending_of,
+    reprompt,
+    signin_url,
+)
 from oathdesk.web.routes_api import ERRORS, ErrorEnvelope
 from oathdesk.web.routes_pages import render
 from oathdesk.web.security import InventoryDep, Principal, SignedIn
@@ -35,6 +47,8 @@ DONE_TEXT = {
     "lost": "Token {serial} is reported lost: it no longer signs you in. Ask the help desk "
     "for a new one, or add one you were given below.",
 }
+RESUME = "/me/resume"
+CHALLENGE = "graph.auth.claims_challenge"  # Graph's /me re-prompt, GraphClaimsChallenge's code
 
 
 def _refused(request: Request, exc: OathdeskError) -> Response:
@@ -79,11 +93,61 @@ def me_page(
     done: Annotated[Done | None, Query()] = None,
     serial: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Response:
+    if needs_reauth(request, principal, inv.now()):
+        return reprompt(request, str(request.url.path) + _query(request), inv.now())
     notice = None
     if done and serial:
         mine = {t["serial"] for t in selfservice.my_tokens(inv, principal.name)}
         notice = DONE_TEXT[done].format(serial=serial) if serial in mine else None
     return _me_page(request, inv, principal, notice=notice)
+
+
+def _query(request: Request) -> str:
+    return f"?{request.url.query}" if request.url.query else ""
+
+
+@pages.get("/me/reauth")
+def reauth_page(
+    request: Request,
+    inv: InventoryDep,
+    principal: SignedIn,
+    next: Annotated[str, Query(max_length=200)] = RESUME,
+    claims: Annotated[str, Query(max_length=2000)] = CLAIMS,
+) -> Response:
+    """Why the person must sign in again, and the link that does it (then back to ``next``)."""
+    back = next if next in (RESUME, "/me") else RESUME
+    kept = pending_of(request, inv.now()) or {}
+    return render(
+        request,
+        "reauth.html",
+        principal,
+        title="Sign in again",
+        link=signin_url(back, claims),
+        enrolling=kept.get("do") == "enroll",
+    )
+
+
+@pages.get("/me/resume")
+def resume_page(request: Request, inv: InventoryDep, principal: SignedIn) -> Response:
+    """Back from signing in again: complete the change posted before (kept without any code;
+    an enrollment shows its form filled in, asking for the code the token shows now)."""
+    now = inv.now()
+    if needs_reauth(request, principal, now):
+        return reprompt(request, RESUME, now)
+    settings = request.app.state.settings
+    kept = pending_of(request, now)
+    if kept is None or kept.get("who") != principal.name:
+        return drop_pending(RedirectResponse("/me", status_code=303), settings)
+    serial, text = str(kept.get("serial", "")), str(kept.get("text", ""))
+    if kept.get("do") == "rename":
+        response = rename_form(request, inv, principal, serial, text)
+    elif kept.get("do") == "lost":
+        response = lost_form(request, inv, principal, serial, text)
+    else:
+        form = {"serial": serial, "display_name": text, "action": "enroll"}
+        notice = f"You signed in again. Type the code token {serial} shows now to finish adding it."
+        response = _me_page(request, inv, principal, form=form, notice=notice)
+    return drop_pending(response, settings)
 
 
 def _after(
@@ -93,12 +157,20 @@ def _after(
     done: Done,
     act: Callable[[], dict[str, Any]],
     form: dict[str, str],
+    kept: dict[str, str],
 ) -> Response:
     """Run ``act``; a change redirects (303) to the page, a refusal shows the page again with the
-    reason and what was typed (never the code)."""
+    reason and what was typed (never the code). A stale Microsoft sign-in (ours, or Graph's
+    claims challenge) first signs the person in again, keeping ``kept`` to complete after."""
+    pending = {**kept, "who": principal.name}
+    if needs_reauth(request, principal, inv.now()):
+        return reprompt(request, RESUME, inv.now(), pending=pending)
     try:
         token = act()
     except OathdeskError as exc:
+        claims = exc.details.get("claims") if exc.code == CHALLENGE else None
+        if isinstance(claims, str):
+            return reprompt(request, RESUME, inv.now(), claims=claims, pending=pending)
         response = _me_page(
             request, inv, principal, status=status_for(exc.code), error=exc, form=form
         )
@@ -133,6 +205,7 @@ def enroll_form(
             next_code=next_code or None,
         ),
         {"serial": serial.strip(), "display_name": display_name.strip(), "action": "enroll"},
+        {"do": "enroll", "serial": serial.strip(), "text": display_name.strip()},
     )
 
 
@@ -153,6 +226,7 @@ def rename_form(
             inv, principal.name, serial, display_name, actor=principal.actor
         ),
         {"failed": serial, "action": "rename"},
+        {"do": "rename", "serial": serial, "text": display_name},
     )
 
 
@@ -171,10 +245,18 @@ def lost_form(
         "lost",
         lambda: selfservice.report_lost(inv, principal.name, serial, reason, actor=principal.actor),
         {"failed": serial, "action": "lost"},
+        {"do": "lost", "serial": serial, "text": reason},
     )
 
 
 # -- API -------------------------------------------------------------------------------------
+def _fresh(request: Request, inv: InventoryDep, principal: Principal) -> None:
+    """The API twins answer a stale Microsoft sign-in with 401 ``auth.reauth_required`` (its
+    details: the claims, and where to sign in again)."""
+    if needs_reauth(request, principal, inv.now()):
+        raise api_refusal()
+
+
 class MyToken(BaseModel):
     serial: str
     display_name: str
@@ -212,7 +294,8 @@ class LostBody(BaseModel):
 
 
 @router.get("/me/tokens", summary="My tokens")
-def my_tokens(inv: InventoryDep, principal: SignedIn) -> MyTokens:
+def my_tokens(request: Request, inv: InventoryDep, principal: SignedIn) -> MyTokens:
+    _fresh(request, inv, principal)
     items = selfservice.my_tokens(inv, principal.name)
     return MyTokens(items=[MyToken(**t) for t in items])
 
@@ -231,6 +314,7 @@ def my_tokens(inv: InventoryDep, principal: SignedIn) -> MyTokens:
 )
 def enroll(request: Request, inv: InventoryDep, principal: SignedIn, body: EnrollBody) -> Response:
     try:
+        _fresh(request, inv, principal)
         token = selfservice.enroll(
             inv,
             principal.name,
@@ -253,7 +337,10 @@ def enroll(request: Request, inv: InventoryDep, principal: SignedIn, body: Enrol
         404: {"model": ErrorEnvelope, "description": "You have no token with this serial."},
     },
 )
-def rename(inv: InventoryDep, principal: SignedIn, serial: SerialPath, body: RenameBody) -> MyToken:
+def rename(
+    request: Request, inv: InventoryDep, principal: SignedIn, serial: SerialPath, body: RenameBody
+) -> MyToken:
+    _fresh(request, inv, principal)
     token = selfservice.rename(
         inv, principal.name, serial, body.display_name, actor=principal.actor
     )
@@ -269,6 +356,9 @@ def rename(inv: InventoryDep, principal: SignedIn, serial: SerialPath, body: Ren
         409: {"model": ErrorEnvelope, "description": "Not a token you hold (e.g. already lost)."},
     },
 )
-def lost(inv: InventoryDep, principal: SignedIn, serial: SerialPath, body: LostBody) -> MyToken:
+def lost(
+    request: Request, inv: InventoryDep, principal: SignedIn, serial: SerialPath, body: LostBody
+) -> MyToken:
+    _fresh(request, inv, principal)
     token = selfservice.report_lost(inv, principal.name, serial, body.reason, actor=principal.actor)
     return MyToken(**token)

@@ -10,7 +10,7 @@ outright (never a fallback to the cookie).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.responses import Response
@@ -21,7 +21,6 @@ from oathdesk.http import (
     Principal,
     SignedIn,
     client_address,
-    read_cookie,
     require,
     set_cookie,
 )
@@ -46,14 +45,11 @@ __all__ = [  # the kit's names routes import from here too, and the console's ow
     "client_address",
     "cookie_policy",
     "inventory_of",
-    "oidc_flow",
-    "set_oidc_flow",
     "set_session_cookie",
     "settings_of",
 ]
 BEARER_PATHS = "/api/v1/"
 OIDC = "oidc"  # the purpose of the cookie that holds a started Entra sign-in
-OIDC_MINUTES = 10
 
 
 def cookie_policy(settings: WebSettings) -> CookiePolicy:
@@ -101,23 +97,6 @@ def clear_cookie(response: Response, settings: WebSettings, name: str) -> None:
 def set_session_cookie(response: Response, settings: WebSettings, token: str) -> None:
     """Sign ``token`` into the console's session cookie (for tools that open sessions)."""
     set_cookie(response, cookie_policy(settings), SESSION, token)
-
-
-def set_oidc_flow(response: Response, settings: WebSettings, flow: dict[str, Any]) -> None:
-    """Keep a started Entra sign-in (state, PKCE verifier, nonce, next page) in a signed,
-    HttpOnly, ten-minute cookie: nothing server-side, and any server process can finish it.
-    Entra posts its reply from its own site (``form_post``), so the cookie is ``SameSite=None``
-    (Secure, also on a plain-HTTP loopback console such as the demo's: browsers accept Secure
-    cookies from 127.0.0.1); the state inside it is what ties the reply to this browser."""
-    policy = cookie_policy(settings)
-    set_cookie(response, policy, OIDC, flow, age=OIDC_MINUTES * 60, samesite="none", timed=True)
-
-
-def oidc_flow(request: Request) -> dict[str, Any] | None:
-    """The sign-in this browser started, or None (none, forged, or older than ten minutes)."""
-    policy = cookie_policy(settings_of(request))
-    flow = read_cookie(request, policy, OIDC, max_age=OIDC_MINUTES * 60)
-    return flow if isinstance(flow, dict) else None
 
 
 # One dependency per role: a route names exactly one of these.
