@@ -54,7 +54,7 @@ def generate(folder: Path, csv_tokens: int, pskc_tokens: int) -> tuple[Path, Pat
 def measure(operation: str, path: Path, fmt: str) -> dict[str, Any]:
     """Runs in the child: one operation, its wall time and the process's peak memory."""
     from oathdesk.domain import Secret
-    from oathdesk.formats import ReadOptions, write_seeds
+    from oathdesk.formats import ReadOptions, write_seeds_to
     from oathdesk.service.seedfile import SeedFileOptions, open_seed_file
 
     options = ReadOptions(passphrase=Secret(PASSPHRASE)) if fmt == "pskc" else ReadOptions()
@@ -80,8 +80,9 @@ def measure(operation: str, path: Path, fmt: str) -> dict[str, Any]:
         opened.raise_if_invalid()
         assert opened.format == fmt and not opened.target_problems, opened.target_problems[:1]
         count = len(opened.records)
-        if operation == "convert":
-            write_seeds(opened.records, "entra-json")
+        if operation == "convert":  # into a file, streamed, as ``seeds convert`` writes it
+            with open(path.with_suffix(".json"), "wb") as out:
+                write_seeds_to(opened.records, "entra-json", out)
     seconds = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {

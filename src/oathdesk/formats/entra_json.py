@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from json.encoder import c_encode_basestring, py_encode_basestring  # type: ignore[attr-defined]
 from operator import attrgetter
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 from oathdesk.domain import HashAlgorithm, OtpKind, Problem, SeedRecord, Severity, parse_hash
 from oathdesk.formats._fast import b32encode_many
@@ -179,18 +179,31 @@ class EntraJson:
     def write(self, records: Sequence[SeedRecord], options: WriteOptions) -> bytes:
         """The same bytes as ``json.dumps(body, indent=2, ensure_ascii=False)`` plus a newline,
         written item by item: the indenting encoder is pure Python and three times slower."""
+        return b"".join(self.pieces(records))
+
+    def write_to(
+        self, records: Sequence[SeedRecord], options: WriteOptions, stream: BinaryIO
+    ) -> None:
+        """``write``'s bytes into ``stream`` a chunk at a time: converting 100,000 tokens then
+        holds one chunk of text (a few MiB), not the whole document beside the records."""
+        for piece in self.pieces(records):
+            stream.write(piece)
+
+    def pieces(self, records: Sequence[SeedRecord]) -> Iterator[bytes]:
+        """The document in order: its head, each chunk of items and their separators, its end."""
         if not records:
-            return b'{\n  "@context": "#$delta",\n  "value": []\n}\n'
-        parts = [
-            self._chunk(records[start : start + _CHUNK], start)
-            for start in range(0, len(records), _CHUNK)
-        ]
-        head = b'{\n  "@context": "#$delta",\n  "value": [\n'
-        return head + b",\n".join(parts) + b"\n  ]\n}\n"
+            yield b'{\n  "@context": "#$delta",\n  "value": []\n}\n'
+            return
+        yield b'{\n  "@context": "#$delta",\n  "value": [\n'
+        for start in range(0, len(records), _CHUNK):
+            if start:
+                yield b",\n"
+            yield self._chunk(records[start : start + _CHUNK], start)
+        yield b"\n  ]\n}\n"
 
     @staticmethod
     def _chunk(records: Sequence[SeedRecord], offset: int) -> bytes:
-        """Items ``offset + 1``... as UTF-8; in chunks so the text never exists twice whole."""
+        """Items ``offset + 1``... as UTF-8: a chunk's text is made in one go, then dropped."""
         secrets = b32encode_many([record.secret.reveal() for record in records])
         items = list(
             map(

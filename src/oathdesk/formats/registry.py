@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 from functools import cache
+from typing import BinaryIO
 
 from oathdesk.domain import SeedRecord, UnknownFormatError
 from oathdesk.formats.base import ReadOptions, ReadResult, SeedFormat, WriteOptions, unsupported
@@ -98,3 +99,23 @@ def write_seeds(
     if problems:
         raise unsupported(problems, fmt)
     return writer.write(records, options or WriteOptions())
+
+
+def write_seeds_to(
+    records: Sequence[SeedRecord],
+    fmt: str,
+    stream: BinaryIO,
+    options: WriteOptions | None = None,
+) -> None:
+    """``write_seeds`` into ``stream``: refused before any byte is written, as there; a format
+    that can stream (``write_to``, as entra-json does) never holds its whole output at once."""
+    writer = get_format(fmt)
+    problems = check_capabilities(records, writer.capabilities, fmt)
+    if problems:
+        raise unsupported(problems, fmt)
+    options = options or WriteOptions()
+    write_to = getattr(writer, "write_to", None)
+    if write_to is not None:
+        write_to(records, options, stream)
+    else:
+        stream.write(writer.write(records, options))
