@@ -15,7 +15,7 @@ from operator import attrgetter
 from typing import Any, BinaryIO, ClassVar
 
 from oathdesk.domain import HashAlgorithm, OtpKind, Problem, SeedRecord, Severity, parse_hash
-from oathdesk.formats._fast import b32encode_many
+from oathdesk.formats._fast import b32encode_many, forget_masks
 from oathdesk.formats.base import Capabilities, ReadOptions, ReadResult, WriteOptions
 from oathdesk.formats.secret_text import decode_secret
 from oathdesk.formats.text import decode_text, looks_binary
@@ -195,10 +195,13 @@ class EntraJson:
             yield b'{\n  "@context": "#$delta",\n  "value": []\n}\n'
             return
         yield b'{\n  "@context": "#$delta",\n  "value": [\n'
-        for start in range(0, len(records), _CHUNK):
-            if start:
-                yield b",\n"
-            yield self._chunk(records[start : start + _CHUNK], start)
+        try:
+            for start in range(0, len(records), _CHUNK):
+                if start:
+                    yield b",\n"
+                yield self._chunk(records[start : start + _CHUNK], start)
+        finally:
+            forget_masks()
         yield b"\n  ]\n}\n"
 
     @staticmethod
