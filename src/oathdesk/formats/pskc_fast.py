@@ -135,6 +135,7 @@ class _Lane:
         self.offset = 0
         self.line_number = 1
         self.algorithm: str | None = None  # the cipher of the MAC key, asked of every value
+        self.names: dict[str, str] = {}  # tag -> local name
 
     # -- the container ----------------------------------------------------------------
     def container(self, encryption: Any, mac_method: Any) -> None:
@@ -190,12 +191,16 @@ class _Lane:
         return plain[:-pad]
 
     # -- one KeyPackage ---------------------------------------------------------------
-    def value(self, element: Any, *, secret: bool) -> Any:
-        """A ``Data`` child's value: bytes for the secret, an int otherwise."""
-        children = {child.tag: child for child in element}
-        plain = children.get("PlainValue")
+    def value(self, found: dict[str, Any], path: str, *, secret: bool) -> Any:
+        """The value of the ``Data`` child at ``path``: bytes for the secret, else an int.
+
+        Read from the package's path index: a ``Data`` child may hold only ``PlainValue``,
+        ``EncryptedValue`` and ``ValueMAC`` (anything else declined when indexing), once each.
+        """
+        plain = found.get(path + "/PlainValue")
+        encrypted, mac = found.get(path + "/EncryptedValue"), found.get(path + "/ValueMAC")
         if plain is not None:
-            if len(children) != 1:
+            if encrypted is not None or mac is not None:
                 raise _Decline
             text = (plain.text or "").strip()
             if secret:
@@ -203,13 +208,13 @@ class _Lane:
             if not _INT.fullmatch(text):
                 raise _Decline
             return int(text)
-        encrypted, mac = children.get("EncryptedValue"), children.get("ValueMAC")
         if encrypted is None or mac is None or self.mac is None or not secret:
             raise _Decline  # an encrypted number is rare: the careful reader opens it
-        method = encrypted.find("EncryptionMethod")
+        method = found.get(path + "/EncryptedValue/EncryptionMethod")
         if method is None or method.get("Algorithm") != self.algorithm:
             raise _Decline
-        cipher = _b64(encrypted.findtext("CipherData/CipherValue"))
+        cipher_value = found.get(path + "/EncryptedValue/CipherData/CipherValue")
+        cipher = _b64(None if cipher_value is None else cipher_value.text)
         expected = _b64(mac.text)
         check = self.mac.copy()
         check.update(cipher)
@@ -218,9 +223,8 @@ class _Lane:
         return self.decrypt(cipher)
 
     def package(self, package: Any, index: int) -> tuple[SeedRecord, str]:
-        _strip(package)
         found: dict[str, Any] = {}
-        _index(package, "", found)
+        _index(package, "", found, self.names)
         key = found.get("Key")
         serial = _text(found.get("DeviceInfo/SerialNo"))
         if key is None or serial is None or "+" in serial or "-" in serial:
@@ -241,14 +245,13 @@ class _Lane:
             length = int(raw) if raw else None
         if kind is None or hash_ is None:
             raise _Decline
-        secret_el = found.get("Key/Data/Secret")
-        if secret_el is None:
+        if "Key/Data/Secret" not in found:
             raise _Decline
-        secret = self.value(secret_el, secret=True)
+        secret = self.value(found, "Key/Data/Secret", secret=True)
         if len(secret) not in USUAL_LENGTHS:
             raise _Decline
         numbers = {
-            name: self.value(found[f"Key/Data/{name}"], secret=False)
+            name: self.value(found, f"Key/Data/{name}", secret=False)
             for name in ("Counter", "Time", "TimeInterval")
             if f"Key/Data/{name}" in found
         }
@@ -286,14 +289,22 @@ class _Lane:
 _KEY_TAG = re.compile(rb"<(?:[\w.\-]+:)?Key(?=[\s/>]|$)")
 
 
-def _index(element: Any, prefix: str, found: dict[str, Any]) -> None:
-    """Every element under ``element`` by its path; an unknown or repeated one declines."""
+def _index(element: Any, prefix: str, found: dict[str, Any], names: dict[str, str]) -> None:
+    """Every element under ``element`` by its path of local names (any namespace, as the
+    careful reader takes them); an unknown or repeated one declines. ``names`` keeps each
+    tag's local name: a file repeats the same twenty tags, and lxml's tags are not renamed."""
     for child in element:
-        path = prefix + child.tag
+        tag = child.tag
+        local = names.get(tag)
+        if local is None:
+            local = _local(tag)  # "" for a node that is not an element: unknown, declined
+            if isinstance(tag, str):
+                names[tag] = local
+        path = prefix + local
         if path not in _KNOWN or path in found:
             raise _Decline
         found[path] = child
-        _index(child, path + "/", found)
+        _index(child, path + "/", found, names)
 
 
 def _text(element: Any) -> str | None:
@@ -356,7 +367,7 @@ def read_fast(
             locators.append(locator)
             element.clear()
             previous = element.getprevious()
-            if previous is not None and previous.tag == "KeyPackage" and root is not None:
+            if previous is not None and _local(previous.tag) == "KeyPackage" and root is not None:
                 root.remove(previous)  # already read: keep memory flat
             if progress is not None:
                 progress(1)
