@@ -286,6 +286,7 @@ class _Lane:
         return self.line_number
 
 
+_TOP_TAGS = ("{*}KeyPackage", "{*}EncryptionKey", "{*}MACMethod")  # in any namespace
 _KEY_TAG = re.compile(rb"<(?:[\w.\-]+:)?Key(?=[\s/>]|$)")
 
 
@@ -327,7 +328,8 @@ def read_fast(
     try:
         events = etree.iterparse(
             io.BytesIO(data),
-            events=("start", "end"),
+            events=("end",),
+            tag=_TOP_TAGS,  # only these end events reach Python, not every element's two
             resolve_entities=False,
             no_network=True,
             load_dtd=False,
@@ -336,27 +338,22 @@ def read_fast(
             remove_pis=True,
         )
         root = None
-        depth = 0
         held: dict[str, Any] = {}
         count = 0
-        for event, element in events:
-            if event == "start":
-                depth += 1
-                if root is None:
-                    root = element
-                    version = element.get("Version") or element.get("version")
-                    if element.tag != f"{{{RFC_NS}}}KeyContainer" or version not in ("1", "1.0"):
-                        raise _Decline
-                continue
-            depth -= 1
-            if depth != 1:
-                continue
+        for _event, element in events:
+            if root is None:
+                root = element.getroottree().getroot()
+                version = root.get("Version") or root.get("version")
+                if root.tag != f"{{{RFC_NS}}}KeyContainer" or version not in ("1", "1.0"):
+                    raise _Decline
+            if element.getparent() is not root:
+                raise _Decline  # one of these names nested elsewhere: not RFC 6030's place
             name = _local(element.tag)
             if name in ("EncryptionKey", "MACMethod") and not count and name not in held:
                 held[name] = element
                 continue
             if name != "KeyPackage":
-                raise _Decline  # a Signature, or anything else the careful reader reports
+                raise _Decline
             if count == 0:
                 lane.container(held.get("EncryptionKey"), held.get("MACMethod"))
                 if held:
@@ -367,11 +364,14 @@ def read_fast(
             locators.append(locator)
             element.clear()
             previous = element.getprevious()
-            if previous is not None and _local(previous.tag) == "KeyPackage" and root is not None:
+            if previous is not None and _local(previous.tag) == "KeyPackage":
                 root.remove(previous)  # already read: keep memory flat
             if progress is not None:
                 progress(1)
-        if not records:
+        # Each package removed its predecessor; anything else left beside the last one and
+        # the container's keys (a Signature, an element it does not know) is the careful
+        # reader's to report.
+        if not records or root is None or len(root) != len(held) + 1:
             raise _Decline
     except (_Decline, etree.XMLSyntaxError, PskcDecryptionError, ValueError, TypeError):
         return False, lane.derived
