@@ -13,7 +13,14 @@ import random
 
 import pytest
 
-from oathdesk.domain import HashAlgorithm, OtpKind, Secret, SeedFileError, SeedRecord
+from oathdesk.domain import (
+    HashAlgorithm,
+    OtpKind,
+    Secret,
+    SeedFileError,
+    SeedFileInvalid,
+    SeedRecord,
+)
 from oathdesk.formats import entra_json, read_seeds, write_seeds, write_seeds_to
 from oathdesk.formats._fast import _repeated_plan, gc_paused
 
@@ -102,7 +109,7 @@ def test_a_refusal_comes_before_any_byte_and_names_no_secret() -> None:
         SeedRecord(serial="2", secret=Secret(secret), kind=OtpKind.HOTP, digits=8),
     ]
     stream = io.BytesIO()
-    with pytest.raises(SeedFileError) as raised:
+    with pytest.raises(SeedFileInvalid) as raised:
         write_seeds_to(records, "entra-json", stream)
     assert stream.getvalue() == b""
     said = str(raised.value) + repr(raised.value) + repr(raised.value.problems)
