@@ -22,7 +22,7 @@ from oathdesk.domain import (
     SeedRecord,
 )
 from oathdesk.formats import entra_json, read_seeds, write_seeds, write_seeds_to
-from oathdesk.formats._fast import _repeated_plan, gc_paused
+from oathdesk.formats._fast import _repeated_plan, gc_paused, secret_values
 
 GRAPH = {HashAlgorithm.SHA1: "hmacsha1", HashAlgorithm.SHA256: "hmacsha256"}
 
@@ -88,6 +88,12 @@ def test_the_stream_is_byte_for_byte_the_document(count: int) -> None:
     assert stream.getvalue() == write_seeds(records, "entra-json") == expected
     if count > 2 * entra_json._CHUNK:  # in pieces: no write holds the whole document
         assert len(stream.sizes) > 3 and max(stream.sizes) < len(expected) / 2
+
+
+def test_the_secrets_read_through_the_slot_are_what_reveal_gives() -> None:
+    records = _records(50, seed=2)
+    assert list(secret_values(records)) == [r.secret.reveal() for r in records]
+    assert list(secret_values([])) == []
 
 
 def test_an_empty_file_is_the_empty_body() -> None:

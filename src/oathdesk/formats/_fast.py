@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
+from operator import attrgetter
 
 from oathdesk.domain import HashAlgorithm, OtpKind, Secret, SeedRecord
 
@@ -50,6 +51,15 @@ def _trusted_secret() -> Callable[[bytes], Secret]:
 
 secret_from_bytes: Callable[[bytes], Secret] = _trusted_secret()
 """A :class:`Secret` around ``value`` (which must be ``bytes``, freshly made by the caller)."""
+
+_secret_of = attrgetter("secret")
+_value_of: Callable[[Secret], bytes] = getattr(Secret, "_value").__get__  # noqa: B009
+
+
+def secret_values(records: Iterable[SeedRecord]) -> Iterator[bytes]:
+    """Each record's secret bytes, as ``record.secret.reveal()`` gives them, read through the
+    slot at C speed: a writer asks for 100,000 of them at once."""
+    return map(_value_of, map(_secret_of, records))
 
 
 def _record_maker() -> Callable[..., SeedRecord]:
@@ -260,4 +270,5 @@ __all__ = [
     "intern_text",
     "make_record",
     "secret_from_bytes",
+    "secret_values",
 ]

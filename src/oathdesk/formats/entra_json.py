@@ -15,7 +15,7 @@ from operator import attrgetter
 from typing import Any, BinaryIO, ClassVar
 
 from oathdesk.domain import HashAlgorithm, OtpKind, Problem, SeedRecord, Severity, parse_hash
-from oathdesk.formats._fast import b32encode_many, forget_masks
+from oathdesk.formats._fast import b32encode_many, forget_masks, secret_values
 from oathdesk.formats.base import Capabilities, ReadOptions, ReadResult, WriteOptions
 from oathdesk.formats.secret_text import decode_secret
 from oathdesk.formats.text import decode_text, looks_binary
@@ -207,18 +207,18 @@ class EntraJson:
     @staticmethod
     def _chunk(records: Sequence[SeedRecord], offset: int) -> bytes:
         """Items ``offset + 1``... as UTF-8: a chunk's text is made in one go, then dropped."""
-        secrets = b32encode_many([record.secret.reveal() for record in records])
+        secrets = b32encode_many(list(secret_values(records)))
         items = list(
             map(
                 _ITEM.__mod__,
                 zip(
                     range(offset + 1, offset + len(records) + 1),
-                    map(_quote, [r.serial for r in records]),
-                    map(_quote, [r.manufacturer for r in records]),
-                    map(_quote, [r.model for r in records]),
+                    map(_quote, map(_SERIAL, records)),
+                    map(_quote, map(_MANUFACTURER, records)),
+                    map(_quote, map(_MODEL, records)),
                     secrets,
-                    [int(r.period) for r in records],
-                    [_GRAPH_HASH[r.algorithm] for r in records],
+                    map(int, map(_PERIOD, records)),
+                    map(_GRAPH_HASH.__getitem__, map(_ALGORITHM, records)),
                     strict=True,
                 ),
             )
@@ -237,6 +237,13 @@ class EntraJson:
 
 
 _CHUNK = 8192
+# Field readers that run at C speed over a chunk (a comprehension is a Python step per token).
+_SERIAL, _MANUFACTURER, _MODEL = (
+    attrgetter("serial"),
+    attrgetter("manufacturer"),
+    attrgetter("model"),
+)
+_PERIOD, _ALGORITHM = attrgetter("period"), attrgetter("algorithm")
 _END = "\n    }"
 _ITEM = (
     '    {\n      "@contentId": "%d",\n      "serialNumber": %s,\n      "manufacturer": %s,\n'
