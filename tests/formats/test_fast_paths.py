@@ -170,6 +170,30 @@ def test_generated_pskc_takes_the_lane_and_reads_the_same(
     _same(fast, careful)
 
 
+@pytest.mark.parametrize(
+    "place",
+    ["after the last package", "between packages", "before the first", "nested in a package"],
+)
+def test_an_element_beside_the_packages_is_left_to_the_careful_reader(place: str) -> None:
+    """The lane hears only the end of KeyPackage, EncryptionKey and MACMethod elements; what
+    else sits in the container is found by counting what is left in it, and declined."""
+    data = _pskc_file(6)
+    extra = b"<pskc:Signature>x</pskc:Signature>"
+    packages = [i for i in range(len(data)) if data.startswith(b"<pskc:KeyPackage>", i)]
+    if place == "after the last package":
+        at = data.index(b"</pskc:KeyContainer>")
+    elif place == "between packages":
+        at = packages[3]
+    elif place == "before the first":
+        at = packages[0]
+    else:
+        at, extra = packages[2] + len(b"<pskc:KeyPackage>"), b"<pskc:MACMethod/>"
+    done, fast, careful = _pskc_both(data[:at] + extra + data[at:], ReadOptions())
+    assert not done and not fast.records
+    assert read_seeds(data[:at] + extra + data[at:], "f", "pskc").records == careful.records
+    assert _pskc_both(data, ReadOptions())[0]  # the same file without it takes the lane
+
+
 def test_a_tampered_value_is_left_to_the_careful_reader() -> None:
     data = _pskc_file(20, passphrase=Secret(b"pw"), pbkdf2_iterations=1000)
     start = data.index(b"<pskc:ValueMAC>") + len(b"<pskc:ValueMAC>")

@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 import typer
 from rich.markup import escape
@@ -33,7 +34,14 @@ from oathdesk.cli.options import (
 from oathdesk.cli.seeds_progress import ReadWatch
 from oathdesk.containers import encrypt_pgp, wrap_zip
 from oathdesk.domain import InputFileError, Problem, SeedFileInvalid, UsageError
-from oathdesk.formats import FORMAT_IDS, WriteOptions, all_formats, get_format, write_seeds
+from oathdesk.formats import (
+    FORMAT_IDS,
+    WriteOptions,
+    all_formats,
+    get_format,
+    write_seeds,
+    write_seeds_to,
+)
 from oathdesk.formats.csv_engine import load_profile
 from oathdesk.formats.validation import TARGETS
 
@@ -191,7 +199,9 @@ def inspect_command(
 _TOKEN_KEYS = ("serial", "kind", "period", "digits", "algorithm", "manufacturer", "model", "user")
 
 
-def _write_atomically(path: Path, data: bytes, force: bool) -> None:
+def _write_atomically(path: Path, data: bytes | Callable[[BinaryIO], None], force: bool) -> None:
+    """``data``, or what the callable writes (streamed), into a private temp file renamed to
+    ``path``; on any failure the temp file is removed and ``path`` is left as it was."""
     if path.exists() and not force:
         raise InputFileError(
             f"{path}: already exists; pass --force to replace it", code="file.exists"
@@ -205,7 +215,10 @@ def _write_atomically(path: Path, data: bytes, force: bool) -> None:
         ) from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if callable(data):
+                data(fh)
+            else:
+                fh.write(data)
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except OSError as exc:
@@ -213,6 +226,9 @@ def _write_atomically(path: Path, data: bytes, force: bool) -> None:
         raise InputFileError(
             f"{path}: cannot write ({exc.strerror})", code="file.unwritable"
         ) from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _member_name(output_file: Path, fmt: str) -> str:
@@ -324,9 +340,12 @@ def convert_command(
         else None,
         keep_formulas=keep_formulas,
     )
-    data = write_seeds(result.records, to, options)
     layers = []
-    if zip_password_file or encrypt_to:
+    if not (zip_password_file or encrypt_to):  # streamed: the output is never whole in memory
+        records = result.records
+        _write_atomically(output_file, lambda fh: write_seeds_to(records, to, fh, options), force)
+    else:
+        data = write_seeds(result.records, to, options)
         if zip_password_file:
             member = _member_name(output_file, to)
             data = wrap_zip(data, member, read_secret_file(zip_password_file, "ZIP password file"))
@@ -334,7 +353,7 @@ def convert_command(
         if encrypt_to:
             data = encrypt_pgp(data, encrypt_to)
             layers.append("pgp")
-    _write_atomically(output_file, data, force)
+        _write_atomically(output_file, data, force)
     summary = {
         "input": str(input_file),
         "from": result.format,

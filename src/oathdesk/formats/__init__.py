@@ -11,6 +11,7 @@ from oathdesk.formats.registry import (
     get_format,
     read_seeds,
     write_seeds,
+    write_seeds_to,
 )
 from oathdesk.formats.validation import check_target
 
@@ -27,4 +28,5 @@ __all__ = [
     "get_format",
     "read_seeds",
     "write_seeds",
+    "write_seeds_to",
 ]

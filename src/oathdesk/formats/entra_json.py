@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from json.encoder import c_encode_basestring, py_encode_basestring  # type: ignore[attr-defined]
 from operator import attrgetter
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 from oathdesk.domain import HashAlgorithm, OtpKind, Problem, SeedRecord, Severity, parse_hash
-from oathdesk.formats._fast import b32encode_many
+from oathdesk.formats._fast import b32encode_many, forget_masks, secret_values
 from oathdesk.formats.base import Capabilities, ReadOptions, ReadResult, WriteOptions
 from oathdesk.formats.secret_text import decode_secret
 from oathdesk.formats.text import decode_text, looks_binary
@@ -184,30 +184,46 @@ class EntraJson:
     def write(self, records: Sequence[SeedRecord], options: WriteOptions) -> bytes:
         """The same bytes as ``json.dumps(body, indent=2, ensure_ascii=False)`` plus a newline,
         written item by item: the indenting encoder is pure Python and three times slower."""
+        return b"".join(self.pieces(records))
+
+    def write_to(
+        self, records: Sequence[SeedRecord], options: WriteOptions, stream: BinaryIO
+    ) -> None:
+        """``write``'s bytes into ``stream`` a chunk at a time: converting 100,000 tokens then
+        holds one chunk of text (a few MiB), not the whole document beside the records."""
+        for piece in self.pieces(records):
+            stream.write(piece)
+
+    def pieces(self, records: Sequence[SeedRecord]) -> Iterator[bytes]:
+        """The document in order: its head, each chunk of items and their separators, its end."""
         if not records:
-            return b'{\n  "@context": "#$delta",\n  "value": []\n}\n'
-        parts = [
-            self._chunk(records[start : start + _CHUNK], start)
-            for start in range(0, len(records), _CHUNK)
-        ]
-        head = b'{\n  "@context": "#$delta",\n  "value": [\n'
-        return head + b",\n".join(parts) + b"\n  ]\n}\n"
+            yield b'{\n  "@context": "#$delta",\n  "value": []\n}\n'
+            return
+        yield b'{\n  "@context": "#$delta",\n  "value": [\n'
+        try:
+            for start in range(0, len(records), _CHUNK):
+                if start:
+                    yield b",\n"
+                yield self._chunk(records[start : start + _CHUNK], start)
+        finally:
+            forget_masks()
+        yield b"\n  ]\n}\n"
 
     @staticmethod
     def _chunk(records: Sequence[SeedRecord], offset: int) -> bytes:
-        """Items ``offset + 1``... as UTF-8; in chunks so the text never exists twice whole."""
-        secrets = b32encode_many([record.secret.reveal() for record in records])
+        """Items ``offset + 1``... as UTF-8: a chunk's text is made in one go, then dropped."""
+        secrets = b32encode_many(list(secret_values(records)))
         items = list(
             map(
                 _ITEM.__mod__,
                 zip(
                     range(offset + 1, offset + len(records) + 1),
-                    map(_quote, [r.serial for r in records]),
-                    map(_quote, [r.manufacturer for r in records]),
-                    map(_quote, [r.model for r in records]),
+                    map(_quote, map(_SERIAL, records)),
+                    map(_quote, map(_MANUFACTURER, records)),
+                    map(_quote, map(_MODEL, records)),
                     secrets,
-                    [int(r.period) for r in records],
-                    [_GRAPH_HASH[r.algorithm] for r in records],
+                    map(int, map(_PERIOD, records)),
+                    map(_GRAPH_HASH.__getitem__, map(_ALGORITHM, records)),
                     strict=True,
                 ),
             )
@@ -226,6 +242,13 @@ class EntraJson:
 
 
 _CHUNK = 8192
+# Field readers that run at C speed over a chunk (a comprehension is a Python step per token).
+_SERIAL, _MANUFACTURER, _MODEL = (
+    attrgetter("serial"),
+    attrgetter("manufacturer"),
+    attrgetter("model"),
+)
+_PERIOD, _ALGORITHM = attrgetter("period"), attrgetter("algorithm")
 _END = "\n    }"
 _ITEM = (
     '    {\n      "@contentId": "%d",\n      "serialNumber": %s,\n      "manufacturer": %s,\n'

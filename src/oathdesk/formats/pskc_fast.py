@@ -135,6 +135,7 @@ class _Lane:
         self.offset = 0
         self.line_number = 1
         self.algorithm: str | None = None  # the cipher of the MAC key, asked of every value
+        self.names: dict[str, str] = {}  # tag -> local name
 
     # -- the container ----------------------------------------------------------------
     def container(self, encryption: Any, mac_method: Any) -> None:
@@ -190,12 +191,16 @@ class _Lane:
         return plain[:-pad]
 
     # -- one KeyPackage ---------------------------------------------------------------
-    def value(self, element: Any, *, secret: bool) -> Any:
-        """A ``Data`` child's value: bytes for the secret, an int otherwise."""
-        children = {child.tag: child for child in element}
-        plain = children.get("PlainValue")
+    def value(self, found: dict[str, Any], path: str, *, secret: bool) -> Any:
+        """The value of the ``Data`` child at ``path``: bytes for the secret, else an int.
+
+        Read from the package's path index: a ``Data`` child may hold only ``PlainValue``,
+        ``EncryptedValue`` and ``ValueMAC`` (anything else declined when indexing), once each.
+        """
+        plain = found.get(path + "/PlainValue")
+        encrypted, mac = found.get(path + "/EncryptedValue"), found.get(path + "/ValueMAC")
         if plain is not None:
-            if len(children) != 1:
+            if encrypted is not None or mac is not None:
                 raise _Decline
             text = (plain.text or "").strip()
             if secret:
@@ -203,13 +208,13 @@ class _Lane:
             if not _INT.fullmatch(text):
                 raise _Decline
             return int(text)
-        encrypted, mac = children.get("EncryptedValue"), children.get("ValueMAC")
         if encrypted is None or mac is None or self.mac is None or not secret:
             raise _Decline  # an encrypted number is rare: the careful reader opens it
-        method = encrypted.find("EncryptionMethod")
+        method = found.get(path + "/EncryptedValue/EncryptionMethod")
         if method is None or method.get("Algorithm") != self.algorithm:
             raise _Decline
-        cipher = _b64(encrypted.findtext("CipherData/CipherValue"))
+        cipher_value = found.get(path + "/EncryptedValue/CipherData/CipherValue")
+        cipher = _b64(None if cipher_value is None else cipher_value.text)
         expected = _b64(mac.text)
         check = self.mac.copy()
         check.update(cipher)
@@ -218,9 +223,8 @@ class _Lane:
         return self.decrypt(cipher)
 
     def package(self, package: Any, index: int) -> tuple[SeedRecord, str]:
-        _strip(package)
         found: dict[str, Any] = {}
-        _index(package, "", found)
+        _index(package, "", found, self.names)
         key = found.get("Key")
         serial = _text(found.get("DeviceInfo/SerialNo"))
         if key is None or serial is None or "+" in serial or "-" in serial:
@@ -241,14 +245,13 @@ class _Lane:
             length = int(raw) if raw else None
         if kind is None or hash_ is None:
             raise _Decline
-        secret_el = found.get("Key/Data/Secret")
-        if secret_el is None:
+        if "Key/Data/Secret" not in found:
             raise _Decline
-        secret = self.value(secret_el, secret=True)
+        secret = self.value(found, "Key/Data/Secret", secret=True)
         if len(secret) not in USUAL_LENGTHS:
             raise _Decline
         numbers = {
-            name: self.value(found[f"Key/Data/{name}"], secret=False)
+            name: self.value(found, f"Key/Data/{name}", secret=False)
             for name in ("Counter", "Time", "TimeInterval")
             if f"Key/Data/{name}" in found
         }
@@ -283,17 +286,26 @@ class _Lane:
         return self.line_number
 
 
+_TOP_TAGS = ("{*}KeyPackage", "{*}EncryptionKey", "{*}MACMethod")  # in any namespace
 _KEY_TAG = re.compile(rb"<(?:[\w.\-]+:)?Key(?=[\s/>]|$)")
 
 
-def _index(element: Any, prefix: str, found: dict[str, Any]) -> None:
-    """Every element under ``element`` by its path; an unknown or repeated one declines."""
+def _index(element: Any, prefix: str, found: dict[str, Any], names: dict[str, str]) -> None:
+    """Every element under ``element`` by its path of local names (any namespace, as the
+    careful reader takes them); an unknown or repeated one declines. ``names`` keeps each
+    tag's local name: a file repeats the same twenty tags, and lxml's tags are not renamed."""
     for child in element:
-        path = prefix + child.tag
+        tag = child.tag
+        local = names.get(tag)
+        if local is None:
+            local = _local(tag)  # "" for a node that is not an element: unknown, declined
+            if isinstance(tag, str):
+                names[tag] = local
+        path = prefix + local
         if path not in _KNOWN or path in found:
             raise _Decline
         found[path] = child
-        _index(child, path + "/", found)
+        _index(child, path + "/", found, names)
 
 
 def _text(element: Any) -> str | None:
@@ -316,7 +328,8 @@ def read_fast(
     try:
         events = etree.iterparse(
             io.BytesIO(data),
-            events=("start", "end"),
+            events=("end",),
+            tag=_TOP_TAGS,  # only these end events reach Python, not every element's two
             resolve_entities=False,
             no_network=True,
             load_dtd=False,
@@ -325,27 +338,22 @@ def read_fast(
             remove_pis=True,
         )
         root = None
-        depth = 0
         held: dict[str, Any] = {}
         count = 0
-        for event, element in events:
-            if event == "start":
-                depth += 1
-                if root is None:
-                    root = element
-                    version = element.get("Version") or element.get("version")
-                    if element.tag != f"{{{RFC_NS}}}KeyContainer" or version not in ("1", "1.0"):
-                        raise _Decline
-                continue
-            depth -= 1
-            if depth != 1:
-                continue
+        for _event, element in events:
+            if root is None:
+                root = element.getroottree().getroot()
+                version = root.get("Version") or root.get("version")
+                if root.tag != f"{{{RFC_NS}}}KeyContainer" or version not in ("1", "1.0"):
+                    raise _Decline
+            if element.getparent() is not root:
+                raise _Decline  # one of these names nested elsewhere: not RFC 6030's place
             name = _local(element.tag)
             if name in ("EncryptionKey", "MACMethod") and not count and name not in held:
                 held[name] = element
                 continue
             if name != "KeyPackage":
-                raise _Decline  # a Signature, or anything else the careful reader reports
+                raise _Decline
             if count == 0:
                 lane.container(held.get("EncryptionKey"), held.get("MACMethod"))
                 if held:
@@ -356,11 +364,14 @@ def read_fast(
             locators.append(locator)
             element.clear()
             previous = element.getprevious()
-            if previous is not None and previous.tag == "KeyPackage" and root is not None:
+            if previous is not None and _local(previous.tag) == "KeyPackage":
                 root.remove(previous)  # already read: keep memory flat
             if progress is not None:
                 progress(1)
-        if not records:
+        # Each package removed its predecessor; anything else left beside the last one and
+        # the container's keys (a Signature, an element it does not know) is the careful
+        # reader's to report.
+        if not records or root is None or len(root) != len(held) + 1:
             raise _Decline
     except (_Decline, etree.XMLSyntaxError, PskcDecryptionError, ValueError, TypeError):
         return False, lane.derived

@@ -5,8 +5,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 from functools import cache
+from typing import BinaryIO
 
 from oathdesk.domain import SeedRecord, UnknownFormatError
+from oathdesk.formats._fast import gc_paused
 from oathdesk.formats.base import ReadOptions, ReadResult, SeedFormat, WriteOptions, unsupported
 from oathdesk.formats.csv_engine import CsvProfile
 from oathdesk.formats.csv_safety import formula_problems
@@ -81,7 +83,8 @@ def read_seeds(
     if fmt is None and options.profile is not None:
         fmt = "custom-csv"
     reader = get_format(fmt) if fmt else detect(data, source)
-    result = reader.read(data, source, options)
+    with gc_paused():
+        result = reader.read(data, source, options)
     result.problems.extend(check_records(result.records, result.locators))
     profile = options.profile or getattr(reader, "profile", None)
     headers = (
@@ -100,4 +103,26 @@ def write_seeds(
     problems = check_capabilities(records, writer.capabilities, fmt)
     if problems:
         raise unsupported(problems, fmt)
-    return writer.write(records, options or WriteOptions())
+    with gc_paused():
+        return writer.write(records, options or WriteOptions())
+
+
+def write_seeds_to(
+    records: Sequence[SeedRecord],
+    fmt: str,
+    stream: BinaryIO,
+    options: WriteOptions | None = None,
+) -> None:
+    """``write_seeds`` into ``stream``: refused before any byte is written, as there; a format
+    that can stream (``write_to``, as entra-json does) never holds its whole output at once."""
+    writer = get_format(fmt)
+    problems = check_capabilities(records, writer.capabilities, fmt)
+    if problems:
+        raise unsupported(problems, fmt)
+    options = options or WriteOptions()
+    write_to = getattr(writer, "write_to", None)
+    with gc_paused():
+        if write_to is not None:
+            write_to(records, options, stream)
+        else:
+            stream.write(writer.write(records, options))
