@@ -11,8 +11,8 @@ from oathdesk.emulator.common import body_json, caller, context, emu, graph_base
 from oathdesk.emulator.errors import bad_request
 from oathdesk.emulator.model import METHOD_TYPE, User, device_to_graph, iso, method_to_graph
 from oathdesk.emulator.query import Query, apply_filter, page, read_query, select
-from oathdesk.emulator.routes_devices import SELECTABLE as DEVICE_SELECTABLE
 from oathdesk.emulator.reauth import require_recent_sign_in
+from oathdesk.emulator.routes_devices import SELECTABLE as DEVICE_SELECTABLE
 from oathdesk.emulator.routes_devices import user_from_ref
 from oathdesk.emulator.tokens import Principal
 
