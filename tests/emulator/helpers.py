@@ -252,3 +252,20 @@ def device_body(serial: str, secret: str = B32, **extra: Any) -> dict[str, Any]:
 
 def uid(who: str) -> str:
     return str(USERS[who]["id"])
+
+
+def method_of(lab: Lab, who: str, device_id: str, token: str | None = None) -> str:
+    """The user's method holding ``device_id``, found by ``device.id`` as the product client
+    does: a method's id is its own, never the device's. ``who`` is a seed user's key or an
+    object id; with ``token`` the ``/me`` list is read (``who`` is then the token's user)."""
+    user = uid(who) if who in USERS else who
+    base = (
+        f"/users/{user}/authentication/hardwareOathMethods"
+        if token is None
+        else "/me/authentication/hardwareOathMethods"
+    )
+    r = lab.call("GET", base, token)
+    assert r.status_code == 200, r.text
+    (found,) = [m["id"] for m in r.json()["value"] if m["device"]["id"] == device_id]
+    assert found != device_id
+    return str(found)

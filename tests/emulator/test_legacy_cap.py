@@ -58,6 +58,10 @@ def test_legacy_copy_unassigned_keeps_its_device_until_the_documented_delete(lab
     legacy_device = legacy["device"]["id"]
     new_device(lab, "LEG-1", B32_2, assignTo={"id": uid("lena")})
     graph_copy = next(m for m in held(lab, "lena") if m["device"]["id"] != legacy_device)
+    assert graph_copy["id"] != graph_copy["device"]["id"]  # a method id of its own
+    # the how-to's status after a create with assignTo (assignToStatus's default)
+    assert graph_copy["device"]["status"] == "available"
+    assert graph_copy["device"]["assignedTo"]["id"] == uid("lena")
     # still assigned: the device cannot be deleted yet
     r = lab.call("DELETE", f"{DEV}/{legacy_device}")
     assert r.status_code == 400 and "unassign" in r.json()["error"]["message"]
@@ -79,7 +83,8 @@ def test_legacy_copy_unassigned_keeps_its_device_until_the_documented_delete(lab
     assert lab.http.get(f"{lab.url}/_emulator/state").json()["legacyTokens"] == []
     # the Graph copy never moved
     device = lab.call("GET", f"{DEV}/{graph_copy['device']['id']}").json()
-    assert device["assignedTo"]["id"] == uid("lena") and device["status"] == "assigned"
+    assert device["assignedTo"]["id"] == uid("lena") and device["status"] == "available"
+    assert [m["id"] for m in held(lab, "lena")] == [graph_copy["id"]]
 
 
 def test_authenticator_apps_count_towards_the_five_method_cap(apps: Lab) -> None:

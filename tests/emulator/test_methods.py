@@ -7,7 +7,17 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.helpers import B32, B32_2, DEV, Lab, device_body, totp, uid, wrong_code
+from tests.emulator.helpers import (
+    B32,
+    B32_2,
+    DEV,
+    Lab,
+    device_body,
+    method_of,
+    totp,
+    uid,
+    wrong_code,
+)
 
 
 def new_device(lab: Lab, serial: str, secret: str = B32, **extra: Any) -> str:
@@ -18,15 +28,6 @@ def new_device(lab: Lab, serial: str, secret: str = B32, **extra: Any) -> str:
 
 def methods(who: str) -> str:
     return f"/users/{uid(who)}/authentication/hardwareOathMethods"
-
-
-def method_of(lab: Lab, who: str, device_id: str, token: str | None = None) -> str:
-    """The user's method holding ``device_id``, found by ``device.id`` (its id differs)."""
-    base = methods(who) if token is None else "/me/authentication/hardwareOathMethods"
-    listed = lab.call("GET", base, token).json()["value"]
-    (found,) = [m["id"] for m in listed if m["device"]["id"] == device_id]
-    assert found != device_id
-    return str(found)
 
 
 def status(lab: Lab, device_id: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import jwt
 import pytest
 
-from tests.emulator.helpers import B32, DEV, TENANT, Lab, device_body, totp, uid
+from tests.emulator.helpers import B32, DEV, TENANT, Lab, device_body, method_of, totp, uid
 from tests.emulator.wide_seed import app_id, token, widened
 
 METHODS = "/authentication/hardwareOathMethods"
@@ -56,14 +56,14 @@ def test_hardware_oath_read_all_reads_methods_but_cannot_change_them(wide: Lab) 
         ).status_code
         == 201
     )
+    mid = method_of(wide, "ada", device["id"])
     reader = token(wide, "hw_read")
     listed = wide.call("GET", f"/users/{uid('ada')}{METHODS}", token=reader)
-    assert listed.status_code == 200 and [m["id"] for m in listed.json()["value"]] == [device["id"]]
-    assert (
-        wide.call("GET", f"/users/{uid('ada')}{METHODS}/{device['id']}", token=reader).status_code
-        == 200
-    )
-    r = wide.call("DELETE", f"/users/{uid('ada')}{METHODS}/{device['id']}", token=reader)
+    assert listed.status_code == 200
+    assert [(m["id"], m["device"]["id"]) for m in listed.json()["value"]] == [(mid, device["id"])]
+    got = wide.call("GET", f"/users/{uid('ada')}{METHODS}/{mid}", token=reader)
+    assert got.status_code == 200 and got.json()["device"]["id"] == device["id"]
+    r = wide.call("DELETE", f"/users/{uid('ada')}{METHODS}/{mid}", token=reader)
     assert r.status_code == 403 and r.json()["error"]["code"] == "Authorization_RequestDenied"
     assert "UserAuthMethod-HardwareOATH.ReadWrite.All" in r.json()["error"]["message"]
     # reading methods is not reading the inventory: that stays a policy permission
@@ -78,15 +78,16 @@ def test_hardware_oath_read_write_all_assigns_activates_and_unassigns(wide: Lab)
         wide.call("POST", base, token=writer, json={"device": {"id": device["id"]}}).status_code
         == 201
     )
+    # the writer finds its method by device id, as the product client does
+    listed = wide.call("GET", base, token=writer).json()["value"]
+    (mid,) = [m["id"] for m in listed if m["device"]["id"] == device["id"]]
     code = totp(B32, wide.state.now())
-    r = wide.call(
-        "POST", f"{base}/{device['id']}/activate", token=writer, json={"verificationCode": code}
-    )
+    r = wide.call("POST", f"{base}/{mid}/activate", token=writer, json={"verificationCode": code})
     assert r.status_code == 204, r.text
-    assert (
-        wide.call("GET", base, token=writer).json()["value"][0]["device"]["status"] == "activated"
-    )
-    assert wide.call("DELETE", f"{base}/{device['id']}", token=writer).status_code == 204
+    (held,) = wide.call("GET", base, token=writer).json()["value"]
+    assert held["id"] == mid and held["device"]["status"] == "activated"
+    assert wide.call("DELETE", f"{base}/{mid}", token=writer).status_code == 204
+    assert wide.call("GET", base, token=writer).json()["value"] == []
 
 
 def test_create_with_assign_to_takes_the_narrow_write_permission(wide: Lab) -> None:
@@ -110,9 +111,9 @@ def test_delegated_narrow_scopes_for_ones_own_methods(wide: Lab) -> None:
         and "UserAuthMethod-HardwareOATH.ReadWrite" in r.json()["error"]["message"]
     )
     assert wide.call("POST", f"/me{METHODS}", token=writes, json=body).status_code == 201
-    assert [m["id"] for m in wide.call("GET", f"/me{METHODS}", token=reads).json()["value"]] == [
-        device["id"]
-    ]
+    mine = wide.call("GET", f"/me{METHODS}", token=reads).json()["value"]
+    assert [m["device"]["id"] for m in mine] == [device["id"]]
+    assert [m["id"] for m in mine] == [method_of(wide, "ada", device["id"])]
     # a delegated .Read scope covers oneself only, not another user
     assert wide.call("GET", f"/users/{uid('grace')}{METHODS}", token=reads).status_code == 403
 

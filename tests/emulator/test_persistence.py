@@ -57,8 +57,13 @@ def test_saved_state_reloads_with_devices_config_and_key(tmp_path: Path) -> None
     # the policy is enforced once reloaded; re-enabled, the seed that survived activates it
     with pytest.raises(GraphError, match="AuthMethodType"):
         again.directory.activate(
-            again.directory.user(uid("ada")), device.id, totp(B32, clock.now()), None, clock.now()
+            again.directory.user(uid("ada")),
+            kept.method_key,
+            totp(B32, clock.now()),
+            None,
+            clock.now(),
         )
+    assert kept.status == "available"  # refused: nothing changed
     again.directory.policy["state"] = "enabled"
     again.directory.activate(
         again.directory.user(uid("ada")), kept.method_key, totp(B32, clock.now()), None, clock.now()

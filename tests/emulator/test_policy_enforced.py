@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.helpers import B32, DEV, READ_APP, Lab, device_body, totp, uid
+from tests.emulator.helpers import B32, DEV, READ_APP, Lab, device_body, method_of, totp, uid
 from tests.emulator.wide_seed import BLOCKED, BO, PIA, PILOTS, widened
 
 METHODS = "/authentication/hardwareOathMethods"
@@ -41,11 +41,12 @@ def test_disabled_policy_refuses_assigning_and_activating(lab: Lab) -> None:
     held = _device(lab, "PE-1")
     base = f"/users/{uid('ada')}{METHODS}"
     assert lab.call("POST", base, json={"device": {"id": held["id"]}}).status_code == 201
+    held_method = method_of(lab, "ada", held["id"])
     free = _device(lab, "PE-2")
     _policy(lab, state="disabled")
     _refused(lab.call("POST", base, json={"device": {"id": free["id"]}}))
     code = totp(B32, lab.state.now())
-    _refused(lab.call("POST", f"{base}/{held['id']}/activate", json={"verificationCode": code}))
+    _refused(lab.call("POST", f"{base}/{held_method}/activate", json={"verificationCode": code}))
     body = {"device": {"id": free["id"]}, "verificationCode": code}
     _refused(lab.call("POST", f"{base}/assignAndActivate", json=body))
     serial = {"serialNumber": "PE-2", "verificationCode": code}
@@ -55,7 +56,8 @@ def test_disabled_policy_refuses_assigning_and_activating(lab: Lab) -> None:
     assert lab.call("GET", f"{DEV}/{held['id']}").json()["status"] == "assigned"
     # creating without assigning, and unassigning, are inventory work the policy leaves alone
     assert lab.call("POST", DEV, json=device_body("PE-4")).status_code == 201
-    assert lab.call("DELETE", f"{base}/{held['id']}").status_code == 204
+    assert lab.call("DELETE", f"{base}/{held_method}").status_code == 204
+    assert lab.call("GET", f"{DEV}/{held['id']}").json()["status"] == "available"
     _policy(lab, state="enabled")
     assert lab.call("POST", base, json={"device": {"id": free["id"]}}).status_code == 201
 
@@ -86,9 +88,16 @@ def test_include_and_exclude_targets_follow_group_membership(wide: Lab) -> None:
         device_body("PT-5", assignTo={"id": uid("ada")}) | {"@contentId": "2"},
     ]
     r = wide.call("PATCH", DEV, json={"@context": "#$delta", "value": items})
-    results = {i["@contentId"]: i for i in r.json()["value"]}
-    assert results["1"]["assignedTo"]["id"] == PIA["id"]
-    failure = results["2"]["@Core.DataModificationException"]
+    assert r.status_code == 201, r.text
+    values = r.json()["value"]
+    # created entries echo no @contentId: they are matched by serial, failures keep theirs
+    (created,) = [v for v in values if "@Core.DataModificationException" not in v]
+    assert created["device"]["serialNumber"] == "PT-4"
+    assert created["device"]["assignedTo"]["id"] == PIA["id"]
+    assert created["id"] == method_of(wide, PIA["id"], created["device"]["id"])
+    (failed,) = [v for v in values if "@Core.DataModificationException" in v]
+    assert failed["@contentId"] == "2" and failed["serialNumber"] == "PT-5"
+    failure = failed["@Core.DataModificationException"]
     assert failure["responseCode"] == 400 and "HardwareOath" in failure["info"]["message"]
 
 
