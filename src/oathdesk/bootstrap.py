@@ -24,8 +24,10 @@ from oathdesk.store import (
     open_audit_key,
     resolve_audit_key_file,
     resolve_key_file,
+    sqlite_file,
     upgrade,
 )
+from oathdesk.store.engine import DB_FILE
 
 CHECKPOINT_FILE = "audit-checkpoints.jsonl"
 
@@ -33,6 +35,14 @@ CHECKPOINT_FILE = "audit-checkpoints.jsonl"
 def database_url(config: Config) -> str:
     """``[store] url`` (``OATHDESK_STORE_URL``), else SQLite in the data folder."""
     return config.text("store", "url") or default_url(config.data_dir)
+
+
+def missing_database_file(config: Config) -> Path | None:
+    """The SQLite file the configuration names when it does not exist yet (else None), found
+    without creating the file or its folder: commands that only read must create nothing."""
+    url = config.text("store", "url")
+    path = sqlite_file(url) if url else config.data_dir / DB_FILE
+    return path if path is not None and not path.exists() else None
 
 
 def graph_connector(config: Config, clock: Clock | None = None) -> EntraPort:
@@ -84,7 +94,11 @@ def checkpoint_file(config: Config) -> Path:
 
 
 def upgrade_database(config: Config) -> tuple[str | None, str | None, str]:
-    """Run the migrations; returns (revision before, revision after, URL without password)."""
+    """Run the migrations; returns (revision before, revision after, URL without password).
+    The one command that creates an inventory: a SQLite file's missing folder is made too."""
+    missing = missing_database_file(config)
+    if missing is not None:
+        missing.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     db = Database(database_url(config))
     try:
         db.check()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -140,6 +141,31 @@ def test_console_demo_serves_a_stocked_console(
             expect(tab.locator("main")).to_contain_text(user.group(1))
         finally:
             context.close()
+        # the commands it prints work as pasted, from another folder, with a clean environment
+        listing = re.search(r"the inventory\s+(.+? tokens list --config \S+)", printed)
+        assert listing, printed
+        home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("OATHDESK_")}
+        clean |= {"HOME": str(home), "COLUMNS": "200"}
+        clean.pop("XDG_DATA_HOME", None)
+        pasted = subprocess.run(
+            [*shlex.split(listing.group(1)), "--json", "--limit", "100"],
+            cwd=elsewhere,
+            env=clean,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert pasted.returncode == 0, pasted.stderr
+        assert {t["serial"] for t in json.loads(pasted.stdout)["items"]} == set(dashboard_serials)
+        codes = re.search(r"token codes\s+(.+? seeds codes .+?)  \(what each", printed)
+        assert codes, printed
+        shown = subprocess.run(
+            shlex.split(codes.group(1)), cwd=elsewhere, env=clean, capture_output=True, text=True
+        )
+        assert shown.returncode == 0, shown.stderr
+        assert not home.exists()  # nothing was created in the home folder
         # the delivery it announces is a real AES ZIP whose password it printed
         zip_password = re.search(r"ZIP password (\S+)\)", printed)
         assert zip_password and (folder / "vendor-delivery.zip").read_bytes()[:2] == b"PK"

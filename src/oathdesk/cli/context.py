@@ -12,10 +12,10 @@ from pathlib import Path
 
 import typer
 
-from oathdesk.bootstrap import build_inventory
+from oathdesk.bootstrap import build_inventory, missing_database_file
 from oathdesk.config import Config, load_config
 from oathdesk.domain import Clock, SystemClock
-from oathdesk.service import Inventory
+from oathdesk.service import Inventory, ServiceError
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,17 @@ class CliContext:
 
     def open_inventory(self, path: Path | None = None) -> Inventory:
         """The configured inventory on this run's clock, its schema checked first (so a missing
-        ``oathdesk db upgrade`` is a clear error)."""
-        inv = build_inventory(self.config(path), clock=self.clock)
+        ``oathdesk db upgrade`` is a clear error). A SQLite file that does not exist is that
+        error too, before anything (file, folder, key files) is created."""
+        config = self.config(path)
+        missing = missing_database_file(config)
+        if missing is not None:
+            raise ServiceError(
+                f"no inventory at {missing}; create it with `oathdesk db upgrade` (with the same "
+                "--config), or point --config at an existing one. Nothing was created.",
+                code="service.not_migrated",
+            )
+        inv = build_inventory(config, clock=self.clock)
         try:
             inv.check_schema()
         except BaseException:

@@ -8,7 +8,9 @@ serves the console. Nothing leaves the machine. The folder is rebuilt on each ru
 
 from __future__ import annotations
 
+import json
 import secrets
+import shlex
 import shutil
 import uuid
 from collections.abc import Callable
@@ -20,7 +22,7 @@ from rich.markup import escape
 
 from oathdesk.bootstrap import build_inventory, upgrade_database
 from oathdesk.cli import console
-from oathdesk.cli.demo_walkthrough import sample_records, write_private
+from oathdesk.cli.demo_walkthrough import oathdesk_command, sample_records, write_private
 from oathdesk.config import Config
 from oathdesk.containers import wrap_zip
 from oathdesk.domain import Secret, SeedRecord, UsageError
@@ -34,6 +36,7 @@ from oathdesk.service.accounts import create_account
 
 MARKER = ".oathdesk-demo"
 PASSWORD_FILE = "delivery-password.txt"  # the deliveries' ZIP password, for ``seeds codes``
+CONFIG_FILE = "oathdesk.toml"  # the demo's settings, for the commands it prints
 ACTOR = "demo"
 
 
@@ -46,6 +49,20 @@ class DemoLogin:
     delivery_password: str
     helpdesk_password: str
     next_delivery: Path
+    config_file: Path
+
+
+def write_config(config: Config, path: Path) -> None:
+    """The demo's settings as a TOML file (owner-only: it holds the emulated app's secret), so
+    that a printed ``oathdesk … --config FILE`` reaches the demo's inventory and emulator."""
+    lines: list[str] = []
+    for section, values in config.sections.items():
+        lines.append(f"[{section}]")
+        for key, value in values.items():
+            text = ("true" if value else "false") if isinstance(value, bool) else json.dumps(value)
+            lines.append(f"{key} = {text}")
+        lines.append("")
+    write_private(path, "\n".join(lines).encode())
 
 
 def _fresh_folder(folder: Path) -> None:
@@ -124,6 +141,7 @@ def start(
     from oathdesk.web import create_app
     from oathdesk.web.settings import WebSettings
 
+    folder = folder.absolute()  # the printed commands and the settings file work from anywhere
     _fresh_folder(folder)
     seed, console_app = _seed(port)
     state = EmulatorState.open(folder / "emulator", seed=seed, config=EmulatorConfig())
@@ -151,6 +169,7 @@ def start(
             }
         )
         upgrade_database(config)
+        write_config(config, folder / CONFIG_FILE)
         inv = build_inventory(config)
         delivery_password = secrets.token_urlsafe(12)
         admin_password = secrets.token_urlsafe(12)
@@ -174,6 +193,7 @@ def start(
                 delivery_password,
                 helpdesk_password,
                 next_delivery,
+                (folder / CONFIG_FILE).absolute(),
             )
             _announce(login, emulator.url, state)
             app = create_app(inv, WebSettings.from_config(config))
@@ -207,11 +227,17 @@ def _announce(login: DemoLogin, emulator_url: str, state: EmulatorState) -> None
             f"Entra sign-in   [bold]{escape(user.user_principal_name)}[/]  password "
             f"[bold]{escape(user.password or '')}[/]  ({what})"
         )
+    run = oathdesk_command()
+    config = shlex.quote(str(login.config_file))
     codes = (
-        f"oathdesk seeds codes {login.next_delivery} --password-file "
-        f"{login.next_delivery.parent / PASSWORD_FILE}"
+        f"{run} seeds codes {shlex.quote(str(login.next_delivery))} --password-file "
+        f"{shlex.quote(str(login.next_delivery.parent / PASSWORD_FILE))}"
     )
     out.print(f"token codes     [dim]{escape(codes)}[/]  (what each token shows now)")
+    out.print(
+        f"the inventory   [dim]{escape(f'{run} tokens list --config {config}')}[/]  (any "
+        "command with this --config works on the demo's inventory and emulator)"
+    )
     out.print(
         f"40 tokens from {escape(login.delivery.name)} are imported and in the emulator, 2 of "
         f"them activated; import {escape(login.next_delivery.name)} from the console's Import page."

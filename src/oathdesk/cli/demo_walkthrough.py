@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import secrets
 import shlex
+import shutil
+import sys
 from pathlib import Path
 
 from rich.markup import escape
@@ -34,6 +36,18 @@ def sample_records(count: int) -> list[SeedRecord]:
         )
         for i in range(count)
     ]
+
+
+def oathdesk_command() -> str:
+    """How to run this oathdesk from a shell: ``oathdesk`` when that is it on PATH, else the
+    script beside this Python (a virtual environment's bin), else ``python -m oathdesk``."""
+    beside = Path(sys.executable).parent / "oathdesk"
+    on_path = shutil.which("oathdesk")
+    if on_path and beside.exists() and Path(on_path).resolve() == beside.resolve():
+        return "oathdesk"
+    if beside.exists():
+        return shlex.quote(str(beside.absolute()))
+    return f"{shlex.quote(sys.executable)} -m oathdesk"
 
 
 def write_private(path: Path, data: bytes) -> None:
@@ -108,9 +122,10 @@ def walkthrough(folder: Path, password: str) -> list[int]:
     ]
     statuses = [_step(title, argv) for title, argv in steps]
     console.rule("Next")
+    run = oathdesk_command()
     console.out.print(
         "Try a broken file: edit a secret in the CSV inside the ZIP, or run\n"
-        "  oathdesk seeds formats\n  oathdesk seeds inspect FILE --json\n"
+        f"  {escape(run)} seeds formats\n  {escape(run)} seeds inspect FILE --json\n"
         f"All demo files are in {escape(str(folder))}."
     )
     return statuses

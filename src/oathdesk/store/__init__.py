@@ -36,6 +36,7 @@ from oathdesk.store.engine import (
     default_url,
     downgrade,
     make_engine,
+    sqlite_file,
     upgrade,
 )
 from oathdesk.store.errors import (
@@ -148,6 +149,7 @@ __all__ = [
     "retire_key",
     "retry_after",
     "rotate",
+    "sqlite_file",
     "upgrade",
     "verify_export",
 ]

@@ -33,6 +33,17 @@ def default_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / DB_FILE}"
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (None for another database, an in-memory one or a bad URL)."""
+    try:
+        parsed = make_url(normalize_url(url))
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
 def normalize_url(url: str) -> str:
     """Accept ``postgres://`` and ``postgresql://`` and use the psycopg 3 driver for them."""
     for prefix in ("postgres://", "postgresql://"):
