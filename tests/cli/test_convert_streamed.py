@@ -71,6 +71,6 @@ def test_a_refusal_while_streaming_keeps_out_and_leaves_no_temp_file(
         "entra-csv",
         "--force",
     )
-    assert status == Exit.INVALID_INPUT and "cannot hold SHA256" in err
+    assert status == Exit.INVALID_INPUT and "has no hash column" in err
     assert out_file.read_text() == "keep me"
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]

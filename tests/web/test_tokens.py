@@ -467,6 +467,7 @@ def test_without_entra_the_token_page_shows_our_record_and_a_notice(
                     "serial": ["OF00001", "OF00002"],
                     "action": "deactivate",
                     "reason": "x",
+                    "confirmed": "yes",  # held tokens: the confirmation step is answered
                     "csrf_token": token,
                 },
             )
