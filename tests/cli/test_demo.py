@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 import httpx
-import pyzipper
 import pytest
+import pyzipper
 from playwright.sync_api import Browser, expect
 
 from oathdesk.cli.main import main

@@ -25,7 +25,9 @@ def test_the_ca_is_constrained_to_loopback_and_kept_across_runs(tmp_path: Path) 
     first = demo_tls(folder)
     ca = x509.load_pem_x509_certificate(first.ca_cert.read_bytes())
     constraints = ca.extensions.get_extension_for_class(x509.NameConstraints)
-    assert constraints.critical and set(constraints.value.permitted_subtrees or []) == set(PERMITTED)
+    assert constraints.critical and set(constraints.value.permitted_subtrees or []) == set(
+        PERMITTED
+    )
     (folder / "oathdesk.db").write_text("the last run's inventory")
     (folder / "emulator").mkdir()
     _fresh_folder(folder)  # the next run

@@ -94,7 +94,9 @@ def test_the_mailbox_page_lists_mails_with_their_links(
     finally:
         server.holder.app = None
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
-    links = re.findall(r'<a href="(https://delivery\.test/d/[^"]+)">Download ([^<]+)</a>', page.text)
+    links = re.findall(
+        r'<a href="(https://delivery\.test/d/[^"]+)">Download ([^<]+)</a>', page.text
+    )
     assert [name for _url, name in links] == ["seeds-PO-1001.zip", "seeds-PO-1001.zip"]
     newest = email.message_from_bytes((tmp_path / "mailbox" / "000002.eml").read_bytes())
     body = newest.get_payload(decode=True)

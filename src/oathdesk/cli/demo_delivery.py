@@ -164,17 +164,12 @@ def stock(
         ),
     )
     reviewer_password = secrets.token_urlsafe(12)
-    create_account(
-        dl.inv, REVIEWER, Secret(reviewer_password.encode()), ["delivery"], actor=ACTOR
-    )
-    return DeliveryDemo(
-        url, reviewer_password, address, tuple(orders), request_id, file_password
-    )
+    create_account(dl.inv, REVIEWER, Secret(reviewer_password.encode()), ["delivery"], actor=ACTOR)
+    return DeliveryDemo(url, reviewer_password, address, tuple(orders), request_id, file_password)
 
 
 def delivery_app(dl: Delivery) -> Any:
     from oathdesk.delivery.web_app import create_delivery_app
-
     from oathdesk.delivery.web_mailbox import pages
 
     app = create_delivery_app(dl)
