@@ -24,7 +24,9 @@ from oathdesk.cli import console
 from oathdesk.config import Config
 from oathdesk.delivery import (
     Delivery,
+    DeliveryError,
     RequestSpec,
+    check_password,
     create_request,
     find_order,
     load,
@@ -147,11 +149,10 @@ def stock(
         )
     address = f"it@{domain}"
     _token, visit = find_order(dl, orders[0].po, address, address="127.0.0.1")
-    shipment = visit.order.shipments[0]
-    visit = verify_possession(
-        dl, visit, {shipment.id: orders[0].shipments[0].serials[0]}, address="127.0.0.1"
-    )
-    file_password = secrets.token_urlsafe(18)  # 24 characters: strong by length
+    first = orders[0].shipments[0]
+    shipment = next(s for s in visit.order.shipments if s.number == first.number)
+    visit = verify_possession(dl, visit, {shipment.id: first.serials[0]}, address="127.0.0.1")
+    file_password = _file_password([address, orders[0].po])
     request_id = create_request(
         dl,
         visit,
@@ -166,6 +167,18 @@ def stock(
     reviewer_password = secrets.token_urlsafe(12)
     create_account(dl.inv, REVIEWER, Secret(reviewer_password.encode()), ["delivery"], actor=ACTOR)
     return DeliveryDemo(url, reviewer_password, address, tuple(orders), request_id, file_password)
+
+
+def _file_password(context: list[str]) -> str:
+    """24 random characters the service's password rules take (strong by length; drawn again in
+    the unlikely case they hold a common word or the order's own words)."""
+    while True:
+        password = secrets.token_urlsafe(18)
+        try:
+            check_password(password, context)
+        except DeliveryError:
+            continue
+        return password
 
 
 def delivery_app(dl: Delivery) -> Any:
