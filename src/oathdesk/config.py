@@ -87,6 +87,7 @@ KEYS: dict[str, tuple[str, ...]] = {
         "smtp_starttls",
         "smtp_user",
         "smtp_password",
+        "mail_dir",
         "secure_cookies",
         "session_minutes",
         "idle_minutes",

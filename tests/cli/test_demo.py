@@ -1,8 +1,11 @@
 """`oathdesk demo` runs the product on this machine: the console demo (emulator + inventory +
-web, signed in over real HTTP) and the terminal walkthrough of the seed-file job."""
+web, signed in over real HTTP; the delivery service beside it, walked in chromium from the
+customer's order to the mailbox and the download) and the terminal walkthrough of the seed-file
+job."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -16,9 +19,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+import pyzipper
 from playwright.sync_api import Browser, expect
 
 from oathdesk.cli.main import main
+from tests.delivery.support import STRONG
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 
@@ -64,13 +69,24 @@ def _wait_for(proc: subprocess.Popen[str], pattern: str, seconds: float) -> str:
 
 
 def test_console_demo_serves_a_stocked_console(
-    chromium: Browser, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    chromium: Browser, tmp_path: Path, capsys: pytest.CaptureFixture[str], artifacts: Path
 ) -> None:
     port = _free_port()
     folder = tmp_path / "demo"
     env = {**os.environ, "COLUMNS": "200", "OATHDESK_DATA_DIR": str(tmp_path / "unused")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "oathdesk", "demo", "--data", str(folder), "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "oathdesk",
+            "demo",
+            "--data",
+            str(folder),
+            "--port",
+            str(port),
+            "--delivery-port",
+            "0",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -141,6 +157,7 @@ def test_console_demo_serves_a_stocked_console(
             expect(tab.locator("main")).to_contain_text(user.group(1))
         finally:
             context.close()
+        _walk_the_vendor_flow(chromium, printed, artifacts)
         # the commands it prints work as pasted, from another folder, with a clean environment
         listing = re.search(r"the inventory\s+(.+? tokens list --config \S+)", printed)
         assert listing, printed
@@ -201,3 +218,64 @@ def test_console_demo_serves_a_stocked_console(
 def _write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+def _walk_the_vendor_flow(chromium: Browser, printed: str, artifacts: Path) -> None:
+    """The delivery service the demo prints: a customer finds a sample order and asks for its
+    file; the reviewer approves the demo's pending request; its mail is in the mailbox page, and
+    its link downloads the file with the password the demo printed."""
+    url = re.search(r"seed delivery\s+(http://127\.0\.0\.1:\d+)/", printed)
+    reviewer = re.search(r"reviewer\s+reviewer\s+password\s+(\S+)", printed)
+    mailbox = re.search(r"mailbox\s+(http://\S+/demo/mailbox)", printed)
+    order = re.search(r"order\s+PO-1002 for (\S+)\s+\(SH-3 serial (\d+)\)", printed)
+    first = re.search(r"order\s+PO-1001 for \S+\s+\(SH-1 serial (\d+),", printed)
+    sample = re.search(r"request #(\d+) for PO-1001 SH-1 .*file password is (\S+)\.", printed)
+    assert url and reviewer and mailbox and order and first and sample, printed
+    assert mailbox.group(1) == f"{url.group(1)}/demo/mailbox"
+    context = chromium.new_context(base_url=url.group(1), accept_downloads=True)
+    try:
+        page = context.new_page()
+        page.goto("/demo/mailbox")
+        expect(page.get_by_role("status")).to_contain_text("No mail yet.")
+        # the customer: a sample order of the demo's second delivery is found and asked for
+        page.goto("/order")
+        page.get_by_label("PO, invoice or shipment number").fill("PO-1002")
+        page.get_by_label("Business e-mail address").fill(order.group(1))
+        page.get_by_role("button", name="Find the order").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Order PO-1002")
+        page.get_by_label("SH-3", exact=True).check()
+        page.get_by_label("Serial of a token in SH-3").fill(order.group(2))
+        page.get_by_role("button", name="Verify and continue").click()
+        page.get_by_label("Password", exact=True).fill(STRONG)
+        page.get_by_label("Password again").fill(STRONG)
+        page.get_by_role("button", name="Send the request for review").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Request received")
+        # the reviewer: the demo's sample request is pending; approve it
+        page.goto("/review")
+        page.get_by_label("Account name").fill("reviewer")
+        page.get_by_label("Password").fill(reviewer.group(1))
+        page.get_by_label("Password").press("Enter")
+        expect(page.get_by_role("table")).to_contain_text("PO-1002")
+        page.get_by_role("link", name=sample.group(1), exact=True).click()
+        page.get_by_role("button", name="Approve: build, encrypt and mail").click()
+        expect(page.get_by_role("status")).to_contain_text(f"link mailed to {order.group(1)}")
+        # the mailbox shows the mail; its link downloads the file
+        page.goto("/demo/mailbox")
+        mail = page.get_by_role("article")
+        expect(mail).to_have_count(1)
+        expect(mail.get_by_role("heading")).to_have_text(
+            "Your token seed file(s) for order PO-1001"
+        )
+        page.screenshot(path=artifacts / "demo-mailbox.png", full_page=True)
+        page.get_by_role("link", name="Download seeds-PO-1001.zip").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("seeds-PO-1001")
+        page.get_by_label("The password you chose for this file").fill(sample.group(2))
+        with page.expect_download() as info:
+            page.get_by_role("button", name="Download").click()
+        with pyzipper.AESZipFile(io.BytesIO(Path(info.value.path()).read_bytes())) as archive:
+            archive.setpassword(sample.group(2).encode())
+            (member,) = archive.namelist()
+            plain = archive.read(member).decode()
+        assert first.group(1) in plain and plain.count("\n") == 21  # header and SH-1's 20 tokens
+    finally:
+        context.close()

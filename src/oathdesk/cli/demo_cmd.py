@@ -1,5 +1,5 @@
-"""``oathdesk demo``: the product on this machine: emulator + inventory + console, or a CLI
-walkthrough of the seed-file job (``--walkthrough``)."""
+"""``oathdesk demo``: the product on this machine: emulator + inventory + console + delivery
+service, or a CLI walkthrough of the seed-file job (``--walkthrough``)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,12 @@ def demo(
     emulator_port: Annotated[
         int, typer.Option("--emulator-port", min=0, max=65535, help="Emulator port (0: any).")
     ] = 0,
+    delivery_port: Annotated[
+        int,
+        typer.Option(
+            "--delivery-port", min=0, max=65535, help="Port of the seed delivery service (0: any)."
+        ),
+    ] = 8444,
     walkthrough: Annotated[
         bool,
         typer.Option(
@@ -48,7 +54,8 @@ def demo(
     config: ConfigOpt = None,
 ) -> None:
     """Start the demo: a local Entra emulator, a SQLite inventory with a sample delivery imported
-    and pushed, and the web console; prints the URL and the admin login. No network is used.
+    and pushed, the web console, and the seed delivery service with sample orders and a mailbox
+    page; prints the URLs, the logins and how to trust the emulator's CA. No network is used.
     """
     cfg = config_from(ctx, config)
     folder = data or (cfg.data_dir / "demo" if cfg.path("data", "dir") else Path("data/demo"))
@@ -59,4 +66,10 @@ def demo(
             raise typer.Exit(1)
         console.out.print("[green]demo finished[/]")
         return
-    start(folder, port=port, emulator_port=emulator_port, serve=_serve)
+    start(
+        folder,
+        port=port,
+        emulator_port=emulator_port,
+        delivery_port=delivery_port,
+        serve=_serve,
+    )

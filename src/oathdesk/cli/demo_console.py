@@ -1,9 +1,12 @@
-"""``oathdesk demo``: the whole product on this machine: emulator, inventory, web console.
+"""``oathdesk demo``: the whole product on this machine: emulator, inventory, web console,
+and the vendor's seed delivery service with a mailbox.
 
 It starts a local Entra emulator over HTTPS, creates a SQLite inventory in the demo folder,
 makes a vendor delivery of fresh random seeds (an AES-256 ZIP, as vendors mail them), imports it,
 pushes it to the emulator, hands two tokens to emulator users, creates an admin account and
-serves the console. Nothing leaves the machine. The folder is rebuilt on each run.
+serves the console; beside it, the delivery service with the same tokens as sample orders
+(``demo_delivery``). Nothing leaves the machine. The folder is rebuilt on each run, except the
+emulator's CA (``demo_tls``), so a browser that trusts it keeps trusting it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import shlex
 import shutil
 import uuid
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -21,14 +25,15 @@ from typing import Any
 from rich.markup import escape
 
 from oathdesk.bootstrap import build_inventory, upgrade_database
-from oathdesk.cli import console
+from oathdesk.cli import console, demo_delivery
+from oathdesk.cli.demo_tls import FOLDER as TLS_FOLDER
+from oathdesk.cli.demo_tls import announce_ca, demo_tls
 from oathdesk.cli.demo_walkthrough import oathdesk_command, sample_records, write_private
 from oathdesk.config import Config
 from oathdesk.containers import wrap_zip
 from oathdesk.domain import Secret, SeedRecord, UsageError
 from oathdesk.emulator import EmulatorConfig, EmulatorState, RunningEmulator
 from oathdesk.emulator.seed import default_seed
-from oathdesk.emulator.server import tls_files
 from oathdesk.formats import write_seeds
 from oathdesk.otp import totp
 from oathdesk.service import Inventory, SeedFileOptions, activate, import_seeds, push
@@ -73,7 +78,13 @@ def _fresh_folder(folder: Path) -> None:
                 f"{folder} is not empty and was not made by the demo; choose another with --data",
                 code="usage.demo_folder",
             )
-        shutil.rmtree(folder)
+        for child in folder.iterdir():
+            if child.name == TLS_FOLDER and child.is_dir() and not child.is_symlink():
+                continue  # the CA a browser may trust stays
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     (folder / MARKER).write_text("made by oathdesk demo; rebuilt on each run\n")
 
@@ -87,7 +98,14 @@ def _delivery(path: Path, records: list[SeedRecord], password: str) -> bytes:
     return data
 
 
-def _stock(inv: Inventory, folder: Path, password: str, members: list[str]) -> tuple[Path, Path]:
+@dataclass(frozen=True)
+class Stock:
+    delivery: Path
+    next_delivery: Path
+    serials: tuple[list[str], list[str]]  # of each delivery
+
+
+def _stock(inv: Inventory, folder: Path, password: str, members: list[str]) -> Stock:
     """The first vendor delivery, imported and pushed, two tokens handed to users and activated;
     and a second delivery (serials following the first) left for the administrator to import."""
     records = sample_records(40)
@@ -112,7 +130,11 @@ def _stock(inv: Inventory, folder: Path, password: str, members: list[str]) -> t
     for record, upn in zip(records[:2], members[:2], strict=False):
         code = totp(record.secret, inv.clock.now(), period=record.period)
         activate(inv, record.serial, code, actor=ACTOR, reason="demo hand-over", user=upn)
-    return delivery, next_delivery
+    return Stock(
+        delivery,
+        next_delivery,
+        ([r.serial for r in records], [r.serial for r in following]),
+    )
 
 
 def _seed(port: int) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -134,9 +156,15 @@ def _seed(port: int) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def start(
-    folder: Path, *, port: int, emulator_port: int = 0, serve: Callable[[object, int], None]
+    folder: Path,
+    *,
+    port: int,
+    emulator_port: int = 0,
+    delivery_port: int = 0,
+    serve: Callable[[object, int], None],
 ) -> None:
-    """Build the demo in ``folder`` and run ``serve(app, port)`` until it returns."""
+    """Build the demo in ``folder`` and run ``serve(app, port)`` until it returns; the delivery
+    service answers on ``delivery_port`` (0: any free port) meanwhile."""
     # the web stack (FastAPI, Jinja) loads only for the commands that serve it
     from oathdesk.web import create_app
     from oathdesk.web.settings import WebSettings
@@ -145,8 +173,10 @@ def start(
     _fresh_folder(folder)
     seed, console_app = _seed(port)
     state = EmulatorState.open(folder / "emulator", seed=seed, config=EmulatorConfig())
-    tls = tls_files(folder / "emulator", "127.0.0.1")
-    with RunningEmulator(state, tls=tls, port=emulator_port) as emulator:
+    tls = demo_tls(folder)
+    sock = demo_delivery.bind(delivery_port)
+    delivery_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    with closing(sock), RunningEmulator(state, tls=tls, port=emulator_port) as emulator:
         app_reg = state.directory.apps[seed["apps"][0]["clientId"]]
         config = Config(
             sections={
@@ -166,6 +196,7 @@ def start(
                     "entra_authority_host": emulator.url,
                     "entra_redirect_uri": console_app["redirectUris"][0],
                 },
+                "delivery": demo_delivery.settings_section(folder, delivery_url),
             }
         )
         upgrade_database(config)
@@ -179,7 +210,7 @@ def start(
                 for u in state.directory.users.values()
                 if u.user_type == "Member" and not u.roles
             ]
-            delivery, next_delivery = _stock(inv, folder, delivery_password, members)
+            stock = _stock(inv, folder, delivery_password, members)
             create_account(inv, "admin", Secret(admin_password.encode()), ["admin"], actor=ACTOR)
             helpdesk_password = secrets.token_urlsafe(12)
             create_account(
@@ -189,15 +220,28 @@ def start(
                 f"http://127.0.0.1:{port}/",
                 "admin",
                 admin_password,
-                delivery,
+                stock.delivery,
                 delivery_password,
                 helpdesk_password,
-                next_delivery,
+                stock.next_delivery,
                 (folder / CONFIG_FILE).absolute(),
             )
+            dl = demo_delivery.open_delivery(inv, config)
+            vendor = demo_delivery.stock(
+                dl,
+                url=delivery_url,
+                domain=state.directory.tenant.domain,
+                serials=stock.serials,
+                files=(stock.delivery, stock.next_delivery),
+                zip_password=delivery_password,
+            )
             _announce(login, emulator.url, state)
+            demo_delivery.announce(vendor)
+            announce_ca(tls.ca_cert, emulator.url)
+            console.out.print("Stop with Ctrl-C. Everything stays on this machine.")
             app = create_app(inv, WebSettings.from_config(config))
-            serve(app, port)
+            with demo_delivery.serving(demo_delivery.delivery_app(dl), sock):
+                serve(app, port)
         finally:
             inv.close()
 
@@ -242,4 +286,3 @@ def _announce(login: DemoLogin, emulator_url: str, state: EmulatorState) -> None
         f"40 tokens from {escape(login.delivery.name)} are imported and in the emulator, 2 of "
         f"them activated; import {escape(login.next_delivery.name)} from the console's Import page."
     )
-    out.print("Stop with Ctrl-C. Everything stays on this machine.")

@@ -22,6 +22,9 @@ class SmtpSettings:
     username: str = ""
     password: Secret | None = field(default=None, repr=False)
     timeout: float = 30.0
+    # a pickup folder: each mail is written there as an .eml file instead of being sent (the
+    # demo's mailbox, tests); ``None`` sends over SMTP as configured above
+    mail_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -84,5 +87,6 @@ class DeliverySettings:
                 starttls=config.boolean("delivery", "smtp_starttls", smtp.starttls),
                 username=config.text("delivery", "smtp_user", smtp.username),
                 password=Secret(password.encode()) if password else None,
+                mail_dir=config.path("delivery", "mail_dir"),
             ),
         )

@@ -128,6 +128,7 @@ REGISTRY: dict[K, dict[str, str]] = {
         "usage.bad_pskc_key": "a pre-shared key is 16, 24 or 32 bytes",
         "usage.bad_state": "--state takes one of the states listed",
         "usage.demo_folder": "the demo folder is not empty; choose another with --data",
+        "usage.demo_port": "a port the demo wants is in use; choose another port option",
         "usage.empty_secret_file": "the password, key or passphrase file is empty",
         "usage.field_required": "a field the action needs is empty; fill it in",
         "usage.malformed_code": "that is not a code; type the 6 to 8 digits the token shows",
