@@ -76,6 +76,7 @@ def consequences(inv: Inventory, serial: str, action: str, *, reason: str) -> di
         return {
             "serial": token.serial,
             "state": token.state.value,
+            "has_seed": token.has_seed,
             "holder": token.user_upn or token.user_id,
             "losses": _losses(token, action),
             "undoable": action != "delete",
