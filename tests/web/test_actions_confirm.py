@@ -53,7 +53,9 @@ def post(client: httpx.Client, path: str, seen: Seen, back: str, **fields: str) 
     return seen(client.post(path, data=body))
 
 
-def act(client: httpx.Client, serial: str, action: str, seen: Seen, **fields: str) -> httpx.Response:
+def act(
+    client: httpx.Client, serial: str, action: str, seen: Seen, **fields: str
+) -> httpx.Response:
     return post(client, f"/tokens/{serial}/{action}", seen, f"/tokens/{serial}", **fields)
 
 
@@ -118,7 +120,9 @@ def test_delete_lost_and_unassign_ask_first_and_say_what_is_lost(
     assert "Token DC00002 is in_stock and held by nobody." in stock.text
     assert "Its seed is destroyed" in stock.text and token(hal, "DC00002")["state"] == "in_stock"
     no_reason = act(hal, "DC00002", "lost", seen, reason=" ")
-    assert no_reason.status_code == 400 and "every lifecycle action needs a reason" in no_reason.text
+    assert (
+        no_reason.status_code == 400 and "every lifecycle action needs a reason" in no_reason.text
+    )
     # an action the state does not offer is refused as before, not confirmed
     retired = act(hal, "DC00001", "lost", seen)
     assert retired.status_code == 409 and "Confirm:" not in retired.text
@@ -219,7 +223,9 @@ def test_a_lost_token_found_goes_back_to_its_holder(
         )
     )
     assert api.status_code == 200, api.text
-    assert api.json()["state"] == "deactivated" and "activate it with the code" in api.json()["next"]
+    assert (
+        api.json()["state"] == "deactivated" and "activate it with the code" in api.json()["next"]
+    )
     again = act(hal, "FD00002", "found", seen)
     assert again.status_code == 409 and "found needs a token that is lost" in again.text
     seen.assert_clean(["FD00001", "FD00002"])

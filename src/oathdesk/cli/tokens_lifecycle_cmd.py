@@ -1,4 +1,5 @@
-"""``oathdesk tokens assign|activate|deactivate|unassign|delete|replace|resync|lost|found|identify``.
+"""``oathdesk tokens assign|activate|deactivate|unassign|delete|replace|resync|lost|found``, and
+``identify``.
 
 Each action changes one token in the inventory and in Entra, with a reason and an actor, through
 the lifecycle's ``perform`` (the same dispatch as the web console and the API); the code of an

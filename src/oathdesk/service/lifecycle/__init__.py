@@ -17,8 +17,8 @@ from oathdesk.service.lifecycle.actions import (
     unassign,
 )
 from oathdesk.service.lifecycle.activation import activate, replace, resync
-from oathdesk.service.lifecycle.found import found
 from oathdesk.service.lifecycle.dispatch import Action, ActionRequest, perform
+from oathdesk.service.lifecycle.found import found
 from oathdesk.service.lifecycle.steps import (
     HOLDING,
     NotHolder,
