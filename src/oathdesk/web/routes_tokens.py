@@ -290,7 +290,7 @@ def token(inv: InventoryDep, principal: Staff, serial: SerialPath) -> dict[str, 
 @router.post(
     "/tokens/{serial}/{action}",
     summary="A lifecycle action (assign, activate, deactivate, unassign, delete, replace, "
-    "resync, push, lost) with a reason",
+    "resync, push, lost, found) with a reason",
 )
 def token_action(
     inv: InventoryDep,
