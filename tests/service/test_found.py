@@ -151,3 +151,38 @@ def test_found_needs_a_lost_token_and_a_reason_and_follows_a_replacement(
     assert found(inv, old, **WHO).token["state"] == "deactivated"
     assert {show_token(inv, s)["user_upn"] for s in (old, new)} == {upn("ada")}
     assert [show_token(inv, s)["state"] for s in (old, new)] == ["deactivated", "activated"]
+
+
+def test_the_preview_names_the_token_replace_then_uses_and_changes_nothing(
+    inv: Inventory, emu: Emu
+) -> None:
+    """``plan_replacement`` names the next from stock that ``replace`` then takes, refuses what
+    ``replace`` refuses, and writes nothing; ``consequences`` says what a delete takes."""
+    from oathdesk.service.lifecycle.preview import consequences, plan_replacement
+
+    old, spare = serial("V", 0), serial("V", 1)
+    import_seeds(inv, entra_csv("V", 2), "v.csv", actor="admin:ann")
+    push(inv, actor="admin:ann")
+    activate(inv, old, totp(secret_for("V", 0)), user=upn("ada"), **WHO)
+    before = _history(inv, old)
+    plan = plan_replacement(inv, old, why="lost", reason="INC-9")
+    assert (plan["new"]["serial"], plan["picked"], plan["old"]["holder"]) == (
+        spare,
+        True,
+        upn("ada"),
+    )
+    assert plan["losses"] == [
+        f"{old} is marked lost.",
+        f"{upn('ada')} can no longer sign in with {old}.",
+    ]
+    with pytest.raises(StateConflict):  # the new token must be free, not the old one itself
+        plan_replacement(inv, old, why="lost", reason="x", new_serial=old)
+    with pytest.raises(ServiceError):
+        plan_replacement(inv, old, why="lost", reason="  ")
+    takes = consequences(inv, old, "delete", reason="end of life")
+    assert takes["holder"] == upn("ada") and takes["losses"][-1] == (
+        "The token is retired for good: this cannot be undone."
+    )
+    assert _history(inv, old) == before and show_token(inv, spare)["state"] == "available"
+    done = replace(inv, old, totp(secret_for("V", 1)), why="lost", **WHO)
+    assert done.extra["replacement"]["serial"] == plan["new"]["serial"]
