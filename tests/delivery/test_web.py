@@ -259,8 +259,17 @@ def test_team_rejects_in_pages_and_sign_in_refuses_wrong_password(
     csrf = session_csrf(dora)
     bare = dora.post(f"/review/{request_id}/reject", data={"csrf_token": csrf, "reason": " "})
     assert bare.status_code == 400 and 'role="alert"' in bare.text and "say why" in bare.text
-    done = dora.post(
+    asked = dora.post(
         f"/review/{request_id}/reject", data={"csrf_token": csrf, "reason": "not paid"}
+    )  # the first POST asks: nothing is rejected yet
+    assert asked.status_code == 200 and f"Reject request {request_id}?" in asked.text
+    assert "they must ask again" in asked.text and "This cannot be undone." in asked.text
+    assert 'name="confirmed" value="yes"' in asked.text and 'class="danger"' in asked.text
+    assert f'href="/review/{request_id}" id="cancel">Cancel: nothing is done' in asked.text
+    assert get_request(loaded, request_id).state == "pending"
+    done = dora.post(
+        f"/review/{request_id}/reject",
+        data={"csrf_token": csrf, "reason": "not paid", "confirmed": "yes"},
     )
     assert done.status_code == 303 and done.headers["location"].endswith("?done=rejected")
     page = dora.get(done.headers["location"])

@@ -167,14 +167,15 @@ def test_every_lifecycle_form_on_the_token_page(
     assert drifts in ([4], [3])  # the second code's step (3 if a step began on the way)
     assert detail(hal, "LC00001")["token"]["state"] == "activated"
 
-    assert act(hal, "LC00001", "unassign", seen).status_code == 303
+    assert act(hal, "LC00001", "unassign", seen, confirmed="yes").status_code == 303
     after = detail(hal, "LC00001")
     assert after["token"]["state"] == "available" and after["entra"][0]["status"] == "available"
 
-    assert act(hal, "LC00002", "lost", seen, reason="INC-2003 never arrived").status_code == 303
+    lost = act(hal, "LC00002", "lost", seen, reason="INC-2003 never arrived", confirmed="yes")
+    assert lost.status_code == 303
     assert detail(hal, "LC00002")["token"]["state"] == "lost"
 
-    deleted = act(hal, "LC00001", "delete", seen, reason="INC-2004 end of life")
+    deleted = act(hal, "LC00001", "delete", seen, reason="INC-2004 end of life", confirmed="yes")
     assert deleted.status_code == 303
     gone = detail(hal, "LC00001")
     assert gone["token"]["state"] == "retired" and not gone["token"]["has_seed"]
@@ -381,7 +382,7 @@ def test_roles_on_every_token_route(
             assert anonymous.status_code == (401 if api else 303), path
         assert detail(clients["ada"], "RO00001")["token"]["state"] == "in_stock"
         allowed: list[tuple[str, str, bool, dict[str, Any], int]] = [
-            ("hal", "/tokens/RO00001/lost", False, {"reason": "ok"}, 303),
+            ("hal", "/tokens/RO00001/lost", False, {"reason": "ok", "confirmed": "yes"}, 303),
             (
                 "ada",
                 "/inventory/bulk",
@@ -507,7 +508,7 @@ def test_replace_and_resync_through_the_api_and_the_token_page(
     assert answer["replacement"]["state"] == "activated"
     assert answer["replacement"]["user_upn"] == GRACE
 
-    page = act(hal, "RA00002", "replace", seen, why="broken", code=code("RA00003"))
+    page = act(hal, "RA00002", "replace", seen, why="broken", code=code("RA00003"), step="code")
     assert page.status_code == 303, page.text
     assert detail(hal, "RA00002")["token"]["state"] == "broken"
     new = detail(hal, "RA00003")

@@ -219,7 +219,12 @@ def test_unknown_serial_wrong_state_and_someone_elses_token_are_explained(
 
 
 def replace_form(client: httpx.Client, upn: str, seen: Seen, **fields: str) -> httpx.Response:
-    body = {"reason": "INC-1003 lost on the train", "csrf_token": page_csrf(client, user_path(upn))}
+    """The replacement's second step (the new token's code), as its form posts it."""
+    body = {
+        "reason": "INC-1003 lost on the train",
+        "step": "code",
+        "csrf_token": page_csrf(client, user_path(upn)),
+    }
     return seen(client.post(f"{user_path(upn)}/replace", data={**body, **fields}))
 
 
@@ -301,7 +306,10 @@ def test_roles_on_every_users_route(
         check_get_roles(clients, ROLE_ROUTES)
         writes = [
             (f"{user_path(GRACE)}/handover", {"serial": "RO00001", "code": code("RO00001")}),
-            (f"{user_path(GRACE)}/replace", {"old_serial": "RO00001", "code": code("RO00002")}),
+            (
+                f"{user_path(GRACE)}/replace",
+                {"old_serial": "RO00001", "code": code("RO00002"), "step": "code"},
+            ),
         ]
         for path, body in writes:
             body = {**body, "reason": "INC-9 roles"}

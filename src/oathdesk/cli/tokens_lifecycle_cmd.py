@@ -1,4 +1,5 @@
-"""``oathdesk tokens assign|activate|deactivate|unassign|delete|replace|resync|identify``.
+"""``oathdesk tokens assign|activate|deactivate|unassign|delete|replace|resync|lost|found``, and
+``identify``.
 
 Each action changes one token in the inventory and in Entra, with a reason and an actor, through
 the lifecycle's ``perform`` (the same dispatch as the web console and the API); the code of an
@@ -171,6 +172,33 @@ def resync_command(
     """Find a drifted token's clock from two consecutive codes; Entra re-learns it."""
     asked = ActionRequest(reason, code=first, second_code=second)
     _act(ctx, config, as_json, serial, Action.RESYNC, asked, actor)
+
+
+@app.command("lost")
+def lost_command(
+    ctx: typer.Context,
+    serial: SerialArg,
+    reason: ReasonOpt,
+    actor: ActorOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Mark a token lost (deactivated in Entra first if it signs in); it stays with its user."""
+    _act(ctx, config, as_json, serial, Action.LOST, ActionRequest(reason), actor)
+
+
+@app.command("found")
+def found_command(
+    ctx: typer.Context,
+    serial: SerialArg,
+    reason: ReasonOpt,
+    actor: ActorOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A lost token was found: back to its holder (deactivated or assigned: activate it with a
+    code to sign in again), or back to stock if nobody held it."""
+    _act(ctx, config, as_json, serial, Action.FOUND, ActionRequest(reason), actor)
 
 
 @app.command("identify")

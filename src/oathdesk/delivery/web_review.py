@@ -93,8 +93,16 @@ def reject_submit(
     dl: DeliveryDep,
     request_id: int,
     reason: Annotated[str, Form(max_length=2000)] = "",
+    confirmed: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
+    """A rejection cannot be taken back (the request ends, its password is erased): the first
+    POST shows what the customer loses and asks; only ``confirmed=yes`` rejects."""
     try:
+        if confirmed != "yes":
+            view = get_request(dl, request_id)
+            if reason.strip() and view.state == "pending":
+                context = {"title": f"Reject request {view.id}?", "item": view, "reason": reason}
+                return _page(request, principal, "review_reject_confirm.html", context)
         reject(dl, request_id, reason, actor=principal.actor)
     except OathdeskError as exc:
         return _detail(request, principal, get_request(dl, request_id), error=exc)

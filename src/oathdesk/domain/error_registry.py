@@ -249,6 +249,7 @@ REGISTRY: dict[K, dict[str, str]] = {
         "inventory.serial_conflict": "serials already in the inventory (or twice); nothing written",
         "inventory.state_conflict": "the token's state does not allow this now; look at it again",
         "selfservice.state_conflict": "the token's state does not allow this; ask the help desk",
+        "service.found_held_elsewhere": "Entra gives the found token to another user; reconcile",
         "service.missing_in_entra": "the token is no longer in Entra; run sync reconcile --fix",
         "service.no_seed": "the token has no seed left to send to Entra",
         "service.no_user": "the token has no user to give a replacement to",

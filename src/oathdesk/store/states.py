@@ -42,7 +42,11 @@ TRANSITIONS: dict[TokenState, frozenset[TokenState]] = {
     _S.DEACTIVATED: frozenset(
         {_S.AVAILABLE, _S.ASSIGNED, _S.ACTIVATED, _S.LOST, _S.BROKEN, _S.RETIRED}
     ),
-    _S.LOST: frozenset({_S.AVAILABLE, _S.RETIRED}),
+    # found again: back to stock, or back to its holder in the state Entra holds it in
+    _S.LOST: frozenset(
+        {_S.IN_STOCK, _S.AVAILABLE, _S.ASSIGNED, _S.ACTIVATED, _S.FAILED_ACTIVATION}
+        | {_S.DEACTIVATED, _S.RETIRED}
+    ),
     _S.BROKEN: frozenset({_S.RETIRED}),
     _S.RETIRED: frozenset(),
 }

@@ -19,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from oathdesk.domain import OathdeskError
 from oathdesk.service.bulk import TAKES_FROM_HOLDER, BulkAction, held_in_selection, run_bulk
 from oathdesk.service.lifecycle import Action, ActionRequest, perform
+from oathdesk.service.lifecycle.preview import CONFIRMED, consequences, plan_replacement
 from oathdesk.service.users import token_detail
 from oathdesk.web.errors import status_for
 from oathdesk.web.routes_api import ERRORS, ErrorEnvelope
@@ -59,6 +60,8 @@ def actions_for(state: str, has_seed: bool) -> list[str]:
         offer += ["resync", "replace", "unassign"] if has_seed else ["replace", "unassign"]
     if state in HOLDING | {"in_stock", "available"}:
         offer.append("lost")
+    if state == "lost":
+        offer.append("found")
     if state != "retired":
         offer.append("delete")
     return offer
@@ -85,6 +88,7 @@ def render_token(
         detail=detail,
         token=token,
         done=ACTION_LABELS.get(done or ""),
+        done_action=done,
         error=error,
         failed=failed,
         form=form or {},
@@ -108,6 +112,37 @@ Short = Annotated[str, Form(max_length=128)]
 Code = Annotated[str, Form(max_length=16)]
 
 
+def _replace_step(
+    request: Request,
+    inv: InventoryDep,
+    principal: Principal,
+    serial: str,
+    form: dict[str, str],
+    error: OathdeskError | None = None,
+) -> Response:
+    """The replacement's second step: which token goes to the holder (the serial typed, or the
+    one picked from stock), what the old one's holder loses, then the new token's code."""
+    why: Any = "broken" if form["why"] == "broken" else "lost"
+    plan = plan_replacement(
+        inv, serial, why=why, reason=form["reason"], new_serial=form["new_serial"] or None
+    )
+    response = render(
+        request,
+        "replace_confirm.html",
+        principal,
+        title=f"Replace token {serial}",
+        plan=plan,
+        post_to=f"/tokens/{quote(serial, safe='')}/replace",
+        back=f"/tokens/{quote(serial, safe='')}",
+        hidden={"why": plan["why"]},
+        form=form,
+        error=error,
+    )
+    if error is not None:
+        response.status_code = status_for(error.code)
+    return response
+
+
 @pages.post("/tokens/{serial}/{action}")
 def token_action_page(
     request: Request,
@@ -122,6 +157,8 @@ def token_action_page(
     why: Annotated[str, Form(pattern="^(lost|broken)?$")] = "",
     new_serial: Short = "",
     display_name: Short = "",
+    confirmed: Annotated[str, Form(max_length=3)] = "",
+    step: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     asked = ActionRequest(
         reason=reason,
@@ -133,13 +170,57 @@ def token_action_page(
         display_name=display_name or None,
     )
     done = "handover" if action is Action.ACTIVATE and user else action.value
+    kept = {"reason": reason, "user": user, "new_serial": new_serial, "why": why}
+    kept["display_name"] = display_name
     try:
+        if action is Action.REPLACE and step != "code":  # first the new token, then its code
+            return _replace_step(request, inv, principal, serial, kept)
+        if action.value in CONFIRMED and confirmed != "yes":
+            answer = _confirm(request, inv, principal, serial, action, reason)
+            if answer is not None:
+                return answer
         perform(inv, serial, action, asked, actor=principal.actor)
     except OathdeskError as exc:
-        kept = {"reason": reason, "user": user, "new_serial": new_serial, "why": why}
-        kept["display_name"] = display_name
+        if action is Action.REPLACE and step == "code":
+            try:  # the code was refused: ask again on the same step, the same new token
+                return _replace_step(request, inv, principal, serial, kept, exc)
+            except OathdeskError:
+                pass
         return render_token(request, inv, principal, serial, error=exc, failed=done, form=kept)
     return RedirectResponse(f"/tokens/{quote(serial, safe='')}?done={done}", status_code=303)
+
+
+def _confirm(
+    request: Request,
+    inv: InventoryDep,
+    principal: Principal,
+    serial: str,
+    action: Action,
+    reason: str,
+) -> Response | None:
+    """The confirmation page of a destructive action: what the token's holder and the
+    inventory lose. None when the token's state does not offer the action (``perform`` then
+    refuses it with the reason why)."""
+    info = consequences(inv, serial, action.value, reason=reason)
+    if action.value not in actions_for(info["state"], info["has_seed"]):
+        return None
+    return render(
+        request,
+        "action_confirm.html",
+        principal,
+        title=f"Confirm: {CONFIRM_TITLES[action.value]} token {serial}",
+        info=info,
+        action=action.value,
+        heading=CONFIRM_TITLES[action.value],
+        reason=reason,
+    )
+
+
+CONFIRM_TITLES = {
+    "delete": "delete and retire",
+    "lost": "mark lost",
+    "unassign": "unassign",
+}
 
 
 @pages.post("/inventory/bulk")
@@ -209,7 +290,7 @@ def token(inv: InventoryDep, principal: Staff, serial: SerialPath) -> dict[str, 
 @router.post(
     "/tokens/{serial}/{action}",
     summary="A lifecycle action (assign, activate, deactivate, unassign, delete, replace, "
-    "resync, push, lost) with a reason",
+    "resync, push, lost, found) with a reason",
 )
 def token_action(
     inv: InventoryDep,

@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from oathdesk.domain import OathdeskError, UsageError
 from oathdesk.service.lifecycle import Action, ActionRequest, perform
+from oathdesk.service.lifecycle.preview import plan_replacement
 from oathdesk.service.users import search_users, user_detail
 from oathdesk.web.errors import status_for
 from oathdesk.web.routes_api import ERRORS, ErrorEnvelope
@@ -148,6 +149,42 @@ def handover_page(
     return _back(upn, "handover", result.serial)
 
 
+def _replace_step(
+    request: Request,
+    inv: InventoryDep,
+    principal: Principal,
+    upn: str,
+    form: dict[str, str],
+    error: OathdeskError | None = None,
+) -> Response:
+    """The replacement's second step: the new token (typed or scanned, or picked from stock)
+    and what the old one's holder loses, before the new token's code is asked for."""
+    why: Literal["lost", "broken"] = "broken" if form["why"] == "broken" else "lost"
+    plan = plan_replacement(
+        inv,
+        form["old_serial"],
+        why=why,
+        reason=form["reason"],
+        new_serial=form["new_serial"] or None,
+        user=upn,
+    )
+    response = render(
+        request,
+        "replace_confirm.html",
+        principal,
+        title=f"Replace token {form['old_serial']}",
+        plan=plan,
+        post_to=f"/users/{quote(upn, safe='@')}/replace",
+        back=f"/users/{quote(upn, safe='@')}",
+        hidden={"why": plan["why"], "old_serial": plan["old"]["serial"]},
+        form=form,
+        error=error,
+    )
+    if error is not None:
+        response.status_code = status_for(error.code)
+    return response
+
+
 @pages.post("/users/{upn}/replace")
 def replace_page(
     request: Request,
@@ -160,17 +197,22 @@ def replace_page(
     code: Code = "",
     reason: Text = "",
     display_name: Short = "",
+    step: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
+    """Step 1 (no ``step``) names the new token and what the holder gives up; step 2
+    (``step=code``) takes the new token's code and replaces."""
     kept = {
-        "old_serial": old_serial,
+        "old_serial": old_serial.strip(),
         "why": why,
-        "new_serial": new_serial,
+        "new_serial": new_serial.strip(),
         "reason": reason,
         "display_name": display_name,
     }
     try:
         if not old_serial.strip():
             raise UsageError("choose the token to replace", code="usage.field_required")
+        if step != "code":
+            return _replace_step(request, inv, principal, upn, kept)
         asked = ActionRequest(
             reason,
             user=upn,
@@ -181,6 +223,11 @@ def replace_page(
         )
         result = perform(inv, old_serial.strip(), Action.REPLACE, asked, actor=principal.actor)
     except OathdeskError as exc:
+        if step == "code":
+            try:  # the code was refused: ask again for the same new token
+                return _replace_step(request, inv, principal, upn, kept, exc)
+            except OathdeskError:
+                pass
         return render_user(request, inv, principal, upn, error=exc, failed="replace", form=kept)
     new = str(result.extra["replacement"]["serial"])
     return _back(upn, "replace", new, old=result.serial)

@@ -133,6 +133,7 @@ ACTION_LABELS = {
     "resync": "resynchronised",
     "push": "pushed to Entra",
     "lost": "marked lost",
+    "found": "found",
     "handover": "handed over and activated",
 }
 

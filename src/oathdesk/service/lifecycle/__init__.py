@@ -18,6 +18,7 @@ from oathdesk.service.lifecycle.actions import (
 )
 from oathdesk.service.lifecycle.activation import activate, replace, resync
 from oathdesk.service.lifecycle.dispatch import Action, ActionRequest, perform
+from oathdesk.service.lifecycle.found import found
 from oathdesk.service.lifecycle.steps import (
     HOLDING,
     NotHolder,
@@ -38,6 +39,7 @@ __all__ = [
     "check_holder",
     "deactivate",
     "delete",
+    "found",
     "give_to",
     "mark_lost",
     "perform",

@@ -23,6 +23,7 @@ from oathdesk.service._common import (
 )
 from oathdesk.service.context import Inventory
 from oathdesk.service.errors import ServiceError
+from oathdesk.service.lifecycle.preview import next_in_stock
 from oathdesk.service.lifecycle.steps import (
     FREE,
     HOLDING,
@@ -33,7 +34,7 @@ from oathdesk.service.lifecycle.steps import (
     refusal,
     send_activation,
 )
-from oathdesk.store import Token, TokenFilter, TokenState, UnitOfWork
+from oathdesk.store import Token, TokenState, UnitOfWork
 
 S = TokenState
 
@@ -93,12 +94,9 @@ def activate(
 
 
 def _pick_replacement(uow: UnitOfWork, serial: str | None) -> Token:
-    if serial:
-        return uow.tokens.get_for_update(serial)
-    for state in (S.AVAILABLE, S.IN_STOCK):
-        page = uow.tokens.list(TokenFilter(states=[state], has_seed=True), sort="created", limit=1)
-        if page.items:
-            return uow.tokens.get_for_update(page.items[0].serial)
+    chosen = serial or next_in_stock(uow)
+    if chosen:
+        return uow.tokens.get_for_update(chosen)
     raise ServiceError(
         "no token in stock to replace it with; import or name one (--new SERIAL)",
         code="service.no_stock",

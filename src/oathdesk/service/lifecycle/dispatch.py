@@ -23,6 +23,7 @@ from oathdesk.service.lifecycle.actions import (
     unassign,
 )
 from oathdesk.service.lifecycle.activation import activate, replace, resync
+from oathdesk.service.lifecycle.found import found
 
 
 class Action(StrEnum):
@@ -37,6 +38,7 @@ class Action(StrEnum):
     RESYNC = "resync"
     PUSH = "push"
     LOST = "lost"
+    FOUND = "found"
 
 
 @dataclass(frozen=True)
@@ -107,3 +109,5 @@ def perform(
             return push_one(inv, serial, actor=actor, reason=reason)
         case Action.LOST:
             return mark_lost(inv, serial, actor=actor, reason=reason)
+        case Action.FOUND:
+            return found(inv, serial, actor=actor, reason=reason)
