@@ -27,6 +27,7 @@ from oathdesk.service.admin import (
 )
 from oathdesk.web import routes_settings
 from oathdesk.web.admin_routers import pages, router
+from oathdesk.web.audit_summary import SUMMARIES, summarise
 from oathdesk.web.errors import status_for
 from oathdesk.web.routes_pages import render
 from oathdesk.web.security import Admin, Auditor, InventoryDep, Principal
@@ -179,6 +180,12 @@ def _query(flt: AuditFilter, since: str | None, until: str | None) -> list[tuple
     ]
 
 
+def _action_choices() -> list[str]:
+    """What the action filter suggests: each family (``token.``) then each known action."""
+    families = sorted({a.split(".", 1)[0] + "." for a in SUMMARIES})
+    return families + sorted(SUMMARIES)
+
+
 @pages.get("/audit")
 def audit_page(
     request: Request,
@@ -206,6 +213,8 @@ def audit_page(
         principal,
         title="Audit log",
         page=page,
+        lines=[{**e, "summary": summarise(e)} for e in page.items],
+        actions=_action_choices(),
         form=dict(kept),
         error=error,
         limit=limit,
