@@ -112,7 +112,12 @@ def written_actions() -> dict[str, set[str]]:
 
 def test_the_source_walk_finds_the_actions_it_should() -> None:
     found = written_actions()
-    for known in ("token.assign", "token.activation_failed", "sync.push.resume", "api_token.create"):
+    for known in (
+        "token.assign",
+        "token.activation_failed",
+        "sync.push.resume",
+        "api_token.create",
+    ):
         assert known in found, known
     assert {"legacy.cleanup.start", "legacy.cleanup.done", "delivery.expired"} <= set(found)
     assert len(found) >= 50
@@ -191,12 +196,16 @@ def test_every_summary_reads_an_entry_without_details() -> None:
         ),
     ],
 )
-def test_summaries_name_who_did_what_to_which_token(entry: dict[str, object], expected: str) -> None:
+def test_summaries_name_who_did_what_to_which_token(
+    entry: dict[str, object], expected: str
+) -> None:
     assert summarise(entry) == expected
 
 
 def test_a_long_reason_is_cut_and_actors_read_naturally() -> None:
-    line = summarise({"action": "token.lost", "actor": "local:hal", "subject": "A", "reason": "x" * 300})
+    line = summarise(
+        {"action": "token.lost", "actor": "local:hal", "subject": "A", "reason": "x" * 300}
+    )
     assert len(line) < 200 and line.endswith("…).")
     assert who("system:expiry") == "oathdesk (expiry)"
     assert who("customer:it@fabrikam.com") == "customer it@fabrikam.com"

@@ -104,7 +104,9 @@ def _resync(e: Entry) -> str:
 def _resync_failed(e: Entry) -> str:
     outcome = _d(e).get("outcome")
     tail = f" ({outcome})" if outcome else ""
-    return f"{who(e.get('actor'))} could not resynchronise {_token(e)}: the codes were refused{tail}"
+    return (
+        f"{who(e.get('actor'))} could not resynchronise {_token(e)}: the codes were refused{tail}"
+    )
 
 
 def _sync(e: Entry) -> str:
@@ -387,4 +389,3 @@ def summarise(entry: Entry) -> str:
     if reason:
         text += f" ({reason if len(reason) <= 120 else reason[:119] + '…'})"
     return text if text.endswith((".", "…")) else text + "."
-
