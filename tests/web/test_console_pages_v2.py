@@ -241,6 +241,9 @@ def test_the_audit_page_filters_by_token_and_date_and_pages_by_keyset(
     assert 'rel="next"' not in paged
     api = ada.get("/api/v1/audit", params={"action": "api_token.", "limit": 2}).json()
     assert len(api["items"]) == 2 and api["next_before"]
+    assert api["items"][0]["summary"] == "ada created API token t3 with role(s) auditor, " + (
+        f"valid until {api['items'][0]['details']['expires_at'][:10]}."
+    )
     older = ada.get(
         "/audit", params={"action": "api_token.", "limit": 25, "before": api["next_before"]}
     )

@@ -213,7 +213,7 @@ def audit_page(
         principal,
         title="Audit log",
         page=page,
-        lines=[{**e, "summary": summarise(e)} for e in page.items],
+        lines=[{**e, "summary": summarise(e)} for e in page.items],  # the API's items too
         actions=_action_choices(),
         form=dict(kept),
         error=error,
@@ -251,7 +251,8 @@ def audit_api(
 ) -> dict[str, Any]:
     flt = _filter(inv, actor, action, subject, since, until)
     page = search_audit(inv, flt, before=before, limit=limit)
-    return {"items": page.items, "next_before": page.next_before, "filter": flt.to_dict()}
+    items = [{**e, "summary": summarise(e)} for e in page.items]
+    return {"items": items, "next_before": page.next_before, "filter": flt.to_dict()}
 
 
 @router.get("/audit/verify", summary="Walk the hash chain: ok, or the first broken entry")
