@@ -210,3 +210,11 @@ def test_a_long_reason_is_cut_and_actors_read_naturally() -> None:
     assert who("system:expiry") == "oathdesk (expiry)"
     assert who("customer:it@fabrikam.com") == "customer it@fabrikam.com"
     assert who("test") == "test" and who(None) == "someone"
+
+
+def test_details_of_an_unexpected_shape_still_give_a_line() -> None:
+    odd = {"serials": 7, "after": ["x"], "filter": "all", "roles": None, "count": "many"}
+    for action in SUMMARIES:
+        entry = {"action": action, "actor": "local:hal", "subject": "S-1", "details": odd}
+        line = summarise(entry)
+        assert line.endswith(".") and len(line) > 10, (action, line)

@@ -377,12 +377,17 @@ SUMMARIES: dict[str, Summary] = {
 
 def summarise(entry: Entry) -> str:
     """The entry as one sentence, with its reason in brackets; an action written by a newer
-    version than this one still reads as "<actor> did <action> on <subject>"."""
+    version than this one (or details of an unexpected shape) still reads as "<actor> did
+    <action> on <subject>"."""
     action = str(entry.get("action") or "")
     summary = SUMMARIES.get(action)
+    text = ""
     if summary is not None:
-        text = summary(entry)
-    else:
+        try:
+            text = summary(entry)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            text = ""  # details of an older shape: the plain line below, never a broken page
+    if not text:
         target = f" on {entry['subject']}" if entry.get("subject") else ""
         text = f"{who(entry.get('actor'))} did {action or 'something'}{target}"
     reason = str(entry.get("reason") or "").strip()
