@@ -223,6 +223,7 @@ def test_an_auditor_reads_one_line_per_entry_with_its_details(
     signin = unescape(aud.get("/audit", params={"actor": "local:aud"}).text)
     assert "aud signed in from" in signin
     assert '<option value="token.assign">' in page.text  # the action filter suggests actions
+    assert '<option value="local:hal">' in page.text  # and the actor filter the accounts
 
 
 def test_the_audit_page_filters_by_token_and_date_and_pages_by_keyset(

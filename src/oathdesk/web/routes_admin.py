@@ -18,6 +18,7 @@ from starlette.responses import Response, StreamingResponse
 
 from oathdesk.domain import OathdeskError, UsageError
 from oathdesk.service import reconcile, verify_audit
+from oathdesk.service.accounts import list_accounts
 from oathdesk.service.admin import (
     AuditFilter,
     AuditPage,
@@ -25,6 +26,7 @@ from oathdesk.service.admin import (
     export_audit_filtered,
     search_audit,
 )
+from oathdesk.service.api_tokens import list_api_tokens
 from oathdesk.web import routes_settings
 from oathdesk.web.admin_routers import pages, router
 from oathdesk.web.audit_summary import SUMMARIES, summarise
@@ -186,6 +188,13 @@ def _action_choices() -> list[str]:
     return families + sorted(SUMMARIES)
 
 
+def _actor_choices(inv: InventoryDep) -> list[str]:
+    """What the actor filter suggests: every account and API token as the log names them (a
+    few hundred rows at most; the log itself is never scanned for them)."""
+    people = [f"{a.source}:{a.name}" for a in list_accounts(inv)]
+    return sorted(people) + sorted(f"api:{t.name}" for t in list_api_tokens(inv))
+
+
 @pages.get("/audit")
 def audit_page(
     request: Request,
@@ -215,6 +224,7 @@ def audit_page(
         page=page,
         lines=[{**e, "summary": summarise(e)} for e in page.items],  # the API's items too
         actions=_action_choices(),
+        actors=_actor_choices(inv),
         form=dict(kept),
         error=error,
         limit=limit,
