@@ -28,6 +28,10 @@ COVERED: set[tuple[str, str]] = {
     ("GET", "/api/v1/api-tokens"),
     ("POST", "/api/v1/api-tokens"),
     ("DELETE", "/api/v1/api-tokens/{token_id}"),
+    # the page's roles and CSRF: tests/web/test_console_pages_v2.py
+    ("GET", "/settings/api-tokens"),
+    ("POST", "/settings/api-tokens"),
+    ("POST", "/settings/api-tokens/{token_id}/revoke"),
 }
 
 

@@ -18,6 +18,7 @@ from starlette.responses import Response, StreamingResponse
 
 from oathdesk.domain import OathdeskError, UsageError
 from oathdesk.service import reconcile, verify_audit
+from oathdesk.service.accounts import list_accounts
 from oathdesk.service.admin import (
     AuditFilter,
     AuditPage,
@@ -25,8 +26,10 @@ from oathdesk.service.admin import (
     export_audit_filtered,
     search_audit,
 )
+from oathdesk.service.api_tokens import list_api_tokens
 from oathdesk.web import routes_settings
 from oathdesk.web.admin_routers import pages, router
+from oathdesk.web.audit_summary import SUMMARIES, summarise
 from oathdesk.web.errors import status_for
 from oathdesk.web.routes_pages import render
 from oathdesk.web.security import Admin, Auditor, InventoryDep, Principal
@@ -179,6 +182,19 @@ def _query(flt: AuditFilter, since: str | None, until: str | None) -> list[tuple
     ]
 
 
+def _action_choices() -> list[str]:
+    """What the action filter suggests: each family (``token.``) then each known action."""
+    families = sorted({a.split(".", 1)[0] + "." for a in SUMMARIES})
+    return families + sorted(SUMMARIES)
+
+
+def _actor_choices(inv: InventoryDep) -> list[str]:
+    """What the actor filter suggests: every account and API token as the log names them (a
+    few hundred rows at most; the log itself is never scanned for them)."""
+    people = [f"{a.source}:{a.name}" for a in list_accounts(inv)]
+    return sorted(people) + sorted(f"api:{t.name}" for t in list_api_tokens(inv))
+
+
 @pages.get("/audit")
 def audit_page(
     request: Request,
@@ -206,6 +222,9 @@ def audit_page(
         principal,
         title="Audit log",
         page=page,
+        lines=[{**e, "summary": summarise(e)} for e in page.items],  # the API's items too
+        actions=_action_choices(),
+        actors=_actor_choices(inv),
         form=dict(kept),
         error=error,
         limit=limit,
@@ -242,7 +261,8 @@ def audit_api(
 ) -> dict[str, Any]:
     flt = _filter(inv, actor, action, subject, since, until)
     page = search_audit(inv, flt, before=before, limit=limit)
-    return {"items": page.items, "next_before": page.next_before, "filter": flt.to_dict()}
+    items = [{**e, "summary": summarise(e)} for e in page.items]
+    return {"items": items, "next_before": page.next_before, "filter": flt.to_dict()}
 
 
 @router.get("/audit/verify", summary="Walk the hash chain: ok, or the first broken entry")
