@@ -128,6 +128,12 @@ def _lost(e: Entry) -> str:
     return f"{who(e.get('actor'))} marked {_token(e)}{_of(e)} lost{by}"
 
 
+def _found(e: Entry) -> str:
+    d = _d(e)
+    back = f", back in stock from {d['previous_user']}" if d.get("previous_user") else ""
+    return f"{who(e.get('actor'))} found lost {_token(e)}{_of(e)}{back}"
+
+
 def _seed_export(e: Entry) -> str:
     d = _d(e)
     serials = d.get("serials") or []
@@ -315,6 +321,7 @@ SUMMARIES: dict[str, Summary] = {
         "deleted", lambda e: _previous(e).replace(" from", " of") + " from Entra and retired it"
     ),
     "token.lost": _lost,
+    "token.found": _found,
     "token.replace": _replace,
     "token.resync": _resync,
     "token.resync_failed": _resync_failed,
