@@ -200,3 +200,23 @@ def test_a_form_address_opened_with_get_leads_to_its_page_not_a_405(
     api = client.get("/api/v1/settings/connection-check")
     assert api.status_code == 405 and api.json()["error"]["code"] == "http.method_not_allowed"
     assert client.delete("/settings").status_code == 405  # only GET is redirected
+
+
+def test_a_delivery_only_account_is_not_offered_console_pages_it_cannot_open(
+    client: httpx.Client, inv: Inventory
+) -> None:
+    """The nav showed Dashboard, Inventory and API to an account whose only role is
+    ``delivery``; each answered 403. It now shows only what the account may open."""
+    from oathdesk.domain import Secret
+    from oathdesk.service.accounts import create_account
+    from tests.web.conftest import PASSWORD
+
+    create_account(inv, "dora", Secret(PASSWORD.encode()), ["delivery"], actor="test")
+    signed_in(client, "dora")
+    page = client.get("/me")
+    assert page.status_code == 200
+    nav = page.text.split('<nav aria-label="Main">')[1].split("</nav>")[0]
+    for hidden in ('href="/dashboard"', 'href="/inventory"', 'href="/api/docs"'):
+        assert hidden not in nav, hidden
+    assert 'href="/me"' in nav
+    assert client.get("/dashboard").status_code == 403
