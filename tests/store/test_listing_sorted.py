@@ -104,7 +104,7 @@ def test_sorts_put_ties_and_nulls_where_the_header_says(mixed: Database) -> None
     assert all(t.entra_last_used_at is None for t in used[-34:])  # never used: last
     users = walk(mixed, "user", None, 1000)
     assert users[0].user_upn is None and users[-1].user_upn == "bob@contoso.com"
-    batches = [t.batch_id for t in walk(mixed, "-batch", None, 1000)]
+    batches = [t.batch_id or 0 for t in walk(mixed, "-batch", None, 1000)]
     assert batches == sorted(batches, reverse=True) and batches[0] != batches[-1]
 
 
@@ -140,9 +140,9 @@ def test_a_cursor_is_good_only_for_its_own_order(mixed: Database) -> None:
         cursor = uow.tokens.list(sort="user", limit=3).next_cursor
         assert cursor is not None
         assert len(uow.tokens.list(sort="user", limit=3, cursor=cursor).items) == 3
-        for other in ("name", "-user", "serial"):
+        for other in ("name", "-user", "serial"):  # each a SortKey
             with pytest.raises(StateConflict) as refused:
-                uow.tokens.list(sort=other, cursor=cursor)  # type: ignore[arg-type]
+                uow.tokens.list(sort=other, cursor=cursor)
             assert refused.value.code == "inventory.bad_cursor"
         naive = {"k": "last_used", "v": ["2026-01-01T00:00:00", "SN000001"]}
         forged = base64.urlsafe_b64encode(json.dumps(naive).encode()).decode()

@@ -33,6 +33,16 @@ ENTRA_STATUS_STATES: dict[str, tuple[TokenState, ...]] = {
     "failedActivation": (TokenState.FAILED_ACTIVATION,),
 }
 
+__all__ = [
+    "ENTRA_STATUS_STATES",
+    "CountDimension",
+    "EntraStatus",
+    "Page",
+    "SortKey",
+    "TokenFilter",
+    "TokenListing",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class TokenFilter:
