@@ -117,6 +117,9 @@ def test_each_filter_narrows_the_api_and_the_page(client: httpx.Client, varied: 
     assert re.findall(r"<code>(INV\d+)</code>", page) == expected
     assert 'value="ann"' in page and '<option value="activated" selected>' in page
     assert f'<option value="{second}" selected>#{second} b.csv</option>' in page
+    makers = re.findall(r'<option value="([^"]+)"', page.split('id="manufacturer"')[1])[:2]
+    models = page.split('id="model"')[1].split("</select>")[0]
+    assert makers == ["Feitian", "Token2"] and models.count("<option") == 3  # Any, C302, c100
 
     for bad in ({"entra": "stolen"}, {"batch": "two"}, {"sort": "colour"}, {"dir": "up"}):
         refused = client.get("/api/v1/tokens", params=bad)

@@ -98,7 +98,8 @@ def inventory_choices(inv: Inventory, *, batches: int = 200) -> dict[str, Any]:
     """What the inventory's filter lists offer: the manufacturers and models on record and the
     newest ``batches`` imports (id and file name)."""
     with inv.uow(write=False) as uow:
-        makers = [m for m in uow.tokens.counts_by("manufacturer") if m]
-        models = [m for m in uow.tokens.counts_by("model") if m]
+        pairs = uow.tokens.makers_and_models()
         recent = [(b.id, b.file_name) for b in uow.batches.list(limit=batches)]
+    makers = sorted({m for m, _ in pairs if m})
+    models = sorted({n for _, n in pairs if n})
     return {"manufacturers": makers, "models": models, "batches": recent}
