@@ -166,7 +166,7 @@ class TokenListing:
         query = select(func.count()).select_from(Token).where(*self._where(flt or TokenFilter()))
         return int(self.session.execute(query).scalar_one())
 
-    def makers_and_models(self) -> list[tuple[str, str]]:
+    def makers_and_models(self) -> tuple[tuple[str, str], ...]:
         """Every (manufacturer, model) pair on record, in one scan of their index."""
         query = (
             select(Token.manufacturer, Token.model)
@@ -174,7 +174,7 @@ class TokenListing:
             .distinct()
             .order_by(Token.manufacturer, Token.model)
         )
-        return [(str(m), str(n)) for m, n in self.session.execute(query)]
+        return tuple((str(m), str(n)) for m, n in self.session.execute(query))
 
     def counts_by(self, dimension: CountDimension) -> dict[str, int]:
         """Token counts grouped by state, batch id, manufacturer or model (for reports)."""
