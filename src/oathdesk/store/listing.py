@@ -4,7 +4,8 @@ Why: the console, the CLI and the reports all page through the inventory. Keyset
 holding the last row's sort key, see ``store.sorting``) costs the same on page 1 and page 2,000.
 The default orders (serial, created) and the exact filters have an index behind them in the
 migrations; the other header sorts and the substring filters (user, display name) scan the
-tenant's rows, which stays in the tens of milliseconds at 100,000 tokens.
+tenant's rows: about 0.1 s a page at 100,000 tokens on SQLite (measured on a loaded 2-core
+machine), the sort done on (key, id) pairs only.
 """
 
 from __future__ import annotations
@@ -153,11 +154,19 @@ class TokenListing:
         flt = flt or TokenFilter()
         limit = max(1, min(limit, 1000))
         order = Order.of(sort)
-        query = select(Token).where(*self._where(flt))
-        if cursor:
-            query = query.where(order.after(cursor))
-        query = query.order_by(*order.order_by()).offset(offset).limit(limit + 1)
-        rows = list(self.session.scalars(query))
+        clauses = self._where(flt) + ([order.after(cursor)] if cursor else [])
+        if order.indexed:
+            query = select(Token).where(*clauses).order_by(*order.order_by())
+            rows = list(self.session.scalars(query.offset(offset).limit(limit + 1)))
+        else:
+            # sort narrow rows (the key and the id), then read the page's tokens: the database
+            # then sorts a few bytes per token instead of whole rows (2-4 times faster at 100k)
+            ids = select(Token.id).where(*clauses).order_by(*order.order_by())
+            page_ids = list(self.session.scalars(ids.offset(offset).limit(limit + 1)))
+            found = {
+                t.id: t for t in self.session.scalars(select(Token).where(Token.id.in_(page_ids)))
+            }
+            rows = [found[i] for i in page_ids]
         more = len(rows) > limit
         rows = rows[:limit]
         return Page(rows, order.encode(rows[-1]) if more and rows else None)

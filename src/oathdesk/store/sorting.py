@@ -113,6 +113,11 @@ class Order:
             )
         return cls(key, _spec(name), key.startswith("-"))
 
+    @property
+    def indexed(self) -> bool:
+        """Whether an index serves this order (the migrations index serial and created)."""
+        return self.key.removeprefix("-") in ("serial", "created")
+
     def order_by(self) -> list[Any]:
         return [c.expr.desc() if self.desc else c.expr.asc() for c in self.columns]
 
