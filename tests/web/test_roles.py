@@ -18,12 +18,14 @@ EVERYONE = {"ada", "hal", "aud", "joe"}
 ROUTES = [
     ("GET", "/dashboard", STAFF, "page"),
     ("GET", "/inventory", STAFF, "page"),
+    ("GET", "/inventory/export", STAFF, "page"),
     ("GET", "/settings/accounts", {"ada"}, "page"),
     ("GET", "/import", {"ada"}, "page"),
     ("GET", "/me", EVERYONE, "page"),
     ("GET", "/api/v1/me", EVERYONE, "api"),
     ("GET", "/api/v1/dashboard", STAFF, "api"),
     ("GET", "/api/v1/tokens", STAFF, "api"),
+    ("GET", "/api/v1/exports/tokens", STAFF, "api"),
     ("GET", "/api/v1/accounts", {"ada"}, "api"),
 ]
 WHO = ["ada", "hal", "aud", "joe"]

@@ -63,6 +63,7 @@ REGISTRY: dict[K, dict[str, str]] = {
         "auth.entra_wrong_tenant": "the Microsoft account is from another organisation",
         "inventory.error": "the request does not fit the inventory as it is",
         "inventory.bad_cursor": "the page cursor is not valid; start the listing again",
+        "inventory.bad_sort": "unknown sort order; the message lists the orders",
         "otp.invalid": "an OTP computation was asked with impossible parameters",
         "otp.bad_algorithm": "unknown hash; use sha1, sha256 or sha512",
         "otp.bad_codes": "identify takes one code or two consecutive codes",

@@ -92,3 +92,14 @@ def list_batches(inv: Inventory, *, limit: int = 100) -> list[dict[str, Any]]:
             }
             for b in uow.batches.list(limit=limit)
         ]
+
+
+def inventory_choices(inv: Inventory, *, batches: int = 200) -> dict[str, Any]:
+    """What the inventory's filter lists offer: the manufacturers and models on record and the
+    newest ``batches`` imports (id and file name)."""
+    with inv.uow(write=False) as uow:
+        pairs = uow.tokens.makers_and_models()
+        recent = [(b.id, b.file_name) for b in uow.batches.list(limit=batches)]
+    makers = sorted({m for m, _ in pairs if m})
+    models = sorted({n for _, n in pairs if n})
+    return {"manufacturers": makers, "models": models, "batches": recent}

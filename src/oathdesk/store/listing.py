@@ -1,29 +1,48 @@
-"""Listing and counting tokens: filters, keyset paging and grouped counts that stay fast at 100k.
+"""Listing and counting tokens: filters, sorted keyset paging and grouped counts.
 
 Why: the console, the CLI and the reports all page through the inventory. Keyset paging (a cursor
-holding the last row's sort key) costs the same on page 1 and page 2,000, and every filter and
-sort here has an index behind it in the migration.
+holding the last row's sort key, see ``store.sorting``) costs the same on page 1 and page 2,000.
+The default orders (serial, created) and the exact filters have an index behind them in the
+migrations; the other header sorts and the substring filters (user, display name) scan the
+tenant's rows: about 0.1 s a page at 100,000 tokens on SQLite (measured on a loaded 2-core
+machine), the sort done on (key, id) pairs only.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import ColumnElement, UnaryExpression, func, select, tuple_
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from oathdesk.domain import OtpKind
-from oathdesk.store.errors import StateConflict
 from oathdesk.store.models import Token
+from oathdesk.store.sorting import Order, SortKey
 from oathdesk.store.states import TokenState
 
-SortKey = Literal["serial", "-serial", "created", "-created"]
 CountDimension = Literal["state", "batch", "manufacturer", "model"]
+EntraStatus = Literal["absent", "present", "available", "assigned", "activated", "failedActivation"]
+# Entra's status for a token we pushed, by our state (reconcile.EXPECTED read backwards): a
+# deactivated token is still assigned in Entra.
+ENTRA_STATUS_STATES: dict[str, tuple[TokenState, ...]] = {
+    "available": (TokenState.AVAILABLE,),
+    "assigned": (TokenState.ASSIGNED, TokenState.DEACTIVATED),
+    "activated": (TokenState.ACTIVATED,),
+    "failedActivation": (TokenState.FAILED_ACTIVATION,),
+}
+
+__all__ = [
+    "ENTRA_STATUS_STATES",
+    "CountDimension",
+    "EntraStatus",
+    "Page",
+    "SortKey",
+    "TokenFilter",
+    "TokenListing",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +61,25 @@ class TokenFilter:
     kind: OtpKind | None = None
     has_seed: bool | None = None
     assigned: bool | None = None
+    user_contains: str | None = None  # any part of the UPN, any case
+    name_contains: str | None = None  # any part of the display name, any case
+    entra: EntraStatus | None = None  # in Entra or not, or Entra's status as our record has it
+
+    def to_dict(self) -> dict[str, object]:
+        """The fields set, as plain JSON values (for an audit entry)."""
+        out: dict[str, object] = {}
+        for name in self.__slots__:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if name == "states":
+                value = [s.value for s in value]
+            elif isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, OtpKind):
+                value = value.value
+            out[name] = value
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,21 +88,13 @@ class Page:
     next_cursor: str | None
 
 
-def _encode_cursor(values: Sequence[Any]) -> str:
-    raw = [v.isoformat() if isinstance(v, datetime) else v for v in values]
-    return base64.urlsafe_b64encode(json.dumps(raw).encode()).decode()
-
-
-def _decode_cursor(cursor: str, sort: SortKey) -> list[Any]:
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if sort in ("created", "-created"):
-            return [datetime.fromisoformat(raw[0]), int(raw[1])]
-        return [str(raw[0])]
-    except (ValueError, TypeError, IndexError, KeyError):
-        raise StateConflict(
-            "the page cursor is not valid; start the listing again", code="inventory.bad_cursor"
-        ) from None
+def _entra_clause(status: str) -> ColumnElement[bool]:
+    pushed = and_(Token.entra_id.is_not(None), Token.state != TokenState.RETIRED)
+    if status == "absent":
+        return or_(Token.entra_id.is_(None), Token.state == TokenState.RETIRED)
+    if status == "present":
+        return pushed
+    return and_(pushed, Token.state.in_(ENTRA_STATUS_STATES[status]))
 
 
 class TokenListing:
@@ -102,6 +132,12 @@ class TokenListing:
         if flt.assigned is not None:
             upn = Token.user_upn.is_not(None)
             clauses.append(upn if flt.assigned else Token.user_upn.is_(None))
+        if flt.user_contains:
+            clauses.append(Token.user_upn.icontains(flt.user_contains, autoescape=True))
+        if flt.name_contains:
+            clauses.append(Token.display_name.icontains(flt.name_contains, autoescape=True))
+        if flt.entra is not None:
+            clauses.append(_entra_clause(flt.entra))
         return clauses
 
     def list(
@@ -113,39 +149,41 @@ class TokenListing:
         cursor: str | None = None,
         offset: int = 0,
     ) -> Page:
-        """One page, keyset-paged by ``cursor`` (fast at any depth) or by ``offset``."""
+        """One page in ``sort`` order, keyset-paged by ``cursor`` (fast at any depth) or by
+        ``offset``; ``next_cursor`` is None on the last page."""
         flt = flt or TokenFilter()
         limit = max(1, min(limit, 1000))
-        query = select(Token).where(*self._where(flt))
-        desc = sort.startswith("-")
-        order: list[UnaryExpression[Any]]
-        if sort in ("serial", "-serial"):
-            order = [Token.serial.desc() if desc else Token.serial.asc()]
-            if cursor:
-                (after,) = _decode_cursor(cursor, sort)
-                query = query.where(Token.serial < after if desc else Token.serial > after)
+        order = Order.of(sort)
+        clauses = self._where(flt) + ([order.after(cursor)] if cursor else [])
+        if order.indexed:
+            query = select(Token).where(*clauses).order_by(*order.order_by())
+            rows = list(self.session.scalars(query.offset(offset).limit(limit + 1)))
         else:
-            key = tuple_(Token.created_at, Token.id)
-            if desc:
-                order = [Token.created_at.desc(), Token.id.desc()]
-            else:
-                order = [Token.created_at.asc(), Token.id.asc()]
-            if cursor:
-                at, ident = _decode_cursor(cursor, sort)
-                query = query.where(key < tuple_(at, ident) if desc else key > tuple_(at, ident))
-        rows = list(self.session.scalars(query.order_by(*order).offset(offset).limit(limit + 1)))
+            # sort narrow rows (the key and the id), then read the page's tokens: the database
+            # then sorts a few bytes per token instead of whole rows (2-4 times faster at 100k)
+            ids = select(Token.id).where(*clauses).order_by(*order.order_by())
+            page_ids = list(self.session.scalars(ids.offset(offset).limit(limit + 1)))
+            found = {
+                t.id: t for t in self.session.scalars(select(Token).where(Token.id.in_(page_ids)))
+            }
+            rows = [found[i] for i in page_ids]
         more = len(rows) > limit
         rows = rows[:limit]
-        nxt = None
-        if more and rows:
-            last = rows[-1]
-            values = [last.serial] if "serial" in sort else [last.created_at, last.id]
-            nxt = _encode_cursor(values)
-        return Page(rows, nxt)
+        return Page(rows, order.encode(rows[-1]) if more and rows else None)
 
     def count(self, flt: TokenFilter | None = None) -> int:
         query = select(func.count()).select_from(Token).where(*self._where(flt or TokenFilter()))
         return int(self.session.execute(query).scalar_one())
+
+    def makers_and_models(self) -> tuple[tuple[str, str], ...]:
+        """Every (manufacturer, model) pair on record, in one scan of their index."""
+        query = (
+            select(Token.manufacturer, Token.model)
+            .where(Token.tenant == self.tenant)
+            .distinct()
+            .order_by(Token.manufacturer, Token.model)
+        )
+        return tuple((str(m), str(n)) for m, n in self.session.execute(query))
 
     def counts_by(self, dimension: CountDimension) -> dict[str, int]:
         """Token counts grouped by state, batch id, manufacturer or model (for reports)."""

@@ -10,10 +10,11 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from oathdesk.service.accounts import close_session, list_accounts
 from oathdesk.web import views
+from oathdesk.web.inventory_view import FormatQ, QueryDep, export_response
 from oathdesk.web.security import (
     Admin,
     InventoryDep,
@@ -22,7 +23,7 @@ from oathdesk.web.security import (
     Staff,
     clear_cookie,
 )
-from oathdesk.web.views import CursorQ, LimitQ, SearchQ, SortQ, StatesQ, UserQ
+from oathdesk.web.views import CursorQ, LimitQ
 
 
 class ErrorBody(BaseModel):
@@ -89,17 +90,27 @@ def dashboard(inv: InventoryDep, principal: Staff) -> dict[str, Any]:
 def tokens(
     inv: InventoryDep,
     principal: Staff,
-    q: SearchQ = None,
-    state: StatesQ = None,
-    user: UserQ = None,
-    sort: SortQ = "serial",
+    query: QueryDep,
     limit: LimitQ = 50,
     cursor: CursorQ = None,
 ) -> TokenList:
-    page = views.token_page(
-        inv, q=q, states=state, user=user, sort=sort, limit=limit, cursor=cursor
-    )
+    page = views.token_page(inv, query.token_filter(), sort=query.sort, limit=limit, cursor=cursor)
     return TokenList(items=page.items, next_cursor=page.next_cursor, total=page.total)
+
+
+@router.get(
+    "/exports/tokens",
+    summary="Every token of a filtered view, as CSV or JSON (streamed; audited if it lists users)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}, "application/json": {}}}},
+)
+def tokens_export(
+    inv: InventoryDep,
+    principal: Staff,
+    query: QueryDep,
+    format: FormatQ = "csv",
+) -> Response:
+    return export_response(inv, principal, query, format)
 
 
 @router.get("/accounts", summary="Local accounts (admin)")

@@ -7,16 +7,17 @@ that guards it and renders data from ``web.views``, exactly what its API twin re
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from oathdesk.service import TokenState
 from oathdesk.service.accounts import list_accounts
+from oathdesk.service.queries import inventory_choices
 from oathdesk.web import views
+from oathdesk.web.inventory_view import ENTRA_CHOICES, FormatQ, QueryDep, export_response
 from oathdesk.web.security import Admin, InventoryDep, Principal, Staff
-from oathdesk.web.views import CursorQ, LimitQ, SearchQ, SortQ, StatesQ, UserQ
+from oathdesk.web.views import CursorQ, LimitQ
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,22 +47,14 @@ def inventory_page(
     request: Request,
     inv: InventoryDep,
     principal: Staff,
-    q: SearchQ = None,
-    state: StatesQ = None,
-    user: UserQ = None,
-    sort: SortQ = "serial",
+    query: QueryDep,
     limit: LimitQ = 50,
     cursor: CursorQ = None,
 ) -> Response:
-    page = views.token_page(
-        inv, q=q, states=state, user=user, sort=sort, limit=limit, cursor=cursor
-    )
-    base: list[tuple[str, str]] = [("q", q or ""), ("user", user or ""), ("sort", sort)]
-    base += [("state", s.value) for s in state or []] + [("limit", str(limit))]
+    page = views.token_page(inv, query.token_filter(), sort=query.sort, limit=limit, cursor=cursor)
+    sized = {"limit": str(limit)}
     next_url = (
-        "/inventory?" + urlencode([*base, ("cursor", page.next_cursor)])
-        if page.next_cursor
-        else None
+        query.url("/inventory", **sized, cursor=page.next_cursor) if page.next_cursor else None
     )
     return render(
         request,
@@ -69,17 +62,30 @@ def inventory_page(
         principal,
         title="Inventory",
         page=page,
-        q=q or "",
-        user=user or "",
-        chosen={s.value for s in state or []},
+        query=query,
+        chosen={s.value for s in query.states},
         states=[s.value for s in TokenState],
-        sort=sort,
+        entra_choices=ENTRA_CHOICES,
+        choices=inventory_choices(inv),
+        headers=query.headers(),
         limit=limit,
         sizes=views.PAGE_SIZES,
-        first_url="/inventory?" + urlencode(base),
+        first_url=query.url("/inventory", **sized),
         next_url=next_url,
+        export_csv=query.url("/inventory/export", format="csv"),
+        export_json=query.url("/inventory/export", format="json"),
         paged=bool(cursor),
     )
+
+
+@router.get("/inventory/export")
+def inventory_export(
+    inv: InventoryDep,
+    principal: Staff,
+    query: QueryDep,
+    format: FormatQ = "csv",
+) -> Response:
+    return export_response(inv, principal, query, format)
 
 
 @router.get("/settings/accounts")

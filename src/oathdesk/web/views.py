@@ -22,47 +22,23 @@ from oathdesk.service import (
     inventory_report,
 )
 from oathdesk.service import list_tokens as _list_tokens
+from oathdesk.service.token_export import SortKey
 
 LOW_STOCK = 10
 PAGE_SIZES = (25, 50, 100)
-Sort = Literal["serial", "-serial", "created", "-created"]
-
 SearchQ = Annotated[str | None, Query(max_length=128, description="Serial number prefix.")]
 StatesQ = Annotated[list[TokenState] | None, Query(description="Only tokens in these states.")]
-UserQ = Annotated[str | None, Query(max_length=320, description="Assigned user's UPN.")]
-SortQ = Annotated[Sort, Query(description="Sort order.")]
 LimitQ = Annotated[int, Query(ge=1, le=100, description="Tokens per page.")]
 CursorQ = Annotated[
     str | None, Query(max_length=2000, description="next_cursor from the previous page.")
 ]
 
 
-def token_filter(q: str | None, states: list[TokenState] | None, user: str | None) -> TokenFilter:
-    return TokenFilter(
-        serial_prefix=q.strip() or None if q else None,
-        states=states or None,
-        user_upn=user.strip() or None if user else None,
-    )
-
-
 def token_page(
-    inv: Inventory,
-    *,
-    q: str | None,
-    states: list[TokenState] | None,
-    user: str | None,
-    sort: Sort,
-    limit: int,
-    cursor: str | None,
+    inv: Inventory, flt: TokenFilter, *, sort: SortKey, limit: int, cursor: str | None
 ) -> TokenPage:
-    return _list_tokens(
-        inv,
-        token_filter(q, states, user),
-        sort=sort,
-        limit=limit,
-        cursor=cursor or None,
-        with_total=True,
-    )
+    """One page of the list and the count of the whole filtered view."""
+    return _list_tokens(inv, flt, sort=sort, limit=limit, cursor=cursor or None, with_total=True)
 
 
 def dashboard(inv: Inventory) -> dict[str, Any]:
