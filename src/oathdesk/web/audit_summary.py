@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from oathdesk.web.audit_summary_delivery import DELIVERY_TEXTS
+
 Entry = Mapping[str, Any]
 Summary = Callable[[Entry], str]
 
@@ -288,6 +290,14 @@ def _connection(e: Entry) -> str:
     return f"{who(e.get('actor'))} checked the connection to Entra: {result}"
 
 
+def _inventory_export(e: Entry) -> str:
+    d = _d(e)
+    return (
+        f"{who(e.get('actor'))} exported {d.get('tokens', '?')} token(s) of the inventory as "
+        f"{d.get('format', '?')}, {d.get('with_user', '?')} of them naming their user"
+    )
+
+
 def _audit_export(e: Entry) -> str:
     flt = _d(e).get("filter") or {}
     used = ", ".join(f"{k} {v}" for k, v in sorted(flt.items()) if v)
@@ -357,28 +367,8 @@ SUMMARIES: dict[str, Summary] = {
     "api_token.revoke": _api_token("revoked"),
     "settings.connection_check": _connection,
     "audit.export": _audit_export,
-    "delivery.order_loaded": _delivery("{actor} loaded order {subject}"),
-    "delivery.order_found": _delivery("{actor} found order {subject}"),
-    "delivery.find_failed": _delivery("{actor} looked for order number {subject} in vain"),
-    "delivery.find_throttled": _delivery("{actor} was paused looking for orders"),
-    "delivery.possession_verified": _delivery(
-        "{actor} proved holding shipment(s) {shipments} of {subject}"
-    ),
-    "delivery.possession_failed": _delivery(
-        "{actor} typed a wrong serial for shipment(s) {shipments} of {subject}"
-    ),
-    "delivery.request_created": _delivery(
-        "{actor} requested seed file(s) for order {order} ({subject})"
-    ),
-    "delivery.request_approved": _delivery("{actor} approved {subject}"),
-    "delivery.request_rejected": _delivery("{actor} rejected {subject}"),
-    "delivery.file_built": _delivery("{actor} built file {file} for {subject}"),
-    "delivery.mail_sent": _delivery("{actor} mailed the download links of {subject} to {to}"),
-    "delivery.mail_failed": _delivery("{actor} could not mail the download links of {subject}"),
-    "delivery.downloaded": _delivery("{actor} downloaded {file} of {subject}"),
-    "delivery.download_refused": _delivery("{actor} gave a wrong password for {file}"),
-    "delivery.confirmed": _delivery("{actor} confirmed receiving {file} of {subject}"),
-    "delivery.expired": _delivery("{actor} deleted the expired file {file} of {subject}"),
+    "inventory.export": _inventory_export,
+    **{action: _delivery(text) for action, text in DELIVERY_TEXTS.items()},
 }
 
 
