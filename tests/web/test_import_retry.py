@@ -158,7 +158,9 @@ def test_a_file_nothing_in_the_form_can_fix_is_not_kept(admin: httpx.Client, see
 def test_a_zip_of_several_files_keeps_the_file_while_the_member_is_named(
     admin: httpx.Client, seen: Seen
 ) -> None:
-    data = (Path(__file__).parent.parent / "formats/samples/variants/zip-two-seed-files.zip").read_bytes()
+    data = (
+        Path(__file__).parent.parent / "formats/samples/variants/zip-two-seed-files.zip"
+    ).read_bytes()
     asked = preview(admin, data, "two.zip", seen)
     assert asked.status_code == 400
     assert "The ZIP holds several seed files: name the one to read" in asked.text

@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, expect
 
+from oathdesk.domain import Secret
 from oathdesk.service import Inventory
 from oathdesk.service.accounts import create_account
-from oathdesk.domain import Secret
 from tests.service.selfservice_seed import code, stock
 from tests.service.support import serial
 from tests.web.conftest import PASSWORD, signed_in
@@ -46,9 +46,7 @@ def enrolled(client: httpx.Client, inv: Inventory, prefix: str) -> str:
     return sn
 
 
-def test_a_change_that_worked_is_a_success_and_a_note_is_not(
-    user: Any, inv: Inventory
-) -> None:
+def test_a_change_that_worked_is_a_success_and_a_note_is_not(user: Any, inv: Inventory) -> None:
     ada = user(ADA)
     sn = enrolled(ada, inv, "SG")
     form = {"csrf_token": page_csrf(ada), "display_name": "Work fob"}

@@ -122,7 +122,8 @@ def test_the_api_pages_the_directory_with_next(hal: httpx.Client, directory: lis
     assert first.status_code == 200
     body = first.json()
     assert len(body["items"]) == 25 and body["next"]
-    assert set(body["items"][0]) == {"id", "user_principal_name", "display_name", "user_type", "tokens"}
+    fields = {"id", "user_principal_name", "display_name", "user_type", "tokens"}
+    assert set(body["items"][0]) == fields
     rest = hal.get("/api/v1/users", params={"after": body["next"]}).json()
     assert rest["next"] is None and len(rest["items"]) == 5
     upns = [u["user_principal_name"] for u in body["items"] + rest["items"]]
@@ -167,7 +168,11 @@ def test_without_entra_the_list_says_so(
 
 
 def test_a_browser_pages_through_the_users(
-    page: Page, inv: Inventory, directory: list[str], accounts: dict[str, list[str]], artifacts: Path
+    page: Page,
+    inv: Inventory,
+    directory: list[str],
+    accounts: dict[str, list[str]],
+    artifacts: Path,
 ) -> None:
     add_tokens(inv, ["UB00001"])
     hold(inv, GRACE, ["UB00001"], TokenState.ACTIVATED)

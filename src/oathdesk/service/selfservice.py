@@ -311,8 +311,7 @@ def rename(
         token = _mine(uow, serial, upn)
         if token.state in GONE:
             raise StateConflict(
-                f"token {token.serial} is {token.state.value}; only a token in use can be "
-                "renamed",
+                f"token {token.serial} is {token.state.value}; only a token in use can be renamed",
                 code="selfservice.state_conflict",
                 details={"serial": token.serial, "state": token.state.value},
             )

@@ -224,8 +224,7 @@ def _chosen(
         kept = desk.take(held, principal.session_id)
         if kept is None:
             raise ImportRefused(
-                "the file you chose was kept for 15 minutes and that time is over; choose it "
-                "again",
+                "the file you chose was kept for 15 minutes and that time is over; choose it again",
                 code="import.upload_expired",
             )
         return kept.name, kept.data
