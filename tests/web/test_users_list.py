@@ -124,6 +124,10 @@ def test_the_api_pages_the_directory_with_next(hal: httpx.Client, directory: lis
     assert len(body["items"]) == 25 and body["next"]
     fields = {"id", "user_principal_name", "display_name", "user_type", "tokens"}
     assert set(body["items"][0]) == fields
+    for bad in ("é", "a b", "\x00"):  # never sent on to Entra: refused as a bad request
+        refused = hal.get("/api/v1/users", params={"after": bad})
+        assert refused.status_code == 422, (bad, refused.text)
+        assert refused.json()["error"]["code"] == "request.invalid"
     rest = hal.get("/api/v1/users", params={"after": body["next"]}).json()
     assert rest["next"] is None and len(rest["items"]) == 5
     upns = [u["user_principal_name"] for u in body["items"] + rest["items"]]

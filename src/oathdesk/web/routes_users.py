@@ -55,7 +55,12 @@ def search(inv: InventoryDep, q: str) -> tuple[list[dict[str, Any]], OathdeskErr
 
 
 AfterQ = Annotated[
-    str | None, Query(max_length=2048, description="The page's skiptoken (from `next`).")
+    str | None,
+    Query(
+        max_length=2048,
+        pattern=r"^[!-~]+$",  # Entra's skiptokens are printable ASCII; nothing else is sent on
+        description="The page's skiptoken (from `next`).",
+    ),
 ]
 PageQ = Annotated[int, Query(ge=1, le=100_000, description="The page's number (shown only).")]
 
