@@ -103,7 +103,9 @@ def users_page(
         searched=searched,
         problem=problem,
         page_number=n if after else 1,
-        next_url=f"/users?{urlencode({'after': following, 'n': n + 1})}" if following else None,
+        next_url=f"/users?{urlencode({'after': following, 'n': min(n + 1, 100_000)})}"
+        if following
+        else None,
         first_url="/users" if after else None,
     )
 
