@@ -92,7 +92,8 @@ def test_admin_signs_in_and_sees_dashboard_and_inventory(
     assert page.evaluate("document.cookie") == ""  # invisible to scripts
 
     page.get_by_role("button", name="Sign out").click()
-    expect(page).to_have_url("/signin")
+    expect(page).to_have_url("/signin?signed_out=1")
+    expect(page.get_by_role("status")).to_have_text("You are signed out.")
     page.goto("/dashboard")
     expect(page).to_have_url("/signin?next=%2Fdashboard")
     assert errors == [], errors  # no CSP violation or script error on any page

@@ -218,6 +218,10 @@ def test_confirm_imports_then_the_push_reaches_100_percent_and_a_repeat_changes_
     page = preview(admin, data, "delivery.zip", seen, password=PASSWORD)
     upload = UPLOAD_RE.search(page.text)
     assert upload
+    # the same file previewed again before the first confirm: held twice, both confirmable
+    early = preview(admin, data, "delivery.zip", seen, password=PASSWORD)
+    upload2 = UPLOAD_RE.search(early.text)
+    assert upload2 and 'id="already-imported"' not in early.text
     confirm = {"csrf_token": page_token(admin), "upload": upload.group(1)}
     done = seen(admin.post("/import/confirm", data=confirm))
     assert done.status_code == 303
@@ -233,10 +237,11 @@ def test_confirm_imports_then_the_push_reaches_100_percent_and_a_repeat_changes_
     assert '<progress id="import-progress" max="3" value="3">100 %</progress>' in finished
     again = seen(admin.post("/import/confirm", data=confirm))  # the same upload, once more
     assert again.status_code == 400 and "import.upload_expired" in again.text
-    # the same file uploaded and confirmed a second time: recognised, nothing added or pushed
+    # the same file previewed after its import: a warning, no confirm
     repeat = preview(admin, data, "delivery.zip", seen, password=PASSWORD)
-    upload2 = UPLOAD_RE.search(repeat.text)
-    assert upload2
+    assert repeat.status_code == 200 and 'id="already-imported"' in repeat.text
+    assert "This file was already imported." in repeat.text and not UPLOAD_RE.search(repeat.text)
+    # the copy held before the import, confirmed now: recognised, nothing added or pushed
     second = seen(admin.post("/import/confirm", data={**confirm, "upload": upload2.group(1)}))
     assert second.status_code == 303
     second_job = wait_for_job(admin, second.headers["location"].rsplit("/", 1)[1], seen)

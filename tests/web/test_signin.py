@@ -75,7 +75,7 @@ def test_signout_ends_the_session_on_the_server(
     token = client.get("/api/v1/me").json()["csrf_token"]
     response = client.post("/signout", data={"csrf_token": token})
     assert response.status_code == 303
-    assert response.headers["location"] == "/signin"
+    assert response.headers["location"] == "/signin?signed_out=1"
     assert "max-age=0" in response.headers["set-cookie"].lower()
     with new_client(app_url, server) as thief:  # the old cookie, replayed, is worth nothing
         thief.cookies.update(stolen)

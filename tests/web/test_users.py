@@ -89,7 +89,9 @@ def state_of(client: httpx.Client, serial: str) -> str:
 def test_search_finds_entra_users_on_the_page_and_in_the_api(hal: httpx.Client, seen: Seen) -> None:
     empty = seen(hal.get("/users"))
     assert empty.status_code == 200
-    assert '<label for="q">Name or UPN</label>' in empty.text and 'id="users"' not in empty.text
+    assert '<label for="q">Name or UPN</label>' in empty.text
+    assert "Users in Entra, page 1" in empty.text, "the directory is listed on open"
+    assert 'id="result-count"' not in empty.text
     page = seen(hal.get("/users", params={"q": "Grace"}))
     assert page.status_code == 200, page.text
     assert "1 user(s) found." in page.text

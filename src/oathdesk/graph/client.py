@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 from oathdesk.graph.errors import GraphAuthError, GraphError, GraphNotFound, GraphRequestError
 from oathdesk.graph.methods import UserMethod, capped_count
@@ -360,6 +360,22 @@ class GraphClient:
             )
             if lowered in user.display_name.lower() or lowered in user.user_principal_name.lower()
         ]
+
+    def users_page(
+        self, *, top: int, skiptoken: str | None = None
+    ) -> tuple[list[User], str | None]:
+        """One page of the directory's users, in Graph's order, and the ``$skiptoken`` of the
+        next page (None on the last): a console lists a directory one page at a time."""
+        params: dict[str, str | int] = {"$select": USER_FIELDS, "$top": top}
+        if skiptoken:
+            params["$skiptoken"] = skiptoken
+        data = self.session.json("GET", "users", what="list users", params=params)
+        items = data.get("value")
+        if not isinstance(items, list):
+            raise GraphRequestError("list users: no 'value' list", code="graph.request.bad_reply")
+        link = str(data.get("@odata.nextLink") or "")
+        after = parse_qs(urlsplit(link).query).get("$skiptoken", [None])[0] if link else None
+        return [User.from_graph(u) for u in items if isinstance(u, dict)], after
 
     def inventory(self) -> dict[str, Device]:
         """Serial → device for the whole inventory (one listing, ``$select`` of a few fields)."""

@@ -142,10 +142,12 @@ def signin_routes(
     *,
     home: str,
     landing: Callable[[AccountView, str], str] = lambda _account, target: target,
+    signed_out: str = "/signin",
 ) -> None:
     """Add ``GET /signin``, ``POST /signin`` and ``POST /signout`` to ``router``: ``form``
-    shows the app's page, ``home`` is where a sign-in without a (safe) next page leads, and
-    ``landing(account, next page)`` may send an account elsewhere (e.g. one without roles)."""
+    shows the app's page, ``home`` is where a sign-in without a (safe) next page leads,
+    ``landing(account, next page)`` may send an account elsewhere (e.g. one without roles),
+    and a sign-out leads to ``signed_out`` (a local path: a page that may say so)."""
 
     @router.get("/signin")
     def signin_page(
@@ -175,4 +177,4 @@ def signin_routes(
 
     @router.post("/signout")
     def signout(request: Request, principal: SignedIn) -> Response:
-        return sign_out(request, principal)
+        return sign_out(request, principal, signed_out)

@@ -14,10 +14,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from oathdesk.domain import OathdeskError, Secret
 from oathdesk.service.context import Inventory
+from oathdesk.service.importing import content_digest
 from oathdesk.store import HeldUploadRow, SealedValue
 
 HOLD_SECONDS = 15 * 60  # how long an upload waits for its confirm
@@ -41,6 +43,38 @@ class HeldUpload:
     password: Secret | None = field(repr=False)
     use_pgp: bool
     member: str | None = None  # the seed file inside a ZIP holding several
+
+
+@dataclass(frozen=True)
+class EarlierImport:
+    """The batch an identical file made: importing the file again would add nothing."""
+
+    batch_id: int
+    file_name: str
+    imported_at: datetime
+    actor: str
+    tokens: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "file_name": self.file_name,
+            "imported_at": self.imported_at.isoformat(),
+            "actor": self.actor,
+            "tokens": self.tokens,
+        }
+
+
+def earlier_import(inv: Inventory, data: bytes) -> EarlierImport | None:
+    """The batch whose file had exactly these bytes (its recorded SHA-256), or None. The digest
+    is the one ``import_seeds`` records, so this says what a confirm would find."""
+    with inv.uow(write=False) as uow:
+        batch = uow.batches.find_by_hash(content_digest(data))
+        if batch is None:
+            return None
+        return EarlierImport(
+            batch.id, batch.file_name, batch.created_at, batch.actor, batch.token_count
+        )
 
 
 def _digest(value: str) -> str:

@@ -47,6 +47,12 @@ class ImportReport:
         }
 
 
+def content_digest(data: bytes) -> str:
+    """The SHA-256 (hex) a batch records of its file: the same bytes twice are the same batch,
+    so a preview can say a file was already imported before anything is confirmed."""
+    return hashlib.sha256(data).hexdigest()
+
+
 def import_seeds(
     inv: Inventory,
     data: bytes,
@@ -67,7 +73,7 @@ def import_seeds(
     the serials) when ``on_conflict="fail"`` and a serial is already in the inventory.
     ``restrict_users`` (UPNs) and ``restrict_group_id`` (an Entra group) limit who may claim the
     batch's tokens by self-service (see ``service.selfservice.restrict_batch`` to change it)."""
-    content_hash = hashlib.sha256(data).hexdigest()
+    content_hash = content_digest(data)
     opened = open_seed_file(data, name, replace(opening or SeedFileOptions(), target="entra"))
     opened.raise_if_invalid()
     warnings = [p.to_dict() for p in opened.problems if not p.is_error]

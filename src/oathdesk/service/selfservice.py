@@ -40,6 +40,7 @@ FREE = (S.IN_STOCK, S.AVAILABLE)  # claimable by anyone the batch allows
 MINE = (S.ASSIGNED, S.FAILED_ACTIVATION)  # claimable by their holder only
 FIELDS = ("serial", "display_name", "state", "kind", "period", "digits", "manufacturer", "model")
 MAX_NAME = 100
+GONE = (S.LOST, S.BROKEN, S.RETIRED)  # given up: no longer renamed by their former holder
 
 
 class SelfServiceError(ServiceError):
@@ -303,10 +304,17 @@ def rename(
     inv: Inventory, upn: str, serial: str, display_name: str, *, actor: str
 ) -> dict[str, Any]:
     """Rename one of my tokens in our inventory. Entra keeps the name given at activation: it
-    refuses to update an assigned token, and its user method has no PATCH (graph-api.md A5)."""
+    refuses to update an assigned token, and its user method has no PATCH (graph-api.md A5).
+    A token reported lost (or broken, or retired) keeps its name: it is no longer in use."""
     name = _clean_name(display_name)
     with inv.uow() as uow:
         token = _mine(uow, serial, upn)
+        if token.state in GONE:
+            raise StateConflict(
+                f"token {token.serial} is {token.state.value}; only a token in use can be renamed",
+                code="selfservice.state_conflict",
+                details={"serial": token.serial, "state": token.state.value},
+            )
         before = token.display_name
         token.display_name = name
         audit(

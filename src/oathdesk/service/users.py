@@ -7,17 +7,22 @@ user, or replacing theirs, is a lifecycle action: ``lifecycle.perform`` with ``u
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import func, select
+
 from oathdesk.domain import OathdeskError
-from oathdesk.graph import GraphNotFound
+from oathdesk.graph import GraphNotFound, User
 from oathdesk.service.context import Inventory
 from oathdesk.service.queries import list_tokens, show_token
 from oathdesk.service.reconcile import EXPECTED
-from oathdesk.store import TokenFilter, TokenState
+from oathdesk.store import Token, TokenFilter, TokenState
 
 MAX_RESULTS = 50
 MAX_TOKENS = 100
+USERS_PAGE = 25  # users a page of the directory lists
+MAX_USERS_PAGE = 100
 
 
 def _unreachable(exc: OathdeskError) -> dict[str, str]:
@@ -25,11 +30,41 @@ def _unreachable(exc: OathdeskError) -> dict[str, str]:
 
 
 def search_users(inv: Inventory, query: str, *, limit: int = MAX_RESULTS) -> list[dict[str, Any]]:
-    """Entra users whose UPN or id is ``query``, or whose name or UPN starts with it."""
+    """Entra users whose UPN or id is ``query``, or whose name or UPN starts with it, each with
+    ``tokens``: how many tokens our inventory records for them."""
     text = query.strip()
     if not text:
         return []
-    return [u.to_dict() for u in inv.entra().find_users(text)[:limit]]
+    return with_token_counts(inv, inv.entra().find_users(text)[:limit])
+
+
+def list_users(
+    inv: Inventory, *, after: str | None = None, limit: int = USERS_PAGE
+) -> dict[str, Any]:
+    """One page of Entra's users (Graph's order; ``after`` is the page's skiptoken, None for
+    the first), each with ``tokens`` as in ``search_users``, and ``next``: the skiptoken of the
+    following page, None on the last. Entra pages the directory, so a tenant of 100,000 users
+    costs one page, not the whole list."""
+    size = max(1, min(limit, MAX_USERS_PAGE))
+    users, following = inv.entra().users_page(top=size, skiptoken=after or None)
+    return {"items": with_token_counts(inv, users[:size]), "next": following}
+
+
+def with_token_counts(inv: Inventory, users: Sequence[User]) -> list[dict[str, Any]]:
+    """``users`` as dicts, each with ``tokens``: our inventory's tokens recorded for the UPN
+    (the tokens the user's page lists: held, lost or broken; a retired token is no one's).
+    One grouped query for the whole page."""
+    upns = sorted({u.user_principal_name for u in users if u.user_principal_name})
+    counts: dict[str, int] = {}
+    if upns:
+        with inv.uow(write=False) as uow:
+            query = (
+                select(Token.user_upn, func.count())
+                .where(Token.tenant == inv.tenant, Token.user_upn.in_(upns))
+                .group_by(Token.user_upn)
+            )
+            counts = {str(upn): int(n) for upn, n in uow.session.execute(query)}
+    return [{**u.to_dict(), "tokens": counts.get(u.user_principal_name, 0)} for u in users]
 
 
 def user_detail(inv: Inventory, user: str) -> dict[str, Any]:

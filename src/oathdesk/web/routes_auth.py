@@ -19,6 +19,7 @@ from oathdesk.web.security import MaybeSignedIn
 router = APIRouter(include_in_schema=False)
 HOME = "/dashboard"
 ROLELESS_HOME = "/me"  # self-service is all an account without a role may use
+SIGNED_OUT = "/signin?signed_out=1"  # where a sign-out leads: the sign-in page, saying so
 
 
 def safe_next(target: str | None) -> str:
@@ -49,15 +50,17 @@ def signin_form(
     error: OathdeskError | None = None,
 ) -> Response:
     """The sign-in page: the local-account form, and "Sign in with Microsoft" when Entra
-    sign-in is configured; ``error`` (local or Entra) is shown in an alert box."""
+    sign-in is configured; ``error`` (local or Entra) is shown in an alert box, and "You are
+    signed out." right after a sign-out (``SIGNED_OUT``)."""
     context = {
         "title": "Sign in",
         "name": name,
         "next": next_path,
         "error": error,
         "entra": request.app.state.settings.entra is not None,
+        "signed_out": error is None and request.query_params.get("signed_out") == "1",
     }
     return render_form(request, "signin.html", context)
 
 
-signin_routes(router, signin_form, home=HOME, landing=landing)
+signin_routes(router, signin_form, home=HOME, landing=landing, signed_out=SIGNED_OUT)

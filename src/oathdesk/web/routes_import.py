@@ -38,8 +38,10 @@ from oathdesk.service import (
     open_seed_file,
     run_push,
 )
+from oathdesk.service.import_desk import earlier_import
 from oathdesk.service.queries import list_tokens
 from oathdesk.service.seedfile import MAX_SEED_FILE
+from oathdesk.web.import_form import by_line, keeps_file, refusal, size_text
 from oathdesk.web.routes_api import ERRORS, ErrorEnvelope
 from oathdesk.web.routes_pages import render
 from oathdesk.web.security import Admin, InventoryDep, Principal, inventory_of
@@ -102,6 +104,7 @@ def _secret(password: str | None) -> Secret | None:
 
 
 def preview(
+    inv: Inventory,
     data: bytes,
     name: str,
     fmt: str | None,
@@ -111,9 +114,10 @@ def preview(
 ) -> dict[str, Any]:
     """The validation report of an upload, opened as ``import_seeds`` opens it; never a seed.
 
-    Bounded whatever the file: the first ``PREVIEW_PROBLEMS`` problems and the
-    ``PREVIEW_MODELS`` commonest models, with the totals, so a 16 MiB file of broken rows is a
-    page a browser can show, not 200,000 table rows."""
+    Bounded whatever the file: the first ``PREVIEW_PROBLEMS`` problems (by line, the file's own
+    and Entra's together) and the ``PREVIEW_MODELS`` commonest models, with the totals, so a
+    16 MiB file of broken rows is a page a browser can show, not 200,000 table rows.
+    ``already_imported`` names the batch an identical file made (a confirm would add nothing)."""
     opened = open_seed_file(
         data,
         name,
@@ -121,10 +125,11 @@ def preview(
             fmt=fmt, password=password, gpg_home=gpg_home, target="entra", member=member
         ),
     )
-    problems = opened.report
+    problems = by_line(opened.report)
     errors = sum(1 for p in problems if p.is_error)
     records = opened.records
     models = Counter(f"{r.manufacturer} {r.model}".strip() for r in records)
+    earlier = earlier_import(inv, data)
     return {
         "file_name": name,
         "format": opened.format,
@@ -140,6 +145,7 @@ def preview(
         "importable": errors == 0 and bool(records),
         "problems": [p.to_dict() for p in problems[:PREVIEW_PROBLEMS]],
         "problems_total": len(problems),
+        "already_imported": earlier.to_dict() if earlier is not None else None,
     }
 
 
@@ -188,6 +194,7 @@ MemberF = Annotated[
 
 
 def _form(request: Request, principal: Principal, **context: Any) -> Response:
+    context.setdefault("chosen", {})
     return render(
         request,
         "import.html",
@@ -204,29 +211,77 @@ def import_page(request: Request, principal: Admin) -> Response:
     return _form(request, principal)
 
 
+def _chosen(
+    desk: ImportDesk, principal: Principal, file: UploadFile | None, held: str | None
+) -> tuple[str, bytes]:
+    """The file to preview: a newly chosen one (a held one is then dropped), else the one held
+    since a preview asked for its password (taken: a new hold follows if it is still needed)."""
+    if file is not None and file.filename:
+        if held:
+            desk.take(held, principal.session_id)
+        return _upload(file)
+    if held:
+        kept = desk.take(held, principal.session_id)
+        if kept is None:
+            raise ImportRefused(
+                "the file you chose was kept for 15 minutes and that time is over; choose it again",
+                code="import.upload_expired",
+            )
+        return kept.name, kept.data
+    raise ImportRefused("no file was chosen; choose the delivery file", code="import.empty")
+
+
+def _hold(request: Request, upload: HeldUpload) -> dict[str, Any] | None:
+    """Keep ``upload`` for another try (its id, name and size for the form), or None when the
+    desk is full (the form then asks for the file again)."""
+    try:
+        key = desk_of(request).put(upload)
+    except ImportRefused:
+        return None
+    return {"key": key, "name": upload.name, "size": size_text(len(upload.data))}
+
+
+OptionalFileF = Annotated[
+    UploadFile | None, File(description="The seed file; empty to use the held one.")
+]
+HeldF = Annotated[str | None, Form(max_length=100)]
+
+
 @pages.post("/import/preview")
 def preview_page(
     request: Request,
+    inv: InventoryDep,
     principal: Admin,
-    file: FileF,
+    file: OptionalFileF = None,
+    held: HeldF = None,
     password: PasswordF = None,
     format: FormatF = None,
     pgp: PgpF = False,
     member: MemberF = None,
 ) -> Response:
+    """Preview a chosen file, or the held one with what the last preview asked for (its
+    password, its member, its format): a refusal the form can fix keeps the file."""
     secret = _secret(password)
     member = (member or "").strip() or None
+    chosen = {"format": format or "", "member": member or "", "pgp": pgp}
+    upload: tuple[str, bytes] | None = None
+    fmt: str | None = None
     try:
-        name, data = _upload(file)
         fmt = _format(format)
+        upload = _chosen(desk_of(request), principal, file, held)
+        name, data = upload
         gpg_home = gpg_home_of(request) if pgp else None
-        report = preview(data, name, fmt, secret, gpg_home, member)
+        report = preview(inv, data, name, fmt, secret, gpg_home, member)
         upload_id = None
-        if report["importable"]:
-            held = HeldUpload(principal.session_id, name, data, fmt, secret, pgp, member)
-            upload_id = desk_of(request).put(held)
+        if report["importable"] and not report["already_imported"]:
+            kept = HeldUpload(principal.session_id, name, data, fmt, secret, pgp, member)
+            upload_id = desk_of(request).put(kept)
     except OathdeskError as exc:
-        response = _form(request, principal, error=exc.message, error_code=exc.code)
+        context: dict[str, Any] = {"chosen": chosen, **refusal(exc)}
+        if upload is not None and keeps_file(exc):
+            retry = HeldUpload(principal.session_id, *upload, fmt, None, pgp, member)
+            context["held"] = _hold(request, retry)
+        response = _form(request, principal, **context)
         response.status_code = 400
         return response
     return render(
@@ -281,7 +336,7 @@ def import_api(
     gpg_home = gpg_home_of(request) if pgp else None
     member = (member or "").strip() or None
     if preview_only:
-        return JSONResponse(preview(data, name, fmt, secret, gpg_home, member))
+        return JSONResponse(preview(inv, data, name, fmt, secret, gpg_home, member))
     held = HeldUpload(principal.session_id, name, data, fmt, secret, pgp, member)
     job = start_import(inv, jobs_of(request), principal, held, gpg_home_of(request))
     body = job.to_dict()

@@ -48,6 +48,8 @@ DONE_TEXT = {
     "for a new one, or add one you were given below.",
 }
 RESUME = "/me/resume"
+# states in which a token is in use, so renamed (a lost, broken or retired one is not)
+RENAMABLE = ("assigned", "activated", "failed_activation", "deactivated")
 CHALLENGE = "graph.auth.claims_challenge"  # Graph's /me re-prompt, GraphClaimsChallenge's code
 
 
@@ -70,7 +72,9 @@ def _me_page(
     error: OathdeskError | None = None,
     form: dict[str, str] | None = None,
     notice: str | None = None,
+    success: bool = False,
 ) -> Response:
+    """The page; ``notice`` is shown as a success (green) when ``success``, else as a note."""
     response = render(
         request,
         "me.html",
@@ -80,6 +84,8 @@ def _me_page(
         error=error,
         form=form or {},
         notice=notice,
+        success=success,
+        renamable=RENAMABLE,
     )
     response.status_code = status
     return response
@@ -99,7 +105,7 @@ def me_page(
     if done and serial:
         mine = {t["serial"] for t in selfservice.my_tokens(inv, principal.name)}
         notice = DONE_TEXT[done].format(serial=serial) if serial in mine else None
-    return _me_page(request, inv, principal, notice=notice)
+    return _me_page(request, inv, principal, notice=notice, success=notice is not None)
 
 
 def _query(request: Request) -> str:

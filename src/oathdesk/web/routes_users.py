@@ -10,7 +10,7 @@ user's page, next to the form, in words.
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from starlette.responses import RedirectResponse, Response
@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from oathdesk.domain import OathdeskError, UsageError
 from oathdesk.service.lifecycle import Action, ActionRequest, perform
 from oathdesk.service.lifecycle.preview import plan_replacement
-from oathdesk.service.users import search_users, user_detail
+from oathdesk.service.users import list_users, search_users, user_detail
 from oathdesk.web.errors import status_for
 from oathdesk.web.routes_api import ERRORS, ErrorEnvelope
 from oathdesk.web.routes_pages import render
@@ -55,11 +55,45 @@ def search(inv: InventoryDep, q: str) -> tuple[list[dict[str, Any]], OathdeskErr
         return [], exc
 
 
+AfterQ = Annotated[
+    str | None,
+    Query(
+        max_length=2048,
+        pattern=r"^[!-~]+$",  # Entra's skiptokens are printable ASCII; nothing else is sent on
+        description="The page's skiptoken (from `next`).",
+    ),
+]
+PageQ = Annotated[int, Query(ge=1, le=100_000, description="The page's number (shown only).")]
+
+
+def directory_page(
+    inv: InventoryDep, after: str | None
+) -> tuple[dict[str, Any], OathdeskError | None]:
+    try:
+        return list_users(inv, after=after), None
+    except OathdeskError as exc:
+        return {"items": [], "next": None}, exc
+
+
 @pages.get("/users")
 def users_page(
-    request: Request, inv: InventoryDep, principal: Helpdesk, q: SearchQ = ""
+    request: Request,
+    inv: InventoryDep,
+    principal: Helpdesk,
+    q: SearchQ = "",
+    after: AfterQ = None,
+    n: PageQ = 1,
 ) -> Response:
-    found, problem = search(inv, q)
+    """A search when ``q`` is given; else the directory, a page at a time ("Next page" carries
+    Entra's skiptoken, as the inventory's carries its cursor), each user with our token count."""
+    searched = bool(q.strip())
+    listing: dict[str, Any] = {"items": [], "next": None}
+    if searched:
+        found, problem = search(inv, q)
+    else:
+        listing, problem = directory_page(inv, after)
+        found = listing["items"]
+    following = listing["next"]
     return render(
         request,
         "users.html",
@@ -67,8 +101,13 @@ def users_page(
         title="Users",
         q=q,
         users=found,
-        searched=bool(q.strip()),
+        searched=searched,
         problem=problem,
+        page_number=n if after else 1,
+        next_url=f"/users?{urlencode({'after': following, 'n': min(n + 1, 100_000)})}"
+        if following
+        else None,
+        first_url="/users" if after else None,
     )
 
 
@@ -234,9 +273,20 @@ def replace_page(
 
 
 # -- API ----------------------------------------------------------------------------------------
-@router.get("/users", summary="Search Entra users by name or UPN prefix (or a whole UPN)")
-def users(inv: InventoryDep, principal: Helpdesk, q: SearchQ = "") -> dict[str, Any]:
-    return {"items": search_users(inv, q)}
+@router.get(
+    "/users",
+    summary="Search Entra users by name or UPN prefix (or a whole UPN), or list them a page at "
+    "a time",
+)
+def users(
+    inv: InventoryDep, principal: Helpdesk, q: SearchQ = "", after: AfterQ = None
+) -> dict[str, Any]:
+    """With ``q``: the matching users (at most 50). Without: one page of the directory and
+    ``next``, the ``after`` of the following page (null on the last). Each user has ``tokens``,
+    the count of tokens our inventory records for them."""
+    if q.strip():
+        return {"items": search_users(inv, q)}
+    return list_users(inv, after=after)
 
 
 @router.get(
