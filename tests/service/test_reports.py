@@ -188,7 +188,9 @@ def test_assigned_not_activated_after_n_days(stocked: Inventory) -> None:
     assert assigned_not_activated(stocked, days=30)["count"] == 0
 
 
-def test_the_last_reconcile_is_unknown_until_one_is_recorded(inv: Inventory, tmp_path: Path) -> None:
+def test_the_last_reconcile_is_unknown_until_one_is_recorded(
+    inv: Inventory, tmp_path: Path
+) -> None:
     assert last_reconcile(inv) is None
     with inv.uow() as uow:
         for counts in ({"missing_in_entra": 4}, {"missing_in_entra": 1, "unknown_to_us": 2}):
