@@ -91,7 +91,7 @@ def test_entra_drift_is_unknown_until_a_comparison_then_shows_its_differences(
     assert codes["entra_drift"]["count"] == 2
     page = client.get("/dashboard").text
     assert "found 2 difference(s)." in page
-    assert '<a href="/reconcile">Open the report</a>' in page
+    assert '<a href="/reconcile">Compare with Entra</a>' in page
     with new_client(app_url, server) as other:
         helpdesk = signed_in(other, "hal").get("/dashboard").text
     assert "found 2 difference(s)." in helpdesk

@@ -54,9 +54,18 @@ COMMON: dict[str, Any] = {
 CHART_SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
 
 
+def whole_scale(values: list[int]) -> dict[str, Any]:
+    """An axis of whole numbers from 0 (counts of tokens have no 0.2), about five steps."""
+    top = max([*values, 1])
+    step = -(-top // 5)
+    labels = list(range(0, top + step, step))
+    return {"range": (0, labels[-1]), "y_labels": labels}
+
+
 def _bars(title: str, labels: list[str], series: dict[str, list[int]], *, horizontal: bool) -> Any:
+    everything = [v for values in series.values() for v in values]
     chart = (pygal.HorizontalBar if horizontal else pygal.Bar)(
-        title=title, show_legend=len(series) > 1, **COMMON
+        title=title, show_legend=len(series) > 1, **COMMON, **whole_scale(everything)
     )
     chart.x_labels = labels
     for name, values in series.items():
@@ -76,7 +85,8 @@ def chart_for(report: Report) -> Any:
         labels = [f"{r[1] or r[0] or 'unknown'} · {r[2] or 'no batch'}" for r in report.rows]
         return _bars(report.title, labels, {"Tokens": [r[4] for r in report.rows]}, horizontal=True)
     if report.name == "activity":
-        chart = pygal.Line(title=report.title, show_legend=True, **COMMON)
+        counts = [n for r in report.rows for n in (r[1], r[2])]
+        chart = pygal.Line(title=report.title, show_legend=True, **COMMON, **whole_scale(counts))
         chart.x_labels = [r[0] for r in report.rows]
         chart.x_label_rotation = 30
         chart.add("Assigned", [r[1] for r in report.rows])

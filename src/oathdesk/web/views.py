@@ -66,13 +66,13 @@ def token_page(
     )
 
 
-REPORT_LINKS = {  # alert code -> the report page that lists what it counts
-    "failed_activations": "/reports#failed",
-    "lost": "/reports#lost",
-    "low_stock": "/reports#stock",
-    "drift_risk": "/reports#drift",
-    "entra_drift": "/reconcile",
-    "entra_drift_unknown": "/reconcile",
+REPORT_LINKS = {  # alert code -> where the things it counts are listed, and the link's words
+    "failed_activations": ("/reports#failed", "Open the report"),
+    "lost": ("/reports#lost", "Open the report"),
+    "low_stock": ("/reports#stock", "Open the report"),
+    "drift_risk": ("/reports#drift", "Open the report"),
+    "entra_drift": ("/reconcile", "Compare with Entra"),
+    "entra_drift_unknown": ("/reconcile", "Compare with Entra"),
 }
 
 
