@@ -8,6 +8,7 @@ import csv
 import io
 from datetime import timedelta
 from pathlib import Path
+from typing import get_args
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from oathdesk.service import Inventory
 from oathdesk.service.reports import REPORTS
 from oathdesk.store import TokenState
 from oathdesk.web import WebSettings
+from oathdesk.web.routes_reports import ReportName
 from oathdesk.web.settings import AlertSettings
 from tests.web.conftest import Server, add_tokens, new_client, signed_in
 
@@ -126,8 +128,12 @@ def test_csv_and_json_exports_hold_the_same_rows(client: httpx.Client, stocked: 
     lost = list(csv.reader(io.StringIO(client.get("/reports/lost.csv").text)))
     assert [r[0] for r in lost[1:]] == ["R015"]
     assert client.get("/reports/nothing.csv").status_code == 404
-    assert client.get("/api/v1/reports/nothing").status_code == 404
+    assert client.get("/api/v1/reports/nothing").status_code == 422  # not one of the names
     assert client.get("/reports/unused.json?days=0").status_code == 422
+
+
+def test_the_api_names_the_reports_the_service_builds() -> None:
+    assert get_args(ReportName) == REPORTS
 
 
 def test_a_cell_that_would_start_a_formula_is_neutralised_in_csv(

@@ -11,13 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.responses import Response
 
 from oathdesk.service.reports import REPORTS, Report, build_report
 from oathdesk.web.report_charts import CHART_SVG_CSP, render_svg
+from oathdesk.web.routes_api import ERRORS
 from oathdesk.web.routes_pages import render
 from oathdesk.web.security import InventoryDep, Staff
 
@@ -112,9 +113,17 @@ def report_json(inv: InventoryDep, principal: Staff, name: str, days: DaysQ = 90
     return _download(body, "application/json", report, "json")
 
 
+ReportName = Literal[  # service.reports.REPORTS (a test keeps them equal)
+    "stock", "age", "activity", "failed", "lost", "drift", "unused"
+]
+
+
 @router.get(
     "/api/v1/reports/{name}",
     summary="One report: stock, age, activity, failed, lost, drift, unused",
+    responses=ERRORS,
 )
-def report_api(inv: InventoryDep, principal: Staff, name: str, days: DaysQ = 90) -> dict[str, Any]:
+def report_api(
+    inv: InventoryDep, principal: Staff, name: ReportName, days: DaysQ = 90
+) -> dict[str, Any]:
     return _report(inv, name, days).to_dict()
