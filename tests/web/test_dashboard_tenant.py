@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -17,6 +19,7 @@ from oathdesk.domain import FixedClock, Secret
 from oathdesk.service import Inventory, reconcile
 from oathdesk.store import upgrade
 from oathdesk.web import WebSettings
+from oathdesk.web.views import TENANT_RETRY, tenant_of
 from tests.service import support
 from tests.service.fixtures import Emu, emu, emu_session
 from tests.web.conftest import Server, add_tokens, new_client, signed_in
@@ -96,3 +99,28 @@ def test_entra_drift_is_unknown_until_a_comparison_then_shows_its_differences(
         helpdesk = signed_in(other, "hal").get("/dashboard").text
     assert "found 2 difference(s)." in helpdesk
     assert '<a href="/reconcile">' not in helpdesk  # the help desk may not open it
+
+
+def test_a_known_name_is_kept_and_a_missing_one_asked_again_after_a_while(
+    client: httpx.Client,
+    inv: Inventory,
+    emu: Emu,
+    clock: FixedClock,
+    accounts: dict[str, list[str]],
+    settings: WebSettings,
+) -> None:
+    with_directory_read(emu)
+    signed_in(client, "aud")
+    assert client.get("/api/v1/dashboard").json()["entra_tenant"]["name"] == "Inventory"
+    renamed = copy.deepcopy(support.SEED)
+    renamed["tenant"]["domain"] = "renamed.example.com"
+    renamed["apps"][0]["roles"].append("Directory.Read.All")
+    emu.seed(renamed)  # Graph would now say "Renamed": the dashboard does not ask again
+    clock.advance(TENANT_RETRY.total_seconds() + 1)
+    assert client.get("/api/v1/dashboard").json()["entra_tenant"]["name"] == "Inventory"
+
+    cache: dict[str, Any] = {}
+    unnamed = replace(inv, connect_entra=None, _entra=None)  # no Graph from this one
+    first = tenant_of(unnamed, settings, cache)
+    assert first["id"] == support.TENANT and first["name"] is None
+    assert cache["until"] == inv.now() + TENANT_RETRY  # asked again after a while, not at once

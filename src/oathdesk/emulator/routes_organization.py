@@ -49,9 +49,7 @@ async def organization(request: Request) -> Response:
             {
                 "id": tenant.id,
                 "displayName": display_name(tenant.domain),
-                "verifiedDomains": [
-                    {"name": tenant.domain, "isDefault": True, "isInitial": True}
-                ],
+                "verifiedDomains": [{"name": tenant.domain, "isDefault": True, "isInitial": True}],
             }
         ],
     }

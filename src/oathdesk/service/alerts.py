@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from oathdesk.graph import GraphAuthError, GraphError
+from oathdesk.graph import GraphError
 from oathdesk.service.context import Inventory
 from oathdesk.service.errors import ServiceError
 from oathdesk.store import AuditEntry, Token, TokenState
@@ -68,15 +68,9 @@ def tenant_identity(inv: Inventory, tenant_id: str | None) -> dict[str, Any]:
     try:
         org = inv.entra().organization()
     except (GraphError, ServiceError) as exc:
-        return {
-            "id": tenant_id,
-            "name": None,
-            "name_error": str(exc),
-            "final": isinstance(exc, GraphAuthError),
-        }
+        return {"id": tenant_id, "name": None, "name_error": str(exc)}
     return {
         "id": org.get("id") or tenant_id,
         "name": org.get("display_name") or None,
-        "name_error": None,
-        "final": True,
+        "name_error": None if org.get("display_name") else "Entra gave the tenant no name.",
     }

@@ -8,6 +8,7 @@ is the service's ``lifecycle.perform``.)
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
@@ -26,6 +27,7 @@ from oathdesk.service.alerts import assigned_not_activated, last_reconcile, tena
 from oathdesk.web.settings import WebSettings
 
 PAGE_SIZES = (25, 50, 100)
+TENANT_RETRY = timedelta(minutes=5)  # Graph did not say the tenant's name: ask again after
 Sort = Literal["serial", "-serial", "created", "-created"]
 
 SearchQ = Annotated[str | None, Query(max_length=128, description="Serial number prefix.")]
@@ -168,14 +170,18 @@ def dashboard(
 
 
 def tenant_of(inv: Inventory, settings: WebSettings, cache: dict[str, Any]) -> dict[str, Any]:
-    """The Entra tenant's id and name, kept in ``cache`` once Graph has answered for good (a
-    name, or a refusal for want of permission) so the dashboard does not ask on every load."""
-    if "identity" in cache:
+    """The Entra tenant's id and name, kept in ``cache`` once Graph has named the tenant so the
+    dashboard does not ask on every load; without a name (no permission yet, Graph unreachable)
+    Graph is asked again after :data:`TENANT_RETRY`, not on every load: each try may wait for
+    Graph's timeouts."""
+    until = cache.get("until")
+    if "identity" in cache and (until is None or inv.now() < until):
         found: dict[str, Any] = cache["identity"]
         return found
     identity = tenant_identity(inv, settings.graph_tenant_id)
-    if identity.pop("final", True):
-        cache["identity"] = identity
+    final = identity["name"] is not None or identity["id"] is None
+    cache["identity"] = identity
+    cache["until"] = None if final else inv.now() + TENANT_RETRY
     return identity
 
 
