@@ -165,7 +165,7 @@ def test_drift_health_buckets_the_absolute_drift_and_counts_the_tokens_at_risk(
 def test_unused_lists_never_used_first_then_the_oldest_use(stocked: Inventory) -> None:
     report = build_report(stocked, "unused", days=90)
     assert [(r[0], r[3]) for r in report.rows] == [("B02", None), ("A04", days(200))]
-    assert report.summary == {"tokens": 2, "days": 90}
+    assert report.summary == {"tokens": 2, "never_used": 1, "days": 90}
     assert [r[0] for r in build_report(stocked, "unused", days=150).rows] == ["A04"]
     assert build_report(stocked, "unused", days=365).rows == []
 

@@ -317,6 +317,11 @@ def unused_report(inv: Inventory, *, days: int = 90, limit: int = 500) -> Report
         total = uow.session.execute(
             select(func.count()).select_from(Token).where(*where)
         ).scalar_one()
+        never = uow.session.execute(
+            select(func.count())
+            .select_from(Token)
+            .where(*where, Token.entra_last_used_at.is_(None))
+        ).scalar_one()
         found = uow.session.execute(
             select(Token.serial, Token.user_upn, Token.activated_at, Token.entra_last_used_at)
             .where(*where)
@@ -329,7 +334,7 @@ def unused_report(inv: Inventory, *, days: int = 90, limit: int = 500) -> Report
         ("serial", "user", "activated_at", "last_used_at"),
         [(s, u or "", a, lu) for s, u, a, lu in found],
         inv.now(),
-        {"tokens": int(total), "days": days},
+        {"tokens": int(total), "never_used": int(never), "days": days},
     )
 
 

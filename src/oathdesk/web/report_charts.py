@@ -96,11 +96,11 @@ def chart_for(report: Report) -> Any:
         labels, values = _by_model(report)
         return _bars(f"{report.title} by model", labels, {"Tokens": values}, horizontal=True)
     if report.name == "unused":
-        never = sum(1 for r in report.rows if r[3] is None)
+        never, total = report.summary["never_used"], report.summary["tokens"]
         return _bars(
             report.title,
             ["Never used since activation", "Last used before then"],
-            {"Tokens": [never, len(report.rows) - never]},
+            {"Tokens": [never, total - never]},
             horizontal=True,
         )
     # age and drift: one label and one count per row
