@@ -74,6 +74,8 @@ KEYS: dict[str, tuple[str, ...]] = {
         "entra_helpdesk_role",
         "entra_auditor_role",
         "entra_delivery_role",
+        "alert_low_stock",
+        "alert_unactivated_days",
     ),
     "emulator": (),
     "delivery": (

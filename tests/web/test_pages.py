@@ -54,7 +54,7 @@ def test_low_stock_raises_an_alert(
     signed_in(client, "ada")
     alerts = client.get("/api/v1/dashboard").json()["alerts"]
     assert [(a["code"], a["count"]) for a in alerts] == [("low_stock", 2)]
-    assert "only 2 token(s) left in stock" in client.get("/dashboard").text
+    assert "Only 2 token(s) left in stock" in client.get("/dashboard").text
 
 
 def test_inventory_filters_sorts_and_pages_with_a_cursor(

@@ -92,6 +92,7 @@ AREAS = (
     "tests.web.test_selfservice",
     "tests.web.test_oidc",
     "tests.web.test_api_tokens",
+    "tests.web.test_reports",
 )
 
 

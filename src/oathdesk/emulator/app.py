@@ -25,6 +25,7 @@ from oathdesk.emulator import (
     routes_groups,
     routes_identity,
     routes_methods,
+    routes_organization,
     routes_signin,
     routes_users,
 )
@@ -178,6 +179,7 @@ def create_app(state: EmulatorState) -> ASGIApp:
             *routes_auth_methods.routes,
             *routes_users.routes,
             *routes_groups.routes,
+            *routes_organization.routes,
             *routes_identity.routes,
             *routes_signin.routes,
         ],

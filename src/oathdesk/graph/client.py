@@ -304,6 +304,16 @@ class GraphClient:
             body={"state": "enabled" if enabled else "disabled"},
         )
 
+    def organization(self) -> dict[str, str]:
+        """The tenant's id and display name (``GET /organization``: ``Organization.Read.All``
+        or ``Directory.Read.All``); a missing permission raises Graph's refusal."""
+        data = self.session.json("GET", "organization", what="read the organization")
+        first = (data.get("value") or [{}])[0]
+        return {
+            "id": str(first.get("id") or ""),
+            "display_name": str(first.get("displayName") or ""),
+        }
+
     def get_user(self, user: str) -> User:
         """A user by object id or UPN. ``userType`` is asked for by name (Graph leaves it out of
         the default properties); with ``User.ReadBasic.All`` only, Graph still leaves it out, and

@@ -126,6 +126,14 @@ def reconcile(inv: Inventory, *, actor: str, fix: bool = False) -> dict[str, Any
     counts: dict[str, int] = {}
     for f in findings:
         counts[f.kind] = counts.get(f.kind, 0) + 1
+    with inv.uow() as uow:  # the dashboard's "Entra drift" reads the last one
+        uow.audit.append(
+            "reconcile.checked",
+            actor=actor,
+            reason="reconcile",
+            details={"counts": counts, "fix": fix, "entra_tokens": len(listing)},
+            tenant=inv.tenant,
+        )
     return {
         "entra_tokens": sum(len(d) for d in listing.values()),
         "inventory_tokens": len(ours),

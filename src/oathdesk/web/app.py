@@ -27,6 +27,7 @@ from oathdesk.web import (
     routes_import,
     routes_oidc,
     routes_pages,
+    routes_reports,
     routes_self,
     routes_tokens,
     routes_users,
@@ -82,6 +83,7 @@ def create_app(
     app.include_router(routes_import.pages)
     app.include_router(routes_import.router)
     app.include_router(routes_api_tokens.pages)
+    app.include_router(routes_reports.router)
     for module in (routes_tokens, routes_users, routes_admin, routes_self, routes_oidc):
         app.include_router(module.pages)
         app.include_router(module.router)

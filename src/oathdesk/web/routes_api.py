@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from starlette.responses import Response, StreamingResponse
 
@@ -82,8 +82,10 @@ def delete_session(inv: InventoryDep, settings: SettingsDep, principal: SignedIn
 
 
 @router.get("/dashboard", summary="Counts by state, stock and alerts (the dashboard)")
-def dashboard(inv: InventoryDep, principal: Staff) -> dict[str, Any]:
-    return views.dashboard(inv)
+def dashboard(
+    request: Request, inv: InventoryDep, settings: SettingsDep, principal: Staff
+) -> dict[str, Any]:
+    return views.dashboard(inv, settings, views.tenant_of_app(request, inv, settings))
 
 
 @router.get("/tokens", summary="One page of the inventory (keyset paging via next_cursor)")

@@ -16,7 +16,7 @@ from oathdesk.service.accounts import list_accounts
 from oathdesk.service.queries import inventory_choices
 from oathdesk.web import views
 from oathdesk.web.inventory_view import ENTRA_CHOICES, FormatQ, QueryDep, export_response
-from oathdesk.web.security import Admin, InventoryDep, Principal, Staff
+from oathdesk.web.security import Admin, InventoryDep, Principal, SettingsDep, Staff
 from oathdesk.web.views import CursorQ, LimitQ
 
 router = APIRouter(include_in_schema=False)
@@ -30,8 +30,10 @@ def render(request: Request, template: str, principal: Principal, **context: Any
 
 
 @router.get("/dashboard")
-def dashboard_page(request: Request, inv: InventoryDep, principal: Staff) -> Response:
-    data = views.dashboard(inv)
+def dashboard_page(
+    request: Request, inv: InventoryDep, settings: SettingsDep, principal: Staff
+) -> Response:
+    data = views.dashboard(inv, settings, views.tenant_of_app(request, inv, settings))
     return render(
         request,
         "dashboard.html",
@@ -39,6 +41,7 @@ def dashboard_page(request: Request, inv: InventoryDep, principal: Staff) -> Res
         title="Dashboard",
         data=data,
         bars=views.chart(data["by_state"]),
+        report_links=views.REPORT_LINKS,
     )
 
 

@@ -27,6 +27,8 @@ from oathdesk.shared_settings import (
 )
 
 KEY_FILE = "web-secret.key"
+LOW_STOCK = 10  # tokens
+UNACTIVATED_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,16 @@ class EntraSettings:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """When the dashboard warns: stock below ``low_stock`` tokens (``[web] alert_low_stock``;
+    0 turns it off), a token assigned ``unactivated_days`` ago and still not activated
+    (``[web] alert_unactivated_days``)."""
+
+    low_stock: int = LOW_STOCK
+    unactivated_days: int = UNACTIVATED_DAYS
+
+
+@dataclass(frozen=True)
 class WebSettings:
     """How the console signs, expires and throttles; the cookie and session fields follow
     :class:`SessionRules` (``secure_cookies=False`` only for plain HTTP on loopback)."""
@@ -114,6 +126,8 @@ class WebSettings:
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     title: str = "oathdesk"
     entra: EntraSettings | None = None  # sign-in with Entra ID offered when set
+    alerts: AlertSettings = field(default_factory=lambda: AlertSettings())
+    graph_tenant_id: str | None = None  # [graph] tenant_id: the dashboard names the tenant
 
     @property
     def session_cookie(self) -> str:
@@ -150,6 +164,13 @@ class WebSettings:
                 ),
             ),
             entra=EntraSettings.from_config(config),
+            alerts=AlertSettings(
+                low_stock=config.integer("web", "alert_low_stock", LOW_STOCK, minimum=0),
+                unactivated_days=config.integer(
+                    "web", "alert_unactivated_days", UNACTIVATED_DAYS, minimum=1
+                ),
+            ),
+            graph_tenant_id=config.text("graph", "tenant_id"),
         )
 
 

@@ -8,9 +8,10 @@ is the service's ``lifecycle.perform``.)
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import Query
+from fastapi import Query, Request
 from pydantic import BaseModel, Field
 
 from oathdesk.service import (
@@ -22,10 +23,13 @@ from oathdesk.service import (
     inventory_report,
 )
 from oathdesk.service import list_tokens as _list_tokens
+from oathdesk.service.alerts import assigned_not_activated, last_reconcile, tenant_identity
 from oathdesk.service.token_export import SortKey
+from oathdesk.web.settings import WebSettings
 
-LOW_STOCK = 10
 PAGE_SIZES = (25, 50, 100)
+TENANT_RETRY = timedelta(minutes=5)  # Graph did not say the tenant's name: ask again after
+
 SearchQ = Annotated[str | None, Query(max_length=128, description="Serial number prefix.")]
 StatesQ = Annotated[list[TokenState] | None, Query(description="Only tokens in these states.")]
 LimitQ = Annotated[int, Query(ge=1, le=100, description="Tokens per page.")]
@@ -41,52 +45,130 @@ def token_page(
     return _list_tokens(inv, flt, sort=sort, limit=limit, cursor=cursor or None, with_total=True)
 
 
-def dashboard(inv: Inventory) -> dict[str, Any]:
-    """Counts by state, stock, failures and drift risk, plus the alerts they raise."""
+REPORT_LINKS = {  # alert code -> where the things it counts are listed, and the link's words
+    "failed_activations": ("/reports#failed", "Open the report"),
+    "lost": ("/reports#lost", "Open the report"),
+    "low_stock": ("/reports#stock", "Open the report"),
+    "drift_risk": ("/reports#drift", "Open the report"),
+    "entra_drift": ("/reconcile", "Compare with Entra"),
+    "entra_drift_unknown": ("/reconcile", "Compare with Entra"),
+}
+
+
+def _alert(code: str, count: int, message: str, serials: list[str] | None = None) -> dict[str, Any]:
+    return {"code": code, "count": count, "message": message, "serials": serials or []}
+
+
+def dashboard(
+    inv: Inventory, settings: WebSettings, tenant: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Counts by state, stock, failures and drift risk, plus the alerts they raise (thresholds
+    from ``[web] alert_*``); ``tenant`` is :func:`tenant_of`'s answer, looked up when None."""
     report = inventory_report(inv, listed=10)
+    rules = settings.alerts
     by_state: dict[str, int] = report["by_state"]
     stock = report["unassigned_stock"]["count"]
     alerts: list[dict[str, Any]] = []
     failed = report["failed_activations"]["tokens_now_failed"]
     if failed:
         alerts.append(
-            {
-                "code": "failed_activations",
-                "count": failed,
-                "message": f"{failed} token(s) failed activation and wait for the help desk",
-                "serials": report["failed_activations"]["serials"],
-            }
+            _alert(
+                "failed_activations",
+                failed,
+                f"{failed} token(s) failed activation and wait for the help desk.",
+                report["failed_activations"]["serials"],
+            )
+        )
+    lost = by_state.get(TokenState.LOST.value, 0)
+    if lost:
+        alerts.append(_alert("lost", lost, f"{lost} token(s) are reported lost."))
+    if rules.low_stock and stock < rules.low_stock:
+        alerts.append(
+            _alert(
+                "low_stock",
+                stock,
+                f"Only {stock} token(s) left in stock (the alert is below {rules.low_stock}).",
+            )
+        )
+    waiting = assigned_not_activated(inv, days=rules.unactivated_days)
+    if waiting["count"]:
+        alerts.append(
+            _alert(
+                "not_activated",
+                waiting["count"],
+                f"{waiting['count']} token(s) were assigned more than {waiting['days']} days ago "
+                "and are still not activated.",
+                waiting["serials"],
+            )
+        )
+    checked = last_reconcile(inv)
+    if checked is None and settings.graph_tenant_id:  # without Entra there is nothing to compare
+        alerts.append(
+            _alert(
+                "entra_drift_unknown",
+                0,
+                "Whether Entra agrees with the inventory is unknown: no comparison has been run "
+                "yet (Reconcile).",
+            )
+        )
+    elif checked is not None and checked["differences"]:
+        alerts.append(
+            _alert(
+                "entra_drift",
+                checked["differences"],
+                f"The last comparison with Entra ({checked['at'][:16].replace('T', ' ')} UTC) "
+                f"found {checked['differences']} difference(s).",
+            )
         )
     risk = report["at_risk_of_drift"]
     if risk["count"]:
         alerts.append(
-            {
-                "code": "drift_risk",
-                "count": risk["count"],
-                "message": f"{risk['count']} activated token(s) unused for {risk['days']} days "
-                "may have drifted past Entra's window",
-                "serials": risk["serials"],
-            }
-        )
-    if stock < LOW_STOCK:
-        alerts.append(
-            {
-                "code": "low_stock",
-                "count": stock,
-                "message": f"only {stock} token(s) left in stock (alert below {LOW_STOCK})",
-                "serials": [],
-            }
+            _alert(
+                "drift_risk",
+                risk["count"],
+                f"{risk['count']} activated token(s) unused for {risk['days']} days may have "
+                "drifted past Entra's window.",
+                risk["serials"],
+            )
         )
     return {
         "generated_at": report["generated_at"],
         "tenant": report["tenant"],
+        "entra_tenant": tenant if tenant is not None else tenant_of(inv, settings, {}),
         "total": report["total"],
         "by_state": by_state,
         "stock": report["unassigned_stock"],
         "failed_activations": report["failed_activations"],
         "at_risk_of_drift": risk,
+        "not_activated": waiting,
+        "last_reconcile": checked,
         "alerts": alerts,
     }
+
+
+def tenant_of(inv: Inventory, settings: WebSettings, cache: dict[str, Any]) -> dict[str, Any]:
+    """The Entra tenant's id and name, kept in ``cache`` once Graph has named the tenant so the
+    dashboard does not ask on every load; without a name (no permission yet, Graph unreachable)
+    Graph is asked again after :data:`TENANT_RETRY`, not on every load: each try may wait for
+    Graph's timeouts."""
+    until = cache.get("until")
+    if "identity" in cache and (until is None or inv.now() < until):
+        found: dict[str, Any] = cache["identity"]
+        return found
+    identity = tenant_identity(inv, settings.graph_tenant_id)
+    final = identity["name"] is not None or identity["id"] is None
+    cache["identity"] = identity
+    cache["until"] = None if final else inv.now() + TENANT_RETRY
+    return identity
+
+
+def tenant_of_app(request: Request, inv: Inventory, settings: WebSettings) -> dict[str, Any]:
+    """:func:`tenant_of` with the cache kept on the app (one per app, so per inventory)."""
+    cache: dict[str, Any] | None = getattr(request.app.state, "entra_tenant", None)
+    if cache is None:
+        cache = {}
+        request.app.state.entra_tenant = cache
+    return tenant_of(inv, settings, cache)
 
 
 def chart(by_state: dict[str, int], width: int = 360) -> list[dict[str, Any]]:
