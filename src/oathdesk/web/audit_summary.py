@@ -150,6 +150,15 @@ def _reconcile(e: Entry) -> str:
     return f"{who(e.get('actor'))} fixed {_token(e)} after reconcile found: {finding}"
 
 
+def _reconcile_checked(e: Entry) -> str:
+    counts = _d(e).get("counts") or {}
+    found = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(counts.items()))
+    fixed = " and fixed what was safe" if _d(e).get("fix") else ""
+    return f"{who(e.get('actor'))} compared the inventory with Entra{fixed}: " + (
+        found or "no difference"
+    )
+
+
 def _simple(verb: str, tail: Summary | None = None) -> Summary:
     """``<actor> <verb> token <serial>`` plus an optional tail."""
 
@@ -340,6 +349,7 @@ SUMMARIES: dict[str, Summary] = {
     "token.seed_export": _seed_export,
     "token.seed_destroyed": _simple("destroyed the seed of"),
     "reconcile.fix": _reconcile,
+    "reconcile.checked": _reconcile_checked,
     "selfservice.refused": lambda e: (
         f"{who(e.get('actor'))} could not claim "
         f"{_token(e) if e.get('subject') else 'a token'}: {_d(e).get('why') or 'refused'}"
