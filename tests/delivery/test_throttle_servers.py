@@ -27,6 +27,7 @@ from oathdesk.domain import Secret
 from oathdesk.store import upgrade
 from tests.delivery import support
 from tests.delivery.web_support import SHIP_RE, find, token_of
+from tests.web.servers import FRESH
 from tests.web.test_serve import _free_port
 
 PARALLEL = 40
@@ -104,6 +105,7 @@ def _client(url: str, address: str, cookies: httpx.Cookies | None = None) -> htt
         timeout=120,
         headers={"x-forwarded-for": address},
         cookies=cookies,
+        limits=FRESH,
     )
 
 

@@ -155,6 +155,7 @@ def new_client(app_url: str, server: Server, **headers: str) -> httpx.Client:
         verify=ssl.create_default_context(cafile=server.ca),
         follow_redirects=False,
         headers=headers,
+        timeout=60,  # an argon2 sign-in on a busy 2-core machine can pass httpx's 5 s default
     )
 
 

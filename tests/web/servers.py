@@ -16,6 +16,11 @@ import httpx
 
 from tests.web.test_serve import RUN_SERVE, _free_port
 
+# A new connection for every request: under load, the test's parallel requests are released
+# together after seconds of preparation, and a kept-alive connection the server has meanwhile
+# closed (uvicorn's 5 s keep-alive) would fail the request with "connection reset".
+FRESH = httpx.Limits(max_keepalive_connections=0)
+
 
 def write_config(path: Path, sections: Mapping[str, Mapping[str, object]]) -> Path:
     """``path`` as an ``oathdesk.toml`` of ``sections`` (strings, booleans and numbers), with

@@ -32,7 +32,7 @@ from tests.service.fixtures import Emu, emu, emu_session
 from tests.service.selfservice_seed import code, stock
 from tests.service.support import secret_for, serial, upn, user_id, wrong_code
 from tests.web.conftest import CSRF_RE, PASSWORD
-from tests.web.servers import running_servers, write_config
+from tests.web.servers import FRESH, running_servers, write_config
 
 __all__ = ["emu", "emu_session"]
 
@@ -83,7 +83,9 @@ def _session(url: str, name: str) -> httpx.Cookies:
 
 def _client(url: str, cookies: httpx.Cookies) -> httpx.Client:
     """A client of that session on ``url``, connected, with the session's CSRF header."""
-    client = httpx.Client(base_url=url, cookies=cookies, follow_redirects=False, timeout=120)
+    client = httpx.Client(
+        base_url=url, cookies=cookies, follow_redirects=False, timeout=120, limits=FRESH
+    )
     me = client.get("/api/v1/me")
     assert me.status_code == 200, me.text
     client.headers["X-CSRF-Token"] = me.json()["csrf_token"]

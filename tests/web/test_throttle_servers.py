@@ -23,7 +23,7 @@ from oathdesk.domain import Secret
 from oathdesk.service.accounts import ThrottlePolicy, create_account
 from oathdesk.store import upgrade
 from tests.web.conftest import CSRF_RE, PASSWORD
-from tests.web.servers import running_servers, write_config
+from tests.web.servers import FRESH, running_servers, write_config
 
 PARALLEL = 40
 
@@ -52,6 +52,7 @@ def _ready(url: str, address: str = "127.0.0.1") -> tuple[httpx.Client, str]:
         follow_redirects=False,
         timeout=120,
         headers={"x-forwarded-for": address},
+        limits=FRESH,
     )
     found = CSRF_RE.search(client.get("/signin").text)
     assert found, "no CSRF token in the form"
