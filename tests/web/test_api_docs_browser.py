@@ -40,7 +40,9 @@ def test_api_docs_render_offline_from_the_console_navigation(
     page.get_by_label("Password").press("Enter")
     expect(page).to_have_url("/dashboard")
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="API").click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="API docs", exact=True
+    ).click()
     expect(page).to_have_url("/api/docs")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("oathdesk")
     expect(page.locator(".opblock-summary-path").first).to_be_visible()
