@@ -6,37 +6,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
-from oathdesk.config import Config
 from tests.cli.inventory_helpers import Cli
 from tests.service.fixtures import Emu
 from tests.service.support import (
     SEED,
     b32,
-    config,
     entra_csv,
-    environment,
     secret_for,
     serial,
     upn,
 )
-
-
-@pytest.fixture
-def cli(
-    db_url: str,
-    tmp_path: Path,
-    emu: Emu,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Cli:
-    settings: Config = config(db_url, tmp_path, emu.url, emu.ca)
-    for name, value in environment(settings).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("OATHDESK_CONFIG", raising=False)
-    monkeypatch.chdir(tmp_path)
-    return Cli(capsys)
 
 
 def test_clean_legacy_lists_then_cleans_then_does_nothing(

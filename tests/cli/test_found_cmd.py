@@ -6,29 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from oathdesk.cli.exits import Exit
-from oathdesk.config import Config
 from tests.cli.inventory_helpers import Cli
-from tests.service.fixtures import Emu
-from tests.service.support import config, entra_csv, environment, secret_for, serial, totp, upn
-
-
-@pytest.fixture
-def cli(
-    db_url: str,
-    tmp_path: Path,
-    emu: Emu,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Cli:
-    settings: Config = config(db_url, tmp_path, emu.url, emu.ca)
-    for name, value in environment(settings).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("OATHDESK_CONFIG", raising=False)
-    monkeypatch.chdir(tmp_path)
-    return Cli(capsys)
+from tests.service.support import entra_csv, secret_for, serial, totp, upn
 
 
 def test_lost_then_found_through_the_cli(cli: Cli, tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from oathdesk.cli.exits import Exit
-from oathdesk.config import Config
 from oathdesk.containers import wrap_zip
 from oathdesk.domain import Secret
 from oathdesk.store import Database
@@ -25,22 +24,6 @@ from tests.service.support import (
     upn,
     wrong_code,
 )
-
-
-@pytest.fixture
-def cli(
-    db_url: str,
-    tmp_path: Path,
-    emu: Emu,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Cli:
-    settings: Config = config(db_url, tmp_path, emu.url, emu.ca)
-    for name, value in environment(settings).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("OATHDESK_CONFIG", raising=False)
-    monkeypatch.chdir(tmp_path)
-    return Cli(capsys)
 
 
 def _file(tmp: Path, name: str, data: bytes) -> str:
