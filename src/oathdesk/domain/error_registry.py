@@ -239,6 +239,7 @@ REGISTRY: dict[K, dict[str, str]] = {
     },
     K.CONFLICT: {
         "account.exists": "an account of that name already exists",
+        "lifecycle.no_seed": "the seed was destroyed; activate with a code from the token",
         "api_token.exists": "an API token of that name already exists (revoked ones count)",
         "delivery.exists": "that order or shipment is already loaded",
         "delivery.serial_conflict": "a serial of the order is already loaded",

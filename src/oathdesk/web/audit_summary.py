@@ -78,6 +78,8 @@ def _assign(e: Entry) -> str:
 def _activate(e: Entry) -> str:
     d = _d(e)
     text = f"{who(e.get('actor'))} activated {_token(e)}{_of(e)} in Entra"
+    if d.get("code") == "from the sealed seed":
+        text += " with a code made from its sealed seed"
     return text + (f", shown as “{d['display_name']}”" if d.get("display_name") else "")
 
 

@@ -181,6 +181,7 @@ def send_activation(
     reason: str,
     display_name: str | None,
     steps: list[str],
+    from_seed: bool = False,
 ) -> ServiceError | None:
     """Activate an assigned token whose code was checked (``check_code``) in Entra, and record
     the outcome. When Entra still refuses the code the token becomes ``failed_activation`` and
@@ -205,7 +206,7 @@ def send_activation(
             details={"serial": token.serial},
         )
     uow.tokens.move(token, S.ACTIVATED)
-    named: dict[str, str] = {}
+    named: dict[str, str] = {"code": "from the sealed seed"} if from_seed else {}
     if display_name and display_name != token.display_name:
         token.display_name = display_name  # Entra now shows it: our record must agree
         named["display_name"] = display_name
