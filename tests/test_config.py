@@ -234,6 +234,16 @@ def test_an_unknown_key_in_the_file_is_named(tmp_path: Path) -> None:
     )
 
 
+def test_a_retired_key_says_what_replaced_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _file(tmp_path, '[delivery]\nstorage_dir = "/srv/files"\n')
+    assert caught.value.code == "config.unknown_key"
+    assert caught.value.message.endswith(
+        "unknown key [delivery] storage_dir; built files are kept sealed in the database now; "
+        "remove it"
+    )
+
+
 def test_an_unknown_key_in_a_variable_is_named() -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(None, env={"OATHDESK_DELIVERY_LINK_HOUR": "2"})

@@ -80,7 +80,6 @@ KEYS: dict[str, tuple[str, ...]] = {
     "emulator": (),
     "delivery": (
         "base_url",
-        "storage_dir",
         "link_hours",
         "downloads",
         "smtp_host",
@@ -280,10 +279,17 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+RETIRED = {
+    ("delivery", "storage_dir"): "built files are kept sealed in the database now; remove it",
+}
+
+
 def _unknown_key(where: str, section: str, key: str) -> ConfigError:
     known = KEYS[section]
     close = difflib.get_close_matches(key, known, n=1)
-    if close:
+    if (section, key) in RETIRED:
+        hint = RETIRED[(section, key)]
+    elif close:
         hint = f"did you mean {close[0]}?"
     elif known:
         hint = f"known keys in [{section}]: {', '.join(known)}"

@@ -50,7 +50,6 @@ def mailbox(smtp: support.Mailbox) -> support.Mailbox:
 def dl(inv: Inventory, tmp_path: Path, mailbox: support.Mailbox) -> Delivery:
     settings = DeliverySettings(
         secret_key=Secret(b"d" * 32),
-        storage_dir=tmp_path / "files",
         base_url="https://delivery.test",
         link_lifetime=timedelta(days=2),
         smtp=SmtpSettings(host="127.0.0.1", port=mailbox.port, sender="seeds@vendor.example"),

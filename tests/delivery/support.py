@@ -16,6 +16,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import Executable
 
+from oathdesk.delivery import Delivery
 from oathdesk.domain import Secret, SeedRecord
 from oathdesk.formats import write_seeds
 from oathdesk.store import Database
@@ -178,3 +179,9 @@ def stop_agent(home: Path) -> None:
         timeout=30,
         check=False,
     )
+
+
+def stored(dl: Delivery) -> int:
+    """How many built files the database still holds (sealed, waiting for a download)."""
+    with dl.uow(write=False) as uow:
+        return uow.delivery_requests.stored_count()

@@ -54,7 +54,6 @@ def config_file(db_url: str, tmp_path: Path, mailbox: support.Mailbox) -> Path:
         f'[data]\ndir = "{tmp_path / "data"}"\n'
         f'[store]\nurl = "{db_url}"\n'
         "[delivery]\n"
-        f'storage_dir = "{tmp_path / "files"}"\n'
         'base_url = "https://seeds.vendor.example"\n'
         "link_hours = 24\n"
         f"smtp_port = {mailbox.port}\n"
@@ -93,14 +92,16 @@ def test_load_requests_approve_purge(config_file: Path, mailbox: support.Mailbox
     assert approved["state"] == "sent" and approved["decided_by"] == "cli:dora"
     (token,) = mailbox.links()
     assert "https://seeds.vendor.example/d/" in str(mailbox.messages[-1].get_payload())
-    assert len(list((folder / "files").iterdir())) == 1
+    with delivery(config_file, cli.context) as dl:
+        assert support.stored(dl) == 1
     sent = json.loads(cli.run("requests", "--state", "sent", *cfg, "--json"))["requests"]
     assert [r["id"] for r in sent] == [request_id]
 
     assert json.loads(cli.run("purge-expired", *cfg, "--json")) == {"deleted": 0}  # not yet
     cli.clock.advance(24 * 3600 + 1)  # past the link lifetime
     assert json.loads(cli.run("purge-expired", *cfg, "--json")) == {"deleted": 1}
-    assert list((folder / "files").iterdir()) == []
+    with delivery(config_file, cli.context) as dl:
+        assert support.stored(dl) == 0
     assert "deleted 0 expired file(s)" in cli.run("purge-expired", *cfg)
     with delivery(config_file, cli.context) as dl:
         assert get_request(dl, request_id).state == "expired"

@@ -30,7 +30,6 @@ def folder(db_url: str, tmp_path: Path) -> Path:
         f'[data]\ndir = "{tmp_path / "data"}"\n'
         f'[store]\nurl = "{db_url}"\n'
         "[delivery]\n"
-        f'storage_dir = "{tmp_path / "files"}"\n'
         'base_url = "https://seeds.vendor.example"\n'
     )
     zipped = wrap_zip(support.seed_file(), "seeds.csv", Secret(PASSWORD.encode()))

@@ -54,7 +54,7 @@ def test_a_link_serves_one_download_then_is_forbidden(
     )
     link = open_link(loaded, token)  # the page still opens: the customer may confirm
     assert link.downloads == 1 and link.used_up
-    assert len(list(loaded.settings.storage_dir.iterdir())) == 1
+    assert support.stored(loaded) == 1
 
 
 def test_the_download_count_follows_the_setting(loaded: Delivery, mailbox: support.Mailbox) -> None:
@@ -79,9 +79,9 @@ def test_confirm_needs_a_receipt_of_a_download_of_this_link(
     assert _code(lambda: confirm(loaded, first, receipt=other, address=ADDRESS)) == refused
     forged = other[:-2] + ("AA" if not other.endswith("AA") else "BB")
     assert _code(lambda: confirm(loaded, second, receipt=forged, address=ADDRESS)) == refused
-    assert len(list(loaded.settings.storage_dir.iterdir())) == 2  # nothing deleted
+    assert support.stored(loaded) == 2  # nothing deleted
     assert confirm(loaded, second, receipt=other, address=ADDRESS) == got.file_name
-    assert len(list(loaded.settings.storage_dir.iterdir())) == 1
+    assert support.stored(loaded) == 1
 
 
 def test_a_receipt_lasts_one_visit(loaded: Delivery, mailbox: support.Mailbox) -> None:
@@ -126,7 +126,6 @@ def test_delete_needs_a_download_in_this_visit_and_a_confirmation(
     loaded: Delivery, web_url: str, server: Server, mailbox: support.Mailbox
 ) -> None:
     path = _approved_link(loaded, mailbox)
-    stored = loaded.settings.storage_dir
     with new_client(web_url, server) as customer, new_client(web_url, server) as stranger:
         early = customer.post(f"{path}/confirm", data={"csrf_token": token_of(customer, path)})
         assert early.status_code == 403 and "delivery.not_downloaded" in early.text
@@ -135,14 +134,14 @@ def test_delete_needs_a_download_in_this_visit_and_a_confirmation(
         for data in ({"csrf_token": csrf}, {"csrf_token": csrf, "sure": "yes"}):
             other = stranger.post(f"{path}/confirm", data=data)
             assert other.status_code == 403 and "delivery.not_downloaded" in other.text
-        assert len(list(stored.iterdir())) == 1
+        assert support.stored(loaded) == 1
         csrf = token_of(customer, path)
         asked = customer.post(f"{path}/confirm", data={"csrf_token": csrf})
         assert asked.status_code == 200 and 'name="sure" value="yes"' in asked.text
-        assert len(list(stored.iterdir())) == 1  # asked, not yet deleted
+        assert support.stored(loaded) == 1  # asked, not yet deleted
         done = customer.post(f"{path}/confirm", data={"csrf_token": csrf, "sure": "yes"})
         assert done.status_code == 200 and "deleted" in done.text
-        assert list(stored.iterdir()) == []
+        assert support.stored(loaded) == 0
     (request,) = list_requests(loaded, "confirmed")
     assert all(f.confirmed for f in get_request(loaded, request.id).files)
 

@@ -187,10 +187,13 @@ def test_password_flow_mail_link_download_confirm(
         archive.read(member)  # encrypted: no password, no content
     serials = support.SHIPMENTS["SH-1"] + support.SHIPMENTS["SH-2"]
     codes_match(plain, member, "entra-csv", serials, loaded.inv.clock.now())
-    stored = list(loaded.settings.storage_dir.iterdir())
-    assert len(stored) == 1
+    assert support.stored(loaded) == 1
+    with loaded.uow(write=False) as uow:  # sealed: the customer's ZIP is not in the row as is
+        (kept,) = uow.delivery_requests.files(request_id)
+        assert kept.sealed_data is not None and data[:4] not in kept.sealed_data
+        assert data[-64:] not in kept.sealed_data
     assert confirm(loaded, token, receipt=got.receipt, address=ADDRESS) == name
-    assert list(loaded.settings.storage_dir.iterdir()) == []
+    assert support.stored(loaded) == 0
     assert get_request(loaded, request_id).state == "confirmed"
     for attempt in (
         lambda: download(loaded, token, Secret(support.STRONG.encode()), address=ADDRESS),
@@ -275,17 +278,17 @@ def test_expired_links_are_refused_and_purged(loaded: Delivery, mailbox: support
     second = ask(loaded, shipments=("SH-2",))
     approve(loaded, second, actor="local:dora")
     (token_b,) = mailbox.links()
-    assert len(list(loaded.settings.storage_dir.iterdir())) == 2
+    assert support.stored(loaded) == 2
     assert isinstance(loaded.inv.clock, FixedClock)
     loaded.inv.clock.advance(2 * 86400 + 1)
     with pytest.raises(DeliveryError) as late:
         download(loaded, token_a, Secret(support.STRONG.encode()), address=ADDRESS)
     assert late.value.code == "delivery.link_gone"
-    assert len(list(loaded.settings.storage_dir.iterdir())) == 1  # deleted when opened late
+    assert support.stored(loaded) == 1  # deleted when opened late
     find_order(loaded, "PO-1001", "it@contoso.example", address=ADDRESS)  # a visit left open
     loaded.inv.clock.advance(3600)
     assert purge_expired(loaded, actor="local:cron") == 1
-    assert list(loaded.settings.storage_dir.iterdir()) == []
+    assert support.stored(loaded) == 0
     with loaded.uow(write=False) as uow:
         assert uow.session.execute(text("SELECT count(*) FROM delivery_visits")).scalar() == 0
     assert purge_expired(loaded, actor="local:cron") == 0
@@ -438,5 +441,5 @@ def test_two_reviewers_approving_at_once_build_and_mail_once(
         outcomes = sorted(pool.map(attempt, ["dora", "dan"]))
     assert outcomes == ["delivery.state_conflict", "ok"]
     assert len(mailbox.messages) == 1
-    assert len(list(loaded.settings.storage_dir.iterdir())) == 1
+    assert support.stored(loaded) == 1
     assert get_request(loaded, request_id).state == "sent"

@@ -22,7 +22,6 @@ def _settings(tmp_path: Path, **delivery: object) -> DeliverySettings:
 
 def test_every_documented_key_has_its_default(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
-    assert settings.storage_dir == tmp_path / "delivery"
     assert settings.base_url == "https://localhost:8444"
     assert settings.link_lifetime == timedelta(hours=168)
     assert settings.downloads == 1
@@ -35,7 +34,6 @@ def test_every_documented_key_has_its_default(tmp_path: Path) -> None:
 def test_every_key_is_read(tmp_path: Path) -> None:
     settings = _settings(
         tmp_path,
-        storage_dir="~/files",
         base_url="https://seeds.vendor.example/",
         link_hours=0.5,
         downloads="3",
@@ -49,7 +47,6 @@ def test_every_key_is_read(tmp_path: Path) -> None:
         session_minutes=60,
         idle_minutes="5",
     )
-    assert settings.storage_dir == Path.home() / "files"
     assert settings.base_url == "https://seeds.vendor.example"
     assert settings.link_lifetime == timedelta(minutes=30)
     assert settings.downloads == 3

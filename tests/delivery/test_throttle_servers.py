@@ -73,7 +73,7 @@ def two_servers(db_url: str, tmp_path: Path) -> Iterator[list[str]]:
     upgrade(db_url)
     inv = build_inventory(config)
     try:
-        settings = DeliverySettings(secret_key=Secret(b"d" * 32), storage_dir=data / "delivery")
+        settings = DeliverySettings(secret_key=Secret(b"d" * 32))
         dl = Delivery(inv, settings)
         dl.prepare()
         seeds = support.seed_file()

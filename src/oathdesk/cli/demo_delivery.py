@@ -91,7 +91,6 @@ def settings_section(folder: Path, url: str) -> dict[str, Any]:
     """``[delivery]`` for the demo: plain HTTP on loopback, files and mails in the demo folder."""
     return {
         "base_url": url,
-        "storage_dir": str(folder / "delivery" / "files"),
         "mail_dir": str(folder / "delivery" / "mailbox"),
         "secret_key_file": str(folder / "keys" / "delivery-secret.key"),
         "secure_cookies": False,

@@ -42,8 +42,7 @@ class Delivery:
         return self.inv.uow(write=write)
 
     def prepare(self) -> None:
-        """Refuse a database without the delivery tables (``oathdesk db upgrade`` makes them);
-        make the folder built files wait in."""
+        """Refuse a database without the delivery tables (``oathdesk db upgrade`` makes them)."""
         with self.uow(write=False) as uow:
             ready = uow.delivery_orders.schema_ready()
         if not ready:
@@ -51,7 +50,6 @@ class Delivery:
                 "the database has no delivery tables yet; run: oathdesk db upgrade",
                 code="service.not_migrated",
             )
-        self.settings.storage_dir.mkdir(parents=True, mode=0o700, exist_ok=True)
 
 
 def verify_audit(dl: Delivery) -> ChainReport:

@@ -17,7 +17,6 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -25,7 +24,14 @@ from oathdesk.delivery.context import Delivery, DeliveryError, sha256_hex
 from oathdesk.delivery.requesting import move
 from oathdesk.domain import Secret
 from oathdesk.service.accounts import HASHER
-from oathdesk.store import DeliveryFile, DeliveryRequest, RequestState, UnitOfWork
+from oathdesk.store import (
+    DELIVERY_TENANT,
+    DeliveryFile,
+    DeliveryRequest,
+    RequestState,
+    SealedValue,
+    UnitOfWork,
+)
 
 R = RequestState
 
@@ -61,9 +67,23 @@ class Download:
     receipt: str = field(repr=False)
 
 
-def stored_path(dl: Delivery, storage_name: str) -> Path:
-    """Where a built file waits for its download."""
-    return dl.settings.storage_dir / storage_name
+def _purpose(storage_name: str) -> str:
+    return f"delivery-file:{storage_name}"
+
+
+def seal_file(dl: Delivery, storage_name: str, data: bytes) -> SealedValue:
+    """A built file sealed with the inventory's key ring (AES-GCM, bound to its row's storage
+    name), as the database keeps it until the download: any node can serve it, none needs a
+    shared folder, and a database copy alone opens nothing."""
+    return dl.inv.sealer.seal(Secret(data), serial=_purpose(storage_name), tenant=DELIVERY_TENANT)
+
+
+def _open_file(dl: Delivery, row: DeliveryFile) -> bytes:
+    if row.sealed_data is None or row.data_key_id is None:
+        raise _gone()
+    sealed = SealedValue(row.data_key_id, row.sealed_data)
+    opened = dl.inv.sealer.open(sealed, serial=_purpose(row.storage_name), tenant=DELIVERY_TENANT)
+    return opened.reveal()
 
 
 def _gone() -> DeliveryError:
@@ -89,7 +109,7 @@ def _request_of(uow: UnitOfWork, row: DeliveryFile) -> DeliveryRequest:
 
 def _delete(dl: Delivery, uow: UnitOfWork, row: DeliveryFile, action: str, *, actor: str) -> None:
     """Remove a stored file (confirmed or expired); the request ends with its last file."""
-    stored_path(dl, row.storage_name).unlink(missing_ok=True)
+    row.sealed_data = row.data_key_id = None
     row.deleted_at = dl.now()
     if action == "delivery.confirmed":
         row.confirmed_at = row.deleted_at
@@ -163,7 +183,7 @@ def download(dl: Delivery, token: str, password: Secret | None, *, address: str)
                 request.password_hash, password
             ):
                 raise _refuse_password(dl, uow, row, address=address)
-            data = stored_path(dl, row.storage_name).read_bytes()
+            data = _open_file(dl, row)
             row.downloads += 1
             uow.delivery_audit.append(
                 "delivery.downloaded",

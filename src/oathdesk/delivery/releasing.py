@@ -2,8 +2,8 @@
 address.
 
 Why links hold only a random token whose SHA-256 is stored: a database copy gives no working
-link. Files on disk are already encrypted for the customer. The customer's side of a link
-(download, confirmation, expiry) is ``links``.
+link. Built files are already encrypted for the customer and are kept sealed in the database.
+The customer's side of a link (download, confirmation, expiry) is ``links``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from pathlib import Path
 
 from oathdesk.delivery import mail
 from oathdesk.delivery.addresses import parse_address, same_domain
@@ -23,7 +22,7 @@ from oathdesk.delivery.building import (
     render,
 )
 from oathdesk.delivery.context import Delivery, DeliveryError, sha256_hex
-from oathdesk.delivery.links import stored_path
+from oathdesk.delivery.links import seal_file
 from oathdesk.delivery.requesting import RequestView, get_request, locked_request, move
 from oathdesk.domain import OathdeskError
 from oathdesk.store import (
@@ -79,10 +78,9 @@ def _store_files(
     *,
     actor: str,
     expires: datetime,
-    written: list[Path],
 ) -> list[tuple[str, str]]:
-    """Build, encrypt and store a pending request's files (``written`` collects the paths so a
-    failure removes them); the sealed password is erased. Returns (file name, URL) links."""
+    """Build, encrypt and store (sealed, in the same transaction) a pending request's files;
+    the sealed password is erased. Returns (file name, URL) links."""
     try:
         built = _build(dl, uow, row)
     except DeliveryError:
@@ -96,11 +94,7 @@ def _store_files(
     links = []
     for label, name, data in built:
         storage = secrets.token_hex(16)
-        path = stored_path(dl, storage)
-        with open(path, "xb") as fh:
-            fh.write(data)
-        path.chmod(0o600)
-        written.append(path)
+        sealed = seal_file(dl, storage, data)
         link_hash, url = _link(dl)
         uow.delivery_requests.add_file(
             DeliveryFile(
@@ -109,6 +103,8 @@ def _store_files(
                 file_name=name,
                 storage_name=storage,
                 size=len(data),
+                data_key_id=sealed.key_id,
+                sealed_data=sealed.blob,
                 link_hash=link_hash,
                 created_at=dl.now(),
                 expires_at=expires,
@@ -157,9 +153,7 @@ def _recipient(uow: UnitOfWork, row: DeliveryRequest) -> str:
     return recipient
 
 
-def _prepare(
-    dl: Delivery, request_id: int, actor: str, written: list[Path]
-) -> tuple[EmailMessage, str, int]:
+def _prepare(dl: Delivery, request_id: int, actor: str) -> tuple[EmailMessage, str, int]:
     """The approval's transaction: files built (or links renewed); the mail to send, its one
     recipient and how many links it holds."""
     expires = dl.now() + dl.settings.link_lifetime
@@ -173,7 +167,7 @@ def _prepare(
             )
         recipient = _recipient(uow, row)
         if row.state is R.PENDING:
-            links = _store_files(dl, uow, row, actor=actor, expires=expires, written=written)
+            links = _store_files(dl, uow, row, actor=actor, expires=expires)
         else:
             links = _fresh_links(dl, uow, row, expires=expires)
         order = uow.delivery_orders.order(row.order_id)
@@ -217,13 +211,7 @@ def approve(dl: Delivery, request_id: int, *, actor: str) -> RequestView:
     """Build, encrypt, store, mail. A request whose mail failed (``mail_failed``, or ``approved``
     for longer than ``STALE`` after a crash) is mailed again with fresh links; the files are not
     rebuilt (the password is gone by then). Two reviewers at once: the second gets a conflict."""
-    written: list[Path] = []
-    try:
-        message, recipient, links = _prepare(dl, request_id, actor, written)
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
+    message, recipient, links = _prepare(dl, request_id, actor)
     try:
         mail.send(dl.settings.smtp, message, recipient)
     except DeliveryError as exc:

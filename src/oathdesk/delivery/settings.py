@@ -51,7 +51,6 @@ class DeliverySettings:
     """``[delivery]`` in oathdesk.toml: where files go, how links look and live, the mail server."""
 
     secret_key: Secret = field(repr=False)
-    storage_dir: Path
     base_url: str = "https://localhost:8444"
     link_lifetime: timedelta = timedelta(days=7)
     visit_lifetime: timedelta = timedelta(hours=1)
@@ -71,7 +70,6 @@ class DeliverySettings:
         rules = SessionRules.from_config(config, "delivery")
         return cls(
             secret_key=secret_key,
-            storage_dir=config.path("delivery", "storage_dir", config.data_dir / "delivery"),
             base_url=config.text("delivery", "base_url", cls.base_url).rstrip("/"),
             link_lifetime=config.duration(
                 "delivery", "link_hours", cls.link_lifetime, unit="hours"

@@ -136,7 +136,8 @@ class DeliveryRequest(Base):
 
 
 class DeliveryFile(Base):
-    """One built file and its download link (only the SHA-256 of the link's token is kept)."""
+    """One built file, sealed, and its download link (only the SHA-256 of the link's token is
+    kept). The bytes live here, not in a node's folder, so any node can serve the download."""
 
     __tablename__ = "delivery_files"
     __table_args__ = (Index("ix_delivery_files_request", "request_id"),)
@@ -145,8 +146,10 @@ class DeliveryFile(Base):
     request_id: Mapped[int] = mapped_column(ForeignKey("delivery_requests.id"))
     label: Mapped[str] = mapped_column(String(200))
     file_name: Mapped[str] = mapped_column(String(200))
-    storage_name: Mapped[str] = mapped_column(String(64))
+    storage_name: Mapped[str] = mapped_column(String(64))  # the seal's associated data
     size: Mapped[int] = mapped_column(Integer)
+    data_key_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    sealed_data: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)  # gone: None
     link_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from oathdesk.store.delivery_models import DeliveryFile, DeliveryRequest
@@ -82,6 +82,11 @@ class RequestRepository:
         """The file behind a link (by the SHA-256 of its token), locked for the change."""
         query = select(DeliveryFile).where(DeliveryFile.link_hash == link_hash)
         return self.session.scalars(query.with_for_update()).one_or_none()
+
+    def stored_count(self) -> int:
+        """How many built files are still held (sealed bytes not yet deleted)."""
+        query = select(func.count()).select_from(DeliveryFile)
+        return int(self.session.scalar(query.where(DeliveryFile.sealed_data.is_not(None))) or 0)
 
     def expired_files(self, now: datetime) -> list[DeliveryFile]:
         """Files still stored whose link has expired."""
