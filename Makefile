@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/upload.py
 	$(BIN)/python bench/inventory.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/nodes.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache
