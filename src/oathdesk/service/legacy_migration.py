@@ -21,6 +21,7 @@ from sqlalchemy import select, text
 
 from oathdesk.domain import OathdeskError, UsageError
 from oathdesk.graph import GraphNotFound
+from oathdesk.service._common import need_reason
 from oathdesk.service.context import Inventory
 from oathdesk.service.errors import ServiceError
 from oathdesk.service.legacy import LegacyCopy, _clean_one, _open_intents
@@ -112,14 +113,15 @@ def migrate_legacy(
     resume: bool = False,
     users: Iterable[str] | None = None,
     activate_assigned: bool = False,
-    reason: str = REASON,
+    reason: str | None = None,
     hook: Hook | None = None,
     scanned: Callable[[int], None] | None = None,
     todo: Callable[[int], None] | None = None,
 ) -> MigrationReport:
     """Plan (``dry_run``: nothing is written anywhere) or run the migration of every legacy CSV
     copy (or only those of ``users``). An interrupted job is continued only with ``resume``;
-    starting a new one while it is open is refused (``service.migration_open``)."""
+    starting a new one while it is open is refused (``service.migration_open``). ``reason``
+    (default: the job's own, else :data:`REASON`) goes on every audit entry."""
     if dry_run and resume:
         return _resume_plan(inv)
     if resume:
@@ -155,7 +157,7 @@ def _run(
     rows: list[MigrationRow] | None,
     *,
     actor: str,
-    reason: str,
+    reason: str | None,
     hook: Hook | None,
     todo: Callable[[int], None] | None,
 ) -> MigrationReport:
@@ -183,13 +185,16 @@ def _run(
                 details={"job_id": job.id},
             )
         resumed = job is not None
+        if job is not None:
+            reason = reason or str((job.params or {}).get("reason") or REASON)
+        reason = need_reason(reason or REASON)
         if job is None:
             planned = [r for r in rows or [] if r.outcome == "planned"]
             job = uow.jobs.create(
                 KIND,
                 [r.serial for r in planned],
                 actor=actor,
-                params={"plan": {r.serial: r.job_entry() for r in planned}},
+                params={"plan": {r.serial: r.job_entry() for r in planned}, "reason": reason},
             )
         else:
             job.state = "running"
