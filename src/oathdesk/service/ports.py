@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
-from oathdesk.graph import Device, User, UserMethod
+from oathdesk.graph import Device, IssuedTap, TapInfo, User, UserMethod
 
 
 class EntraPort(Protocol):
@@ -61,5 +61,9 @@ class EntraPort(Protocol):
     ) -> None: ...
 
     def deactivate(self, user: str, method_id: str) -> None: ...
+
+    def issue_tap(self, user: str, *, lifetime_minutes: int, usable_once: bool) -> IssuedTap: ...
+
+    def taps(self, user: str) -> list[TapInfo]: ...
 
     def close(self) -> None: ...
