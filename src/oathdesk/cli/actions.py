@@ -52,8 +52,9 @@ def run_action(
 
 
 def show_result(result: ActionResult, as_json: bool) -> None:
-    """What an action did: the token's move and steps, and a replacement's new token (a
-    Temporary Access Pass value only in JSON, under ``temporary_access_pass``: the caller asked for it)."""
+    """What an action did: the token's move and steps, and a replacement's new token. A
+    Temporary Access Pass's value appears in JSON only (``temporary_access_pass.value``): the
+    caller asked for it; the plain output is printed by the replace command itself."""
     if as_json:
         doc = result.to_dict()
         if result.tap is not None:
