@@ -18,7 +18,7 @@ from oathdesk.store.audit import AuditFilter
 from tests.service.fixtures import Emu
 from tests.service.support import SEED, b32, entra_csv, secret_for, serial, upn, user_id
 
-WHO = {"actor": "cli:ann"}
+ACTOR = "cli:ann"
 
 
 def _legacy(n: int, who: str, status: str = "activated") -> dict[str, Any]:
@@ -70,7 +70,7 @@ def test_dry_run_lists_each_copy_and_changes_nothing(inv: Inventory, emu: Emu) -
     _tenant(inv, emu)
     before_emu = {k: v for k, v in _state(emu).items() if k != "now"}
     before_db = _entries(inv, "")
-    plan = migrate_legacy(inv, dry_run=True, **WHO)
+    plan = migrate_legacy(inv, dry_run=True, actor=ACTOR)
     rows = _by_serial(plan.rows)
     assert plan.dry_run and plan.job_id is None
     assert rows[serial("LM", 0)].outcome == "planned" and rows[serial("LM", 0)].activate
@@ -94,7 +94,7 @@ def test_dry_run_lists_each_copy_and_changes_nothing(inv: Inventory, emu: Emu) -
 
 def test_migration_moves_the_copies_and_leaves_the_rest(inv: Inventory, emu: Emu) -> None:
     _tenant(inv, emu)
-    report = migrate_legacy(inv, **WHO)
+    report = migrate_legacy(inv, actor=ACTOR)
     rows = _by_serial(report.rows)
     assert rows[serial("LM", 0)].outcome == rows[serial("LM", 1)].outcome == "migrated"
     assert rows[serial("LM", 2)].reason == "guest" and rows[serial("LM", 3)].reason == "no_seed"
@@ -117,7 +117,7 @@ def test_migration_moves_the_copies_and_leaves_the_rest(inv: Inventory, emu: Emu
         "legacy.migrate.finish",
     ]
     assert verify_audit(inv).ok
-    again = migrate_legacy(inv, **WHO)  # a second run: nothing more to move
+    again = migrate_legacy(inv, actor=ACTOR)  # a second run: nothing more to move
     assert [r.outcome for r in again.rows] == ["left", "left"]
     assert _graph_serials(emu) == Counter({serial("LM", 0): 1, serial("LM", 1): 1})
 
@@ -131,19 +131,19 @@ def test_a_failure_in_the_middle_is_finished_by_resume(inv: Inventory, emu: Emu)
         {"method": "DELETE", "path": "hardwareOathDevices/", "status": 503, "count": 50},
     ]
     assert emu.control.post(f"{emu.url}/_emulator/faults", json={"rules": rules}).status_code < 300
-    first = migrate_legacy(inv, **WHO)
+    first = migrate_legacy(inv, actor=ACTOR)
     outcomes = {r.serial: r.outcome for r in first.rows}
     assert outcomes[serial("LM", 0)] == outcomes[serial("LM", 1)] == "failed"
     assert show_token(inv, serial("LM", 0))["state"] == "in_stock"
     assert _graph_serials(emu)[serial("LM", 0)] == 1  # created in Entra, not in our record
     with pytest.raises(OathdeskError) as refused:
-        migrate_legacy(inv, **WHO)
+        migrate_legacy(inv, actor=ACTOR)
     assert refused.value.code == "service.migration_open"
     assert emu.control.delete(f"{emu.url}/_emulator/faults").status_code == 204
 
-    pending = migrate_legacy(inv, dry_run=True, resume=True, **WHO)
+    pending = migrate_legacy(inv, dry_run=True, resume=True, actor=ACTOR)
     assert {r.serial for r in pending.rows} == {serial("LM", 0), serial("LM", 1)}
-    done = migrate_legacy(inv, resume=True, **WHO)
+    done = migrate_legacy(inv, resume=True, actor=ACTOR)
     assert done.resumed and done.job_id == first.job_id
     assert {r.outcome for r in done.rows} == {"migrated"}
     assert _graph_serials(emu) == Counter({serial("LM", 0): 1, serial("LM", 1): 1})  # no twin
@@ -152,7 +152,7 @@ def test_a_failure_in_the_middle_is_finished_by_resume(inv: Inventory, emu: Emu)
     cleanups = Counter(_entries(inv, "legacy.cleanup."))
     assert all(n == 1 for n in cleanups.values()) and len(cleanups) == 4  # start+done, twice
     with pytest.raises(OathdeskError) as nothing:
-        migrate_legacy(inv, resume=True, **WHO)
+        migrate_legacy(inv, resume=True, actor=ACTOR)
     assert nothing.value.code == "usage.nothing_to_resume"
     assert verify_audit(inv).ok
 
@@ -168,10 +168,10 @@ def test_a_crash_after_the_first_copy_resumes_without_duplicates(inv: Inventory,
         raise _Crash(row.serial)
 
     with pytest.raises(_Crash):
-        migrate_legacy(inv, hook=crash, **WHO)
+        migrate_legacy(inv, hook=crash, actor=ACTOR)
     assert show_token(inv, serial("LM", 0))["state"] == "activated"
     assert show_token(inv, serial("LM", 1))["state"] == "in_stock"
-    done = migrate_legacy(inv, resume=True, **WHO)
+    done = migrate_legacy(inv, resume=True, actor=ACTOR)
     assert [(r.serial, r.outcome) for r in done.rows] == [(serial("LM", 1), "migrated")]
     assert _graph_serials(emu) == Counter({serial("LM", 0): 1, serial("LM", 1): 1})
     assert [a for a, _ in _entries(inv, "legacy.migrate")].count("legacy.migrate") == 2
