@@ -83,3 +83,43 @@ def test_replace_with_a_temporary_access_pass(
             found.close()
     assert entry.details_dict["lifetime_minutes"] == 240 and entry.actor == "local:hal"
     assert shown not in repr(entry.details_dict)
+
+
+def test_replace_from_the_user_page_with_a_reusable_pass(
+    page: Page, inv: Inventory, emu: Emu, accounts: dict[str, list[str]]
+) -> None:
+    add_tokens(inv, ["TB00001", "TB00002"])
+    push(inv, actor="test")
+    activate(inv, "TB00001", code("TB00001"), user=GRACE, actor="test", reason="INC-2 starter")
+    user_page = f"/users/{quote(GRACE, safe='@')}"
+    page.goto(user_page)
+    page.get_by_label("Account name").fill("hal")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    form = page.locator("#replace")
+    form.get_by_label("Token to replace").select_option("TB00001")
+    form.get_by_label("broken").check()
+    form.get_by_label("Reason (ticket or note)").fill("INC-6002 cracked")
+    form.get_by_role("button", name="Next: check the new token").click()
+
+    page.get_by_label("Issue a Temporary Access Pass").check()
+    lifetime = page.get_by_label("Lifetime in minutes (10 to 43,200)")
+    lifetime.fill("5")  # below the policy: the browser itself refuses to send the form
+    page.get_by_label("Code the new token TB00002 shows now").fill(code("TB00002"))
+    page.get_by_label("Code the new token TB00002 shows now").press("Enter")
+    assert lifetime.evaluate("e => e.validity.rangeUnderflow") is True
+    expect(page.locator("#tap-choice")).to_be_visible()  # still on step 2
+    with inv.uow(write=False) as uow:  # nothing changed
+        assert uow.tokens.get("TB00001").state.value == "activated"
+
+    page.get_by_label("Lifetime in minutes (10 to 43,200)").fill("30")
+    page.get_by_label("One-time use (one sign-in spends it)").uncheck()
+    page.get_by_label("Code the new token TB00002 shows now").fill(code("TB00002", steps=1))
+    page.get_by_label("Code the new token TB00002 shows now").press("Enter")
+    expect(page.locator("#tap-pass")).to_contain_text("Any number of sign-ins until it expires.")
+    shown = page.locator("#tap-value").inner_text().strip()
+    with emu.client() as graph:
+        (held,) = graph.taps(user_id("grace"))
+    assert (held.lifetime_minutes, held.usable_once) == (30, False)
+    page.goto(user_page)
+    assert shown not in page.content()
