@@ -6,11 +6,18 @@ emulator, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from oathdesk.config import Config
 from oathdesk.domain import OathdeskError
 from oathdesk.service import Inventory, import_seeds, migrate_legacy, show_token, verify_audit
 from oathdesk.service.legacy_plan import MigrationRow
@@ -19,6 +26,7 @@ from tests.service.fixtures import Emu
 from tests.service.support import SEED, b32, entra_csv, secret_for, serial, upn, user_id
 
 ACTOR = "cli:ann"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _legacy(n: int, who: str, status: str = "activated") -> dict[str, Any]:
@@ -175,3 +183,34 @@ def test_a_crash_after_the_first_copy_resumes_without_duplicates(inv: Inventory,
     assert [(r.serial, r.outcome) for r in done.rows] == [(serial("LM", 1), "migrated")]
     assert _graph_serials(emu) == Counter({serial("LM", 0): 1, serial("LM", 1): 1})
     assert [a for a, _ in _entries(inv, "legacy.migrate")].count("legacy.migrate") == 2
+
+
+def test_a_sigkill_after_entra_created_the_device_resumes_without_a_second_one(
+    inv: Inventory, emu: Emu, cfg: Config
+) -> None:
+    legacy = [_legacy(n, who) for n, who in enumerate(("ada", "grace", "alan"))]
+    emu.seed({**SEED, "legacyTokens": legacy})
+    emu.configure(rejectDuplicateSerials=False)  # a second device would be accepted, and seen
+    import_seeds(inv, entra_csv("LM", 3), "lm.csv", actor="t")
+    child = subprocess.run(
+        [sys.executable, "-m", "tests.service.migrate_worker", json.dumps(cfg.sections), "2"],
+        cwd=ROOT,
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"},
+        timeout=120,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
+    assert show_token(inv, serial("LM", 0))["state"] == "activated"
+    assert show_token(inv, serial("LM", 1))["state"] == "in_stock"  # our record never saw it
+    assert _graph_serials(emu)[serial("LM", 1)] == 1  # but Entra created its device
+    with pytest.raises(OathdeskError) as refused:
+        migrate_legacy(inv, actor=ACTOR)
+    assert refused.value.code == "service.migration_open"
+    done = migrate_legacy(inv, resume=True, actor=ACTOR)
+    assert [(r.serial, r.outcome) for r in done.rows] == [
+        (serial("LM", 1), "migrated"),
+        (serial("LM", 2), "migrated"),
+    ]
+    assert _graph_serials(emu) == Counter(serial("LM", n) for n in range(3))  # each once
+    assert _legacy_serials(emu) == set()
+    assert verify_audit(inv).ok
