@@ -21,6 +21,7 @@ from oathdesk.config import Config
 from oathdesk.domain import OathdeskError
 from oathdesk.service import Inventory, import_seeds, migrate_legacy, show_token, verify_audit
 from oathdesk.service.legacy_plan import MigrationRow
+from oathdesk.store import Job
 from oathdesk.store.audit import AuditFilter
 from tests.service.fixtures import Emu
 from tests.service.support import SEED, b32, entra_csv, secret_for, serial, upn, user_id
@@ -144,9 +145,6 @@ def test_a_failure_in_the_middle_is_finished_by_resume(inv: Inventory, emu: Emu)
     assert outcomes[serial("LM", 0)] == outcomes[serial("LM", 1)] == "failed"
     assert show_token(inv, serial("LM", 0))["state"] == "in_stock"
     assert _graph_serials(emu)[serial("LM", 0)] == 1  # created in Entra, not in our record
-    with pytest.raises(OathdeskError) as refused:
-        migrate_legacy(inv, actor=ACTOR)
-    assert refused.value.code == "service.migration_open"
     assert emu.control.delete(f"{emu.url}/_emulator/faults").status_code == 204
 
     pending = migrate_legacy(inv, dry_run=True, resume=True, actor=ACTOR)
@@ -163,6 +161,24 @@ def test_a_failure_in_the_middle_is_finished_by_resume(inv: Inventory, emu: Emu)
         migrate_legacy(inv, resume=True, actor=ACTOR)
     assert nothing.value.code == "usage.nothing_to_resume"
     assert verify_audit(inv).ok
+
+
+def test_a_new_run_supersedes_a_job_that_ended_with_failures(inv: Inventory, emu: Emu) -> None:
+    _tenant(inv, emu)
+    rule = {"method": "DELETE", "path": "hardwareOathDevices/", "status": 503, "count": 50}
+    assert emu.control.post(f"{emu.url}/_emulator/faults", json={"rules": [rule]}).status_code < 300
+    first = migrate_legacy(inv, actor=ACTOR)
+    assert {r.outcome for r in first.rows if r.outcome != "left"} == {"failed"}
+    assert emu.control.delete(f"{emu.url}/_emulator/faults").status_code == 204
+    again = migrate_legacy(inv, actor=ACTOR)  # a fresh plan: the Graph copies are held already
+    assert again.job_id != first.job_id and not again.resumed
+    moved = {r.serial: r.outcome for r in again.rows if r.outcome != "left"}
+    assert moved == {serial("LM", 0): "migrated", serial("LM", 1): "migrated"}
+    assert _graph_serials(emu) == Counter({serial("LM", 0): 1, serial("LM", 1): 1})
+    assert _legacy_serials(emu) == {serial("LM", 2), serial("LM", 3)}
+    with inv.uow(write=False) as uow:
+        states = {j.id: j.state for j in uow.session.query(Job).all()}
+    assert states == {first.job_id: "cancelled", again.job_id: "done"}
 
 
 class _Crash(Exception):

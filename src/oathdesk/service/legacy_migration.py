@@ -119,8 +119,9 @@ def migrate_legacy(
     todo: Callable[[int], None] | None = None,
 ) -> MigrationReport:
     """Plan (``dry_run``: nothing is written anywhere) or run the migration of every legacy CSV
-    copy (or only those of ``users``). An interrupted job is continued only with ``resume``;
-    starting a new one while it is open is refused (``service.migration_open``). ``reason``
+    copy (or only those of ``users``). An interrupted (killed) job is continued only with
+    ``resume``: starting a new one meanwhile is refused (``service.migration_open``). A job that
+    ended with failed copies is retried by ``resume``, or superseded by a new run. ``reason``
     (default: the job's own, else :data:`REASON`) goes on every audit entry."""
     if dry_run and resume:
         return _resume_plan(inv)
@@ -128,7 +129,7 @@ def migrate_legacy(
         return _run(inv, None, actor=actor, reason=reason, hook=hook, todo=todo)
     with inv.uow(write=False) as uow:
         open_job = _last_unfinished(uow)
-    if open_job is not None and not dry_run:
+    if open_job is not None and open_job.state != "failed" and not dry_run:
         raise ServiceError(
             f"migration job {open_job.id} did not finish; continue it with --resume (its "
             "remaining copies are done first, nothing is done twice)",
@@ -166,17 +167,10 @@ def _run(
     with inv.uow() as uow:
         _one_starter(inv, uow)
         job = _last_unfinished(uow)
-        if rows is None:
-            if job is None:
-                raise UsageError(
-                    "there is no unfinished legacy migration to resume; run it without --resume",
-                    code="usage.nothing_to_resume",
-                )
-        elif job is not None:
-            raise ServiceError(
-                f"migration job {job.id} did not finish; continue it with --resume",
-                code="service.migration_open",
-                details={"job_id": job.id},
+        if rows is None and job is None:
+            raise UsageError(
+                "there is no unfinished legacy migration to resume; run it without --resume",
+                code="usage.nothing_to_resume",
             )
         if job is not None and job.state == "running" and _owner_alive(job.params, inv):
             raise ServiceError(
@@ -184,6 +178,20 @@ def _run(
                 code="service.migration_running",
                 details={"job_id": job.id},
             )
+        if rows is not None and job is not None:
+            if job.state != "failed":  # killed: its copies may be half done, finish them first
+                raise ServiceError(
+                    f"migration job {job.id} did not finish; continue it with --resume",
+                    code="service.migration_open",
+                    details={"job_id": job.id},
+                )
+            # ended with failed copies: the new job takes them over (a copy whose legacy method
+            # is already gone is in no user's list, only in that job), and this one is closed
+            carried = _rows_of(job, uow.jobs.pending(job, limit=1_000_000, retry_failed=True))
+            fresh = {r.serial for r in rows}
+            rows = [*rows, *(r for r in carried if r.serial not in fresh)]
+            uow.jobs.finish(job, "cancelled", error="superseded by a new migration")
+            job = None
         resumed = job is not None
         if job is not None:
             reason = reason or str((job.params or {}).get("reason") or REASON)
