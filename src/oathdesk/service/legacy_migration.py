@@ -99,6 +99,7 @@ def _rows_of(job: Job, items: Iterable[JobItem]) -> list[MigrationRow]:
                 str(p.get("device_id", "")),
                 str(p.get("legacy_status", "")),
                 "",
+                ["continue where the job stopped: the Graph copy, then the legacy copy's removal"],
                 activate=bool(p.get("activate")),
             )
         )
