@@ -48,8 +48,18 @@ def run_action(
 ) -> None:
     with inventory(ctx, config) as inv:
         result = action(inv)
+    show_result(result, as_json)
+
+
+def show_result(result: ActionResult, as_json: bool) -> None:
+    """What an action did: the token's move and steps, and a replacement's new token. A
+    Temporary Access Pass's value appears in JSON only (``temporary_access_pass.value``): the
+    caller asked for it; the plain output is printed by the replace command itself."""
     if as_json:
-        console.print_json(result.to_dict())
+        doc = result.to_dict()
+        if result.tap is not None:
+            doc["temporary_access_pass"]["value"] = result.tap.reveal()
+        console.print_json(doc)
         return
     console.out.print(
         f"token {escape(result.serial)}: {result.before} -> {result.token['state']}"

@@ -2,7 +2,8 @@
 
 ``push`` run again after an interruption resumes the same job and never creates a token twice;
 ``reconcile`` lists every difference and, with ``--fix``, repairs what is safe; ``clean-legacy``
-removes a legacy CSV copy the way Microsoft documents, only when asked (``--yes``).
+removes a legacy CSV copy the way Microsoft documents, only when asked (``--yes``);
+``migrate-legacy`` (in :mod:`oathdesk.cli.sync_migrate`) moves legacy copies into the inventory.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from oathdesk.cli import console
 from oathdesk.cli.actions import ActorOpt, actor_of, inventory
 from oathdesk.cli.exits import Exit
 from oathdesk.cli.options import ConfigOpt, JsonOpt
+from oathdesk.cli.sync_migrate import migrate_legacy_command
 from oathdesk.service import clean_legacy, push, reconcile
 
 app = typer.Typer(
     help="Keep Entra in step with the inventory: push stock, reconcile differences, clean up "
-    "legacy CSV copies.",
+    "or migrate legacy CSV copies.",
     no_args_is_help=True,
 )
+app.command("migrate-legacy")(migrate_legacy_command)
 
 
 @app.command("push")

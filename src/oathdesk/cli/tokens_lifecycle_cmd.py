@@ -24,10 +24,13 @@ from oathdesk.cli.actions import (
     actor_of,
     inventory,
     run_action,
+    show_result,
 )
+from oathdesk.cli.exits import Exit
 from oathdesk.cli.options import ConfigOpt, JsonOpt
 from oathdesk.domain import UsageError
 from oathdesk.service import Action, ActionRequest, identify, perform
+from oathdesk.service.tap import DEFAULT_MINUTES, TapRequest
 
 app = typer.Typer()
 
@@ -146,16 +149,60 @@ def replace_command(
         str | None, typer.Option("--new", help="Replacement serial (default: oldest in stock).")
     ] = None,
     display_name: Annotated[str | None, typer.Option("--name", help="Name in Entra.")] = None,
+    tap: Annotated[
+        bool,
+        typer.Option(
+            "--tap",
+            help="Also issue the user a Temporary Access Pass (to sign in until the new token "
+            "reaches them); printed once, stored nowhere.",
+        ),
+    ] = False,
+    tap_minutes: Annotated[
+        int, typer.Option("--tap-minutes", help="The pass's lifetime (10 to 43200 minutes).")
+    ] = DEFAULT_MINUTES,
+    tap_reusable: Annotated[
+        bool,
+        typer.Option("--tap-reusable", help="The pass works for its whole lifetime, not once."),
+    ] = False,
     actor: ActorOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Mark a token lost or broken (deactivated) and give its user a new one, activated."""
+    """Mark a token lost or broken (deactivated) and give its user a new one, activated; with
+    --tap, also a Temporary Access Pass, printed once."""
     if why not in ("lost", "broken"):
         raise UsageError("--why must be lost or broken")
     kind: Literal["lost", "broken"] = "lost" if why == "lost" else "broken"
-    asked = ActionRequest(reason, code=code, why=kind, new_serial=new, display_name=display_name)
-    _act(ctx, config, as_json, serial, Action.REPLACE, asked, actor)
+    asked = ActionRequest(
+        reason,
+        code=code,
+        why=kind,
+        new_serial=new,
+        display_name=display_name,
+        tap=TapRequest(tap_minutes, not tap_reusable).check() if tap else None,
+    )
+    with inventory(ctx, config) as inv:
+        result = perform(inv, serial, Action.REPLACE, asked, actor=actor_of(actor))
+    show_result(result, as_json)
+    issued = result.tap
+    if issued is not None:  # the one place the pass is ever shown
+        if as_json:
+            return
+        once = "one sign-in" if issued.one_time else "any number of sign-ins"
+        console.out.print(
+            f"Temporary Access Pass for {escape(issued.user)} (valid until {issued.expires}, "
+            f"{once}): {escape(issued.reveal())}"
+        )
+        console.out.print(
+            "Give it to the user now: oathdesk keeps no copy and cannot show it again."
+        )
+    elif "tap_error" in result.extra:
+        failed = result.extra["tap_error"]
+        console.err.print(
+            f"The token was replaced, but Entra issued no Temporary Access Pass "
+            f"({failed['code']}): {escape(failed['message'])}"
+        )
+        raise typer.Exit(int(Exit.SERVICE))
 
 
 @app.command("resync")

@@ -138,6 +138,8 @@ REGISTRY: dict[K, dict[str, str]] = {
         "usage.profile_required": "custom-csv needs a layout: pass --profile FILE",
         "usage.pskc_two_keys": "give a pre-shared key or a passphrase for PSKC, not both",
         "usage.user_required": "the token is not assigned yet; name the user (--user)",
+        "usage.nothing_to_resume": "no unfinished legacy migration; run it without --resume",
+        "usage.tap_lifetime": "a Temporary Access Pass lives 10 to 43,200 minutes",
     },
     K.INVALID_REQUEST: {
         "request.invalid": "request fields do not validate; details list field and problem",
@@ -257,6 +259,8 @@ REGISTRY: dict[K, dict[str, str]] = {
         "service.no_user": "the token has no user to give a replacement to",
         "service.not_assigned_in_entra": "Entra says the token is unassigned; run sync reconcile",
         "service.push_running": "another sync push is running; let it finish",
+        "service.migration_open": "a legacy migration did not finish; run it with --resume",
+        "service.migration_running": "another legacy migration is running; let it finish",
         "store.key_in_use": "the key still seals seeds or seals new ones; rotate first",
         "store.seed_destroyed": "the token's seed was destroyed; it cannot be used again",
         "emulator.conflict": "emulator: the object conflicts with one that exists",

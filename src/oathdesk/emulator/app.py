@@ -27,6 +27,7 @@ from oathdesk.emulator import (
     routes_methods,
     routes_organization,
     routes_signin,
+    routes_tap,
     routes_users,
 )
 from oathdesk.emulator.common import emu, error_response
@@ -177,6 +178,7 @@ def create_app(state: EmulatorState) -> ASGIApp:
             *routes_devices.routes,
             *routes_methods.routes,
             *routes_auth_methods.routes,
+            *routes_tap.routes,
             *routes_users.routes,
             *routes_groups.routes,
             *routes_organization.routes,

@@ -17,6 +17,7 @@ from oathdesk.domain import HashAlgorithm, Secret, SecretEncodingError
 from oathdesk.emulator.errors import GraphError, bad_request, conflict, not_found
 from oathdesk.emulator.model import App, Device, Tenant, User
 from oathdesk.emulator.policy import enforce, starting_policy
+from oathdesk.emulator.tap import Tap
 from oathdesk.emulator.user_rules import require_object_id
 from oathdesk.otp import activation_window, match_totp, sign_in_window
 
@@ -105,6 +106,7 @@ class Directory:
     assignment_delay: float = 0.0
     assign_to_status: str = "available"  # status after create with assignTo (config switch)
     now: Callable[[], float] = field(kw_only=True)  # the emulator's time, offset included
+    taps: dict[str, Tap] = field(default_factory=dict)  # user id -> the one pass (memory only)
 
     # -- users --------------------------------------------------------------------------
     def user(self, key: str) -> User:

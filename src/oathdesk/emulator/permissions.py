@@ -119,3 +119,22 @@ def policy_read(principal: Principal) -> None:
 def policy_write(principal: Principal) -> None:
     _need(principal, POLICY_WRITE, "change the authentication methods policy")
     _need_role(principal, {GA, APA}, "change the authentication methods policy")
+
+
+TAP_WRITE = {"UserAuthenticationMethod.ReadWrite.All"}
+TAP_READ = {"UserAuthenticationMethod.Read.All", *TAP_WRITE}
+
+
+def tap_read(principal: Principal, target: User) -> None:
+    """Temporary Access Passes: the broad authentication-method permissions only (the
+    hardware-OATH per-method ones do not reach them)."""
+    if not principal.is_app and principal.object_id == target.id:
+        _need(principal, TAP_READ | {"UserAuthenticationMethod.Read"}, "read your passes")
+        return
+    _need(principal, TAP_READ, "read another user's Temporary Access Pass")
+    _need_role(principal, _admin_roles(target) | {GR}, "read this user's Temporary Access Pass")
+
+
+def tap_write(principal: Principal, target: User) -> None:
+    _need(principal, TAP_WRITE, "issue or delete a Temporary Access Pass")
+    _need_role(principal, _admin_roles(target), "issue a Temporary Access Pass to this user")

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from oathdesk.emulator.common import body_json, emu, ok
 from oathdesk.emulator.errors import GraphError, bad_request
 from oathdesk.emulator.faults import parse_rules
+from oathdesk.emulator.tap import use
 
 LOOPBACK = {"127.0.0.1", "::1"}
 
@@ -75,6 +76,10 @@ async def sign_in(request: Request) -> Response:
     if not isinstance(body, dict) or not isinstance(body.get("user"), str):
         raise bad_request('send {"user": "<id or UPN>", "code": "123456"}')
     user = state.directory.user(body["user"])
+    if "temporaryAccessPass" in body:  # a sign-in with the user's Temporary Access Pass
+        with state.lock:
+            tap = state.directory.taps.get(user.id)
+            return ok(request, {"success": use(tap, body["temporaryAccessPass"], state.now())})
     device = state.directory.sign_in(user, body.get("code"), state.now())
     return ok(
         request, {"success": device is not None, "methodId": device.method_key if device else None}

@@ -24,6 +24,7 @@ from oathdesk.graph.report import ItemResult, UploadReport
 from oathdesk.graph.retry import AdaptiveRateLimiter, RetryPolicy, parse_retry_after
 from oathdesk.graph.session import GraphSession, make_http_client
 from oathdesk.graph.settings import GraphSettings
+from oathdesk.graph.tap import IssuedTap, TapInfo
 
 __all__ = [
     "MAX_OATH_METHODS",
@@ -41,11 +42,13 @@ __all__ = [
     "GraphSettings",
     "GraphThrottled",
     "GraphUnavailable",
+    "IssuedTap",
     "ItemResult",
     "Journal",
     "MsalTokenSource",
     "RetryPolicy",
     "StaticToken",
+    "TapInfo",
     "TokenSource",
     "UploadOptions",
     "UploadReport",

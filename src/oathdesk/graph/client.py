@@ -16,6 +16,7 @@ from oathdesk.graph.errors import GraphAuthError, GraphError, GraphNotFound, Gra
 from oathdesk.graph.methods import UserMethod, capped_count
 from oathdesk.graph.models import Device, User, unwrap_entity
 from oathdesk.graph.session import GraphSession
+from oathdesk.graph.tap import IssuedTap, TapInfo, delete_tap, issue_tap, list_taps
 
 DEVICES = "directory/authenticationMethodDevices/hardwareOathDevices"
 POLICY = "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/hardwareOath"
@@ -232,6 +233,19 @@ class GraphClient:
             f"{self._methods(user)}/{_segment(method_id)}",
             what=f"unassign the token from {user}",
         )
+
+    # -- Temporary Access Pass (graph/tap.py) -----------------------------------------
+    def issue_tap(self, user: str, *, lifetime_minutes: int, usable_once: bool) -> IssuedTap:
+        """A new pass for ``user`` (replacing any earlier one); the pass is a Secret."""
+        return issue_tap(
+            self.session, user, lifetime_minutes=lifetime_minutes, usable_once=usable_once
+        )
+
+    def taps(self, user: str) -> list[TapInfo]:
+        return list_taps(self.session, user)
+
+    def delete_tap(self, user: str, tap_id: str) -> None:
+        delete_tap(self.session, user, tap_id)
 
     def activate(
         self, user: str, method_id: str, code: str, display_name: str | None = None

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from oathdesk.service.import_jobs import ImportJob, ImportJobs, run_push
     from oathdesk.service.importing import ImportReport, import_seeds
     from oathdesk.service.legacy import CleanReport, clean_legacy
+    from oathdesk.service.legacy_migration import MigrationReport, migrate_legacy
     from oathdesk.service.lifecycle import (
         Action,
         ActionRequest,
@@ -69,6 +70,8 @@ _LAZY = {
     "run_push": "oathdesk.service.import_jobs",
     "CleanReport": "oathdesk.service.legacy",
     "clean_legacy": "oathdesk.service.legacy",
+    "MigrationReport": "oathdesk.service.legacy_migration",
+    "migrate_legacy": "oathdesk.service.legacy_migration",
     "ImportReport": "oathdesk.service.importing",
     "Inventory": "oathdesk.service.context",
     "OpenedSeedFile": "oathdesk.service.seedfile",
@@ -145,6 +148,7 @@ __all__ = [
     "ImportRefused",
     "ImportReport",
     "Inventory",
+    "MigrationReport",
     "OpenedSeedFile",
     "PushReport",
     "SeedFileOptions",
@@ -166,6 +170,7 @@ __all__ = [
     "list_batches",
     "list_tokens",
     "mark_lost",
+    "migrate_legacy",
     "open_seed_file",
     "perform",
     "push",

@@ -27,6 +27,9 @@ class ActionResult:
     token: dict[str, Any]
     steps: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    # a Temporary Access Pass issued with a replace (service.tap.IssuedPass): only its facts are
+    # in to_dict; the pass itself is shown once by the caller that asked for it
+    tap: Any = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +40,7 @@ class ActionResult:
             "steps": list(self.steps),
             "token": self.token,
             **self.extra,
+            **({"temporary_access_pass": self.tap.facts()} if self.tap is not None else {}),
         }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from oathdesk.web.audit_summary_delivery import DELIVERY_TEXTS
+from oathdesk.web.audit_summary_delivery import DELIVERY_TEXTS, MIGRATION_TEXTS
 
 Entry = Mapping[str, Any]
 Summary = Callable[[Entry], str]
@@ -381,6 +381,7 @@ SUMMARIES: dict[str, Summary] = {
     "audit.export": _audit_export,
     "inventory.export": _inventory_export,
     **{action: _delivery(text) for action, text in DELIVERY_TEXTS.items()},
+    **{action: _delivery(text) for action, text in MIGRATION_TEXTS.items()},
 }
 
 

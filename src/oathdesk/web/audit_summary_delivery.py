@@ -1,4 +1,5 @@
-"""The sentences of the delivery service's audit actions, for the audit page's summaries.
+"""The sentences of the delivery service's (and the legacy migration's and Temporary Access
+Pass's) audit actions, for the audit page's summaries.
 
 Kept apart from ``audit_summary`` (which fills them in) so that each file stays readable:
 ``{actor}``, ``{subject}`` and the entry's detail keys fill the sentence; a missing one reads "—".
@@ -25,4 +26,22 @@ DELIVERY_TEXTS: dict[str, str] = {
     "delivery.download_refused": "{actor} gave a wrong password for {file}",
     "delivery.confirmed": "{actor} confirmed receiving {file} of {subject}",
     "delivery.expired": "{actor} deleted the expired file {file} of {subject}",
+}
+
+# the legacy migration (service/legacy_migration.py) and the Temporary Access Pass (service/tap.py)
+MIGRATION_TEXTS: dict[str, str] = {
+    "legacy.migrate.start": "{actor} started migrating {copies} legacy copies ({subject})",
+    "legacy.migrate.resume": "{actor} resumed migrating {copies} legacy copies ({subject})",
+    "legacy.migrate": (
+        "{actor} moved the legacy copy of token {subject} (user {user}) into the Graph inventory "
+        "({activation})"
+    ),
+    "legacy.migrate.finish": (
+        "{actor} finished migrating legacy copies ({subject}): {done} moved, {skipped} left "
+        "alone, {failed} failed"
+    ),
+    "user.tap_issued": (
+        "{actor} issued a Temporary Access Pass to {user} for {lifetime_minutes} minutes "
+        "(until {expires}; usable once: {one_time})"
+    ),
 }

@@ -25,6 +25,7 @@ from oathdesk.web.errors import status_for
 from oathdesk.web.routes_api import ERRORS, ErrorEnvelope
 from oathdesk.web.routes_pages import render
 from oathdesk.web.security import Helpdesk, InventoryDep, Principal, Staff
+from oathdesk.web.tap_views import replace_done, tap_request
 from oathdesk.web.views import ACTION_LABELS, ActionBody
 
 pages = APIRouter(include_in_schema=False)
@@ -159,27 +160,38 @@ def token_action_page(
     display_name: Short = "",
     confirmed: Annotated[str, Form(max_length=3)] = "",
     step: Annotated[str, Form(max_length=8)] = "",
+    tap: Annotated[str, Form(max_length=3)] = "",
+    tap_minutes: Annotated[str, Form(max_length=8)] = "",
+    tap_once: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
-    asked = ActionRequest(
-        reason=reason,
-        user=user or None,
-        code=code or None,
-        second_code=second_code or None,
-        why="broken" if why == "broken" else "lost" if why == "lost" else None,
-        new_serial=new_serial or None,
-        display_name=display_name or None,
-    )
     done = "handover" if action is Action.ACTIVATE and user else action.value
     kept = {"reason": reason, "user": user, "new_serial": new_serial, "why": why}
     kept["display_name"] = display_name
+    kept |= {
+        "tap": tap,
+        "tap_minutes": tap_minutes,
+        "tap_once": tap_once or ("" if step else "yes"),
+    }
     try:
+        asked = ActionRequest(
+            reason=reason,
+            user=user or None,
+            code=code or None,
+            second_code=second_code or None,
+            why="broken" if why == "broken" else "lost" if why == "lost" else None,
+            new_serial=new_serial or None,
+            display_name=display_name or None,
+            tap=tap_request(tap, tap_minutes, tap_once) if step == "code" else None,
+        )
         if action is Action.REPLACE and step != "code":  # first the new token, then its code
             return _replace_step(request, inv, principal, serial, kept)
         if action.value in CONFIRMED and confirmed != "yes":
             answer = _confirm(request, inv, principal, serial, action, reason)
             if answer is not None:
                 return answer
-        perform(inv, serial, action, asked, actor=principal.actor)
+        result = perform(inv, serial, action, asked, actor=principal.actor)
+        if result.tap is not None or "tap_error" in result.extra:
+            return replace_done(request, principal, result)
     except OathdeskError as exc:
         if action is Action.REPLACE and step == "code":
             try:  # the code was refused: ask again on the same step, the same new token

@@ -23,6 +23,7 @@ from oathdesk.web.errors import status_for
 from oathdesk.web.routes_api import ERRORS, ErrorEnvelope
 from oathdesk.web.routes_pages import render
 from oathdesk.web.security import Helpdesk, InventoryDep, Principal
+from oathdesk.web.tap_views import replace_done, tap_request
 from oathdesk.web.views import ACTION_LABELS
 
 pages = APIRouter(include_in_schema=False)
@@ -237,15 +238,22 @@ def replace_page(
     reason: Text = "",
     display_name: Short = "",
     step: Annotated[str, Form(max_length=8)] = "",
+    tap: Annotated[str, Form(max_length=3)] = "",
+    tap_minutes: Annotated[str, Form(max_length=8)] = "",
+    tap_once: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
     """Step 1 (no ``step``) names the new token and what the holder gives up; step 2
-    (``step=code``) takes the new token's code and replaces."""
+    (``step=code``) takes the new token's code (and, if ticked, a Temporary Access Pass's
+    lifetime) and replaces; a pass is shown once on the result page."""
     kept = {
         "old_serial": old_serial.strip(),
         "why": why,
         "new_serial": new_serial.strip(),
         "reason": reason,
         "display_name": display_name,
+        "tap": tap,
+        "tap_minutes": tap_minutes,
+        "tap_once": tap_once or ("" if step else "yes"),
     }
     try:
         if not old_serial.strip():
@@ -259,8 +267,11 @@ def replace_page(
             why=why,
             new_serial=new_serial.strip() or None,
             display_name=display_name or None,
+            tap=tap_request(tap, tap_minutes, tap_once),
         )
         result = perform(inv, old_serial.strip(), Action.REPLACE, asked, actor=principal.actor)
+        if result.tap is not None or "tap_error" in result.extra:
+            return replace_done(request, principal, result)
     except OathdeskError as exc:
         if step == "code":
             try:  # the code was refused: ask again for the same new token

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from oathdesk.domain import UsageError
+from oathdesk.domain import OathdeskError, UsageError
 from oathdesk.otp import OtpKey
 from oathdesk.otp import resync as find_drift
 from oathdesk.service._common import (
@@ -34,6 +34,7 @@ from oathdesk.service.lifecycle.steps import (
     refusal,
     send_activation,
 )
+from oathdesk.service.tap import TapRequest, issue_tap
 from oathdesk.store import Token, TokenState, UnitOfWork
 
 S = TokenState
@@ -114,11 +115,17 @@ def replace(
     new_serial: str | None = None,
     display_name: str | None = None,
     user: str | None = None,
+    tap: TapRequest | None = None,
 ) -> ActionResult:
     """A lost or broken token is deactivated and marked so; a token from stock goes to the same
     user and is activated with ``code`` (checked locally before anything changes). With
-    ``user``, the old token must be theirs (a token held by anyone else is refused)."""
+    ``user``, the old token must be theirs (a token held by anyone else is refused). With
+    ``tap``, once the replacement is done the user also gets a Temporary Access Pass (in
+    ``result.tap``; a pass Entra refuses leaves the replacement done and says why in
+    ``extra["tap_error"]``)."""
     reason, code = need_reason(reason), code.strip()
+    if tap is not None:
+        tap.check()
     target = S.LOST if why == "lost" else S.BROKEN
     steps: list[str] = []
     with inv.uow() as uow:
@@ -173,8 +180,23 @@ def replace(
         result = ActionResult(
             "replace", serial, before, old.describe(), steps, {"replacement": new.describe()}
         )
+        holder = (new.user_id, new.user_upn) if failure is None else None
     if failure is not None:
         raise failure
+    if tap is not None and holder is not None and holder[0]:
+        try:
+            result.tap = issue_tap(
+                inv,
+                holder[0],
+                holder[1] or holder[0],
+                tap,
+                actor=actor,
+                reason=reason,
+                serial=serial,
+            )
+            result.steps.append("Temporary Access Pass issued")
+        except OathdeskError as exc:
+            result.extra["tap_error"] = {"code": exc.code, "message": exc.message}
     return result
 
 

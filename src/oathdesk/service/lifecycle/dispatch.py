@@ -24,6 +24,7 @@ from oathdesk.service.lifecycle.actions import (
 )
 from oathdesk.service.lifecycle.activation import activate, replace, resync
 from oathdesk.service.lifecycle.found import found
+from oathdesk.service.tap import TapRequest
 
 
 class Action(StrEnum):
@@ -57,6 +58,7 @@ class ActionRequest:
     new_serial: str | None = None
     display_name: str | None = None
     keep_seed: bool = False
+    tap: TapRequest | None = None  # replace: also issue a Temporary Access Pass to the holder
 
 
 def _need(value: str | None, what: str, action: Action) -> str:
@@ -94,6 +96,7 @@ def perform(
                 new_serial=request.new_serial,
                 display_name=name,
                 user=request.user,
+                tap=request.tap,
             )
         case Action.RESYNC:
             first = _need(request.code, "the code the token shows", action)
