@@ -7,12 +7,14 @@ emulator) are made here from ``oathdesk.toml`` / ``OATHDESK_*`` and nowhere else
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from oathdesk.config import Config
-from oathdesk.domain import Clock
+from oathdesk.domain import Clock, ConfigError
 from oathdesk.domain.clock import SystemClock
 from oathdesk.graph import GraphSettings, connect
+from oathdesk.graph.probe import GraphProbe, ProbeResult
 from oathdesk.service import EntraPort, Inventory
 from oathdesk.store import (
     DEFAULT_TENANT,
@@ -82,8 +84,19 @@ def build_inventory(
         ),
         destroy_seeds_after_sync=config.boolean("store", "destroy_seeds_after_sync", False),
         audit_checkpoints=checkpoint_file(config),
+        graph_probe=graph_probe(config, clock),
     )
     return inv
+
+
+def graph_probe(config: Config, clock: Clock) -> Callable[[], ProbeResult] | None:
+    """The readiness probe's reachability check of Graph, or None when Graph is not set up
+    (a console used without Entra is still ready)."""
+    try:
+        settings = GraphSettings.from_config(config)
+    except ConfigError:
+        return None
+    return GraphProbe(settings, clock=clock).check
 
 
 def checkpoint_file(config: Config) -> Path:

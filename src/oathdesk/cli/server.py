@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from oathdesk.cli import console
+from oathdesk.cli.logs import LogFormat, logging_config
 from oathdesk.domain import UsageError
 
 HostOpt = Annotated[str, typer.Option("--host", help="Address to listen on.")]
@@ -22,6 +23,14 @@ TlsCertOpt = Annotated[
 TlsKeyOpt = Annotated[
     Path | None,
     typer.Option("--tls-key", help="TLS private key (PEM) for --tls-cert.", dir_okay=False),
+]
+LogFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--log-format",
+        help="Log lines as text or json (one object per line, for a log shipper); "
+        "default: [log] format, else text.",
+    ),
 ]
 ProxiesOpt = Annotated[
     str,
@@ -47,10 +56,13 @@ def run_server(
     certfile: Path | None,
     keyfile: Path | None,
     trusted_proxies: str,
-    access_log: bool = True,
+    log_format: LogFormat = "text",
+    log_level: str = "info",
 ) -> None:
     """Serve ``app`` under uvicorn as every oathdesk server runs: proxy headers believed only
-    from ``trusted_proxies``, no server banner, TLS when a certificate is given."""
+    from ``trusted_proxies``, no server banner, TLS when a certificate is given, every log line
+    (uvicorn's too) in ``log_format`` with its request id; the apps write the request lines
+    themselves (route templates, never paths), so uvicorn's access log is off."""
     import uvicorn
 
     scheme = "https" if certfile else "http"
@@ -65,6 +77,7 @@ def run_server(
         ssl_certfile=str(certfile) if certfile else None,
         ssl_keyfile=str(keyfile) if keyfile else None,
         timeout_graceful_shutdown=10,
-        log_level="info",
-        access_log=access_log,
+        log_config=logging_config(log_format, log_level),
+        log_level=log_level,
+        access_log=False,
     )
