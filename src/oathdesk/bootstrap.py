@@ -30,6 +30,7 @@ from oathdesk.store import (
     upgrade,
 )
 from oathdesk.store.engine import DB_FILE
+from oathdesk.store.siem import SiemSettings, open_stream
 
 CHECKPOINT_FILE = "audit-checkpoints.jsonl"
 
@@ -63,12 +64,14 @@ def build_inventory(
     """Everything the inventory use cases need; Graph is connected on first use only. The one
     ``clock`` (the system's unless given) times the store, the key ring and Graph alike."""
     clock = clock or SystemClock()
+    siem = SiemSettings.from_config(config)  # a bad [siem] value stops before anything opens
     audit_key_file = resolve_audit_key_file(
         config.path("store", "audit_key_file"), data_dir=config.data_dir
     )
     db = Database(database_url(config))
     try:
         db.audit_key = open_audit_key(audit_key_file, db)
+        db.audit_stream = open_stream(siem)
     except BaseException:
         db.dispose()
         raise
