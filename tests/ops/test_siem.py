@@ -46,9 +46,7 @@ def parse(message: bytes) -> dict[str, Any]:
     sd = found.group("sd").decode()
     element = SD_ELEMENT.fullmatch(sd)
     assert element, sd
-    params = {
-        k: re.sub(r"\\(.)", r"\1", v) for k, v in SD_PARAM.findall(element.group("params"))
-    }
+    params = {k: re.sub(r"\\(.)", r"\1", v) for k, v in SD_PARAM.findall(element.group("params"))}
     return {
         "pri": int(found.group("pri")),
         "version": found.group("version").decode(),
@@ -190,9 +188,7 @@ def test_tcp_syslog_frames_by_octet_count_and_a_rollback_sends_nothing(
     assert parsed[0]["json"]["seq"] == 1  # the rolled-back entry took no number and was not sent
 
 
-def test_json_lines_file_rotates_by_size_and_holds_every_entry(
-    db_url: str, tmp_path: Path
-) -> None:
+def test_json_lines_file_rotates_by_size_and_holds_every_entry(db_url: str, tmp_path: Path) -> None:
     path = tmp_path / "siem" / "audit.jsonl"
     path.parent.mkdir()
     inv = inventory(

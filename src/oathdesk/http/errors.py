@@ -21,7 +21,6 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Match
 
 from oathdesk.domain import OathdeskError
-from oathdesk.http.metrics import count_throttle
 from oathdesk.http.status import status_for, title_for
 
 log = logging.getLogger("oathdesk.http")
@@ -101,10 +100,9 @@ def page_above(request: Request) -> str | None:
 def install_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
     async def on_oathdesk(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, OathdeskError)
-        status = status_for(exc.code)
-        if status == 429:
-            count_throttle(request, exc.code)
-        return error_response(request, templates, status, exc.code, exc.message, exc.details)
+        return error_response(
+            request, templates, status_for(exc.code), exc.code, exc.message, exc.details
+        )
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)

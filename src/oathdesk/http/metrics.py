@@ -19,7 +19,6 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, g
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.requests import Request
 
 from oathdesk.domain import OathdeskError, Secret
 from oathdesk.service import Inventory
@@ -128,13 +127,3 @@ def exposition(own: CollectorRegistry) -> bytes:
 def _parts(own: CollectorRegistry) -> Iterator[bytes]:
     yield generate_latest(REGISTRY)
     yield generate_latest(own)
-
-
-def count_throttle(request: Request, code: str) -> None:
-    """One of our 429 answers, by the code that refused (``auth.throttled`` ...)."""
-    THROTTLED.labels(app_name(request), code).inc()
-
-
-def app_name(request: Request) -> str:
-    name: str = getattr(request.app.state, "app_name", "app")
-    return name

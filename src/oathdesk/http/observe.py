@@ -19,7 +19,8 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oathdesk.domain.request_context import new_request_id, request_id_scope, well_formed
-from oathdesk.http.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from oathdesk.http.metrics import HTTP_LATENCY, HTTP_REQUESTS, THROTTLED
+from oathdesk.http.status import refusals_noted
 
 access_log = logging.getLogger("oathdesk.http.access")
 HEADER_B = b"x-request-id"
@@ -55,16 +56,18 @@ class ObserveRequests:
                 message = {**message, "headers": headers}
             await send(message)
 
-        with request_id_scope(request_id):
+        with request_id_scope(request_id), refusals_noted() as refused:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                self._record(scope, status, time.perf_counter() - started)
+                self._record(scope, status, time.perf_counter() - started, refused)
 
-    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+    def _record(self, scope: Scope, status: int, seconds: float, refused: list[str]) -> None:
         method = str(scope["method"])
         route = route_template(scope)
         HTTP_REQUESTS.labels(self.name, method, route, str(status)).inc()
+        if status == 429:  # by the code that refused: auth.throttled, delivery.find_throttled...
+            THROTTLED.labels(self.name, refused[-1] if refused else "other").inc()
         HTTP_LATENCY.labels(self.name, method, route).observe(seconds)
         level = logging.DEBUG if route in QUIET else logging.INFO
         access_log.log(
