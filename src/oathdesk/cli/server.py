@@ -6,6 +6,8 @@ believed only from the addresses named, no server banner, TLS when a certificate
 
 from __future__ import annotations
 
+import logging
+import logging.config
 from pathlib import Path
 from typing import Annotated
 
@@ -66,7 +68,12 @@ def run_server(
     import uvicorn
 
     scheme = "https" if certfile else "http"
-    console.err.print(f"{what} on {scheme}://{host}:{port}/ (Ctrl-C to stop)")
+    logging.config.dictConfig(logging_config(log_format, log_level))
+    banner = f"{what} on {scheme}://{host}:{port}/"
+    if log_format == "json":  # every line a JSON object, the first one too
+        logging.getLogger("oathdesk.serve").info("%s", banner)
+    else:
+        console.err.print(f"{banner} (Ctrl-C to stop)")
     uvicorn.run(
         app,  # type: ignore[arg-type]
         host=host,
@@ -77,7 +84,7 @@ def run_server(
         ssl_certfile=str(certfile) if certfile else None,
         ssl_keyfile=str(keyfile) if keyfile else None,
         timeout_graceful_shutdown=10,
-        log_config=logging_config(log_format, log_level),
+        log_config=None,  # configured above, uvicorn's loggers included
         log_level=log_level,
         access_log=False,
     )
