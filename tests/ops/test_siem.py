@@ -25,7 +25,7 @@ from oathdesk.domain import ConfigError, Secret
 from oathdesk.service import Inventory
 from oathdesk.service.accounts import create_account
 from oathdesk.store import upgrade
-from oathdesk.store.siem import SiemSettings
+from oathdesk.store.siem import AuditStream, SiemSettings
 from oathdesk.store.siem_format import FACILITIES, sd_escape
 
 HEADER = re.compile(
@@ -117,8 +117,9 @@ def inventory(db_url: str, tmp_path: Path, siem: dict[str, Any]) -> Inventory:
 
 
 def flush(inv: Inventory) -> None:
-    assert inv.db.audit_stream is not None
-    assert inv.db.audit_stream.flush(10)
+    stream = inv.db.audit_stream
+    assert isinstance(stream, AuditStream)
+    assert stream.flush(10)
 
 
 def metric(name: str, **labels: str) -> float:

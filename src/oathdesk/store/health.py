@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from functools import cache
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
 from oathdesk.store.engine import MIGRATIONS, Database
@@ -19,14 +20,22 @@ from oathdesk.store.models import Job, Token
 
 
 @cache
-def head_revision() -> str | None:
-    """The newest migration this code ships (what ``oathdesk db upgrade`` leads to)."""
+def _script() -> ScriptDirectory:
     from alembic.config import Config as AlembicConfig
-    from alembic.script import ScriptDirectory
 
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", os.fspath(MIGRATIONS))
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    return ScriptDirectory.from_config(cfg)
+
+
+def head_revision() -> str | None:
+    """The newest migration this code ships (what ``oathdesk db upgrade`` leads to)."""
+    return _script().get_current_head()
+
+
+def known_revision(revision: str) -> bool:
+    """Whether this code ships ``revision`` (a database migrated by a newer version is not)."""
+    return any(script.revision == revision for script in _script().walk_revisions())
 
 
 def state_counts(db: Database, tenant: str) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
