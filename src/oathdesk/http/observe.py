@@ -12,12 +12,12 @@ The line names the route template, never the path: delivery paths carry download
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from oathdesk.domain import Clock
 from oathdesk.domain.request_context import new_request_id, request_id_scope, well_formed
 from oathdesk.http.metrics import HTTP_LATENCY, HTTP_REQUESTS, THROTTLED
 from oathdesk.http.status import refusals_noted
@@ -31,9 +31,10 @@ UNMATCHED = "(unmatched)"
 class ObserveRequests:
     """ASGI middleware: request id, access log line, request count and latency."""
 
-    def __init__(self, app: ASGIApp, *, name: str, trust_header: bool = True) -> None:
+    def __init__(self, app: ASGIApp, *, name: str, clock: Clock, trust_header: bool = True) -> None:
         self.app = app
         self.name = name
+        self.clock = clock
         self.trust_header = trust_header
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -43,7 +44,7 @@ class ObserveRequests:
         given = _header(scope, HEADER_B) if self.trust_header else None
         request_id = given if given is not None and well_formed(given) else new_request_id()
         status = 500  # what a crash before the answer started is counted as
-        started = time.perf_counter()  # a duration, not a time of day: no Clock needed
+        started = self.clock.monotonic()
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -60,7 +61,7 @@ class ObserveRequests:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                self._record(scope, status, time.perf_counter() - started, refused)
+                self._record(scope, status, self.clock.monotonic() - started, refused)
 
     def _record(self, scope: Scope, status: int, seconds: float, refused: list[str]) -> None:
         method = str(scope["method"])

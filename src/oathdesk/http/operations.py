@@ -102,4 +102,6 @@ def install_operations(
         return Response(body, media_type=METRICS_TYPE)
 
     app.include_router(router)
-    app.add_middleware(ObserveRequests, name=name, trust_header=ops.trust_request_id)
+    app.add_middleware(
+        ObserveRequests, name=name, clock=inventory.clock, trust_header=ops.trust_request_id
+    )
