@@ -143,6 +143,11 @@ def test_metrics_count_routes_by_template_and_tokens_and_jobs_by_state(
     inv = _inventory(db_url, tmp_path)
     try:
         add_tokens(inv, ["M1", "M2", "M3"], states={"available": ["M2"], "activated": ["M3"]})
+        with inv.uow() as uow:
+            uow.jobs.create("sync.push", ["M1"], actor="test")
+            done = uow.jobs.create("sync.push", ["M2"], actor="test")
+            uow.jobs.finish(done, "done")
+            uow.import_jobs.add("j1", actor="test", report={}, total=3, state="running")
         client = serve(inv)  # type: ignore[operator]
         before = client.get("/metrics").text
         for _ in range(3):
@@ -162,6 +167,9 @@ def test_metrics_count_routes_by_template_and_tokens_and_jobs_by_state(
     assert sample(text, "oathdesk_tokens", state="activated") == 1
     assert 'oathdesk_tokens{state="lost"} 0.0' in text
     assert sample(text, "oathdesk_database_up") == 1
+    assert sample(text, "oathdesk_jobs", kind="sync.push", state="pending") == 1
+    assert sample(text, "oathdesk_jobs", kind="sync.push", state="done") == 1
+    assert sample(text, "oathdesk_jobs", kind="import", state="running") == 1
 
 
 def test_metrics_access_loopback_allow_list_token_and_off(inv: Inventory, serve: object) -> None:

@@ -100,14 +100,13 @@ def create_app(
 def create_app_from_config(config: Config) -> FastAPI:
     """The app ``oathdesk serve`` runs: the configured inventory (schema checked) and settings."""
     settings = WebSettings.from_config(config)
-    Operations.from_config(config)  # a bad [metrics] value stops here, before the database
+    ops = Operations.from_config(config)  # a bad [metrics] value stops before the database
     inventory = build_inventory(config)
     try:
         inventory.check_schema()
     except BaseException:
         inventory.close()
         raise
-    ops = Operations.from_config(config)
     app = create_app(inventory, settings, owns_inventory=True, operations=ops)
     app.state.gpg_home = config.gpg_home  # offered on the import page when set
     return app
