@@ -97,3 +97,35 @@ def test_json_lines_to_standard_output(capsys: pytest.CaptureFixture[str]) -> No
     stream.close()
     line = json.loads(capsys.readouterr().out)
     assert line == {"chain": "inventory", **entry}
+
+
+def test_metrics_settings_from_config() -> None:
+    import ipaddress
+
+    from oathdesk.http.metrics import LOOPBACK
+    from oathdesk.http.operations import Operations
+
+    default = Operations.from_config(Config(sections={}))
+    assert default.metrics.enabled and default.metrics.allow == LOOPBACK
+    assert default.metrics.token is None and default.trust_request_id
+    assert default.metrics.allows_peer("127.0.0.1") and default.metrics.allows_peer("::1")
+    assert default.metrics.allows_peer("::ffff:127.0.0.1")
+    assert not default.metrics.allows_peer("192.0.2.1") and not default.metrics.allows_peer("x")
+    sections: dict[str, dict[str, Any]] = {
+        "metrics": {"allow": "10.0.0.0/8, 2001:db8::/32", "token": "t0ken-value", "enabled": "on"},
+        "log": {"trust_request_id": False},
+    }
+    ops = Operations.from_config(Config(sections=sections))
+    assert ops.metrics.allow == (
+        ipaddress.ip_network("10.0.0.0/8"),
+        ipaddress.ip_network("2001:db8::/32"),
+    )
+    assert ops.metrics.allows_token("Bearer t0ken-value")
+    assert not ops.metrics.allows_token("Basic t0ken-value") and not ops.metrics.allows_token(None)
+    assert "t0ken-value" not in repr(ops)
+    assert not ops.trust_request_id
+    every = Operations.from_config(Config(sections={"metrics": {"allow": "any"}}))
+    assert every.metrics.allows_peer("198.51.100.7") and every.metrics.allows_peer("2001:db8::1")
+    with pytest.raises(ConfigError) as bad:
+        Operations.from_config(Config(sections={"metrics": {"allow": "10.0.0.0/33"}}))
+    assert "[metrics] allow" in bad.value.message
