@@ -7,12 +7,14 @@ emulator) are made here from ``oathdesk.toml`` / ``OATHDESK_*`` and nowhere else
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from oathdesk.config import Config
-from oathdesk.domain import Clock
+from oathdesk.domain import Clock, ConfigError
 from oathdesk.domain.clock import SystemClock
 from oathdesk.graph import GraphSettings, connect
+from oathdesk.graph.probe import GraphProbe, ProbeResult
 from oathdesk.service import EntraPort, Inventory
 from oathdesk.store import (
     DEFAULT_TENANT,
@@ -28,6 +30,7 @@ from oathdesk.store import (
     upgrade,
 )
 from oathdesk.store.engine import DB_FILE
+from oathdesk.store.siem import SiemSettings, open_stream
 
 CHECKPOINT_FILE = "audit-checkpoints.jsonl"
 
@@ -61,12 +64,14 @@ def build_inventory(
     """Everything the inventory use cases need; Graph is connected on first use only. The one
     ``clock`` (the system's unless given) times the store, the key ring and Graph alike."""
     clock = clock or SystemClock()
+    siem = SiemSettings.from_config(config)  # a bad [siem] value stops before anything opens
     audit_key_file = resolve_audit_key_file(
         config.path("store", "audit_key_file"), data_dir=config.data_dir
     )
     db = Database(database_url(config))
     try:
         db.audit_key = open_audit_key(audit_key_file, db)
+        db.audit_stream = open_stream(siem)
     except BaseException:
         db.dispose()
         raise
@@ -82,8 +87,19 @@ def build_inventory(
         ),
         destroy_seeds_after_sync=config.boolean("store", "destroy_seeds_after_sync", False),
         audit_checkpoints=checkpoint_file(config),
+        graph_probe=graph_probe(config, clock),
     )
     return inv
+
+
+def graph_probe(config: Config, clock: Clock) -> Callable[[], ProbeResult] | None:
+    """The readiness probe's reachability check of Graph, or None when Graph is not set up
+    (a console used without Entra is still ready)."""
+    try:
+        settings = GraphSettings.from_config(config)
+    except ConfigError:
+        return None
+    return GraphProbe(settings, clock=clock).check
 
 
 def checkpoint_file(config: Config) -> Path:

@@ -78,6 +78,17 @@ KEYS: dict[str, tuple[str, ...]] = {
         "alert_unactivated_days",
     ),
     "emulator": (),
+    "metrics": ("enabled", "allow", "token"),
+    "log": ("format", "level", "trust_request_id"),
+    "siem": (
+        "syslog",
+        "syslog_facility",
+        "syslog_app_name",
+        "syslog_hostname",
+        "json_file",
+        "json_max_bytes",
+        "json_backups",
+    ),
     "delivery": (
         "base_url",
         "link_hours",

@@ -21,6 +21,8 @@ from oathdesk.cli import console
 from oathdesk.cli.actions import ActorOpt, actor_of
 from oathdesk.cli.audit_cmd import SyslogOpt, show_chain, show_checkpoint
 from oathdesk.cli.context import CliContext, cli_context
+from oathdesk.cli.logs import log_format as log_format_of
+from oathdesk.cli.logs import log_level
 from oathdesk.cli.options import (
     DEFAULT_SOURCE,
     ConfigOpt,
@@ -33,6 +35,7 @@ from oathdesk.cli.options import (
 )
 from oathdesk.cli.server import (
     HostOpt,
+    LogFormatOpt,
     ProxiesOpt,
     TlsCertOpt,
     TlsKeyOpt,
@@ -227,15 +230,20 @@ def serve_cmd(
     certfile: TlsCertOpt = None,
     keyfile: TlsKeyOpt = None,
     trusted_proxies: ProxiesOpt = "127.0.0.1",
+    log_format: LogFormatOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Serve the customer wizard, the download pages and the delivery team's review queue."""
     # the web stack (FastAPI, Jinja) loads only for the commands that serve it
     from oathdesk.delivery.web_app import create_delivery_app
+    from oathdesk.http.operations import Operations
 
     check_tls(certfile, keyfile)
     cli = cli_context(ctx)
-    settings = settings_from(cli.config(config))
+    loaded = cli.config(config)
+    settings = settings_from(loaded)
+    fmt, level = log_format_of(loaded, log_format), log_level(loaded)
+    operations = Operations.from_config(loaded)
     inv = cli.open_inventory(config)
     dl = Delivery(inv, settings)
     try:
@@ -244,12 +252,13 @@ def serve_cmd(
         inv.close()
         raise
     run_server(
-        create_delivery_app(dl, owns_inventory=True),
+        create_delivery_app(dl, owns_inventory=True, operations=operations),
         "oathdesk seed delivery",
         host=host,
         port=port,
         certfile=certfile,
         keyfile=keyfile,
         trusted_proxies=trusted_proxies,
-        access_log=False,  # paths hold download tokens
+        log_format=fmt,  # the request lines name route templates: paths hold download tokens
+        log_level=level,
     )

@@ -11,9 +11,12 @@ from typing import Annotated
 
 import typer
 
+from oathdesk.cli.logs import log_format as log_format_of
+from oathdesk.cli.logs import log_level
 from oathdesk.cli.options import ConfigOpt, config_from
 from oathdesk.cli.server import (
     HostOpt,
+    LogFormatOpt,
     ProxiesOpt,
     TlsCertOpt,
     TlsKeyOpt,
@@ -29,6 +32,7 @@ def serve(
     certfile: TlsCertOpt = None,
     keyfile: TlsKeyOpt = None,
     trusted_proxies: ProxiesOpt = "127.0.0.1",
+    log_format: LogFormatOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Serve the web console and the REST API (/api/v1, OpenAPI at /api/docs)."""
@@ -36,7 +40,9 @@ def serve(
     from oathdesk.web import create_app_from_config
 
     check_tls(certfile, keyfile)
-    app = create_app_from_config(config_from(ctx, config))
+    settings = config_from(ctx, config)
+    fmt, level = log_format_of(settings, log_format), log_level(settings)
+    app = create_app_from_config(settings)
     run_server(
         app,
         "oathdesk console",
@@ -45,4 +51,6 @@ def serve(
         certfile=certfile,
         keyfile=keyfile,
         trusted_proxies=trusted_proxies,
+        log_format=fmt,
+        log_level=level,
     )

@@ -6,12 +6,15 @@ believed only from the addresses named, no server banner, TLS when a certificate
 
 from __future__ import annotations
 
+import logging
+import logging.config
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from oathdesk.cli import console
+from oathdesk.cli.logs import LogFormat, logging_config
 from oathdesk.domain import UsageError
 
 HostOpt = Annotated[str, typer.Option("--host", help="Address to listen on.")]
@@ -22,6 +25,14 @@ TlsCertOpt = Annotated[
 TlsKeyOpt = Annotated[
     Path | None,
     typer.Option("--tls-key", help="TLS private key (PEM) for --tls-cert.", dir_okay=False),
+]
+LogFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--log-format",
+        help="Log lines as text or json (one object per line, for a log shipper); "
+        "default: [log] format, else text.",
+    ),
 ]
 ProxiesOpt = Annotated[
     str,
@@ -47,14 +58,22 @@ def run_server(
     certfile: Path | None,
     keyfile: Path | None,
     trusted_proxies: str,
-    access_log: bool = True,
+    log_format: LogFormat = "text",
+    log_level: str = "info",
 ) -> None:
     """Serve ``app`` under uvicorn as every oathdesk server runs: proxy headers believed only
-    from ``trusted_proxies``, no server banner, TLS when a certificate is given."""
+    from ``trusted_proxies``, no server banner, TLS when a certificate is given, every log line
+    (uvicorn's too) in ``log_format`` with its request id; the apps write the request lines
+    themselves (route templates, never paths), so uvicorn's access log is off."""
     import uvicorn
 
     scheme = "https" if certfile else "http"
-    console.err.print(f"{what} on {scheme}://{host}:{port}/ (Ctrl-C to stop)")
+    logging.config.dictConfig(logging_config(log_format, log_level))
+    banner = f"{what} on {scheme}://{host}:{port}/"
+    if log_format == "json":  # every line a JSON object, the first one too
+        logging.getLogger("oathdesk.serve").info("%s", banner)
+    else:
+        console.err.print(f"{banner} (Ctrl-C to stop)")
     uvicorn.run(
         app,  # type: ignore[arg-type]
         host=host,
@@ -65,6 +84,7 @@ def run_server(
         ssl_certfile=str(certfile) if certfile else None,
         ssl_keyfile=str(keyfile) if keyfile else None,
         timeout_graceful_shutdown=10,
-        log_level="info",
-        access_log=access_log,
+        log_config=None,  # configured above, uvicorn's loggers included
+        log_level=log_level,
+        access_log=False,
     )

@@ -19,13 +19,17 @@ from oathdesk import __version__
 from oathdesk.delivery import web_customer, web_review
 from oathdesk.delivery.context import Delivery
 from oathdesk.http import CookiePolicy, SecurityHeaders, Site, install, make_templates
+from oathdesk.http.operations import Operations, install_operations
 
 HERE = Path(__file__).parent
 ASSETS = ("delivery.css", "delivery.js")  # in static/
 
 
-def create_delivery_app(delivery: Delivery, *, owns_inventory: bool = False) -> FastAPI:
-    """The customer wizard, download pages and the team's review queue over ``delivery``."""
+def create_delivery_app(
+    delivery: Delivery, *, owns_inventory: bool = False, operations: Operations | None = None
+) -> FastAPI:
+    """The customer wizard, download pages and the team's review queue over ``delivery``;
+    ``operations`` says who may read ``/metrics`` (loopback only by default)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -50,6 +54,7 @@ def create_delivery_app(delivery: Delivery, *, owns_inventory: bool = False) -> 
         make_templates(HERE / "templates", title=settings.title, assets=ASSETS),
         SecurityHeaders(referrer="no-referrer", hsts=settings.secure_cookies),
     )
+    install_operations(app, delivery.inv, name="delivery", operations=operations)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (web_customer, web_review):
         app.include_router(module.pages)

@@ -21,6 +21,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from oathdesk.domain import Clock, SystemClock
+from oathdesk.domain.request_context import current_request_id
 from oathdesk.graph.auth import TokenSource
 from oathdesk.graph.errors import (
     GraphError,
@@ -30,6 +31,7 @@ from oathdesk.graph.errors import (
     claims_challenge,
     from_response,
 )
+from oathdesk.graph.metrics import observe
 from oathdesk.graph.retry import AdaptiveRateLimiter, RetryPolicy, parse_retry_after
 
 log = logging.getLogger("oathdesk.graph")
@@ -131,7 +133,9 @@ class GraphSession:
         refreshed = False
         while True:
             self.limiter.acquire()
-            request_id = str(uuid.uuid4())
+            # the id of the web request being served (X-Request-ID), so one id follows a
+            # click from our logs to Microsoft's; a fresh one outside a request
+            request_id = current_request_id() or str(uuid.uuid4())
             headers = {
                 "Authorization": f"Bearer {self.tokens.token()}",
                 "client-request-id": request_id,
@@ -143,6 +147,7 @@ class GraphSession:
             try:
                 response = self.http.request(method, url, content=content, headers=headers)
             except NOT_SENT as exc:
+                observe(method, url, None, self.clock.monotonic() - started)
                 failures += 1
                 log.info("graph: %s %s: %s (not sent)", method, _path(url), type(exc).__name__)
                 if failures >= self.policy.attempts:
@@ -153,6 +158,7 @@ class GraphSession:
                 self._sleep(self.policy.backoff(failures, self._rng))
                 continue
             except httpx.TransportError as exc:
+                observe(method, url, None, self.clock.monotonic() - started)
                 failures += 1
                 log.info("graph: %s %s: %s", method, _path(url), type(exc).__name__)
                 if not idempotent:
@@ -168,15 +174,16 @@ class GraphSession:
                 self._sleep(self.policy.backoff(failures, self._rng))
                 continue
             status = response.status_code
+            observe(method, url, status, self.clock.monotonic() - started)
             rid = response.headers.get("request-id", "-")
-            log.debug(
+            log.debug(  # the client-request-id Graph echoes: proof it got ours
                 "graph: %s %s -> %d in %.0f ms (request-id %s, client-request-id %s)",
                 method,
                 _path(url),
                 status,
                 (self.clock.monotonic() - started) * 1000,
                 rid,
-                request_id,
+                response.headers.get("client-request-id", request_id),
             )
             if status < 400:
                 self.limiter.on_success()

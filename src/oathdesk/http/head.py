@@ -29,4 +29,7 @@ class HeadAsGet:
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, without_body)
+        as_get = {**scope, "method": "GET"}
+        await self.app(as_get, receive, without_body)
+        if "route" in as_get:  # the route that answered, for the request's log line and metrics
+            scope["route"] = as_get["route"]

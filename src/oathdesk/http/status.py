@@ -7,9 +7,17 @@ the domain's error registry (the CLI's exit status comes from the same table).
 
 from __future__ import annotations
 
-from oathdesk.domain.error_codes import http_status as status_for
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
-__all__ = ["TITLES", "status_for", "title_for"]
+from oathdesk.domain.error_codes import http_status
+
+__all__ = ["TITLES", "refusals_noted", "status_for", "title_for"]
+
+# The codes a request was refused with 429, for the metrics of throttles by limiter: a list
+# shared by reference, so a route run in the thread pool (a copy of the context) adds to it.
+_refused: ContextVar[list[str] | None] = ContextVar("oathdesk_refused", default=None)
 
 TITLES = {
     401: "Sign-in needed",
@@ -23,6 +31,27 @@ TITLES = {
     500: "Something went wrong",
     503: "Try again shortly",
 }
+
+
+def status_for(code: str) -> int:
+    """The status of ``code``'s kind; a 429 is noted for the request's throttle metrics."""
+    status = http_status(code)
+    if status == 429:
+        noted = _refused.get()
+        if noted is not None:
+            noted.append(code)
+    return status
+
+
+@contextmanager
+def refusals_noted() -> Iterator[list[str]]:
+    """Inside the block, every code answered with 429 is added to the list yielded."""
+    noted: list[str] = []
+    token = _refused.set(noted)
+    try:
+        yield noted
+    finally:
+        _refused.reset(token)
 
 
 def title_for(status: int) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from oathdesk.domain import Clock
 from oathdesk.domain.clock import SystemClock, utc_now
+from oathdesk.graph.probe import ProbeResult
 from oathdesk.service.errors import ServiceError
 from oathdesk.service.ports import EntraPort
 from oathdesk.store import DEFAULT_TENANT, Database, Sealer, UnitOfWork, current_revision
@@ -30,6 +31,7 @@ class Inventory:
     connect_entra: Callable[[], EntraPort] | None = None
     destroy_seeds_after_sync: bool = False
     audit_checkpoints: Path | None = None  # the signed heads of the audit chains, outside the db
+    graph_probe: Callable[[], ProbeResult] | None = None  # is Graph reachable (/readyz)
     _entra: EntraPort | None = field(default=None, repr=False)
 
     def uow(self, *, write: bool = True) -> UnitOfWork:

@@ -153,6 +153,8 @@ class AuditLog:
         self._clock = clock
         self.writable = writable
         self._key = key
+        # (chain, exported entry) of each append, for the SIEM stream once the unit commits
+        self.appended: list[tuple[str, dict[str, Any]]] = []
 
     def _head(self, *, lock: bool) -> ChainHead:
         query = select(self.chain.head).where(self.chain.head.id == _HEAD_ID)
@@ -201,6 +203,7 @@ class AuditLog:
         self.session.add(entry)
         head.seq, head.hash = content["seq"], digest
         self.session.flush()
+        self.appended.append((self.chain.name, export_record(entry)))
         return entry
 
     def entries(

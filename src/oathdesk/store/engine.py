@@ -9,8 +9,9 @@ through the repositories. ``upgrade`` runs the Alembic migrations, the only way 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
@@ -138,6 +139,14 @@ def _sqlite_setup(engine: Engine, *, in_memory: bool, path: Path | None) -> None
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+class AuditSink(Protocol):
+    """Where committed audit entries go (``store.siem.AuditStream``)."""
+
+    def publish(self, entries: Sequence[tuple[str, dict[str, Any]]]) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class Database:
     """One database: the engine, a session factory for reads and one for writes, and the audit
     key (from a file outside the database) that its units of work key audit hashes with."""
@@ -145,6 +154,7 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False, audit_key: AuditKey | None = None) -> None:
         self.url = normalize_url(url)
         self.audit_key = audit_key  # keys the audit chains' hashes; never stored in the database
+        self.audit_stream: AuditSink | None = None  # committed audit entries to a SIEM
         self.engine = make_engine(self.url, echo=echo)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         writer = self.engine.execution_options(oathdesk_write=True)
@@ -171,6 +181,9 @@ class Database:
             ) from None
 
     def dispose(self) -> None:
+        if self.audit_stream is not None:
+            self.audit_stream.close()  # what is queued is delivered first (bounded wait)
+            self.audit_stream = None
         self.engine.dispose()
 
     def __repr__(self) -> str:  # the URL without its password

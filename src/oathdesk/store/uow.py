@@ -143,6 +143,9 @@ class UnitOfWork:
                 if _is_lock_error(err):
                     raise _busy(err) from None
                 raise
+            stream = self.db.audit_stream
+            if stream is not None:  # committed: the SIEM may learn of it now, never before
+                stream.publish(self.audit.appended + self.delivery_audit.appended)
         finally:
             self.session.close()
 

@@ -18,6 +18,7 @@ from oathdesk import __version__
 from oathdesk.bootstrap import build_inventory
 from oathdesk.config import Config
 from oathdesk.http import CSP, SecurityHeaders, Site, install, make_templates
+from oathdesk.http.operations import Operations, install_operations
 from oathdesk.service import Inventory
 from oathdesk.web import (
     routes_admin,
@@ -42,9 +43,14 @@ OPENAPI = "/api/v1/openapi.json"
 
 
 def create_app(
-    inventory: Inventory, settings: WebSettings, *, owns_inventory: bool = False
+    inventory: Inventory,
+    settings: WebSettings,
+    *,
+    owns_inventory: bool = False,
+    operations: Operations | None = None,
 ) -> FastAPI:
-    """The console and its API over ``inventory``; ``owns_inventory`` closes it on shutdown."""
+    """The console and its API over ``inventory``; ``owns_inventory`` closes it on shutdown;
+    ``operations`` says who may read ``/metrics`` (loopback only by default)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -75,6 +81,7 @@ def create_app(
     )
     headers = SecurityHeaders(csp=CSP, csp_by_path={DOCS: CSP_DOCS}, hsts=settings.secure_cookies)
     install(app, site, templates, headers)
+    install_operations(app, inventory, name="console", operations=operations)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     install_api_docs(app, openapi_url=OPENAPI, title=settings.title)
     app.include_router(routes_auth.router)
@@ -93,12 +100,13 @@ def create_app(
 def create_app_from_config(config: Config) -> FastAPI:
     """The app ``oathdesk serve`` runs: the configured inventory (schema checked) and settings."""
     settings = WebSettings.from_config(config)
+    ops = Operations.from_config(config)  # a bad [metrics] value stops before the database
     inventory = build_inventory(config)
     try:
         inventory.check_schema()
     except BaseException:
         inventory.close()
         raise
-    app = create_app(inventory, settings, owns_inventory=True)
+    app = create_app(inventory, settings, owns_inventory=True, operations=ops)
     app.state.gpg_home = config.gpg_home  # offered on the import page when set
     return app
