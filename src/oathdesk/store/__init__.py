@@ -56,6 +56,7 @@ from oathdesk.store.import_jobs import ImportJobRepository, ImportJobRow
 from oathdesk.store.jobs import BatchRepository, JobRepository
 from oathdesk.store.keys import RotationReport, key_usage, reseal_all, retire_key, rotate
 from oathdesk.store.listing import Page, TokenFilter
+from oathdesk.store.outbox import OutboxRepository, OutboxRow
 from oathdesk.store.models import DEFAULT_TENANT, AuditEntry, Batch, Job, JobItem, Token
 from oathdesk.store.sealing import (
     KEY_FILE_ENV,
@@ -104,6 +105,8 @@ __all__ = [
     "HeldUploadRow",
     "ImportJobRepository",
     "ImportJobRow",
+    "OutboxRepository",
+    "OutboxRow",
     "ImportResult",
     "InventoryError",
     "Job",
