@@ -14,6 +14,7 @@ from oathdesk.domain import Clock
 from oathdesk.domain.clock import SystemClock
 from oathdesk.graph import GraphSettings, connect
 from oathdesk.service import EntraPort, Inventory
+from oathdesk.service.notify.settings import NotifySettings
 from oathdesk.store import (
     DEFAULT_TENANT,
     Database,
@@ -61,6 +62,7 @@ def build_inventory(
     """Everything the inventory use cases need; Graph is connected on first use only. The one
     ``clock`` (the system's unless given) times the store, the key ring and Graph alike."""
     clock = clock or SystemClock()
+    notify = NotifySettings.from_config(config)  # a settings mistake stops before files open
     audit_key_file = resolve_audit_key_file(
         config.path("store", "audit_key_file"), data_dir=config.data_dir
     )
@@ -82,6 +84,7 @@ def build_inventory(
         ),
         destroy_seeds_after_sync=config.boolean("store", "destroy_seeds_after_sync", False),
         audit_checkpoints=checkpoint_file(config),
+        notify=notify,
     )
     return inv
 

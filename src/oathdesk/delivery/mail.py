@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from email.headerregistry import Address
 from email.message import EmailMessage
+
 from oathdesk.delivery.context import DeliveryError
 from oathdesk.mailing import ENVELOPE, MailError, SmtpSettings, send_mail
 

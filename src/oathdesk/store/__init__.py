@@ -56,8 +56,8 @@ from oathdesk.store.import_jobs import ImportJobRepository, ImportJobRow
 from oathdesk.store.jobs import BatchRepository, JobRepository
 from oathdesk.store.keys import RotationReport, key_usage, reseal_all, retire_key, rotate
 from oathdesk.store.listing import Page, TokenFilter
-from oathdesk.store.outbox import OutboxRepository, OutboxRow
 from oathdesk.store.models import DEFAULT_TENANT, AuditEntry, Batch, Job, JobItem, Token
+from oathdesk.store.outbox import OutboxRepository, OutboxRow
 from oathdesk.store.sealing import (
     KEY_FILE_ENV,
     KeyRing,
@@ -105,8 +105,6 @@ __all__ = [
     "HeldUploadRow",
     "ImportJobRepository",
     "ImportJobRow",
-    "OutboxRepository",
-    "OutboxRow",
     "ImportResult",
     "InventoryError",
     "Job",
@@ -118,6 +116,8 @@ __all__ = [
     "NotFound",
     "Order",
     "OrderRepository",
+    "OutboxRepository",
+    "OutboxRow",
     "Page",
     "RequestRepository",
     "RequestState",
