@@ -45,6 +45,14 @@ if TYPE_CHECKING:
         resync,
         unassign,
     )
+    from oathdesk.service.notify import (
+        NotifySettings,
+        notify_event,
+        outbox_status,
+        send_pending,
+        send_reminders,
+        send_test,
+    )
     from oathdesk.service.ports import EntraPort
     from oathdesk.service.queries import TokenPage, list_batches, list_tokens, show_token
     from oathdesk.service.reconcile import reconcile
@@ -54,6 +62,12 @@ if TYPE_CHECKING:
     from oathdesk.store import TokenFilter, TokenState
 
 _LAZY = {
+    "NotifySettings": "oathdesk.service.notify",
+    "notify_event": "oathdesk.service.notify",
+    "outbox_status": "oathdesk.service.notify",
+    "send_pending": "oathdesk.service.notify",
+    "send_reminders": "oathdesk.service.notify",
+    "send_test": "oathdesk.service.notify",
     "Action": "oathdesk.service.lifecycle",
     "ActionRequest": "oathdesk.service.lifecycle",
     "ActionResult": "oathdesk.service._common",
@@ -145,6 +159,7 @@ __all__ = [
     "ImportRefused",
     "ImportReport",
     "Inventory",
+    "NotifySettings",
     "OpenedSeedFile",
     "PushReport",
     "SeedFileOptions",
@@ -166,7 +181,9 @@ __all__ = [
     "list_batches",
     "list_tokens",
     "mark_lost",
+    "notify_event",
     "open_seed_file",
+    "outbox_status",
     "perform",
     "push",
     "push_one",
@@ -175,6 +192,9 @@ __all__ = [
     "resync",
     "rotate_keys",
     "run_push",
+    "send_pending",
+    "send_reminders",
+    "send_test",
     "show_token",
     "unassign",
     "verify_audit",
