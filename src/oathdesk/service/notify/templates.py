@@ -69,7 +69,17 @@ def context(settings: NotifySettings, fields: dict[str, Any]) -> dict[str, Any]:
     known["model"] = known["model"] or ""
     known["portal_url"] = settings.portal_url
     known["helpdesk"] = settings.helpdesk_contact
-    return {name: "" if value is None else value for name, value in known.items()}
+    return {name: _one_line(value) for name, value in known.items()}
+
+
+def _one_line(value: Any) -> Any:
+    """A field as the template gets it: text on one line (a name from Entra with a line break
+    must not start a new header or paragraph), nothing for None."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return " ".join(value.split())
+    return value
 
 
 def render(settings: NotifySettings, event: str, fields: dict[str, Any]) -> Rendered:
@@ -113,7 +123,8 @@ def check_templates(settings: NotifySettings) -> list[str]:
 def _invalid(settings: NotifySettings, name: str, problem: str) -> ServiceError:
     where = settings.templates_dir or SHIPPED
     return ServiceError(
-        f"The notification template {name} (in {where}) cannot be used: {problem}. Fix the "
+        f"The notification template {name} (in {where}) cannot be used: {problem.rstrip('.')}. "
+        "Fix the "
         "template; messages wait in the outbox until it renders.",
         code="notify.template_invalid",
         details={"template": name},
