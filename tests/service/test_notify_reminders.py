@@ -59,9 +59,9 @@ def test_one_reminder_per_interval_while_not_activated(cfg: Config, smtp: Smtp) 
         assert send_pending(inv).sent == 1
         mail = smtp.messages[handed]
         assert mail["X-Oathdesk-Event"] == "reminder" and mail["X-Rcpt"] == upn("ada")
-        assert "handed to you 7 day(s) ago and is not active yet" in str(
-            mail.get_payload(decode=True), "utf-8"
-        )
+        body = mail.get_payload(decode=True)
+        assert isinstance(body, bytes)
+        assert "handed to you 7 day(s) ago and is not active yet" in body.decode()
         clock.advance(1 * DAY)
         assert send_reminders(inv).due == []  # once per interval, whatever the cron does
         assert send_reminders(inv).due == []

@@ -9,7 +9,7 @@ events, template fields and webhook signature.
 
 from oathdesk.service.notify.events import EVENTS, notify_event
 from oathdesk.service.notify.reminders import ReminderReport, send_reminders
-from oathdesk.service.notify.sender import SendReport, send_pending
+from oathdesk.service.notify.sender import SendReport, run_sender, send_pending
 from oathdesk.service.notify.settings import NotifySettings
 from oathdesk.service.notify.status import outbox_status, send_test, settings_view
 from oathdesk.service.notify.templates import FIELDS, Rendered, check_templates, render
@@ -25,6 +25,7 @@ __all__ = [
     "notify_event",
     "outbox_status",
     "render",
+    "run_sender",
     "send_pending",
     "send_reminders",
     "send_test",

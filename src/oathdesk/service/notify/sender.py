@@ -11,6 +11,8 @@ and webhook calls its id, the same on every attempt, so a receiver can drop a re
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
@@ -26,6 +28,7 @@ from oathdesk.service.notify.templates import render
 from oathdesk.store.outbox import MAIL, SENDING, OutboxRow
 
 ACTOR = "system:notify"
+log = logging.getLogger(__name__)
 BATCH = 50
 LEASE = timedelta(minutes=5)
 
@@ -194,3 +197,15 @@ def send_pending(inv: Inventory, *, limit: int = 1000) -> SendReport:
                     }
                 )
     return report
+
+
+def run_sender(inv: Inventory, stop: threading.Event, *, every: float = 5.0) -> None:
+    """Send due rows every ``every`` seconds until ``stop`` is set: the loop a program that
+    runs for long (the demo, a scheduler thread) uses instead of cron. A failing run (the
+    database busy) is logged by its code and tried again at the next tick."""
+    while not stop.is_set():
+        try:
+            send_pending(inv)
+        except OathdeskError as exc:
+            log.warning("notification sender: %s (%s)", exc.message, exc.code)
+        stop.wait(every)
