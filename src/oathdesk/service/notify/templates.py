@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 from oathdesk.service.errors import ServiceError
 from oathdesk.service.notify.settings import NotifySettings
+
+if TYPE_CHECKING:
+    from jinja2.sandbox import SandboxedEnvironment
 
 SHIPPED = Path(__file__).with_name("templates")
 EVENTS = ("assign", "handout", "replace", "lost", "found", "reminder", "test")
@@ -46,7 +46,12 @@ class Rendered:
 
 
 def environment(settings: NotifySettings) -> SandboxedEnvironment:
-    """Templates from ``templates_dir`` first (an override by file name), then the shipped ones."""
+    """Templates from ``templates_dir`` first (an override by file name), then the shipped ones.
+    Jinja2 loads here, on first use: every command line that never renders a message (and the
+    lifecycle, which imports this package) starts without it."""
+    from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
     loaders = [FileSystemLoader(str(SHIPPED))]
     if settings.templates_dir is not None:
         loaders.insert(0, FileSystemLoader(str(settings.templates_dir)))
@@ -85,6 +90,8 @@ def _one_line(value: Any) -> Any:
 def render(settings: NotifySettings, event: str, fields: dict[str, Any]) -> Rendered:
     """The message for ``event``; ``notify.template_invalid`` names the template and the
     problem when it cannot be rendered (a syntax error, an unknown field, no ``Subject:``)."""
+    from jinja2 import TemplateError
+
     name = f"{event}.txt"
     try:
         text = environment(settings).get_template(name).render(context(settings, fields))
