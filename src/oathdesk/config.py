@@ -105,6 +105,7 @@ KEYS: dict[str, tuple[str, ...]] = {
         "smtp_password_file",
         "smtp_from",
         "smtp_timeout_seconds",
+        "smtp_ca_file",
         "mail_dir",
         "portal_url",
         "helpdesk_contact",

@@ -25,7 +25,8 @@ ENVELOPE = "X-Oathdesk-Envelope-To"  # the recipient, in a pickup file's first l
 class SmtpSettings:
     """Where mail goes: ``host``:``port`` with ``starttls`` (upgrade a plain connection) or
     ``tls`` (TLS from the first byte, usually port 465), login when ``username`` and
-    ``password`` are set. ``mail_dir`` writes each mail into that folder instead (the demo's
+    ``password`` are set (after TLS when TLS is asked for). ``ca_file`` trusts a private CA for
+    the relay's certificate. ``mail_dir`` writes each mail into that folder instead (the demo's
     mailbox, tests); ``None`` sends over SMTP."""
 
     host: str = "127.0.0.1"
@@ -37,6 +38,7 @@ class SmtpSettings:
     timeout: float = 30.0
     mail_dir: Path | None = None
     tls: bool = False
+    ca_file: Path | None = None  # trust this CA for the relay's certificate (else the system's)
 
 
 class MailError(Exception):
@@ -56,7 +58,9 @@ def send_mail(smtp: SmtpSettings, message: EmailMessage, recipient: str) -> None
         pick_up(smtp.mail_dir, message, recipient)
         return
     try:
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(
+            cafile=str(smtp.ca_file) if smtp.ca_file is not None else None
+        )
         client = (
             smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=context)
             if smtp.tls

@@ -149,6 +149,7 @@ def test_settings_keep_secrets_out_of_sight(tmp_path: Path) -> None:
                 "smtp_security": "starttls",
                 "smtp_user": "oathdesk",
                 "smtp_password_file": str(secret_file),
+                "smtp_ca_file": str(tmp_path / "relay-ca.pem"),
                 "webhook_url": "https://hooks.example.com/x",
                 "webhook_secret": "hook-Secret-99",
             }
@@ -156,6 +157,7 @@ def test_settings_keep_secrets_out_of_sight(tmp_path: Path) -> None:
     )
     settings = NotifySettings.from_config(cfg)
     assert settings.smtp.port == 587 and settings.smtp.starttls and not settings.smtp.tls
+    assert settings.smtp.ca_file == tmp_path / "relay-ca.pem"
     assert settings.smtp.password is not None
     assert settings.smtp.password.reveal() == b"relay-Pa55word"
     shown = f"{settings!r} {settings_view(settings)} {cfg!r}"
@@ -165,7 +167,11 @@ def test_settings_keep_secrets_out_of_sight(tmp_path: Path) -> None:
         NotifySettings.from_config(Config(sections={"notify": {"smtp_security": "tls"}})).smtp.port
         == 465
     )
-    for bad in ({"smtp_security": "ssl3"}, {"webhook_url": "https://x.example.com"}):
+    for bad in (
+        {"smtp_security": "ssl3"},
+        {"webhook_url": "https://x.example.com"},  # no secret to sign with
+        {"smtp_user": "oathdesk"},  # a login over a plain connection
+    ):
         with pytest.raises(ConfigError) as caught:
             NotifySettings.from_config(Config(sections={"notify": bad}))
         assert caught.value.code == "config.invalid_value"

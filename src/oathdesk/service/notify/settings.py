@@ -68,6 +68,14 @@ class NotifySettings:
                 code="config.invalid_value",
                 details={"section": "notify", "key": "smtp_security", "accepted": list(SECURITY)},
             )
+        user = config.text("notify", "smtp_user", "")
+        if user and security == "none":
+            raise ConfigError(
+                "[notify] smtp_user needs smtp_security = starttls or tls: the relay password is "
+                "never sent over an unencrypted connection",
+                code="config.invalid_value",
+                details={"section": "notify", "key": "smtp_security"},
+            )
         default_port = {"none": 25, "starttls": 587, "tls": 465}[security]
         webhook_url = config.text("notify", "webhook_url", "")
         secret = _secret(config, "webhook_secret")
@@ -86,10 +94,11 @@ class NotifySettings:
                 sender=config.text("notify", "smtp_from", base.smtp.sender),
                 starttls=security == "starttls",
                 tls=security == "tls",
-                username=config.text("notify", "smtp_user", ""),
+                username=user,
                 password=_secret(config, "smtp_password"),
                 timeout=config.number("notify", "smtp_timeout_seconds", base.smtp.timeout),
                 mail_dir=config.path("notify", "mail_dir"),
+                ca_file=config.path("notify", "smtp_ca_file"),
             ),
             portal_url=config.text("notify", "portal_url", ""),
             helpdesk_contact=config.text("notify", "helpdesk_contact", ""),
