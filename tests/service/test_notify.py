@@ -5,6 +5,7 @@ sent once."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 from email.message import Message
@@ -212,3 +213,26 @@ def test_a_sender_killed_mid_send_resends_after_the_lease_with_the_same_id(
         assert message["Message-ID"] == f"<oathdesk-notify-default-{row_id}@example.com>"
         (row,) = _rows(inv)
         assert (row.status, row.attempts) == ("sent", 2)
+
+
+def test_two_senders_at_once_send_each_row_once(cfg: Config, smtp: Smtp) -> None:
+    """Claims take row locks (SKIP LOCKED on PostgreSQL, the write lock on SQLite): two senders
+    draining one outbox together deliver every row exactly once."""
+    with open_inventory(with_notify(cfg, **smtp_settings(smtp))) as inv:
+        with inv.uow() as uow:
+            for n in range(24):
+                fields = {"upn": upn("ada"), "display_name": "Ada", "serial": f"P{n:03d}"}
+                uow.outbox.add("lost", "mail", f"P{n:03d}", upn("ada"), fields)
+        reports: list[int] = []
+        threads = [
+            threading.Thread(target=lambda: reports.append(send_pending(inv, limit=100).sent))
+            for _ in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert sum(reports) == 24 and len(reports) == 2
+        ids = [m["Message-ID"] for m in smtp.messages]
+        assert len(ids) == 24 == len(set(ids))
+        assert {(r.status, r.attempts) for r in _rows(inv)} == {("sent", 1)}
