@@ -260,6 +260,7 @@ KEY_TABLES = {  # page -> section whose "| key | default | meaning |" table it h
     "web.md": "web",
     "web-identity.md": "web",
     "delivery.md": "delivery",
+    "notifications.md": "notify",
 }
 
 

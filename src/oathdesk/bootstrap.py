@@ -16,6 +16,7 @@ from oathdesk.domain.clock import SystemClock
 from oathdesk.graph import GraphSettings, connect
 from oathdesk.graph.probe import GraphProbe, ProbeResult
 from oathdesk.service import EntraPort, Inventory
+from oathdesk.service.notify.settings import NotifySettings
 from oathdesk.store import (
     DEFAULT_TENANT,
     Database,
@@ -65,6 +66,7 @@ def build_inventory(
     ``clock`` (the system's unless given) times the store, the key ring and Graph alike."""
     clock = clock or SystemClock()
     siem = SiemSettings.from_config(config)  # a bad [siem] value stops before anything opens
+    notify = NotifySettings.from_config(config)  # a settings mistake stops before files open
     audit_key_file = resolve_audit_key_file(
         config.path("store", "audit_key_file"), data_dir=config.data_dir
     )
@@ -88,6 +90,7 @@ def build_inventory(
         destroy_seeds_after_sync=config.boolean("store", "destroy_seeds_after_sync", False),
         audit_checkpoints=checkpoint_file(config),
         graph_probe=graph_probe(config, clock),
+        notify=notify,
     )
     return inv
 

@@ -126,6 +126,15 @@ def test_console_demo_serves_a_stocked_console(
             listed = client.get("/api/v1/tokens", params={"limit": 100}).json()["items"]
             dashboard_serials = [t["serial"] for t in listed]
             assert len(dashboard_serials) == 40
+        # the demo's two hand-overs were mailed by its sender thread into the notify mailbox
+        mailbox = folder / "notify" / "mailbox"
+        deadline = time.monotonic() + 20
+        while len(list(mailbox.glob("*.eml"))) < 2:
+            assert time.monotonic() < deadline, "the hand-over mails were not written"
+            time.sleep(0.2)
+        mails = [p.read_text() for p in sorted(mailbox.glob("*.eml"))]
+        assert all("Your token is active: sign in with it" in m for m in mails), mails[0]
+        assert str(mailbox) in printed
         helpdesk = re.search(r"help desk\s+helpdesk\s+password\s+(\S+)", printed)
         assert helpdesk, printed
         with httpx.Client(base_url=base, trust_env=False, follow_redirects=False) as desk:

@@ -20,7 +20,7 @@ from oathdesk.store import (
 )
 from oathdesk.store.models import Base
 
-HEAD = "0013"
+HEAD = "0012"
 TABLES = {
     "accounts",
     "api_tokens",
@@ -40,6 +40,7 @@ TABLES = {
     "held_uploads",
     "import_jobs",
     "job_items",
+    "notify_outbox",
     "jobs",
     "signin_throttle",
     "tokens",

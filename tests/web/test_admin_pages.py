@@ -739,3 +739,31 @@ def test_the_api_twins_are_documented_in_openapi(client: httpx.Client) -> None:
             operation = spec["paths"][path][method.lower()]
             assert {"400", "401", "403"} <= set(operation["responses"]), path
     assert not any(p.startswith(("/audit", "/settings", "/reconcile")) for p in spec["paths"])
+
+
+def test_the_settings_page_reads_out_the_notifications(admin: httpx.Client, inv: Inventory) -> None:
+    """Off by default; on, the relay (never its password) and the last delivery problem."""
+    from oathdesk.mailing import SmtpSettings
+    from oathdesk.service import NotifySettings
+
+    assert "<dt>Notifications</dt><dd>Off</dd>" in admin.get("/settings").text
+    inv.notify = NotifySettings(
+        enabled=True,
+        smtp=SmtpSettings(
+            host="mail.example.com",
+            port=587,
+            starttls=True,
+            username="oathdesk",
+            password=Secret(b"relay-Pa55word"),
+        ),
+    )
+    with inv.uow() as uow:
+        row = uow.outbox.add("lost", "mail", "SN-9", "ada@example.com", {"serial": "SN-9"})
+        uow.flush()
+        uow.outbox.give_up(row, "the mail server mail.example.com:587 did not take the message")
+    page = admin.get("/settings").text
+    assert "<dt>Notifications</dt><dd>On</dd>" in page
+    assert "<code>mail.example.com:587</code> (starttls, with login)" in page
+    assert "0 waiting, 0 sent, 1 given up" in page
+    assert "did not take the message</td>" in page and "<td>given up</td>" in page
+    assert "relay-Pa55word" not in page

@@ -15,9 +15,10 @@ import json
 import secrets
 import shlex
 import shutil
+import threading
 import uuid
-from collections.abc import Callable
-from contextlib import closing
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -38,10 +39,12 @@ from oathdesk.formats import write_seeds
 from oathdesk.otp import totp
 from oathdesk.service import Inventory, SeedFileOptions, activate, import_seeds, push
 from oathdesk.service.accounts import create_account
+from oathdesk.service.notify import run_sender
 
 MARKER = ".oathdesk-demo"
 PASSWORD_FILE = "delivery-password.txt"  # the deliveries' ZIP password, for ``seeds codes``
 CONFIG_FILE = "oathdesk.toml"  # the demo's settings, for the commands it prints
+NOTIFY_MAILBOX = Path("notify") / "mailbox"  # the mails to token holders, as .eml files
 ACTOR = "demo"
 
 
@@ -197,6 +200,7 @@ def start(
                     "entra_redirect_uri": console_app["redirectUris"][0],
                 },
                 "delivery": demo_delivery.settings_section(folder, delivery_url),
+                "notify": notify_section(folder, port),
             }
         )
         upgrade_database(config)
@@ -238,12 +242,42 @@ def start(
             _announce(login, emulator.url, state)
             demo_delivery.announce(vendor)
             announce_ca(tls.ca_cert, emulator.url)
+            console.out.print(
+                f"Mails to token holders (hand-over, lost, found) go to {folder / NOTIFY_MAILBOX}."
+            )
             console.out.print("Stop with Ctrl-C. Everything stays on this machine.")
             app = create_app(inv, WebSettings.from_config(config))
-            with demo_delivery.serving(demo_delivery.delivery_app(dl), sock):
+            with demo_delivery.serving(demo_delivery.delivery_app(dl), sock), sending(inv):
                 serve(app, port)
         finally:
             inv.close()
+
+
+def notify_section(folder: Path, port: int) -> dict[str, Any]:
+    """``[notify]`` for the demo: on, every mail to a token holder written as an ``.eml`` file
+    into ``notify/mailbox`` (a pickup folder, as the delivery demo's mailbox is)."""
+    return {
+        "enabled": True,
+        "mail_dir": str(folder / NOTIFY_MAILBOX),
+        "smtp_from": "it-helpdesk@demo.example",
+        "portal_url": f"http://127.0.0.1:{port}/me",
+        "helpdesk_contact": "the demo help desk (sign in as helpdesk)",
+    }
+
+
+@contextmanager
+def sending(inv: Inventory) -> Iterator[None]:
+    """The notification sender in a thread while the demo serves (no cron on a laptop)."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_sender, args=(inv, stop), kwargs={"every": 2.0}, daemon=True
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
 
 
 def _announce(login: DemoLogin, emulator_url: str, state: EmulatorState) -> None:

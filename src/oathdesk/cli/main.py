@@ -23,6 +23,7 @@ from oathdesk.cli import (
     emulator_cmd,
     entra_cmd,
     keys_cmd,
+    notify_cmd,
     report_cmd,
     seeds_cmd,
     seeds_otp_cmd,
@@ -102,6 +103,7 @@ app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(accounts_cmd.app, name="accounts")
 app.add_typer(delivery_cmd.app, name="delivery")
+app.add_typer(notify_cmd.app, name="notify")
 app.command("report")(report_cmd.report)
 app.command("serve")(serve_cmd.serve)
 app.command("demo")(demo_cmd.demo)

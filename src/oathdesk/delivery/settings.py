@@ -4,27 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 from oathdesk.config import Config
 from oathdesk.domain import Secret
+from oathdesk.mailing import SmtpSettings
 from oathdesk.shared_settings import SESSION_IDLE, SESSION_LIFETIME, SessionRules
 
 MAX_DOWNLOADS = 10
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str = "127.0.0.1"
-    port: int = 25
-    sender: str = "seeds@localhost"
-    starttls: bool = False
-    username: str = ""
-    password: Secret | None = field(default=None, repr=False)
-    timeout: float = 30.0
-    # a pickup folder: each mail is written there as an .eml file instead of being sent (the
-    # demo's mailbox, tests); ``None`` sends over SMTP as configured above
-    mail_dir: Path | None = None
+__all__ = ["DeliverySettings", "FindPolicy", "SmtpSettings"]
 
 
 @dataclass(frozen=True)

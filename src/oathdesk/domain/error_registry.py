@@ -15,6 +15,7 @@ from oathdesk.domain.errors import ErrorKind as K
 
 REGISTRY: dict[K, dict[str, str]] = {
     K.INVALID_INPUT: {
+        "notify.bad_address": "give one e-mail address like ada@example.com",
         "request.bad_json": "the request body is not valid JSON; details give the character",
         "oathdesk.error": "an error without a more precise code; read the message",
         "account.bad_name": "an account name is 1-200 letters, digits, '.', '_', '@' or '-'",
@@ -187,6 +188,8 @@ REGISTRY: dict[K, dict[str, str]] = {
         "container.unsupported": "the ZIP uses a feature oathdesk does not read; re-pack it",
     },
     K.CONFIG: {
+        "notify.disabled": "notifications are off; set [notify] enabled = true",
+        "notify.template_invalid": "a notification template does not render; fix it",
         "config.invalid": "the configuration is wrong; the message names the setting",
         "config.ca_file_missing": "the CA file configured does not exist",
         "config.entra_incomplete": "Entra sign-in needs tenant, client id and client secret",
@@ -306,6 +309,7 @@ REGISTRY: dict[K, dict[str, str]] = {
         "emulator.faultInjected": "emulator: a fault injected with its own status",
     },
     K.REMOTE: {
+        "notify.mail_failed": "the mail server refused the test mail; check [notify] smtp_*",
         "graph.error": "a Graph call failed; the message quotes Graph and the request-id",
         "graph.auth": "Entra refused the app's credentials or permissions; see docs/entra.md",
         "graph.request": "Graph refused the request; the message quotes Graph's reason",

@@ -46,6 +46,14 @@ if TYPE_CHECKING:
         resync,
         unassign,
     )
+    from oathdesk.service.notify import (
+        NotifySettings,
+        notify_event,
+        outbox_status,
+        send_pending,
+        send_reminders,
+        send_test,
+    )
     from oathdesk.service.ports import EntraPort
     from oathdesk.service.queries import TokenPage, list_batches, list_tokens, show_token
     from oathdesk.service.reconcile import reconcile
@@ -55,6 +63,12 @@ if TYPE_CHECKING:
     from oathdesk.store import TokenFilter, TokenState
 
 _LAZY = {
+    "NotifySettings": "oathdesk.service.notify",
+    "notify_event": "oathdesk.service.notify",
+    "outbox_status": "oathdesk.service.notify",
+    "send_pending": "oathdesk.service.notify",
+    "send_reminders": "oathdesk.service.notify",
+    "send_test": "oathdesk.service.notify",
     "Action": "oathdesk.service.lifecycle",
     "ActionRequest": "oathdesk.service.lifecycle",
     "ActionResult": "oathdesk.service._common",
@@ -149,6 +163,7 @@ __all__ = [
     "ImportReport",
     "Inventory",
     "MigrationReport",
+    "NotifySettings",
     "OpenedSeedFile",
     "PushReport",
     "SeedFileOptions",
@@ -171,7 +186,9 @@ __all__ = [
     "list_tokens",
     "mark_lost",
     "migrate_legacy",
+    "notify_event",
     "open_seed_file",
+    "outbox_status",
     "perform",
     "push",
     "push_one",
@@ -180,6 +197,9 @@ __all__ = [
     "resync",
     "rotate_keys",
     "run_push",
+    "send_pending",
+    "send_reminders",
+    "send_test",
     "show_token",
     "unassign",
     "verify_audit",

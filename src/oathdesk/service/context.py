@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from oathdesk.domain import Clock
 from oathdesk.domain.clock import SystemClock, utc_now
@@ -18,6 +19,9 @@ from oathdesk.graph.probe import ProbeResult
 from oathdesk.service.errors import ServiceError
 from oathdesk.service.ports import EntraPort
 from oathdesk.store import DEFAULT_TENANT, Database, Sealer, UnitOfWork, current_revision
+
+if TYPE_CHECKING:
+    from oathdesk.service.notify.settings import NotifySettings
 
 
 @dataclass
@@ -32,6 +36,7 @@ class Inventory:
     destroy_seeds_after_sync: bool = False
     audit_checkpoints: Path | None = None  # the signed heads of the audit chains, outside the db
     graph_probe: Callable[[], ProbeResult] | None = None  # is Graph reachable (/readyz)
+    notify: NotifySettings | None = None  # [notify]; None or not enabled: actions notify nobody
     _entra: EntraPort | None = field(default=None, repr=False)
 
     def uow(self, *, write: bool = True) -> UnitOfWork:

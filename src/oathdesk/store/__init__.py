@@ -57,6 +57,7 @@ from oathdesk.store.jobs import BatchRepository, JobRepository
 from oathdesk.store.keys import RotationReport, key_usage, reseal_all, retire_key, rotate
 from oathdesk.store.listing import Page, TokenFilter
 from oathdesk.store.models import DEFAULT_TENANT, AuditEntry, Batch, Job, JobItem, Token
+from oathdesk.store.outbox import OutboxRepository, OutboxRow
 from oathdesk.store.sealing import (
     KEY_FILE_ENV,
     KeyRing,
@@ -115,6 +116,8 @@ __all__ = [
     "NotFound",
     "Order",
     "OrderRepository",
+    "OutboxRepository",
+    "OutboxRow",
     "Page",
     "RequestRepository",
     "RequestState",

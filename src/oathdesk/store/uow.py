@@ -26,6 +26,7 @@ from oathdesk.store.held_uploads import HeldUploadRepository
 from oathdesk.store.import_jobs import ImportJobRepository
 from oathdesk.store.jobs import BatchRepository, JobRepository
 from oathdesk.store.models import DEFAULT_TENANT
+from oathdesk.store.outbox import OutboxRepository
 from oathdesk.store.throttle import FailureThrottle
 from oathdesk.store.tokens import TokenRepository
 
@@ -48,7 +49,7 @@ def _busy(exc: OperationalError) -> StoreError:
 class UnitOfWork:
     """``with UnitOfWork(db) as uow:`` then ``uow.tokens``, ``uow.batches``, ``uow.jobs``,
     ``uow.audit`` (the inventory's chain), ``uow.throttle`` (failure counters), the console's
-    ``uow.held_uploads`` and ``uow.import_jobs``, and for the
+    ``uow.held_uploads`` and ``uow.import_jobs``, the notification ``uow.outbox``, and for the
     delivery service ``uow.delivery_orders``, ``uow.delivery_requests``, ``uow.delivery_audit``.
     ``write=False`` gives a read-only view that takes no write lock.
 
@@ -66,6 +67,7 @@ class UnitOfWork:
     delivery_audit: AuditLog
     held_uploads: HeldUploadRepository
     import_jobs: ImportJobRepository
+    outbox: OutboxRepository
 
     def __init__(
         self,
@@ -99,6 +101,7 @@ class UnitOfWork:
         self.throttle = FailureThrottle(self.session)
         self.held_uploads = HeldUploadRepository(self.session)
         self.import_jobs = ImportJobRepository(self.session, self.tenant, clock=self.clock)
+        self.outbox = OutboxRepository(self.session, self.tenant, clock=self.clock)
         self.delivery_orders = OrderRepository(self.session)
         self.delivery_requests = RequestRepository(self.session)
         self.delivery_audit = AuditLog(

@@ -138,6 +138,16 @@ def _found(e: Entry) -> str:
     return f"{who(e.get('actor'))} found lost {_token(e)}{_of(e)}{back}"
 
 
+def _notify_failed(e: Entry) -> str:
+    d = _d(e)
+    what = "mail" if d.get("channel") == "mail" else "webhook call"
+    to = f" to {d['user']}" if d.get("user") and d.get("channel") == "mail" else ""
+    return (
+        f"{who(e.get('actor'))} gave up the {d.get('event') or ''} {what}{to} about {_token(e)} "
+        f"after {d.get('attempts', '?')} attempt(s): {d.get('error') or 'unknown error'}"
+    )
+
+
 def _seed_export(e: Entry) -> str:
     d = _d(e)
     serials = d.get("serials") or []
@@ -350,6 +360,7 @@ SUMMARIES: dict[str, Summary] = {
     "token.rename": _rename,
     "token.seed_export": _seed_export,
     "token.seed_destroyed": _simple("destroyed the seed of"),
+    "notify.failed": _notify_failed,
     "reconcile.fix": _reconcile,
     "reconcile.checked": _reconcile_checked,
     "selfservice.refused": lambda e: (

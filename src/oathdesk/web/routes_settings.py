@@ -1,5 +1,5 @@
 """Settings pages and their ``/api/v1`` twins: the tenant connection check, key rotation and
-local account management (create, change roles, disable).
+local account management (create, change roles, disable); a read-out of the notifications.
 
 Why: an administrator should not need a shell to check that the app registration has every
 permission, to replace a sealing key that may have leaked, or to manage break-glass accounts;
@@ -20,6 +20,7 @@ from oathdesk.service.accounts import create_account, disable_account, list_acco
 from oathdesk.service.admin import key_status, rotate_keys
 from oathdesk.service.connection import check_connection
 from oathdesk.service.errors import ServiceError
+from oathdesk.service.notify import outbox_status
 from oathdesk.web.admin_routers import pages, router
 from oathdesk.web.errors import status_for
 from oathdesk.web.routes_api import AccountOut
@@ -62,7 +63,13 @@ def _settings(
     request: Request, inv: InventoryDep, principal: Principal, status: int = 200, **extra: Any
 ) -> Response:
     response = render(
-        request, "settings.html", principal, title="Settings", keys=key_status(inv), **extra
+        request,
+        "settings.html",
+        principal,
+        title="Settings",
+        keys=key_status(inv),
+        notify=outbox_status(inv, failures=5),
+        **extra,
     )
     response.status_code = status
     return response

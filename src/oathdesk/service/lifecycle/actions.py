@@ -20,6 +20,7 @@ from oathdesk.service._common import (
 from oathdesk.service.context import Inventory
 from oathdesk.service.errors import ServiceError
 from oathdesk.service.lifecycle.steps import HOLDING, check_holder, give_to, unassign_in_entra
+from oathdesk.service.notify.events import notify_event
 from oathdesk.store import TokenState
 
 S = TokenState
@@ -33,6 +34,7 @@ def assign(inv: Inventory, serial: str, user: str, *, actor: str, reason: str) -
         before = token.state.value
         require(token, S.ASSIGNED, (S.IN_STOCK, S.AVAILABLE), "assign")
         give_to(inv, uow, token, user, actor=actor, reason=reason)
+        notify_event(inv, uow, "assign", token)
         return ActionResult("assign", serial, before, token.describe(), ["assigned in Entra"])
 
 
@@ -146,4 +148,5 @@ def mark_lost(
         uow.tokens.move(token, S.LOST)
         audit(uow, inv, "token.lost", token, actor=actor, reason=reason, **extra)
         steps.append("marked lost")
+        notify_event(inv, uow, "lost", token)
         return ActionResult("lost", serial, before, token.describe(), steps)

@@ -34,6 +34,7 @@ from oathdesk.service.lifecycle.steps import (
     refusal,
     send_activation,
 )
+from oathdesk.service.notify.events import notify_event
 from oathdesk.service.tap import TapRequest, issue_tap
 from oathdesk.store import Token, TokenState, UnitOfWork
 
@@ -88,6 +89,7 @@ def activate(
                 display_name=display_name or None,
                 steps=steps,
             )
+        notify_event(inv, uow, "assign", token, when=user is not None and failure is None)
         result = ActionResult("activate", serial, before, token.describe(), steps)
     if failure is not None:
         raise failure
@@ -177,6 +179,7 @@ def replace(
                 display_name=display_name or None,
                 steps=steps,
             )
+        notify_event(inv, uow, "replace", new, when=old.state is target, old_serial=serial)
         result = ActionResult(
             "replace", serial, before, old.describe(), steps, {"replacement": new.describe()}
         )

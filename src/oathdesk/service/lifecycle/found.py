@@ -13,6 +13,7 @@ from __future__ import annotations
 from oathdesk.service._common import ActionResult, audit, ensure_device, need_reason, require
 from oathdesk.service.context import Inventory
 from oathdesk.service.errors import ServiceError
+from oathdesk.service.notify.events import notify_event
 from oathdesk.store import Token, TokenState
 
 S = TokenState
@@ -84,4 +85,5 @@ def found(inv: Inventory, serial: str, *, actor: str, reason: str) -> ActionResu
         audit(uow, inv, "token.found", token, actor=actor, reason=reason, **gone)
         next_step = NEXT_STEP[target].format(user=holder or "the user")
         steps.append(f"next: {next_step}")
+        notify_event(inv, uow, "found", token)
         return ActionResult("found", serial, before, token.describe(), steps, {"next": next_step})
