@@ -1,4 +1,4 @@
-"""Self-service: a signed-in user lists, enrolls, renames and reports lost their own tokens.
+"""Self-service: a signed-in user lists, enrolls, renames, reports lost and found their own tokens.
 
 Why: this is Entra's Security-info flow (serial, name, code) with the checks Entra does not make.
 Only a token meant for this user can be claimed: in our inventory, not held by anyone else, in a
@@ -23,7 +23,14 @@ from sqlalchemy import func, select
 from oathdesk.service._common import audit
 from oathdesk.service.context import Inventory
 from oathdesk.service.errors import ServiceError
-from oathdesk.service.lifecycle import NotHolder, check_code, give_to, mark_lost, send_activation
+from oathdesk.service.lifecycle import (
+    NotHolder,
+    check_code,
+    found,
+    give_to,
+    mark_lost,
+    send_activation,
+)
 from oathdesk.store import (
     Batch,
     NotFound,
@@ -347,6 +354,30 @@ def report_lost(
         state = str(exc.details.get("state", "changed"))
         raise StateConflict(
             f"token {wanted} is {state}; only a token you hold can be reported lost",
+            code="selfservice.state_conflict",
+            details={"serial": wanted, "state": state},
+        ) from None
+    return {key: done.token[key] for key in FIELDS}
+
+
+def report_found(inv: Inventory, upn: str, serial: str, *, actor: str) -> dict[str, Any]:
+    """I found my token after reporting it lost: the lifecycle's ``found`` said by me (the
+    help desk's rules: it comes back to me as Entra holds it, usually ``deactivated``, and
+    Entra switches it on again only with a code it shows), checked on its locked row to be
+    mine and lost. Audited ``token.found`` with my actor."""
+    wanted = serial.strip()
+    if not _plausible(wanted):
+        raise _not_mine(serial)
+    try:
+        done = found(
+            inv, wanted, actor=actor, reason=f"{REASON}: found by its holder", found_by=upn
+        )
+    except (NotFound, NotHolder):
+        raise _not_mine(serial) from None
+    except StateConflict as exc:
+        state = str(exc.details.get("state", "changed"))
+        raise StateConflict(
+            f"token {wanted} is {state}; only a token you reported lost can be found",
             code="selfservice.state_conflict",
             details={"serial": wanted, "state": state},
         ) from None
