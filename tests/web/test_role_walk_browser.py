@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, Page, Response, expect
+from playwright.sync_api import Browser, Page, Response, ViewportSize, expect
 
 from oathdesk.bootstrap import build_inventory
 from oathdesk.domain import Secret
@@ -31,7 +31,7 @@ from tests.web.conftest import PASSWORD, Server, app_routes
 __all__ = ["emu_session"]
 
 SHOTS = Path(__file__).parents[2] / "docs" / "images" / "walk"
-VIEWPORT = {"width": 1366, "height": 768}
+VIEWPORT: ViewportSize = {"width": 1366, "height": 768}
 GRACE = support.upn("grace")  # the self-service user: a UPN of the emulator's tenant
 ACCOUNT = {"admin": "ada", "helpdesk": "hal", "auditor": "aud", "selfservice": GRACE}
 ROLES_OF = {"ada": ["admin"], "hal": ["helpdesk"], "aud": ["auditor"], GRACE: []}
@@ -113,7 +113,12 @@ PAGES = [
     Walk("api-docs", "/api/docs", "/api/docs", EVERYONE, "", ready=".opblock"),
     Walk("me", "/me", "/me", EVERYONE, "My tokens"),
     Walk(
-        "me-lost-confirm", "/me/tokens/{serial}/lost", None, {"selfservice"}, "lost?", _me_confirm
+        "me-lost-confirm",
+        "/me/tokens/{serial}/lost",
+        None,
+        frozenset({"selfservice"}),
+        "lost?",
+        _me_confirm,
     ),
     Walk("me-reauth", "/me/reauth", "/me/reauth", EVERYONE, "Sign in again"),
 ]
@@ -202,11 +207,11 @@ def test_every_page_route_and_nothing_else_is_walked(console: Console, server: S
     pages = {
         route.path
         for route in app_routes(app)
-        if "GET" in route.methods and not route.path.startswith("/api/v1")
+        if "GET" in (route.methods or ()) and not route.path.startswith("/api/v1")
     }
     walked = {w.route for w in PAGES if w.path is not None} | {"/signin"}
     assert pages - NOT_PAGES == walked
-    posted = {route.path for route in app_routes(app) if "POST" in route.methods}
+    posted = {route.path for route in app_routes(app) if "POST" in (route.methods or ())}
     assert {w.route for w in PAGES if w.path is None} <= posted
 
 
