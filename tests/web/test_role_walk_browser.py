@@ -2,7 +2,8 @@
 each role (admin, help desk, auditor, a self-service user, and nobody signed in) at 1366x768.
 
 Each page answers (a role refused an admin page gets the readable "Not allowed" page, 403),
-passes the axe check (tests/a11y.py) and leaves a screenshot in docs/images/walk/<role>-<page>.png.
+passes the axe check (tests/a11y.py) and leaves a screenshot in docs/images/walk/<role>-<page>.png
+(of the refusals, which are all one page, the first of each role is checked and shot).
 ``PAGES`` is the walk's list: a page route of the app, or a link in a role's navigation, that it
 does not walk fails a test, so a new page cannot be added without being walked.
 """
@@ -17,6 +18,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Browser, Page, Response, ViewportSize, expect
 
+import oathdesk.web
 from oathdesk.bootstrap import build_inventory
 from oathdesk.domain import Secret
 from oathdesk.service import Inventory, assign, import_seeds, mark_lost, push
@@ -66,6 +68,33 @@ def _action_confirm(page: Page, files: Path) -> Response | None:
     return answered.value
 
 
+def _bulk(page: Page, serial: str, action: str) -> Response | None:
+    page.goto(f"/inventory?q={serial}")
+    page.get_by_label(f"Select {serial}").check()
+    page.get_by_label("Action", exact=True).select_option(action)
+    page.get_by_label("Reason (ticket or note)").fill("walk")
+    with page.expect_navigation() as answered:
+        page.get_by_role("button", name="Run on selection").click()
+    return answered.value
+
+
+def _bulk_confirm(page: Page, files: Path) -> Response | None:
+    return _bulk(page, HELD, "lost")  # Grace holds it: asked first, nothing done yet
+
+
+def _bulk_done(page: Page, files: Path) -> Response | None:
+    return _bulk(page, SPARE, "unassign")  # held by nobody: refused per token, nothing done
+
+
+def _replace_confirm(page: Page, files: Path) -> Response | None:
+    page.goto(f"/users/{GRACE}")
+    page.get_by_label("Token to replace").select_option(HELD)
+    page.get_by_label("Reason (ticket or note)").last.fill("walk")
+    with page.expect_navigation() as answered:
+        page.get_by_role("button", name="Next: check the new token").click()
+    return answered.value
+
+
 def _me_confirm(page: Page, files: Path) -> Response | None:
     page.goto("/me")
     page.get_by_label(f"What happened to {HELD}?").fill("left on the train")
@@ -110,17 +139,20 @@ PAGES = [
     Walk("accounts", "/settings/accounts", "/settings/accounts", ADMIN, "accounts"),
     Walk("api-tokens", "/settings/api-tokens", "/settings/api-tokens", ADMIN, "API tokens"),
     Walk("action-confirm", "/tokens/{serial}/{action}", None, DESK, "Confirm", _action_confirm),
+    Walk("bulk-confirm", "/inventory/bulk", None, DESK, "Confirm", _bulk_confirm),
+    Walk("bulk", "/inventory/bulk", None, DESK, "Bulk action", _bulk_done),
+    Walk("replace-confirm", "/users/{upn}/replace", None, DESK, "Replace", _replace_confirm),
     Walk("api-docs", "/api/docs", "/api/docs", EVERYONE, "", ready=".opblock"),
     Walk("me", "/me", "/me", EVERYONE, "My tokens"),
     Walk(
-        "me-lost-confirm",
+        "me-confirm",
         "/me/tokens/{serial}/lost",
         None,
         frozenset({"selfservice"}),
         "lost?",
         _me_confirm,
     ),
-    Walk("me-reauth", "/me/reauth", "/me/reauth", EVERYONE, "Sign in again"),
+    Walk("reauth", "/me/reauth", "/me/reauth", EVERYONE, "Sign in again"),
 ]
 # page routes that are no page to walk: redirects, downloads, images, the OIDC round trip
 NOT_PAGES = {
@@ -215,6 +247,14 @@ def test_every_page_route_and_nothing_else_is_walked(console: Console, server: S
     assert {w.route for w in PAGES if w.path is None} <= posted
 
 
+def test_every_console_template_is_walked() -> None:
+    """A new template (a new page, or a form's new answer) needs its entry in ``PAGES``, named
+    after it (``import_job.html``: ``import-job``)."""
+    folder = Path(oathdesk.web.__file__).parent / "templates"
+    names = {p.stem.replace("_", "-") for p in folder.glob("*.html")} - {"base", "signin"}
+    assert names <= {w.name for w in PAGES}
+
+
 def test_nobody_signed_in_gets_the_sign_in_page(tab: Page) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     found: list[str] = []
@@ -258,6 +298,7 @@ def test_a_role_walks_every_page(tab: Page, console: Console, role: str) -> None
             )
             expect(tab.get_by_role("heading", level=1)).to_have_text("Not allowed")
             expect(tab.get_by_role("alert")).to_contain_text("does not have the role")
-            look(tab, where, None if refused_shot else f"{role}-refused-{walk.name}", found)
+            if not refused_shot:  # one refusal page checked and shot per role: all are alike
+                look(tab, where, f"{role}-refused-{walk.name}", found)
             refused_shot = True
     assert not found, "accessibility violations:\n" + "\n".join(found)
