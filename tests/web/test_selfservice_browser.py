@@ -1,7 +1,8 @@
 """A person enrolls their token in a real browser (Debian's chromium through Playwright) over
 HTTPS, against the HTTPS Entra emulator: sign in, add a token by serial, name and code, then a
 wrong code, a replayed code and a stranger's serial each show a clear message that takes focus;
-rename and report lost by keyboard (after its confirmation), then found again. Screenshots of /me go to the artifacts folder."""
+rename and report lost by keyboard (after its confirmation), then found again. Screenshots of /me
+go to the artifacts folder."""
 
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ from oathdesk.domain import Secret
 from oathdesk.service import Inventory, assign
 from oathdesk.service.accounts import create_account
 from oathdesk.store import upgrade
+from tests.a11y import assert_accessible
 from tests.service import support
 from tests.service.fixtures import Emu, emu, emu_session
 from tests.service.selfservice_seed import code, grouped_seed, stock
-from tests.a11y import assert_accessible
 from tests.service.support import secret_for, serial, upn, wrong_code
 from tests.web.conftest import PASSWORD
 
