@@ -1,7 +1,8 @@
 """The delivery walk: chromium (Debian's, through Playwright) opens every page of the delivery
 app at 1366x768 as the customer (find, shipments, options, done, download, its confirmation,
-deleted, a spent link) and as the delivery reviewer (sign-in, queue, request, reject
-confirmation), and a console role without the delivery role is refused with the readable page.
+deleted, a spent link, and the demo's mailbox) and as the delivery reviewer (sign-in, queue,
+request, reject confirmation), and a console role without the delivery role is refused with the
+readable page.
 
 Each page answers as expected, passes the axe check (tests/a11y.py) and leaves a screenshot in
 docs/images/walk/<role>-<page>.png. ``PAGES`` is the walk's list: a page route of the app, or
@@ -11,11 +12,12 @@ a link in the reviewer's navigation, that the walk does not open fails a test.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, Response, ViewportSize, expect
 
+from oathdesk.cli.demo_delivery import delivery_app
 from oathdesk.delivery import Delivery
 from tests.a11y import violations
 from tests.backends import sqlite_only
@@ -40,6 +42,7 @@ PAGES = {
     "review-detail": "/review/{request_id}",
     "review-reject-confirm": "/review/{request_id}/reject",
     "refused-delivery-review": "/review",
+    "demo-mailbox": "/demo/mailbox",  # ``make demo``'s own page (its app alone has it)
 }
 NOT_PAGES = {"/"}  # a redirect to /order
 
@@ -115,6 +118,17 @@ def _reviewer_reviews(walk: Walker, request_id: int, other: int) -> None:
     expect(page.get_by_role("status")).to_contain_text("link mailed to pki@contoso.example")
 
 
+def _demo_mailbox(walk: Walker, server: Server, dl: Delivery, mail: bytes, folder: Path) -> None:
+    """The demo's app (its mailbox page added) over a pickup folder holding the mail sent."""
+    folder.mkdir()
+    (folder / "1.eml").write_bytes(mail)
+    smtp = replace(dl.settings.smtp, mail_dir=folder)
+    server.holder.app = delivery_app(Delivery(dl.inv, replace(dl.settings, smtp=smtp)))
+    walk.look("demo-mailbox", walk.page.goto("/demo/mailbox"))
+    expect(walk.page.get_by_role("heading", level=1)).to_contain_text("mailbox")
+    expect(walk.page.locator("main")).to_contain_text("pki@contoso.example")
+
+
 def _customer_downloads(walk: Walker, token: str) -> None:
     page = walk.page
     walk.look("download", page.goto(f"/d/{token}"))
@@ -132,10 +146,10 @@ def _customer_downloads(walk: Walker, token: str) -> None:
 
 
 @sqlite_only
-def test_every_delivery_page_route_is_walked(web_url: str, server: Server) -> None:
+def test_every_delivery_page_route_is_walked(web_url: str, loaded: Delivery) -> None:
     """A page route (GET, not the API) missing from ``PAGES`` fails here, and so does a page
     of ``PAGES`` whose route the app no longer has."""
-    routes = app_routes(server.holder.app)
+    routes = app_routes(delivery_app(loaded))  # the demo's app: every page of the other and more
     pages = {
         r.path for r in routes if "GET" in (r.methods or ()) and not r.path.startswith("/api/v1")
     }
@@ -145,7 +159,12 @@ def test_every_delivery_page_route_is_walked(web_url: str, server: Server) -> No
 
 @sqlite_only
 def test_the_customer_and_the_reviewer_walk_every_page(
-    chromium: Browser, web_url: str, loaded: Delivery, mailbox: support.Mailbox
+    chromium: Browser,
+    web_url: str,
+    server: Server,
+    loaded: Delivery,
+    mailbox: support.Mailbox,
+    tmp_path: Path,
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     customer = Walker(_tab(chromium, web_url), "customer")
@@ -165,6 +184,7 @@ def test_the_customer_and_the_reviewer_walk_every_page(
         answer = helpdesk.submit(lambda: page.get_by_label("Password").press("Enter"))
         helpdesk.look("refused-delivery-review", answer, status=403)
         expect(page.get_by_role("heading", level=1)).to_have_text("Not allowed")
+        _demo_mailbox(customer, server, loaded, mailbox.messages[-1].as_bytes(), tmp_path / "mail")
     finally:
         for walk in (customer, reviewer, helpdesk):
             walk.page.context.close()
