@@ -118,12 +118,14 @@ class Walk:
     heading: str
     reach: Reach | None = None
     ready: str | None = None  # what a page drawn by script shows once drawn
+    status: int = 200
 
 
 PAGES = [
     Walk("dashboard", "/dashboard", "/dashboard", STAFF, "Dashboard"),
     Walk("inventory", "/inventory", "/inventory", STAFF, "Inventory"),
     Walk("token", "/tokens/{serial}", f"/tokens/{HELD}", STAFF, HELD),
+    Walk("not-found", "/tokens/{serial}", "/tokens/NO-SUCH", STAFF, "Not found", status=404),
     Walk("reports", "/reports", "/reports", STAFF, "Reports"),
     Walk("users", "/users", "/users", DESK, "Users"),
     Walk("user", "/users/{upn}", f"/users/{GRACE}", DESK, "Grace Example"),
@@ -283,7 +285,7 @@ def test_a_role_walks_every_page(tab: Page, console: Console, role: str) -> None
         where = f"{role} {walk.name}"
         if role in walk.allowed:
             answer = walk.reach(tab, console.files) if walk.reach else tab.goto(str(walk.path))
-            assert answer is not None and answer.status == 200, (
+            assert answer is not None and answer.status == walk.status, (
                 f"{where}: {answer and answer.status}"
             )
             if walk.heading:
