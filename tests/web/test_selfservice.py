@@ -40,10 +40,12 @@ COVERED: set[tuple[str, str]] = {
     ("POST", "/me/tokens"),
     ("POST", "/me/tokens/{serial}/rename"),
     ("POST", "/me/tokens/{serial}/lost"),
+    ("POST", "/me/tokens/{serial}/found"),
     ("GET", "/api/v1/me/tokens"),
     ("POST", "/api/v1/me/tokens"),
     ("PATCH", "/api/v1/me/tokens/{serial}"),
     ("POST", "/api/v1/me/tokens/{serial}/lost"),
+    ("POST", "/api/v1/me/tokens/{serial}/found"),
 }
 CONTRACT = {"serial", "display_name", "state", "kind", "period", "digits", "manufacturer", "model"}
 
@@ -339,9 +341,11 @@ WRITES = [  # (method, path, body, page or api, the answer a signed-in caller ge
     ("POST", "/me/tokens", {"serial": "NOPE", "display_name": "x", "code": "1"}, "page", 404),
     ("POST", "/me/tokens/NOPE/rename", {"display_name": "x"}, "page", 404),
     ("POST", "/me/tokens/NOPE/lost", {"reason": "x"}, "page", 404),
+    ("POST", "/me/tokens/NOPE/found", {}, "page", 404),
     ("POST", "/api/v1/me/tokens", {"serial": "NOPE", "display_name": "x", "code": "1"}, "api", 404),
     ("PATCH", "/api/v1/me/tokens/NOPE", {"display_name": "x"}, "api", 404),
     ("POST", "/api/v1/me/tokens/NOPE/lost", {"reason": "x"}, "api", 404),
+    ("POST", "/api/v1/me/tokens/NOPE/found", {}, "api", 404),
 ]
 
 
@@ -390,6 +394,7 @@ def test_the_api_twins_are_in_openapi(client: httpx.Client) -> None:
     assert set(paths["/api/v1/me/tokens"]) >= {"get", "post"}
     assert "patch" in paths["/api/v1/me/tokens/{serial}"]
     assert "post" in paths["/api/v1/me/tokens/{serial}/lost"]
+    assert "post" in paths["/api/v1/me/tokens/{serial}/found"]
     assert "201" in paths["/api/v1/me/tokens"]["post"]["responses"]
 
 

@@ -1,7 +1,8 @@
 """A person enrolls their token in a real browser (Debian's chromium through Playwright) over
 HTTPS, against the HTTPS Entra emulator: sign in, add a token by serial, name and code, then a
 wrong code, a replayed code and a stranger's serial each show a clear message that takes focus;
-rename and report lost by keyboard. Screenshots of /me go to the artifacts folder."""
+rename and report lost by keyboard (after its confirmation), then found again. Screenshots of /me
+go to the artifacts folder."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from oathdesk.domain import Secret
 from oathdesk.service import Inventory, assign
 from oathdesk.service.accounts import create_account
 from oathdesk.store import upgrade
+from tests.a11y import assert_accessible
 from tests.service import support
 from tests.service.fixtures import Emu, emu, emu_session
 from tests.service.selfservice_seed import code, grouped_seed, stock
@@ -124,9 +126,29 @@ def test_a_person_enrolls_a_token_and_reads_every_refusal(
     expect(row).to_contain_text("Work fob")
     page.get_by_label(f"What happened to {first}?").fill("left on the train")
     page.get_by_label(f"What happened to {first}?").press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Report token {first} lost?")
+    expect(page.locator("#losses")).to_contain_text("stops working for sign-in")
+    expect(page.get_by_role("button", name=f"Yes, report token {first} lost")).to_have_class(
+        "danger"
+    )
+    assert_accessible(page, "the report-lost confirmation")
+    page.screenshot(path=artifacts / "me-lost-confirm.png", full_page=True)
+    page.get_by_role("link", name="Cancel: nothing is done").click()
+    expect(row).to_contain_text("activated")  # nothing was done
+    page.get_by_label(f"What happened to {first}?").fill("left on the train")
+    page.get_by_label(f"What happened to {first}?").press("Enter")
+    page.get_by_role("button", name=f"Yes, report token {first} lost").click()
     expect(page.get_by_role("status")).to_contain_text(f"Token {first} is reported lost")
     expect(page.locator("#my-tokens tbody tr", has_text=first)).to_contain_text("lost")
     page.screenshot(path=artifacts / "me-lost.png", full_page=True)
+    page.get_by_role("button", name=f"I found {first}").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Token {first} is back with you")
+    expect(row).to_contain_text("deactivated")
+    expect(page.get_by_label(f"New name for {first}")).to_be_visible()  # in use again
+    page.screenshot(path=artifacts / "me-found.png", full_page=True)
+    with emu.client() as graph:
+        device = graph.find_serial(first)[0]
+    assert device.status == "assigned"  # Ada's again; Entra still waits for a code
     assert errors == [], errors  # no CSP violation or script error
     for name in ("me-empty", "me-enrolled", "me-error-wrong-code", "me-error-stranger"):
         assert (artifacts / f"{name}.png").stat().st_size > 5000

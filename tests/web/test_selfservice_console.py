@@ -127,6 +127,7 @@ def test_a_browser_shows_success_in_green_and_the_signed_out_message(
     page.screenshot(path=artifacts / "me-success.png", full_page=True)
     page.get_by_label(f"What happened to {sn}?").fill("left on the train")
     page.get_by_label(f"What happened to {sn}?").press("Enter")
+    page.get_by_role("button", name=f"Yes, report token {sn} lost").click()
     expect(page.get_by_role("status")).to_contain_text(f"Token {sn} is reported lost")
     expect(page.get_by_label(f"New name for {sn}")).to_have_count(0)
     expect(page.locator("#my-tokens")).to_contain_text("You reported this token lost")

@@ -211,3 +211,27 @@ def test_a_sign_in_entra_did_not_make_fresh_is_refused_not_looped(
     with inv.uow(write=False) as uow:
         details = [e.details for e in uow.audit.entries() if e.action == "auth.signin_failed"]
     assert any("auth.entra_not_fresh" in d for d in details)
+
+
+def test_report_lost_after_ten_minutes_asks_to_confirm_once_signed_in_again(
+    browser: httpx.Client, inv: Inventory, clock: FixedClock
+) -> None:
+    holding(inv, "RL-1", upn("plain"))
+    csrf = signed_in_long_ago(browser, clock)
+    posted = browser.post("/me/tokens/RL-1/lost", data={"reason": "train", "csrf_token": csrf})
+    assert urlsplit(posted.headers["location"]).path == "/me/reauth"  # no confirmation yet
+    assert sign_in_again(browser, posted).headers["location"] == "/me/resume"
+    asked = browser.get("/me/resume")  # the kept report comes back as its confirmation
+    assert asked.status_code == 200 and "Yes, report token RL-1 lost" in asked.text
+    assert "stops working for sign-in" in asked.text
+    token_name(inv, "RL-1")  # still activated: nothing is done before "Yes"
+    fresh = CSRF_RE.search(asked.text)
+    assert fresh is not None
+    sure = {"reason": "train", "confirmed": "yes", "csrf_token": fresh.group(1)}
+    done = browser.post("/me/tokens/RL-1/lost", data=sure)
+    assert done.headers["location"] == "/me?done=lost&serial=RL-1"
+
+    found = browser.post("/me/tokens/RL-1/found", data={"csrf_token": fresh.group(1)})
+    assert found.headers["location"] == "/me?done=found&serial=RL-1"  # signed in freshly now
+    with inv.uow(write=False) as uow:
+        assert uow.tokens.get("RL-1").state is not TokenState.LOST

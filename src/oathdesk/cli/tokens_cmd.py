@@ -8,7 +8,7 @@ one JSON object with ``--json``, and never prints a seed. Actions need ``--reaso
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import typer
 from rich.markup import escape
@@ -34,6 +34,7 @@ from oathdesk.service import (
     show_token,
 )
 from oathdesk.service.queries import TokenPage
+from oathdesk.service.token_export import SortKey, SortName
 
 app = typer.Typer(
     help="The token inventory: import seed files, list and show tokens, and assign, activate, "
@@ -168,16 +169,38 @@ def _states(values: list[str] | None) -> list[TokenState] | None:
     return [TokenState(v) for v in values]
 
 
+# the console inventory's orders (``store.sorting``), each also descending with a leading '-'
+SORT_NAMES: tuple[str, ...] = get_args(SortName)
+SORT_KEYS: tuple[str, ...] = get_args(SortKey)
+SORT_HELP = (
+    f"Order by {', '.join(SORT_NAMES[:-1])} or {SORT_NAMES[-1]} (as the console's inventory); "
+    "a leading '-' sorts descending, e.g. -last_used."
+)
+
+
+def _sort_key(value: str) -> SortKey:
+    if value not in SORT_KEYS:
+        raise UsageError(
+            f"--sort must be one of {', '.join(SORT_NAMES)}, each with an optional leading '-' "
+            f"for descending, not {value!r}"
+        )
+    return value  # type: ignore[return-value]  # one of SortKey's values, checked above
+
+
 def _token_table(items: list[dict[str, Any]]) -> Table:
-    table = Table("serial", "state", "user", "manufacturer", "model", "batch", "seed")
+    table = Table(
+        "serial", "state", "user", "name", "manufacturer", "model", "batch", "last used", "seed"
+    )
     for t in items:
         table.add_row(
             escape(t["serial"]),
             t["state"],
             escape(t["user_upn"] or ""),
+            escape(t["display_name"] or ""),
             escape(t["manufacturer"]),
             escape(t["model"]),
             str(t["batch_id"] or ""),
+            escape(t["entra_last_used_at"] or "never"),
             "sealed" if t["has_seed"] else "destroyed",
         )
     return table
@@ -197,9 +220,7 @@ def list_command(
     model: Annotated[str | None, typer.Option("--model", help="Only this model (exact).")] = None,
     user: Annotated[str | None, typer.Option("--user", help="The holder's UPN.")] = None,
     prefix: Annotated[str | None, typer.Option("--prefix", help="Serial prefix.")] = None,
-    sort: Annotated[
-        str, typer.Option("--sort", help="serial, -serial, created or -created.")
-    ] = "serial",
+    sort: Annotated[str, typer.Option("--sort", help=SORT_HELP)] = "serial",
     limit: Annotated[
         int, typer.Option("--limit", min=1, max=1000, help="Tokens per page (1 to 1000).")
     ] = 50,
@@ -210,8 +231,7 @@ def list_command(
     as_json: JsonOpt = False,
 ) -> None:
     """List tokens of the inventory, filtered, one page at a time."""
-    if sort not in ("serial", "-serial", "created", "-created"):
-        raise UsageError("--sort must be serial, -serial, created or -created")
+    order = _sort_key(sort)
     flt = TokenFilter(
         states=_states(state),
         batch_id=batch,
@@ -224,7 +244,7 @@ def list_command(
         page: TokenPage = list_tokens(
             inv,
             flt,
-            sort=sort,  # type: ignore[arg-type]  # checked above
+            sort=order,
             limit=limit,
             cursor=cursor,
             with_total=True,

@@ -1,4 +1,4 @@
-"""Self-service: a signed-in user lists, enrolls, renames and reports lost their own tokens.
+"""Self-service: a signed-in user lists, enrolls, renames, reports lost and found their own tokens.
 
 Why: this is Entra's Security-info flow (serial, name, code) with the checks Entra does not make.
 Only a token meant for this user can be claimed: in our inventory, not held by anyone else, in a
@@ -13,17 +13,24 @@ audited with the person's actor.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
-from oathdesk.service._common import audit
+from oathdesk.service._common import ActionResult, audit
 from oathdesk.service.context import Inventory
 from oathdesk.service.errors import ServiceError
-from oathdesk.service.lifecycle import NotHolder, check_code, give_to, mark_lost, send_activation
+from oathdesk.service.lifecycle import (
+    NotHolder,
+    check_code,
+    found,
+    give_to,
+    mark_lost,
+    send_activation,
+)
 from oathdesk.store import (
     Batch,
     NotFound,
@@ -323,6 +330,26 @@ def rename(
         return view(token)
 
 
+def _as_holder(serial: str, act: Callable[[str], ActionResult], only: str) -> dict[str, Any]:
+    """Run a lifecycle change on my token ``serial`` and answer in self-service terms: not
+    mine (or unknown) is ``selfservice.not_found``, the wrong state names what ``only`` allows."""
+    wanted = serial.strip()
+    if not _plausible(wanted):
+        raise _not_mine(serial)
+    try:
+        done = act(wanted)
+    except (NotFound, NotHolder):
+        raise _not_mine(serial) from None
+    except StateConflict as exc:
+        state = str(exc.details.get("state", "changed"))
+        raise StateConflict(
+            f"token {wanted} is {state}; only {only}",
+            code="selfservice.state_conflict",
+            details={"serial": wanted, "state": state},
+        ) from None
+    return {key: done.token[key] for key in FIELDS}
+
+
 def report_lost(
     inv: Inventory, upn: str, serial: str, reason: str, *, actor: str
 ) -> dict[str, Any]:
@@ -336,21 +363,24 @@ def report_lost(
             code="selfservice.reason_required",
         )
     why = f"{REASON}: {why[:500]}"
-    wanted = serial.strip()
-    if not _plausible(wanted):
-        raise _not_mine(serial)
-    try:
-        done = mark_lost(inv, wanted, actor=actor, reason=why, reported_by=upn)
-    except (NotFound, NotHolder):
-        raise _not_mine(serial) from None
-    except StateConflict as exc:
-        state = str(exc.details.get("state", "changed"))
-        raise StateConflict(
-            f"token {wanted} is {state}; only a token you hold can be reported lost",
-            code="selfservice.state_conflict",
-            details={"serial": wanted, "state": state},
-        ) from None
-    return {key: done.token[key] for key in FIELDS}
+    return _as_holder(
+        serial,
+        lambda sn: mark_lost(inv, sn, actor=actor, reason=why, reported_by=upn),
+        "a token you hold can be reported lost",
+    )
+
+
+def report_found(inv: Inventory, upn: str, serial: str, *, actor: str) -> dict[str, Any]:
+    """I found my token after reporting it lost: the lifecycle's ``found`` said by me (the
+    help desk's rules: it comes back to me as Entra holds it, usually ``deactivated``, and
+    Entra switches it on again only with a code it shows), checked on its locked row to be
+    mine and lost. Audited ``token.found`` with my actor."""
+    why = f"{REASON}: found by its holder"
+    return _as_holder(
+        serial,
+        lambda sn: found(inv, sn, actor=actor, reason=why, found_by=upn),
+        "a token you reported lost can be found",
+    )
 
 
 # -- batch restriction (admin) ----------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Self-service at ``/me``: my tokens; enroll one by serial, name and code (or two consecutive
-codes); rename; report lost.
+codes); rename; report lost (after a confirmation saying what stops working); found it again.
 
 Why: any signed-in person (``SignedIn``) manages their own tokens here, acting only as
 themselves: the UPN is always ``principal.name``, never a form field, so nobody can see or touch
@@ -40,16 +40,19 @@ pages = APIRouter(include_in_schema=False)
 router = APIRouter(prefix="/api/v1", tags=["self-service"], responses=ERRORS)
 
 SerialPath = Annotated[str, Path(min_length=1, max_length=128, description="Serial number.")]
-Done = Literal["enrolled", "renamed", "lost"]
+Done = Literal["enrolled", "renamed", "lost", "found"]
 DONE_TEXT = {
     "enrolled": "Token {serial} is enrolled: you can sign in with it now.",
     "renamed": "Token {serial} is renamed.",
     "lost": "Token {serial} is reported lost: it no longer signs you in. Ask the help desk "
     "for a new one, or add one you were given below.",
+    "found": "Token {serial} is back with you. It does not sign you in yet: ask the help desk "
+    "to switch it on again with the code it shows.",
 }
 RESUME = "/me/resume"
 # states in which a token is in use, so renamed (a lost, broken or retired one is not)
 RENAMABLE = ("assigned", "activated", "failed_activation", "deactivated")
+LOSABLE = RENAMABLE  # the states a holder may report lost (``lifecycle.HOLDING``)
 CHALLENGE = "graph.auth.claims_challenge"  # Graph's /me re-prompt, GraphClaimsChallenge's code
 
 
@@ -149,6 +152,8 @@ def resume_page(request: Request, inv: InventoryDep, principal: SignedIn) -> Res
         response = rename_form(request, inv, principal, serial, text)
     elif kept.get("do") == "lost":
         response = lost_form(request, inv, principal, serial, text)
+    elif kept.get("do") == "found":
+        response = found_form(request, inv, principal, serial)
     else:
         form = {"serial": serial, "display_name": text, "action": "enroll"}
         notice = f"You signed in again. Type the code token {serial} shows now to finish adding it."
@@ -243,7 +248,23 @@ def lost_form(
     principal: SignedIn,
     serial: SerialPath,
     reason: Annotated[str, Form(max_length=500)] = "",
+    confirmed: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
+    """First a confirmation saying what the person loses (like the console's destructive
+    actions); the report itself once confirmed. A request the service would refuse anyway
+    (not mine, not held, no reason) skips the confirmation and shows the refusal."""
+    if confirmed != "yes" and reason.strip() and not needs_reauth(request, principal, inv.now()):
+        mine = {t["serial"]: t for t in selfservice.my_tokens(inv, principal.name)}
+        token = mine.get(serial)
+        if token is not None and token["state"] in LOSABLE:
+            return render(
+                request,
+                "me_confirm.html",
+                principal,
+                title="Report lost?",
+                token=token,
+                reason=reason,
+            )
     return _after(
         request,
         inv,
@@ -252,6 +273,21 @@ def lost_form(
         lambda: selfservice.report_lost(inv, principal.name, serial, reason, actor=principal.actor),
         {"failed": serial, "action": "lost"},
         {"do": "lost", "serial": serial, "text": reason},
+    )
+
+
+@pages.post("/me/tokens/{serial}/found")
+def found_form(
+    request: Request, inv: InventoryDep, principal: SignedIn, serial: SerialPath
+) -> Response:
+    return _after(
+        request,
+        inv,
+        principal,
+        "found",
+        lambda: selfservice.report_found(inv, principal.name, serial, actor=principal.actor),
+        {"failed": serial, "action": "found"},
+        {"do": "found", "serial": serial},
     )
 
 
@@ -367,4 +403,18 @@ def lost(
 ) -> MyToken:
     _fresh(request, inv, principal)
     token = selfservice.report_lost(inv, principal.name, serial, body.reason, actor=principal.actor)
+    return MyToken(**token)
+
+
+@router.post(
+    "/me/tokens/{serial}/found",
+    summary="I found one of my tokens I reported lost (back with me, not yet switched on)",
+    responses={
+        404: {"model": ErrorEnvelope, "description": "You have no token with this serial."},
+        409: {"model": ErrorEnvelope, "description": "Not a token you reported lost."},
+    },
+)
+def found(request: Request, inv: InventoryDep, principal: SignedIn, serial: SerialPath) -> MyToken:
+    _fresh(request, inv, principal)
+    token = selfservice.report_found(inv, principal.name, serial, actor=principal.actor)
     return MyToken(**token)

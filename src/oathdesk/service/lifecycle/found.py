@@ -13,6 +13,7 @@ from __future__ import annotations
 from oathdesk.service._common import ActionResult, audit, ensure_device, need_reason, require
 from oathdesk.service.context import Inventory
 from oathdesk.service.errors import ServiceError
+from oathdesk.service.lifecycle.steps import check_holder
 from oathdesk.service.notify.events import notify_event
 from oathdesk.store import Token, TokenState
 
@@ -45,15 +46,21 @@ def _held_state(token: Token, status: str) -> TokenState:
     return S.ASSIGNED
 
 
-def found(inv: Inventory, serial: str, *, actor: str, reason: str) -> ActionResult:
+def found(
+    inv: Inventory, serial: str, *, actor: str, reason: str, found_by: str | None = None
+) -> ActionResult:
     """A lost token was found: it returns to its holder (assigned again in Entra if someone
     unassigned it there meanwhile) in the state Entra holds it in, or to stock when nobody
-    held it. Audited ``token.found``; the steps end with what to do next."""
+    held it. Audited ``token.found``; the steps end with what to do next. ``found_by`` is the
+    holder saying so themselves (self-service, by UPN): the token must then be theirs, checked
+    on the locked row, and the entry names them."""
     reason = need_reason(reason)
     steps: list[str] = []
     with inv.uow() as uow:
         token = uow.tokens.get_for_update(serial)
         before = token.state.value
+        if found_by is not None:
+            check_holder(token, found_by, free_ok=False, by_id=False)
         require(token, S.AVAILABLE, (S.LOST,), "found")
         holder = token.user_upn or token.user_id
         if not token.entra_id:
@@ -81,8 +88,10 @@ def found(inv: Inventory, serial: str, *, actor: str, reason: str) -> ActionResu
                 target = _held_state(token, device.status)
             steps.append(f"back with {holder} ({target.value})")
         uow.tokens.move(token, target, expect=[S.LOST])
-        gone = {"previous_user": holder} if holder and not token.user_id else {}
-        audit(uow, inv, "token.found", token, actor=actor, reason=reason, **gone)
+        extra = {"previous_user": holder} if holder and not token.user_id else {}
+        if found_by is not None:
+            extra["found_by"] = found_by
+        audit(uow, inv, "token.found", token, actor=actor, reason=reason, **extra)
         next_step = NEXT_STEP[target].format(user=holder or "the user")
         steps.append(f"next: {next_step}")
         notify_event(inv, uow, "found", token)

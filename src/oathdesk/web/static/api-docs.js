@@ -8,7 +8,7 @@
   window.ui = SwaggerUIBundle({
     url: holder.getAttribute("data-openapi"),
     dom_id: "#swagger-ui",
-    deepLinking: true,
+    deepLinking: false, // a deep link is an <a> inside the operation's button: nested controls
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
     layout: "BaseLayout",
   });
