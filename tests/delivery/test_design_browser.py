@@ -1,6 +1,7 @@
 """The delivery app's pages in a real browser (Debian's chromium through Playwright) with the
 shared design system: every page a customer or the review team sees passes axe (tests/a11y.py)
-at a laptop's 1366x768 and at a phone's 375x667, where none scrolls sideways.
+at a laptop's 1366x768 and at a phone's 375x667, where none scrolls sideways; headings go
+down one level at a time under one h1.
 
 Screenshots in ``$OATHDESK_TEST_ARTIFACTS/delivery`` (default ``artifacts/delivery``).
 """
@@ -17,6 +18,7 @@ from tests.backends import sqlite_only
 from tests.delivery import support
 from tests.delivery.helpers import ask
 from tests.delivery.test_browser import _context
+from tests.web.test_design_browser import heading_jumps
 from tests.web.conftest import PASSWORD
 
 DESKTOP = {"width": 1366, "height": 768}
@@ -27,6 +29,7 @@ def fits(page: Page, where: str, artifacts: Path, shot: str = "") -> None:
     """The page as it is now passes axe at both sizes and is never wider than a phone."""
     page.set_viewport_size(DESKTOP)
     expect(page.locator("main h1")).to_have_count(1)
+    assert heading_jumps(page) == [], f"{where}: headings out of order"
     assert_accessible(page, f"{where} at 1366x768")
     page.set_viewport_size(PHONE)
     wider = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

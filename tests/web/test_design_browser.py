@@ -1,8 +1,9 @@
 """The design system in a real browser (Debian's chromium through Playwright), over HTTPS with
 the Entra emulator behind the console: every console page passes axe (tests/a11y.py) at a
 laptop's 1366x768 and at a phone's 375x667, where no page scrolls sideways; the menu collapses
-into a <details> on the phone and opens without script; the focus ring shows; self-service
-reads as one card per token on the phone.
+into a <details> on the phone and opens without script (app.js opens it on a wide screen
+where CSS cannot); the focus ring shows; self-service
+reads as one card per token on the phone; headings go down one level at a time under one h1.
 
 Screenshots go to ``$OATHDESK_TEST_ARTIFACTS/web`` (default ``artifacts/web`` in the checkout).
 """
@@ -49,6 +50,16 @@ def sideways(page: Page) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
 
 
+def heading_jumps(page: Page) -> list[str]:
+    """Headings that skip a level on the way down (an h2 followed by an h4), and h1 counts."""
+    levels: list[int] = page.evaluate(
+        "[...document.querySelectorAll('h1,h2,h3,h4,h5,h6')]"
+        ".filter(h => h.getClientRects().length).map(h => +h.tagName[1])"
+    )
+    found = [f"{a} then {b}" for a, b in zip(levels, levels[1:], strict=False) if b > a + 1]
+    return found if levels[:1] == [1] and levels.count(1) == 1 else [f"h1s: {levels}"] + found
+
+
 def sign_in(page: Page, name: str, target: str) -> None:
     page.goto(target)
     page.get_by_label("Account name").fill(name)
@@ -81,6 +92,7 @@ def test_every_console_page_is_accessible_and_fits_a_phone(
         page.set_viewport_size(DESKTOP)
         page.goto(path)
         expect(page.locator("main h1")).to_have_count(1)
+        assert heading_jumps(page) == [], f"{path}: headings out of order"
         assert_accessible(page, f"{path} at 1366x768")
         assert sideways(page) == 0, f"{path} is wider than 1366 pixels"
         page.set_viewport_size(PHONE)
@@ -126,6 +138,14 @@ def test_the_menu_collapses_on_a_phone_and_opens_without_script(
     expect(page.get_by_role("heading", level=1)).to_have_text("Inventory")
     expect(nav.get_by_role("link", name="Inventory")).to_be_hidden()  # closed on the new page
     expect(page.locator('details.menu a[aria-current="page"]')).to_have_text("Inventory")
+
+    # a browser without ::details-content: app.js opens the menu on a wide screen instead
+    page.add_init_script("CSS.supports = () => false;")
+    page.set_viewport_size(DESKTOP)
+    page.goto("/dashboard")
+    expect(page.locator("details.menu")).to_have_attribute("open", "")
+    page.set_viewport_size(PHONE)
+    expect(page.locator("details.menu")).not_to_have_attribute("open", "")
 
 
 def test_self_service_is_one_card_per_token_on_a_phone(
