@@ -106,11 +106,17 @@ def test_every_console_page_is_accessible_and_fits_a_phone(
 def test_the_menu_collapses_on_a_phone_and_opens_without_script(
     page: Page, inv: Inventory, emu: Emu, accounts: dict[str, list[str]], artifacts: Path
 ) -> None:
+    page.set_viewport_size(DESKTOP)
     sign_in(page, "ada", "/dashboard")
     nav = page.get_by_role("navigation", name="Main")
     menu = page.locator("details.menu > summary")
     expect(menu).to_be_hidden()  # a laptop shows the whole navigation
     expect(nav.get_by_role("link", name="Inventory")).to_be_visible()
+    rows = page.evaluate(
+        "new Set([...document.querySelectorAll('nav a')].map(a => a.getBoundingClientRect().top))"
+        ".size"
+    )
+    assert rows == 1, "an administrator's whole navigation fits one line at 1366 pixels"
     page.screenshot(path=artifacts / "console-desktop-nav.png")
 
     page.set_viewport_size(PHONE)
