@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from oathdesk.delivery import Delivery, approve
 from tests.a11y import assert_accessible
@@ -18,11 +18,11 @@ from tests.backends import sqlite_only
 from tests.delivery import support
 from tests.delivery.helpers import ask
 from tests.delivery.test_browser import _context
-from tests.web.test_design_browser import heading_jumps
 from tests.web.conftest import PASSWORD
+from tests.web.test_design_browser import heading_jumps
 
-DESKTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 375, "height": 667}
+DESKTOP = ViewportSize(width=1366, height=768)
+PHONE = ViewportSize(width=375, height=667)
 
 
 def fits(page: Page, where: str, artifacts: Path, shot: str = "") -> None:

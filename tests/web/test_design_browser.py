@@ -10,10 +10,11 @@ Screenshots go to ``$OATHDESK_TEST_ARTIFACTS/web`` (default ``artifacts/web`` in
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from urllib.parse import quote
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from oathdesk.domain import Secret
 from oathdesk.service import Inventory, activate, push
@@ -25,8 +26,8 @@ from tests.web.lifecycle_helpers import GRACE, code, emu, emu_session, inv
 
 __all__ = ["emu", "emu_session", "inv"]
 
-DESKTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 375, "height": 667}
+DESKTOP = ViewportSize(width=1366, height=768)
+PHONE = ViewportSize(width=375, height=667)
 CONSOLE = (
     "/dashboard",
     "/inventory",
@@ -56,8 +57,8 @@ def heading_jumps(page: Page) -> list[str]:
         "[...document.querySelectorAll('h1,h2,h3,h4,h5,h6')]"
         ".filter(h => h.getClientRects().length).map(h => +h.tagName[1])"
     )
-    found = [f"{a} then {b}" for a, b in zip(levels, levels[1:], strict=False) if b > a + 1]
-    return found if levels[:1] == [1] and levels.count(1) == 1 else [f"h1s: {levels}"] + found
+    found = [f"{a} then {b}" for a, b in pairwise(levels) if b > a + 1]
+    return found if levels[:1] == [1] and levels.count(1) == 1 else [f"h1s: {levels}", *found]
 
 
 def sign_in(page: Page, name: str, target: str) -> None:
