@@ -37,6 +37,7 @@ CONSOLE = (
     "/import",
     "/reports",
     "/audit",
+    "/audit/verify",
     "/settings",
     "/settings/accounts",
     "/settings/api-tokens",
@@ -102,6 +103,18 @@ def test_every_console_page_is_accessible_and_fits_a_phone(
         assert_accessible(page, f"{path} at 375x667")
     page.goto("/inventory")
     page.screenshot(path=artifacts / "console-inventory-phone.png", full_page=True)
+
+    page.set_viewport_size(DESKTOP)  # a confirmation page: the answer to a form
+    page.goto("/tokens/AB00002")
+    delete = page.locator("#delete-form")
+    delete.get_by_label("Reason (ticket or note)").fill("INC-9 design check")
+    delete.get_by_role("button", name="Delete and retire…").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Confirm")
+    assert_accessible(page, "the delete confirmation at 1366x768")
+    page.set_viewport_size(PHONE)
+    assert sideways(page) == 0, "the delete confirmation is wider than a phone"
+    assert_accessible(page, "the delete confirmation at 375x667")
+    page.screenshot(path=artifacts / "console-confirm-phone.png", full_page=True)
 
 
 def test_the_menu_collapses_on_a_phone_and_opens_without_script(
