@@ -246,6 +246,8 @@ def test_forms_need_csrf_and_pages_carry_strict_headers(web: httpx.Client) -> No
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert page.headers["X-Frame-Options"] == "DENY" and page.headers["Cache-Control"] == "no-store"
     assert web.get("/static/delivery.js").status_code == 200
+    assert '/static/kit/oathdesk.css"' in page.text  # the console's design system, shared
+    assert "--accent" in web.get("/static/kit/oathdesk.css").text
     assert web.get("/d/not-a-real-token").status_code == 410
     assert web.get("/nowhere").status_code == 404
 

@@ -165,8 +165,10 @@ def test_every_page_carries_the_security_headers(
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["cache-control"] == "no-store"
         assert response.headers["strict-transport-security"].startswith("max-age=")
-    css = client.get("/static/app.css")
+    assert client.get("/static/app.css").status_code == 200
+    css = client.get("/static/kit/oathdesk.css")  # the design system both apps share
     assert css.status_code == 200 and ":focus-visible" in css.text
+    assert "cache-control" not in css.headers  # a static file may be cached
 
 
 def test_a_body_that_is_not_json_is_named_as_such_not_as_a_field(

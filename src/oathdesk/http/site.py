@@ -1,5 +1,5 @@
 """What the kit needs to know about one app, kept on ``app.state.site``, and the one call that
-puts the kit's pieces (error handlers, security headers) on an app.
+puts the kit's pieces (error handlers, security headers, the shared stylesheet) on an app.
 
 Why: the kit's dependencies and handlers run per request without module state, so each app
 factory builds a :class:`Site` from its own settings and the kit reads it from the request.
@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 
@@ -21,6 +23,8 @@ from oathdesk.http.headers import SecurityHeaders, install_security_headers
 from oathdesk.http.principal import Principal
 from oathdesk.service import Inventory
 from oathdesk.service.accounts import ThrottlePolicy
+
+KIT_STATIC = Path(__file__).parent / "static"
 
 Authenticate = Callable[[Request], Principal | None]
 
@@ -44,9 +48,12 @@ def site_of(request: Request) -> Site:
 
 
 def install(app: FastAPI, site: Site, templates: Jinja2Templates, headers: SecurityHeaders) -> None:
-    """Keep ``site`` and ``templates`` on the app; add the error handlers and headers."""
+    """Keep ``site`` and ``templates`` on the app; add the error handlers and headers, and serve
+    the shared stylesheet (``static/oathdesk.css``) under ``/static/kit/`` (mounted before the
+    app's own ``/static``, so it wins for that prefix)."""
     app.state.site = site
     app.state.templates = templates
     install_handlers(app, templates)
     install_security_headers(app, headers)
     app.add_middleware(HeadAsGet)
+    app.mount("/static/kit", StaticFiles(directory=KIT_STATIC), name="kit-static")

@@ -36,3 +36,14 @@ document.addEventListener("DOMContentLoaded", () => {
     if (sent) sent.hidden = false;
   });
 });
+
+// The menu (kit/layout.html): a browser without ::details-content would keep the navigation
+// folded on a wide screen, where its "Menu" summary is hidden; open it there instead.
+document.addEventListener("DOMContentLoaded", () => {
+  const menu = document.querySelector("details.menu");
+  if (!menu || !window.CSS || CSS.supports("selector(::details-content)")) return;
+  const wide = window.matchMedia("(min-width: 48.01rem)");
+  const follow = () => { menu.open = wide.matches; };
+  follow();
+  wide.addEventListener("change", follow);
+});

@@ -73,3 +73,14 @@
     });
   });
 })();
+
+// The menu (kit/layout.html): a browser without ::details-content would keep the navigation
+// folded on a wide screen, where its "Menu" summary is hidden; open it there instead.
+document.addEventListener("DOMContentLoaded", function () {
+  var menu = document.querySelector("details.menu");
+  if (!menu || !window.CSS || CSS.supports("selector(::details-content)")) { return; }
+  var wide = window.matchMedia("(min-width: 48.01rem)");
+  function follow() { menu.open = wide.matches; }
+  follow();
+  wide.addEventListener("change", follow);
+});
