@@ -1,7 +1,7 @@
 """The console's replace with a Temporary Access Pass, in a real browser over HTTPS with the real
-HTTPS emulator behind it: step 2 offers the pass (lifetime, one-time use), the result page shows
-it once (``no-store``), Entra holds it, a reload of the token page never shows it again, and the
-result page passes the accessibility check.
+HTTPS emulator behind it: step 2 offers the pass (lifetime, one-time use), the result page
+(replace_done.html) shows it once (``no-store``), Entra holds it, a reload of the token page
+never shows it again, and the result page passes the accessibility check.
 
 Screenshots go to ``$OATHDESK_TEST_ARTIFACTS/web`` (docs/images/console-replace-tap.png is
 ``replace-tap.png`` from here).

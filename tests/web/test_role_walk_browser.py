@@ -156,6 +156,9 @@ PAGES = [
     ),
     Walk("reauth", "/me/reauth", "/me/reauth", EVERYONE, "Sign in again"),
 ]
+# pages that change what the walk stands on (a replace hands out a token for good): each is
+# walked, axe-checked and photographed by its own browser test, for both roles that reach it
+WALKED_ELSEWHERE = {"replace-done": "test_replace_tap_browser.py"}
 # page routes that are no page to walk: redirects, downloads, images, the OIDC round trip
 NOT_PAGES = {
     "/",
@@ -166,6 +169,9 @@ NOT_PAGES = {
     "/reports/charts/{name}.svg",
     "/reports/{name}.csv",
     "/reports/{name}.json",
+    "/healthz",  # the operations endpoints: JSON and text for probes and Prometheus
+    "/readyz",
+    "/metrics",
 }
 
 
@@ -254,7 +260,10 @@ def test_every_console_template_is_walked() -> None:
     after it (``import_job.html``: ``import-job``)."""
     folder = Path(oathdesk.web.__file__).parent / "templates"
     names = {p.stem.replace("_", "-") for p in folder.glob("*.html")} - {"base", "signin"}
-    assert names <= {w.name for w in PAGES}
+    assert names - set(WALKED_ELSEWHERE) <= {w.name for w in PAGES}
+    for name, module in WALKED_ELSEWHERE.items():  # each checked there with axe and a shot
+        text = (Path(__file__).parent / module).read_text()
+        assert "assert_accessible" in text and name.replace("-", "_") + ".html" in text, name
 
 
 def test_nobody_signed_in_gets_the_sign_in_page(tab: Page) -> None:

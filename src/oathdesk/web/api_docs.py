@@ -33,6 +33,7 @@ PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} REST API</title>
 <link rel="stylesheet" href="{assets}/swagger-ui.css">
+<link rel="stylesheet" href="/static/api-docs.css">
 <link rel="icon" href="{assets}/favicon.png">
 </head>
 <body>
