@@ -302,13 +302,13 @@ def _read_file(path: Path) -> dict[str, Any]:
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(
-            f"{path}: configuration file not found", code="config.not_found"
+            f"{path}: configuration file not found.", code="config.not_found"
         ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})", code="config.invalid_toml") from None
+        raise ConfigError(f"{path}: not valid TOML ({exc}).", code="config.invalid_toml") from None
     except OSError as exc:
         raise ConfigError(
-            f"{path}: cannot be read ({exc.strerror})", code="config.unreadable"
+            f"{path}: cannot be read ({exc.strerror}).", code="config.unreadable"
         ) from None
     for name, value in data.items():
         if name not in KNOWN_SECTIONS:
@@ -317,7 +317,9 @@ def _read_file(path: Path) -> dict[str, Any]:
                 code="config.unknown_section",
             )
         if not isinstance(value, dict):
-            raise ConfigError(f"{path}: '{name}' must be a table ([{name}])", code="config.invalid")
+            raise ConfigError(
+                f"{path}: '{name}' must be a table ([{name}]).", code="config.invalid"
+            )
         for key in value:
             if key not in KEYS[name]:
                 raise _unknown_key(str(path), name, key)

@@ -211,7 +211,7 @@ def list_command(
 ) -> None:
     """List tokens of the inventory, filtered, one page at a time."""
     if sort not in ("serial", "-serial", "created", "-created"):
-        raise UsageError("--sort must be serial, -serial, created or -created")
+        raise UsageError("--sort must be serial, -serial, created or -created.")
     flt = TokenFilter(
         states=_states(state),
         batch_id=batch,

@@ -152,7 +152,7 @@ def replace_command(
 ) -> None:
     """Mark a token lost or broken (deactivated) and give its user a new one, activated."""
     if why not in ("lost", "broken"):
-        raise UsageError("--why must be lost or broken")
+        raise UsageError("--why must be lost or broken.")
     kind: Literal["lost", "broken"] = "lost" if why == "lost" else "broken"
     asked = ActionRequest(reason, code=code, why=kind, new_serial=new, display_name=display_name)
     _act(ctx, config, as_json, serial, Action.REPLACE, asked, actor)

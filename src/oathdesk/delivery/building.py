@@ -107,7 +107,7 @@ def _invalid(message: str) -> DeliveryError:
 def check_format(fmt: str) -> None:
     if fmt not in FORMAT_IDS:
         raise DeliveryError(
-            f"unknown format {fmt!r}; formats are {', '.join(FORMAT_IDS)}",
+            f"Unknown format {fmt!r}; formats are {', '.join(FORMAT_IDS)}",
             code="delivery.invalid_format",
         )
 
@@ -169,11 +169,11 @@ def envelope(
     """Encrypt as chosen: a password ZIP, a PGP message, or PGP inside a password ZIP."""
     if encryption in ("pgp", "both"):
         if not public_key:
-            raise DeliveryError("a PGP public key is needed", code="delivery.pgp_key_missing")
+            raise DeliveryError("A PGP public key is needed.", code="delivery.pgp_key_missing")
         data, name = pgp_encrypt(data, public_key), name + ".asc"
     if encryption in ("password", "both"):
         if password is None:
-            raise DeliveryError("a password is needed", code="delivery.password_missing")
+            raise DeliveryError("A password is needed.", code="delivery.password_missing")
         data = wrap_zip(data, name, password)
         name = name.rsplit(".", 1)[0] if name.endswith(".asc") else name
         name = name.rsplit(".", 1)[0] + ".zip"

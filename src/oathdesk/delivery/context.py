@@ -48,7 +48,7 @@ class Delivery:
             ready = uow.delivery_orders.schema_ready()
         if not ready:
             raise DeliveryError(
-                "the database has no delivery tables yet; run: oathdesk db upgrade",
+                "The database has no delivery tables yet; run: oathdesk db upgrade.",
                 code="service.not_migrated",
             )
         self.settings.storage_dir.mkdir(parents=True, mode=0o700, exist_ok=True)

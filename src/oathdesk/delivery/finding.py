@@ -100,7 +100,7 @@ def _give_back(uow: UnitOfWork, limits: list[tuple[str, int]]) -> None:
 def throttled(until: datetime, now: datetime) -> DeliveryError:
     wait = retry_after(until, now)
     return DeliveryError(
-        f"too many attempts; try again in {wait} seconds or ask your account manager",
+        f"Too many attempts; try again in {wait} seconds or ask your account manager.",
         code="delivery.throttled",
         details={"retry_after": wait},
     )
@@ -214,7 +214,7 @@ def _verify(
     dl: Delivery, visit: VisitView, answers: dict[int, str], *, address: str
 ) -> VisitView | None:
     if not answers:
-        raise DeliveryError("pick at least one shipment", code="delivery.nothing_picked")
+        raise DeliveryError("Pick at least one shipment.", code="delivery.nothing_picked")
     policy, now = dl.settings.find, dl.now()
     limits = serial_limits(policy, address, visit)
     until = _reserve(dl, limits, policy, now)
@@ -254,8 +254,8 @@ def _verify(
             details={"shipments": wrong, "address": address},
         )
         error = DeliveryError(
-            f"the serial typed for shipment {', '.join(wrong)} is not one of its tokens; "
-            "type the serial printed on any token of that shipment",
+            f"The serial typed for shipment {', '.join(wrong)} is not one of its tokens; "
+            "type the serial printed on any token of that shipment.",
             code="delivery.serial_mismatch",
             details={"shipments": wrong},
         )

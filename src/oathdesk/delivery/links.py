@@ -135,7 +135,7 @@ def _refuse_password(
         details={"file": row.file_name, "failures": row.password_failures},
     )
     return DeliveryError(
-        "the password is not the one chosen for this file",
+        "The password is not the one chosen for this file.",
         code="delivery.wrong_password",
         details={"attempts_left": dl.settings.password_attempts - row.password_failures},
     )
@@ -222,7 +222,7 @@ def check_receipt(dl: Delivery, token: str, receipt: str | None) -> LinkView:
 
 def _not_downloaded() -> DeliveryError:
     return DeliveryError(
-        "download the file on this page first: only the visit that downloaded it can delete it",
+        "Download the file on this page first: only the visit that downloaded it can delete it.",
         code="delivery.not_downloaded",
     )
 

@@ -138,10 +138,10 @@ def _customer(orders: OrderRepository, order: ManifestOrder) -> tuple[Customer, 
 def _check_new(orders: OrderRepository, order: ManifestOrder) -> None:
     taken = orders.taken_number(order.po_number, order.invoice_number)
     if taken:
-        raise DeliveryError(f"order {taken} is already loaded", code="delivery.exists")
+        raise DeliveryError(f"Order {taken} is already loaded.", code="delivery.exists")
     for number in order.shipments:
         if orders.shipment_exists(number):
-            raise DeliveryError(f"shipment {number} is already loaded", code="delivery.exists")
+            raise DeliveryError(f"Shipment {number} is already loaded.", code="delivery.exists")
 
 
 def load(
@@ -178,7 +178,7 @@ def load(
         taken = repo.loaded_serial(wanted)
         if taken:
             raise DeliveryError(
-                f"serial {taken} is already loaded", code="delivery.serial_conflict"
+                f"Serial {taken} is already loaded.", code="delivery.serial_conflict"
             )
         for order in orders:
             _check_new(repo, order)

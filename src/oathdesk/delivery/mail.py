@@ -73,8 +73,9 @@ def send(smtp: SmtpSettings, message: EmailMessage, recipient: str) -> None:
             client.send_message(message, to_addrs=[recipient])
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryError(
-            f"the mail server {smtp.host}:{smtp.port} did not take the message "
-            f"({type(exc).__name__}); check [delivery] smtp_* settings and approve again to resend",
+            f"The mail server {smtp.host}:{smtp.port} did not take the message "
+            f"({type(exc).__name__}); check [delivery] smtp_* settings and approve again to "
+            "resend.",
             code="delivery.mail_failed",
         ) from None
 
@@ -100,7 +101,7 @@ def _pick_up(folder: Path, message: EmailMessage, recipient: str) -> Path:
             return path
     except OSError as exc:
         raise DeliveryError(
-            f"the mail could not be written to {folder} ({type(exc).__name__}); check "
-            "[delivery] mail_dir and approve again to resend",
+            f"The mail could not be written to {folder} ({type(exc).__name__}); check "
+            "[delivery] mail_dir and approve again to resend.",
             code="delivery.mail_failed",
         ) from None

@@ -89,7 +89,7 @@ def _store_files(
         raise
     except OathdeskError as exc:
         raise DeliveryError(
-            f"the file cannot be built: {exc.message}",
+            f"The file cannot be built: {exc.message}",
             code="delivery.not_buildable",
             details={"cause": exc.code},
         ) from None
@@ -151,7 +151,7 @@ def _recipient(uow: UnitOfWork, row: DeliveryRequest) -> str:
         recipient = ""
     if not recipient or customer is None or not same_domain(recipient, customer.email_domain):
         raise DeliveryError(
-            f"request {row.id}'s address is not at the customer's domain; reject it",
+            f"Request {row.id}'s address is not at the customer's domain; reject it.",
             code="delivery.invalid_email",
         )
     return recipient
@@ -168,7 +168,7 @@ def _prepare(
         stale = row.decided_at is not None and dl.now() - row.decided_at > STALE
         if not (row.state in (R.PENDING, R.MAIL_FAILED) or (row.state is R.APPROVED and stale)):
             raise DeliveryError(
-                f"request {request_id} is {row.state.value}; only pending requests are approved",
+                f"Request {request_id} is {row.state.value}; only pending requests are approved.",
                 code="delivery.state_conflict",
             )
         recipient = _recipient(uow, row)

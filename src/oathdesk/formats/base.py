@@ -83,7 +83,7 @@ class ReadResult:
             first = errors[0]
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
             raise SeedFileInvalid(
-                f"{first.locator}: {first.message}{more}; nothing was imported or written",
+                f"{first.locator}: {first.message}{more}; nothing was imported or written.",
                 self.problems,
             )
 

@@ -98,7 +98,7 @@ def field_too_large(locator: str) -> SeedFileError:
     """
     return SeedFileError(
         f"{locator}: a field is longer than {FIELD_LIMIT // 1024} KiB ({FIELD_LIMIT} "
-        "characters); a seed file's fields are short, so this file is damaged or not a seed file",
+        "characters); a seed file's fields are short, so this file is damaged or not a seed file.",
         code="seed.field_too_large",
         details={"locator": locator, "limit": FIELD_LIMIT},
     )

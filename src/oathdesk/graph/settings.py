@@ -90,7 +90,7 @@ class GraphSettings:
             raise ConfigError(
                 "Graph needs a credential: set client_secret or certificate_file in [graph] "
                 "(or OATHDESK_GRAPH_CLIENT_SECRET / OATHDESK_GRAPH_CERTIFICATE_FILE), or sign "
-                "in as a user with --device-code",
+                "in as a user with --device-code.",
                 code="config.graph_credential_missing",
             )
         for name, url in (("authority_host", host), ("base_url", base_url)):

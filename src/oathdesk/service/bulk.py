@@ -38,10 +38,10 @@ UNCONFIGURED = ("config.", "service.entra_not_configured")
 def _selection(serials: Iterable[str]) -> list[str]:
     chosen = list(dict.fromkeys(s.strip() for s in serials if s.strip()))
     if not chosen:
-        raise ServiceError("select at least one token", code="service.empty_selection")
+        raise ServiceError("Select at least one token.", code="service.empty_selection")
     if len(chosen) > MAX_SELECTION:
         raise ServiceError(
-            f"select at most {MAX_SELECTION} tokens at once (got {len(chosen)})",
+            f"Select at most {MAX_SELECTION} tokens at once (got {len(chosen)}).",
             code="service.selection_too_large",
             details={"max": MAX_SELECTION, "got": len(chosen)},
         )
@@ -76,7 +76,7 @@ def run_bulk(
     error's code and message. Nothing is tried without a reason or with an unknown action."""
     if action not in BULK_ACTIONS:
         raise ServiceError(
-            f"unknown bulk action {action!r}; choose one of {', '.join(BULK_ACTIONS)}",
+            f"Unknown bulk action {action!r}; choose one of {', '.join(BULK_ACTIONS)}",
             code="service.unknown_action",
         )
     reason = need_reason(reason)

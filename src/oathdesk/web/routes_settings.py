@@ -52,7 +52,7 @@ def _not_yourself(principal: Principal, name: str, what: str) -> None:
     """An administrator may not lock themselves out; another administrator can do it."""
     if name == principal.name:
         raise ServiceError(
-            f"you cannot {what} your own account; ask another administrator",
+            f"You cannot {what} your own account; ask another administrator.",
             code="account.forbidden",
             details={"name": name},
         )
@@ -159,7 +159,7 @@ def create_page(
     try:
         if password != password2:
             raise ServiceError(
-                "the two passwords differ; type the same password twice",
+                "The two passwords differ; type the same password twice.",
                 code="account.password_mismatch",
             )
         made = create_account(
@@ -202,7 +202,7 @@ def disable_page(
 def _need_reason(reason: str) -> None:
     if not reason.strip():
         raise ServiceError(
-            "say why the account is disabled (e.g. a ticket number)",
+            "Say why the account is disabled (e.g. a ticket number).",
             code="service.reason_required",
         )
 
@@ -222,10 +222,10 @@ def create_api(inv: InventoryDep, principal: Admin, body: AccountIn) -> AccountO
 @router.patch("/accounts/{name}", summary="Change a local account's roles, or disable it")
 def patch_api(inv: InventoryDep, principal: Admin, name: str, body: AccountPatch) -> AccountOut:
     if body.roles is None and body.enabled is None:
-        raise ServiceError("send roles and/or enabled: false", code="account.nothing_to_change")
+        raise ServiceError("Send roles and/or enabled: false.", code="account.nothing_to_change")
     if body.enabled:
         raise ServiceError(
-            "a disabled account cannot be enabled again; create a new account",
+            "A disabled account cannot be enabled again; create a new account.",
             code="account.cannot_enable",
         )
     if body.roles is not None and "admin" not in body.roles:

@@ -83,7 +83,7 @@ def perform(
             )
         case Action.REPLACE:
             if request.why is None:
-                raise UsageError("replace needs why: lost or broken", code="usage.field_required")
+                raise UsageError("Replace needs why: lost or broken.", code="usage.field_required")
             return replace(
                 inv,
                 serial,
