@@ -253,7 +253,7 @@ class Config:
         if (section, key) in self.from_env:
             details["variable"] = variable(section, key)
         return ConfigError(
-            f"{self.name(section, key)} {problem}, not {shown}",
+            f"{self.name(section, key)} {problem}, not {shown}.",
             code="config.invalid_value",
             details=details,
         )
@@ -284,13 +284,13 @@ def _unknown_key(where: str, section: str, key: str) -> ConfigError:
     known = KEYS[section]
     close = difflib.get_close_matches(key, known, n=1)
     if close:
-        hint = f"did you mean {close[0]}?"
+        hint = f"did you mean {close[0]}"
     elif known:
         hint = f"known keys in [{section}]: {', '.join(known)}"
     else:
         hint = f"[{section}] takes no keys"
     return ConfigError(
-        f"{where}: unknown key [{section}] {key}; {hint}",
+        f"{where}: unknown key [{section}] {key}; {hint}" + ("?" if close else "."),
         code="config.unknown_key",
         details={"section": section, "key": key},
     )
@@ -313,7 +313,7 @@ def _read_file(path: Path) -> dict[str, Any]:
     for name, value in data.items():
         if name not in KNOWN_SECTIONS:
             raise ConfigError(
-                f"{path}: unknown section [{name}]; known sections: {', '.join(KNOWN_SECTIONS)}",
+                f"{path}: unknown section [{name}]; known sections: {', '.join(KNOWN_SECTIONS)}.",
                 code="config.unknown_section",
             )
         if not isinstance(value, dict):

@@ -28,7 +28,7 @@ def _read_seed(path: Path) -> object:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise InputFileError(f"Cannot read the seed file {path}: {exc.strerror}") from None
+        raise InputFileError(f"Cannot read the seed file {path}: {exc.strerror}.") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UsageError(f"The seed file {path} is not valid JSON ({exc}).") from None
 
@@ -93,7 +93,7 @@ def serve(
         tls = None if no_tls else tls_files(folder, host)
     except OSError as exc:
         raise InputFileError(
-            f"Cannot write the emulator data folder {folder}: {exc.strerror}"
+            f"Cannot write the emulator data folder {folder}: {exc.strerror}."
         ) from None
     scheme = "http" if no_tls else "https"
     shown = f"[{host}]" if ":" in host else host

@@ -369,7 +369,7 @@ def delete_command(
         device = client.device_by_serial(serial)
         if device.assigned_to_id:
             raise UsageError(
-                f"Token {serial} is assigned; unassign it first: oathdesk entra unassign {serial}",
+                f"Token {serial} is assigned; unassign it first: oathdesk entra unassign {serial}.",
                 code="usage.assigned",
             )
         client.delete_device(device.id)

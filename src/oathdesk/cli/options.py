@@ -178,7 +178,7 @@ def read_bytes(path: Path, what: str = "file", limit: int = MAX_SEED_FILE) -> by
         raise InputFileError(f"{path}: {what} not found.", code="file.not_found") from None
     except IsADirectoryError:
         raise InputFileError(
-            f"{path}: is a folder, not a {what}", code="file.is_directory"
+            f"{path}: is a folder, not a {what}.", code="file.is_directory"
         ) from None
     except OSError as exc:
         raise InputFileError(f"{path}: cannot read the {what} ({exc.strerror}).") from None
@@ -222,7 +222,7 @@ def _choice(value: str | None, allowed: tuple[str, ...], flag: str) -> str | Non
         return None
     lowered = value.lower()
     if lowered not in allowed:
-        raise UsageError(f"{flag} must be one of {', '.join(allowed)}, not {value!r}")
+        raise UsageError(f"{flag} must be one of {', '.join(allowed)}, not {value!r}.")
     return lowered
 
 
@@ -259,7 +259,7 @@ def open_options(
     from ``--gpg-home`` or the configuration."""
     fmt = source.fmt
     if fmt is not None and fmt not in FORMAT_IDS:
-        raise UsageError(f"--from must be one of {', '.join(FORMAT_IDS)}, not {fmt!r}")
+        raise UsageError(f"--from must be one of {', '.join(FORMAT_IDS)}, not {fmt!r}.")
     decryption = source.decryption
     options = build_read_options(decryption, source.defaults, source.profile)
     return SeedFileOptions(

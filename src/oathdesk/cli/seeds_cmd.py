@@ -96,7 +96,7 @@ def formats_command(ctx: typer.Context, config: ConfigOpt = None, as_json: JsonO
 
 def _target(target: str | None) -> str | None:
     if target and target not in TARGETS:
-        raise UsageError(f"--target must be one of {', '.join(TARGETS)}, not {target!r}")
+        raise UsageError(f"--target must be one of {', '.join(TARGETS)}, not {target!r}.")
     return target or None
 
 
@@ -317,7 +317,7 @@ def convert_command(
     Example (CSV2JSON): oathdesk seeds convert tokens.csv tokens.json --to entra-json
     """
     if to not in FORMAT_IDS:
-        raise UsageError(f"--to must be one of {', '.join(FORMAT_IDS)}, not {to!r}")
+        raise UsageError(f"--to must be one of {', '.join(FORMAT_IDS)}, not {to!r}.")
     cfg = config_from(ctx, config)
     result = source.open(input_file, cfg, target="entra" if to.startswith("entra-") else None)
     result.raise_if_invalid()

@@ -46,7 +46,7 @@ def _when(ctx: typer.Context, at: float | None) -> float:
     if at is None:
         return cli_context(ctx).clock.now()
     if at < 0:
-        raise UsageError(f"--at is Unix seconds since 1970, 0 or more, not {at}")
+        raise UsageError(f"--at is Unix seconds since 1970, 0 or more, not {at}.")
     return at
 
 

@@ -22,6 +22,7 @@ import gnupg
 from oathdesk.containers.options import UnwrapOptions, output_limit
 from oathdesk.containers.pgp_signature import PgpSignature, refuse_bad, signatures_of
 from oathdesk.domain import ArchiveError, ContainerError, DecryptionError, InputFileError, Secret
+from oathdesk.domain.wording import clause
 
 PGP_SUFFIXES = (".pgp", ".gpg", ".asc")
 _OPTIONS = ["--pinentry-mode", "loopback"]
@@ -219,7 +220,7 @@ def _failure(
     if any(k == "ERROR" and v.startswith("pkdecrypt_failed") for k, v in status):
         return ContainerError(
             f"{name}: gpg found the secret key in {details['gpg_home']} but could not use it: "
-            f"{_gpg_says(stderr) or 'no reason given'}",
+            f"{clause(_gpg_says(stderr) or 'no reason given')}.",
             code="container.gpg_failed",
             details=details,
         )
@@ -234,7 +235,7 @@ def _failure(
         # The message was understood but gpg could not use the key (agent, smartcard...).
         return ContainerError(
             f"{name}: gpg could not decrypt with the GnuPG home {details['gpg_home']}: "
-            f"{_gpg_says(stderr) or 'no reason given'}",
+            f"{clause(_gpg_says(stderr) or 'no reason given')}.",
             code="container.gpg_failed",
             details=details,
         )

@@ -91,7 +91,7 @@ def choose_member(names: Sequence[str], archive: str, wanted: str | None) -> str
             return choose_member(names, archive, None)
         except ArchiveError:
             raise ArchiveError(
-                f"{archive}: there is no member {wanted!r}; members are: {_listing(entries)}",
+                f"{archive}: there is no member {wanted!r}; members are: {_listing(entries)}.",
                 code="container.member_not_found",
                 details={"archive": archive, "candidates": entries},
             ) from None

@@ -107,7 +107,7 @@ def _invalid(message: str) -> DeliveryError:
 def check_format(fmt: str) -> None:
     if fmt not in FORMAT_IDS:
         raise DeliveryError(
-            f"Unknown format {fmt!r}; formats are {', '.join(FORMAT_IDS)}",
+            f"Unknown format {fmt!r}; formats are {', '.join(FORMAT_IDS)}.",
             code="delivery.invalid_format",
         )
 

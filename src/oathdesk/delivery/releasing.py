@@ -26,6 +26,7 @@ from oathdesk.delivery.context import Delivery, DeliveryError, sha256_hex
 from oathdesk.delivery.links import stored_path
 from oathdesk.delivery.requesting import RequestView, get_request, locked_request, move
 from oathdesk.domain import OathdeskError
+from oathdesk.domain.wording import clause
 from oathdesk.store import (
     DELIVERY_TENANT,
     DeliveryFile,
@@ -89,7 +90,7 @@ def _store_files(
         raise
     except OathdeskError as exc:
         raise DeliveryError(
-            f"The file cannot be built: {exc.message}",
+            f"The file cannot be built: {clause(exc.message)}.",
             code="delivery.not_buildable",
             details={"cause": exc.code},
         ) from None

@@ -25,6 +25,7 @@ from oathdesk.delivery.building import (
 from oathdesk.delivery.context import Delivery, DeliveryError
 from oathdesk.delivery.finding import VisitView
 from oathdesk.domain import OathdeskError, Secret, SeedRecord
+from oathdesk.domain.wording import clause
 from oathdesk.service.accounts import HASHER
 from oathdesk.store import (
     DELIVERY_TENANT,
@@ -102,7 +103,7 @@ def check_password(password: str, context: list[str]) -> None:
     """Refuse passwords a guesser tries first; the message says how to make a better one."""
 
     def weak(why: str) -> DeliveryError:
-        return DeliveryError(f"Choose a stronger password: {why}", code="delivery.weak_password")
+        return DeliveryError(f"Choose a stronger password: {why}.", code="delivery.weak_password")
 
     if len(password) < MIN_PASSWORD:
         raise weak(f"use at least {MIN_PASSWORD} characters")
@@ -140,7 +141,7 @@ def _check_buildable(
         raise
     except OathdeskError as exc:
         raise DeliveryError(
-            f"This format cannot hold these tokens: {exc.message}",
+            f"This format cannot hold these tokens: {clause(exc.message)}.",
             code="delivery.not_buildable",
             details={"cause": exc.code},
         ) from None
@@ -149,7 +150,7 @@ def _check_buildable(
             envelope(b"check", "check.csv", "pgp", None, key)
         except OathdeskError as exc:
             raise DeliveryError(
-                f"The PGP public key cannot be used: {exc.message}",
+                f"The PGP public key cannot be used: {clause(exc.message)}.",
                 code="delivery.pgp_key_invalid",
                 details={"cause": exc.code},
             ) from None
@@ -265,7 +266,7 @@ def list_requests(dl: Delivery, state: str | None = None) -> list[RequestView]:
     names = [s.value for s in RequestState]
     if state is not None and state not in names:
         raise DeliveryError(
-            f"Unknown state {state!r}; states are {', '.join(names)}", code="delivery.bad_state"
+            f"Unknown state {state!r}; states are {', '.join(names)}.", code="delivery.bad_state"
         )
     with dl.uow(write=False) as uow:
         rows = uow.delivery_requests.by_state(RequestState(state) if state else None)
@@ -276,7 +277,7 @@ def get_request(dl: Delivery, request_id: int) -> RequestView:
     with dl.uow(write=False) as uow:
         row = uow.delivery_requests.get(request_id)
         if row is None:
-            raise DeliveryError(f"There is no request {request_id}", code="delivery.not_found")
+            raise DeliveryError(f"There is no request {request_id}.", code="delivery.not_found")
         return request_view(uow, row, files=True)
 
 
@@ -284,7 +285,7 @@ def locked_request(uow: UnitOfWork, request_id: int) -> DeliveryRequest:
     """The request, locked for a change, or ``delivery.not_found``."""
     row = uow.delivery_requests.get(request_id, for_update=True)
     if row is None:
-        raise DeliveryError(f"There is no request {request_id}", code="delivery.not_found")
+        raise DeliveryError(f"There is no request {request_id}.", code="delivery.not_found")
     return row
 
 

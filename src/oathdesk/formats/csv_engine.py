@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oathdesk.domain import HashAlgorithm, OtpKind, SeedFileError, spell_hash
+from oathdesk.domain.wording import clause
 from oathdesk.formats.base import Capabilities
 
 PROPERTIES = (
@@ -128,7 +129,7 @@ def check_fields(lines: Sequence[str], first_number: int, source: str, delimiter
 
 
 def _fail(source: str, message: str) -> SeedFileError:
-    return SeedFileError(f"{source}: {message}", code="seed.invalid_profile")
+    return SeedFileError(f"{source}: {clause(message)}.", code="seed.invalid_profile")
 
 
 def _pick(table: dict[str, Any], key: str, allowed: Sequence[Any], default: Any, src: str) -> Any:

@@ -404,7 +404,7 @@ class Pskc:
             if len(key) not in (16, 24, 32):
                 raise UsageError(
                     "The pre-shared key must be 16, 24 or 32 bytes (AES-128, -192 or -256), "
-                    f"not {len(key)}",
+                    f"not {len(key)}.",
                     code="usage.bad_pskc_key",
                 )
             algorithm = f"aes{len(key) * 8}-cbc"

@@ -38,7 +38,7 @@ def get_format(fmt: str) -> SeedFormat:
         target = _TABLE[fmt]
     except KeyError:
         raise UnknownFormatError(
-            f"Unknown format {fmt!r}; formats are: {', '.join(FORMAT_IDS)}",
+            f"Unknown format {fmt!r}; formats are: {', '.join(FORMAT_IDS)}.",
             code="seed.unknown_format_id",
             candidates=FORMAT_IDS,
         ) from None

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import requests
 
 from oathdesk.domain import Clock, InputFileError, SystemClock
+from oathdesk.domain.wording import clause
 from oathdesk.graph.errors import GraphAuthError, GraphUnavailable
 from oathdesk.graph.settings import GraphSettings
 
@@ -132,7 +133,7 @@ class MsalTokenSource:
             )
         except ValueError as exc:
             raise GraphAuthError(
-                f"Cannot use the authority {s.authority}: {str(exc)[:200]}",
+                f"Cannot use the authority {s.authority}: {clause(str(exc)[:200])}.",
                 code="graph.auth.authority",
             ) from None
         except requests.RequestException as exc:

@@ -62,7 +62,7 @@ def check_period(period: int) -> int:
     if isinstance(period, bool) or not isinstance(period, int) or period < 1:
         raise OtpError(
             f"The TOTP period is a whole number of seconds above 0 (usually 30 or 60), not "
-            f"{period!r}",
+            f"{period!r}.",
             code="otp.bad_period",
         )
     return period
@@ -73,7 +73,7 @@ def check_counter(counter: int) -> int:
         raise OtpError("The counter must be a whole number.", code="otp.bad_counter")
     if not 0 <= counter <= MAX_COUNTER:
         raise OtpError(
-            f"The counter must be between 0 and 2^64-1, not {counter}", code="otp.bad_counter"
+            f"The counter must be between 0 and 2^64-1, not {counter}.", code="otp.bad_counter"
         )
     return counter
 
@@ -81,7 +81,7 @@ def check_counter(counter: int) -> int:
 def check_window(window: int) -> int:
     if isinstance(window, bool) or not isinstance(window, int) or window < 0:
         raise OtpError(
-            f"The window is a number of steps, 0 or more, not {window!r}", code="otp.bad_window"
+            f"The window is a number of steps, 0 or more, not {window!r}.", code="otp.bad_window"
         )
     return window
 
@@ -110,7 +110,7 @@ def time_step(at: float, *, period: int = 30, t0: int = 0) -> int:
     """The RFC 6238 time step ``floor((at - t0) / period)``; ``at`` is Unix seconds."""
     check_period(period)
     if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at):
-        raise OtpError(f"The time must be finite Unix seconds, not {at!r}", code="otp.bad_time")
+        raise OtpError(f"The time must be finite Unix seconds, not {at!r}.", code="otp.bad_time")
     if at < t0:
         raise OtpError(
             f"The time {at} is before the token's T0 ({t0}); no code exists then.",

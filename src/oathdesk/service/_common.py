@@ -48,7 +48,8 @@ def require(token: Token, target: TokenState, allowed: Iterable[TokenState], act
     ):
         wanted = ", ".join(sorted(s.value for s in states))
         raise StateConflict(
-            f"Token {token.serial} is {token.state.value}; {action} needs a token that is {wanted}",
+            f"Token {token.serial} is {token.state.value}; {action} needs a token that is "
+            f"{wanted}.",
             details={"serial": token.serial, "state": token.state.value, "target": target.value},
         )
 

@@ -108,7 +108,7 @@ def _roles(roles: list[str] | tuple[str, ...]) -> list[str]:
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
         raise ServiceError(
-            f"Unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}",
+            f"Unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}.",
             code="account.bad_role",
         )
     return [r for r in ROLES if r in roles]

@@ -99,7 +99,7 @@ def _check(name: str, roles: list[str], days: int) -> list[str]:
         )
     if not 1 <= days <= MAX_DAYS:
         raise ServiceError(
-            f"An API token lives 1 to {MAX_DAYS} days, not {days}", code="api_token.bad_expiry"
+            f"An API token lives 1 to {MAX_DAYS} days, not {days}.", code="api_token.bad_expiry"
         )
     return [r for r in ROLES if r in roles]
 
@@ -150,7 +150,7 @@ def revoke_api_token(
     with inv.uow() as uow:
         row = AccountRepository(uow.session).api_token(token_id)
         if row is None:
-            raise NotFound(f"There is no API token with id {token_id}", code="api_token.not_found")
+            raise NotFound(f"There is no API token with id {token_id}.", code="api_token.not_found")
         if row.revoked_at is None:
             row.revoked_at = inv.now()
             uow.audit.append(
@@ -171,7 +171,7 @@ def revoke_api_token_named(
     with inv.uow(write=False) as uow:
         row = AccountRepository(uow.session).api_token_named(name)
         if row is None:
-            raise NotFound(f"There is no API token named {name!r}", code="api_token.not_found")
+            raise NotFound(f"There is no API token named {name!r}.", code="api_token.not_found")
         token_id = row.id
     return revoke_api_token(inv, token_id, actor=actor, reason=reason)
 

@@ -76,7 +76,7 @@ def run_bulk(
     error's code and message. Nothing is tried without a reason or with an unknown action."""
     if action not in BULK_ACTIONS:
         raise ServiceError(
-            f"Unknown bulk action {action!r}; choose one of {', '.join(BULK_ACTIONS)}",
+            f"Unknown bulk action {action!r}; choose one of {', '.join(BULK_ACTIONS)}.",
             code="service.unknown_action",
         )
     reason = need_reason(reason)

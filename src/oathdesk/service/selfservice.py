@@ -287,7 +287,7 @@ def _activate(
 # -- my own tokens ---------------------------------------------------------------------------
 def _not_mine(serial: str) -> SelfServiceError:
     return SelfServiceError(
-        f"You have no token with serial {serial}",
+        f"You have no token with serial {serial}.",
         code="selfservice.not_found",
         details={"serial": serial},
     )

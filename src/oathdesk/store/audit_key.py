@@ -69,7 +69,7 @@ class AuditKey:
         if strict_permissions and info.st_mode & 0o077:
             raise AuditKeyError(
                 f"{path}: audit key file is readable by others (mode "
-                f"{stat.filemode(info.st_mode)}); run: chmod 600 {path}",
+                f"{stat.filemode(info.st_mode)}); run: chmod 600 {path}.",
                 code="store.audit_key_permissions",
             )
         try:

@@ -32,7 +32,7 @@ def canonical_details(details: Mapping[str, Any] | None) -> str:
         if isinstance(value, Secret):
             raise StoreError("A secret cannot go into the audit log.", code="store.audit_secret")
         raise StoreError(
-            f"Audit details must be JSON values, not {type(value).__name__}",
+            f"Audit details must be JSON values, not {type(value).__name__}.",
             code="store.audit_bad_details",
         )
 

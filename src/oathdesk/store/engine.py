@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from oathdesk.domain.wording import clause
 from oathdesk.store.audit_key import AuditKey
 from oathdesk.store.errors import StoreError
 
@@ -166,7 +167,7 @@ class Database:
         except OperationalError as exc:
             raise StoreError(
                 f"Cannot reach the database at {self.engine.url.render_as_string()}: "
-                f"{str(exc.orig).strip().splitlines()[0] if exc.orig else 'no answer'}",
+                f"{clause(str(exc.orig).strip().splitlines()[0] if exc.orig else 'no answer')}.",
                 code="store.unreachable",
             ) from None
 

@@ -115,7 +115,7 @@ class KeyRing:
         if strict_permissions and info.st_mode & 0o077:
             raise KeyFileError(
                 f"{path}: key file is readable by others (mode {stat.filemode(info.st_mode)}); "
-                f"run: chmod 600 {path}",
+                f"run: chmod 600 {path}.",
                 code="store.key_file_permissions",
             )
         try:

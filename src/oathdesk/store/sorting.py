@@ -108,7 +108,7 @@ class Order:
         name = key.removeprefix("-")
         if name not in SORT_NAMES:
             raise StateConflict(
-                f"The sort order {key!r} is not one of {', '.join(SORT_NAMES)}",
+                f"The sort order {key!r} is not one of {', '.join(SORT_NAMES)}.",
                 code="inventory.bad_sort",
             )
         return cls(key, _spec(name), key.startswith("-"))

@@ -270,7 +270,7 @@ class TokenRepository(TokenListing):
         allowed = set(expect) if expect is not None else None
         if (allowed is not None and current not in allowed) or not can_move(current, target):
             raise StateConflict(
-                f"Token {token.serial} is {current.value} and cannot become {target.value}",
+                f"Token {token.serial} is {current.value} and cannot become {target.value}.",
                 details={"serial": token.serial, "state": current.value, "target": target.value},
             )
         now = utc_now(self.clock)

@@ -95,7 +95,7 @@ def _format(fmt: str | None) -> str | None:
     if not fmt:
         return None
     if fmt not in FORMAT_IDS:
-        raise UsageError(f"The format must be one of {', '.join(FORMAT_IDS)}, not {fmt!r}")
+        raise UsageError(f"The format must be one of {', '.join(FORMAT_IDS)}, not {fmt!r}.")
     return fmt
 
 

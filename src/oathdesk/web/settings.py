@@ -86,7 +86,7 @@ class EntraSettings:
         if not host.startswith("https://"):
             raise ConfigError(
                 f"[web] entra_authority_host (or [graph] authority_host) must be an https:// "
-                f"URL, not {host!r}",
+                f"URL, not {host!r}.",
                 code="config.invalid_value",
             )
         ca = ca_file(config, "web", "entra_ca_file") or ca_file(config, "graph", "ca_file")
@@ -188,7 +188,7 @@ def load_or_create_key(path: Path) -> Secret:
     try:
         if path.stat().st_mode & 0o077:
             raise ConfigError(
-                f"{path}: the web signing key is readable by others; run: chmod 600 {path}",
+                f"{path}: the web signing key is readable by others; run: chmod 600 {path}.",
                 code="config.key_file_permissions",
             )
         text = path.read_text(encoding="ascii").strip()

@@ -61,7 +61,7 @@ class ActionRequest:
 
 def _need(value: str | None, what: str, action: Action) -> str:
     if not value or not value.strip():
-        raise UsageError(f"{action.value} needs {what}", code="usage.field_required")
+        raise UsageError(f"{action.value} needs {what}.", code="usage.field_required")
     return value.strip()
 
 

@@ -77,7 +77,7 @@ def refusal(serial: str, outcome: Outcome, digits: int, *, remote: bool = False)
     hint = "; if its clock is off, type the code it shows and the next one" if remote else ""
     return CodeRejected(
         f"The code does not match token {serial}; nothing was sent to Entra. Check the serial "
-        f"and type the code the token shows now{hint}",
+        f"and type the code the token shows now{hint}.",
         details={"serial": serial},
     )
 
