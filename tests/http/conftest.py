@@ -81,7 +81,11 @@ def routes() -> APIRouter:
     def form(request: Request, code: str | None = None, retry: int | None = None) -> Response:
         """The form, or with ``code`` the form showing that error (``retry``: its wait)."""
         details = {} if retry is None else {"retry_after": retry}
-        error = OathdeskError(f"The {code} error happened.", code=code, details=details) if code else None
+        error = (
+            OathdeskError(f"The {code} error happened.", code=code, details=details)
+            if code
+            else None
+        )
         return render_form(request, "form.html", {"title": "Form", "error": error})
 
     @router.post("/form", dependencies=[FormCsrf])

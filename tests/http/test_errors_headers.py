@@ -53,12 +53,14 @@ def test_the_api_answers_the_envelope(client: httpx.Client) -> None:
 def test_pages_answer_a_readable_page(client: httpx.Client) -> None:
     page = client.get("/fail/inventory.not_found")
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
-    assert "<h1>Not found</h1>" in page.text and "The inventory.not_found error happened." in page.text
+    assert (
+        "<h1>Not found</h1>" in page.text and "The inventory.not_found error happened." in page.text
+    )
     assert "<code>inventory.not_found</code> (HTTP 404)" in page.text
     assert "<nav>menu</nav>" not in page.text  # nobody signed in: no app menu
     assert '/static/t.css"' in page.text  # the app's own base and assets
     unknown = client.get("/nowhere")
-    assert unknown.status_code == 404 and "there is no page at this address" in unknown.text
+    assert unknown.status_code == 404 and "There is no page at this address." in unknown.text
     required = client.get("/fail/auth.required")
     assert required.status_code == 303
     assert required.headers["location"] == "/signin?next=%2Ffail%2Fauth.required"
@@ -67,7 +69,7 @@ def test_pages_answer_a_readable_page(client: httpx.Client) -> None:
 def test_a_crash_is_a_500_without_details(client: httpx.Client) -> None:
     page = client.get("/crash")
     assert page.status_code == 500 and "do-not-show" not in page.text
-    assert "an unexpected error happened" in page.text
+    assert "An unexpected error happened" in page.text
 
 
 @pytest.mark.parametrize("path", ["/api/fail/store.busy", "/fail/store.busy", "/form"])

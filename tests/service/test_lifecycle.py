@@ -200,7 +200,11 @@ def test_perform_is_the_one_dispatch_and_mark_lost_records_who_reported(
         (Action.ASSIGN, ActionRequest("r"), "Assign needs a user."),
         (Action.ACTIVATE, ActionRequest("r", code=" "), "Activate needs the code the token shows."),
         (Action.REPLACE, ActionRequest("r", code="123456"), "Replace needs why: lost or broken."),
-        (Action.RESYNC, ActionRequest("r", code="1"), "Resync needs the next code the token shows."),
+        (
+            Action.RESYNC,
+            ActionRequest("r", code="1"),
+            "Resync needs the next code the token shows.",
+        ),
     ]:
         with pytest.raises(UsageError) as missing:
             perform(inv, t0, action, asked, actor="t")

@@ -498,7 +498,7 @@ def test_replace_and_resync_through_the_api_and_the_token_page(
     half = api_act(hal, "RA00001", "resync", seen, code=code("RA00001", steps=2))
     assert half.status_code == 400 and half.json()["error"]["code"] == "usage.field_required"
     no_why = api_act(hal, "RA00001", "replace", seen, code=code("RA00002"), new_serial="RA00002")
-    assert no_why.status_code == 400 and "replace needs why" in no_why.json()["error"]["message"]
+    assert no_why.status_code == 400 and "Replace needs why" in no_why.json()["error"]["message"]
 
     replaced = api_act(
         hal, "RA00001", "replace", seen, why="lost", code=code("RA00002"), new_serial="RA00002"

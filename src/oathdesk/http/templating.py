@@ -14,6 +14,7 @@ import jinja2
 from fastapi.templating import Jinja2Templates
 
 from oathdesk import __version__
+from oathdesk.domain.wording import sentence
 from oathdesk.http.dates import when
 
 KIT_TEMPLATES = Path(__file__).parent / "templates"
@@ -36,4 +37,5 @@ def make_templates(directory: Path, *, title: str, assets: tuple[str, str]) -> J
     templates.env.globals["version"] = __version__
     templates.env.globals["stylesheet"], templates.env.globals["script"] = assets
     templates.env.filters["when"] = when  # every moment a page shows (http/dates.py)
+    templates.env.filters["sentence"] = sentence  # a message made elsewhere, as a sentence
     return templates

@@ -97,7 +97,7 @@ def rotate_page(
             inv,
             principal,
             400,
-            rotate_error="tick the box to confirm the rotation; nothing was changed",
+            rotate_error="Tick the box to confirm the rotation; nothing was changed.",
         )
     try:
         report = rotate_keys(inv, actor=principal.actor)
