@@ -82,9 +82,7 @@ def routes() -> APIRouter:
         """The form, or with ``code`` the form showing that error (``retry``: its wait)."""
         details = {} if retry is None else {"retry_after": retry}
         error = (
-            OathdeskError(f"The {code} error happened.", code=code, details=details)
-            if code
-            else None
+            OathdeskError("It went wrong on purpose.", code=code, details=details) if code else None
         )
         return render_form(request, "form.html", {"title": "Form", "error": error})
 
@@ -116,7 +114,7 @@ def routes() -> APIRouter:
     @router.get("/api/fail/{code}")
     def fail(code: str, retry: int | None = None) -> Response:
         details = {} if retry is None else {"retry_after": retry}
-        raise OathdeskError(f"The {code} error happened.", code=code, details=details)
+        raise OathdeskError("It went wrong on purpose.", code=code, details=details)
 
     @router.get("/crash")
     def crash() -> Response:
