@@ -94,7 +94,7 @@ def _customer_asks(page: Page, key: str, artifacts: Path) -> int:
     page.get_by_label("Password again").fill("password1")
     page.screenshot(path=artifacts / "order-options.png", full_page=True)
     page.get_by_role("button", name="Send the request for review").click()
-    expect(page.get_by_role("alert")).to_contain_text("choose a stronger password")
+    expect(page.get_by_role("alert")).to_contain_text("Choose a stronger password")
     page.screenshot(path=artifacts / "order-options-weak-password.png", full_page=True)
     page.get_by_label("Password", exact=True).fill(support.STRONG)
     page.get_by_label("Password again").fill(support.STRONG)

@@ -151,7 +151,7 @@ def test_a_file_nothing_in_the_form_can_fix_is_not_kept(admin: httpx.Client, see
             files={"file": ("", b"")},
         )
     )
-    assert nothing.status_code == 400 and "no file was chosen" in nothing.text
+    assert nothing.status_code == 400 and "No file was chosen" in nothing.text
     assert not REQUIRED_PASSWORD.search(nothing.text)
 
 

@@ -102,7 +102,7 @@ def test_a_person_enrolls_a_token_and_reads_every_refusal(
     add(page, second, "Spare", shown)
     expect(page.get_by_role("alert")).to_contain_text("Entra refused the code")
     add(page, second, "Spare", shown)  # the same code again
-    expect(page.get_by_role("alert")).to_contain_text("this code was already used")
+    expect(page.get_by_role("alert")).to_contain_text("This code was already used")
     expect(page.get_by_role("alert")).to_contain_text("wait for the next code")
     page.screenshot(path=artifacts / "me-error-replay.png", full_page=True)
 

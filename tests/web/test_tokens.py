@@ -418,7 +418,7 @@ def test_writes_without_the_csrf_token_are_refused(
 ) -> None:
     add_tokens(inv, ["CF00001"])
     page = seen(hal.post("/tokens/CF00001/push", data={"reason": "x"}))
-    assert page.status_code == 403 and "this form has expired" in page.text
+    assert page.status_code == 403 and "This form has expired" in page.text
     bulk = seen(
         hal.post("/inventory/bulk", data={"serial": "CF00001", "action": "push", "reason": "x"})
     )
@@ -475,7 +475,7 @@ def test_without_entra_the_token_page_shows_our_record_and_a_notice(
             )
             assert result.status_code == 200
             assert "0 token(s) deactivated, 2 refused." in result.text
-            assert "not tried: Entra stopped answering" in result.text
+            assert "Not tried: Entra stopped answering" in result.text
     finally:
         server.holder.app = None
         offline.close()

@@ -342,7 +342,7 @@ def test_a_write_without_the_csrf_token_is_refused(
     add_tokens(inv, ["CS00001"])
     body = {"serial": "CS00001", "code": code("CS00001"), "reason": "INC-5"}
     forged = seen(hal.post(f"{user_path(GRACE)}/handover", data=body))
-    assert forged.status_code == 403 and "this form has expired" in forged.text
+    assert forged.status_code == 403 and "This form has expired" in forged.text
     wrong = seen(hal.post(f"{user_path(GRACE)}/handover", data={**body, "csrf_token": "0" * 64}))
     assert wrong.status_code == 403
     assert state_of(hal, "CS00001") == "in_stock" and entra_device(emu, "CS00001") is None

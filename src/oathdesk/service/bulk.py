@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any, Literal, get_args
 
 from oathdesk.domain import OathdeskError
+from oathdesk.domain.wording import clause
 from oathdesk.graph import GraphAuthError, GraphThrottled, GraphUnavailable
 from oathdesk.service._common import need_reason
 from oathdesk.service.context import Inventory
@@ -90,7 +91,7 @@ def run_bulk(
                     "serial": serial,
                     "outcome": "refused",
                     "code": "service.not_tried",
-                    "message": f"not tried: Entra stopped answering ({stopped.message})",
+                    "message": f"Not tried: Entra stopped answering ({clause(stopped.message)}).",
                 }
             )
             continue
