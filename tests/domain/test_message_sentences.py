@@ -119,6 +119,8 @@ def test_the_check_catches_a_fragment() -> None:
         ("  is it yours?  ", "Is it yours?"),
         ("type 'yes' (or 'no').", "Type 'yes' (or 'no')."),
         ("`oathdesk db upgrade` first", "`oathdesk db upgrade` first."),
+        ("seeds.csv: the file is empty", "seeds.csv: the file is empty."),  # a name keeps its case
+        ("x509 certificate expired", "x509 certificate expired."),
         ("", ""),
     ],
 )

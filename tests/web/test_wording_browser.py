@@ -82,9 +82,7 @@ def test_an_error_page_and_a_refused_form_read_as_sentences_with_the_code_in_det
     expect(alert.locator("details")).to_contain_text("Error code inventory.not_found (HTTP 404).")
 
 
-def test_the_api_keeps_its_envelope_with_a_sentence(
-    client: httpx.Client, accounts: object
-) -> None:
+def test_the_api_keeps_its_envelope_with_a_sentence(client: httpx.Client, accounts: object) -> None:
     signed_in(client, "ada")
     answer = client.get("/api/v1/tokens/NOPE-1")
     assert answer.status_code == 404

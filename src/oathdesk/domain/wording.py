@@ -12,19 +12,27 @@ ENDINGS = (".", "?", "!")
 _CLOSERS = ")]\"'`»”’"
 
 
+def _starts_with_a_word(text: str) -> bool:
+    """Whether ``text`` starts with a lowercase word (``no such token``), not with a name that
+    must keep its case: a file (``seeds.csv: ...``), a command, an id (``x509``)."""
+    first = text.split(" ", 1)[0].rstrip(",:;")
+    return first[:1].islower() and first.replace("-", "").replace("'", "").isalpha()
+
+
 def is_sentence(text: str) -> bool:
-    """Whether ``text`` starts with no lowercase letter and ends with ``.``, ``?`` or ``!``."""
+    """Whether ``text`` starts with no lowercase word and ends with ``.``, ``?`` or ``!``."""
     text = text.strip()
-    return bool(text) and not text[0].islower() and text.rstrip(_CLOSERS).endswith(ENDINGS)
+    return bool(text) and not _starts_with_a_word(text) and text.rstrip(_CLOSERS).endswith(ENDINGS)
 
 
 def sentence(text: str) -> str:
-    """``text`` as a sentence: first letter capitalised, a full stop added when it has no
-    final ``.``, ``?`` or ``!``; an empty text stays empty."""
+    """``text`` as a sentence: a first lowercase word capitalised (a file name or an id such
+    as ``seeds.csv`` keeps its case), a full stop added when it has no final ``.``, ``?`` or
+    ``!``; an empty text stays empty."""
     text = text.strip()
     if not text:
         return text
-    if text[0].islower():
+    if _starts_with_a_word(text):
         text = text[0].upper() + text[1:]
     return text if text.rstrip(_CLOSERS).endswith(ENDINGS) else text + "."
 
