@@ -51,7 +51,7 @@ def _customer_asks(page: Page, key: str, artifacts: Path) -> int:
     page.get_by_label("Business e-mail address").fill("pki@contoso.example")
     page.get_by_label("Business e-mail address").press("Enter")
     alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("no order matches")
+    expect(alert).to_contain_text("No order matches")
     expect(alert).to_be_focused()
     page.screenshot(path=artifacts / "order-not-found.png", full_page=True)
     page.get_by_label("PO, invoice or shipment number").fill("INV-2001")

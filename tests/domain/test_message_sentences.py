@@ -58,19 +58,60 @@ def _pieces(node: ast.expr) -> list[str | None] | None:
     return None
 
 
+def _name(func: ast.expr) -> str | None:
+    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+
+
+def _message_arg(call: ast.Call, position: int = 0) -> ast.expr | None:
+    keyword = next((k.value for k in call.keywords if k.arg == "message"), None)
+    return call.args[position] if len(call.args) > position else keyword
+
+
+def _factories(trees: dict[Path, ast.Module], errors: set[str]) -> dict[str, int]:
+    """Helpers that pass one of their parameters on as an error's message (``def _bad(message):
+    return DeliveryError(message, ...)``): name -> that parameter's position."""
+    found: dict[str, int] = {}
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            params = [a.arg for a in node.args.args]
+            for call in ast.walk(node):
+                if isinstance(call, ast.Call) and _name(call.func) in errors:
+                    arg = _message_arg(call)
+                    if isinstance(arg, ast.Name) and arg.id in params:
+                        found[node.name] = params.index(arg.id)
+    return found
+
+
+def _constants(tree: ast.Module) -> dict[str, ast.expr]:
+    """The module's ``NAME = "text"`` assignments, so ``raise X(NAME)`` is checked too."""
+    found: dict[str, ast.expr] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            found[node.targets[0].id] = node.value
+    return found
+
+
 def _messages() -> Iterator[tuple[str, list[str | None]]]:
     trees = _trees()
     errors = _error_classes(trees)
+    factories = _factories(trees, errors)
     for path, tree in trees.items():
+        constants = _constants(tree)
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
-            func = node.func
-            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-            if name not in errors:
+            name = _name(node.func)
+            if name in errors:
+                arg = _message_arg(node)
+            elif name in factories and "emulator" not in path.parts:
+                # the emulator's helpers answer as Graph does (which quotes them on, as a clause)
+                arg = _message_arg(node, factories[name])
+            else:
                 continue
-            keyword = next((k.value for k in node.keywords if k.arg == "message"), None)
-            arg = node.args[0] if node.args else keyword
+            if isinstance(arg, ast.Name) and arg.id in constants:
+                arg = constants[arg.id]
             pieces = _pieces(arg) if arg is not None else None
             if pieces is not None:
                 yield f"{path.relative_to(SRC)}:{node.lineno}", pieces

@@ -22,7 +22,7 @@ from oathdesk.store import Order, UnitOfWork, Visit, retry_after
 from oathdesk.store.throttle import network_key, pair
 
 log = logging.getLogger("oathdesk.delivery")
-NOT_FOUND = "no order matches this number and e-mail address; check both and try again"
+NOT_FOUND = "No order matches this number and e-mail address; check both and try again."
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,7 @@ def verify_possession(
     """Mark each picked shipment verified when the serial typed is one of its tokens."""
     verified = _verify(dl, visit, answers, address=address)
     if verified is None:
-        ended = "this visit has ended; find the order again"
+        ended = "This visit has ended; find the order again."
         raise DeliveryError(ended, code="delivery.visit_gone")
     return verified
 

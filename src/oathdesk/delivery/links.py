@@ -30,8 +30,8 @@ from oathdesk.store import DeliveryFile, DeliveryRequest, RequestState, UnitOfWo
 R = RequestState
 
 GONE = (
-    "this download link is no longer valid (used up, confirmed or expired); "
-    "ask your account manager"
+    "This download link is no longer valid (used up, confirmed or expired); "
+    "ask your account manager."
 )
 
 
@@ -152,12 +152,12 @@ def download(dl: Delivery, token: str, password: Secret | None, *, address: str)
             request = _request_of(uow, row)
             if row.downloads >= dl.settings.downloads:
                 raise _forbidden(
-                    "this link has been used for its download; confirm on the page where you "
-                    "downloaded, or ask your account manager"
+                    "This link has been used for its download; confirm on the page where you "
+                    "downloaded, or ask your account manager."
                 )
             if row.password_failures >= dl.settings.password_attempts:
                 raise _forbidden(
-                    "too many wrong passwords: this link is locked; ask your account manager"
+                    "Too many wrong passwords: this link is locked; ask your account manager."
                 )
             if request.password_hash is not None and not _password_ok(
                 request.password_hash, password
