@@ -232,7 +232,7 @@ def test_order_lookup_answers_alike_and_enumeration_is_throttled(
             assert find(prober, f"INV-{3000 + n}").status_code == 404
         locked = find(prober)  # even the right number and e-mail now
         assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
-        assert "too many attempts" in locked.text
+        assert "Too many attempts" in locked.text
     with new_client(web_url, server, **{"X-Forwarded-For": "203.0.113.10"}) as other:
         assert find(other).status_code == 303
 
