@@ -104,7 +104,8 @@ def test_bad_parameters_get_readable_errors_in_the_envelope(
     assert bad_state.status_code == 422
     error = bad_state.json()["error"]
     assert error["code"] == "request.invalid"
-    assert error["message"].startswith("State") and error["message"].endswith(".")
+    assert error["message"].startswith("The request is not valid: state")
+    assert error["message"].endswith(".")
     bad_cursor = client.get("/api/v1/tokens", params={"cursor": "not-a-cursor"})
     assert bad_cursor.status_code == 400
     assert bad_cursor.json()["error"]["code"] == "inventory.bad_cursor"

@@ -115,9 +115,8 @@ def install_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
             {"field": ".".join(str(p) for p in err.get("loc", ())[1:]), "problem": err.get("msg")}
             for err in exc.errors()
         ]
-        message = sentence(
-            "; ".join(f"{p['field'] or 'request'}: {clause(str(p['problem']))}" for p in problems)
-        )
+        said = "; ".join(f"{p['field'] or 'body'}: {clause(str(p['problem']))}" for p in problems)
+        message = f"The request is not valid: {said}."
         return error_response(
             request, templates, 422, "request.invalid", message, {"problems": problems}
         )
