@@ -51,7 +51,10 @@ def _pieces(node: ast.expr) -> list[str | None] | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [node.value]
     if isinstance(node, ast.JoinedStr):
-        return [v.value if isinstance(v, ast.Constant) else None for v in node.values]
+        return [
+            v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else None
+            for v in node.values
+        ]
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         left, right = _pieces(node.left), _pieces(node.right)
         return None if left is None or right is None else left + right

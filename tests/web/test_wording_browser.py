@@ -21,8 +21,15 @@ NEW_YORK = "America/New_York"
 SERIAL = "WD00001"
 
 
-def _signed_in_tab(chromium: Browser, app_url: str, **context: object) -> Page:
-    tab = chromium.new_context(base_url=app_url, ignore_https_errors=True, **context).new_page()
+def _signed_in_tab(
+    chromium: Browser, app_url: str, *, timezone_id: str | None = None, javascript: bool = True
+) -> Page:
+    tab = chromium.new_context(
+        base_url=app_url,
+        ignore_https_errors=True,
+        timezone_id=timezone_id,
+        java_script_enabled=javascript,
+    ).new_page()
     tab.set_default_timeout(15_000)
     tab.goto("/signin")
     tab.get_by_label("Account name").fill("ada")
@@ -49,7 +56,7 @@ def test_a_moment_shows_in_the_viewers_time_zone_with_utc_on_hover(
     tab.screenshot(path=artifacts / "token-local-time.png", full_page=True)
     tab.context.close()
 
-    plain = _signed_in_tab(chromium, app_url, java_script_enabled=False)
+    plain = _signed_in_tab(chromium, app_url, javascript=False)
     plain.goto(f"/tokens/{SERIAL}")
     expect(plain.locator("dt:has-text('Imported') + dd time")).to_have_text(utc)
     plain.context.close()
