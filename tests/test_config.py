@@ -124,7 +124,7 @@ def test_a_variable_is_typed_the_same_way_and_named_in_errors(tmp_path: Path) ->
         bad.duration("web", "session_minutes", timedelta(hours=8), unit="minutes")
     assert caught.value.message == (
         "[web] session_minutes (from OATHDESK_WEB_SESSION_MINUTES) must be a positive number "
-        "of minutes, not 'soon'"
+        "of minutes, not 'soon'."
     )
     assert caught.value.details["variable"] == "OATHDESK_WEB_SESSION_MINUTES"
 
@@ -163,7 +163,7 @@ def test_durations_are_in_the_unit_the_key_names() -> None:
     with pytest.raises(ConfigError) as negative:
         config.duration("web", "session_minutes", default, unit="minutes")
     assert negative.value.message == (
-        "[web] session_minutes must be a positive number of minutes, not -1"
+        "[web] session_minutes must be a positive number of minutes, not -1."
     )
     with pytest.raises(ConfigError) as huge:
         config.duration("web", "idle_minutes", default, unit="minutes")
@@ -201,7 +201,7 @@ def test_text_and_paths(tmp_path: Path) -> None:
     assert config.text("data", "dir") == "7"
     with pytest.raises(ConfigError) as caught:
         Config(sections={"store": {"tenant": True}}).text("store", "tenant")
-    assert caught.value.message == "[store] tenant must be text, not True"
+    assert caught.value.message == "[store] tenant must be text, not True."
 
 
 def test_a_secret_looking_value_is_never_echoed() -> None:

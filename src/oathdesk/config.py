@@ -287,7 +287,7 @@ class Config:
         if (section, key) in self.from_env:
             details["variable"] = variable(section, key)
         return ConfigError(
-            f"{self.name(section, key)} {problem}, not {shown}",
+            f"{self.name(section, key)} {problem}, not {shown}.",
             code="config.invalid_value",
             details=details,
         )
@@ -331,7 +331,7 @@ def _unknown_key(where: str, section: str, key: str) -> ConfigError:
     else:
         hint = f"[{section}] takes no keys"
     return ConfigError(
-        f"{where}: unknown key [{section}] {key}; {hint}",
+        f"{where}: unknown key [{section}] {key}; {hint}" + ("?" if close else "."),
         code="config.unknown_key",
         details={"section": section, "key": key},
     )
@@ -343,22 +343,24 @@ def _read_file(path: Path) -> dict[str, Any]:
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(
-            f"{path}: configuration file not found", code="config.not_found"
+            f"{path}: configuration file not found.", code="config.not_found"
         ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})", code="config.invalid_toml") from None
+        raise ConfigError(f"{path}: not valid TOML ({exc}).", code="config.invalid_toml") from None
     except OSError as exc:
         raise ConfigError(
-            f"{path}: cannot be read ({exc.strerror})", code="config.unreadable"
+            f"{path}: cannot be read ({exc.strerror}).", code="config.unreadable"
         ) from None
     for name, value in data.items():
         if name not in KNOWN_SECTIONS:
             raise ConfigError(
-                f"{path}: unknown section [{name}]; known sections: {', '.join(KNOWN_SECTIONS)}",
+                f"{path}: unknown section [{name}]; known sections: {', '.join(KNOWN_SECTIONS)}.",
                 code="config.unknown_section",
             )
         if not isinstance(value, dict):
-            raise ConfigError(f"{path}: '{name}' must be a table ([{name}])", code="config.invalid")
+            raise ConfigError(
+                f"{path}: '{name}' must be a table ([{name}]).", code="config.invalid"
+            )
         for key in value:
             if key not in KEYS[name]:
                 raise _unknown_key(str(path), name, key)

@@ -31,7 +31,7 @@ def ca_file(config: Config, section: str, key: str) -> Path | None:
 def existing_ca(path: Path | None) -> Path | None:
     """``path`` when it is a file (or None); a missing CA is ``config.ca_file_missing``."""
     if path is not None and not path.is_file():
-        raise ConfigError(f"the CA file {path} does not exist", code="config.ca_file_missing")
+        raise ConfigError(f"The CA file {path} does not exist.", code="config.ca_file_missing")
     return path
 
 

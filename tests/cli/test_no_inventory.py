@@ -28,7 +28,7 @@ def test_no_inventory_is_a_clear_error_and_nothing_is_created(
     monkeypatch.chdir(tmp_path)
     assert main(args) == Exit.SERVICE
     err = capsys.readouterr().err
-    assert "no inventory at" in err and "oathdesk db upgrade" in err
+    assert "No inventory at" in err and "oathdesk db upgrade" in err
     assert "Nothing was created" in err
     assert not folder.exists()
 

@@ -227,12 +227,12 @@ def test_order_lookup_answers_alike_and_enumeration_is_throttled(
         unknown = find(prober, "PO-9999")
         mismatch = find(prober, "PO-1001", "it@fabrikam.example")
         assert unknown.status_code == mismatch.status_code == 404
-        assert "no order matches" in unknown.text and "no order matches" in mismatch.text
+        assert "No order matches" in unknown.text and "No order matches" in mismatch.text
         for n in range(loaded.settings.find.address_failures - 2):
             assert find(prober, f"INV-{3000 + n}").status_code == 404
         locked = find(prober)  # even the right number and e-mail now
         assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
-        assert "too many attempts" in locked.text
+        assert "Too many attempts" in locked.text
     with new_client(web_url, server, **{"X-Forwarded-For": "203.0.113.10"}) as other:
         assert find(other).status_code == 303
 
@@ -260,7 +260,7 @@ def test_team_rejects_in_pages_and_sign_in_refuses_wrong_password(
     dora = clients["dora"]
     csrf = session_csrf(dora)
     bare = dora.post(f"/review/{request_id}/reject", data={"csrf_token": csrf, "reason": " "})
-    assert bare.status_code == 400 and 'role="alert"' in bare.text and "say why" in bare.text
+    assert bare.status_code == 400 and 'role="alert"' in bare.text and "Say why" in bare.text
     asked = dora.post(
         f"/review/{request_id}/reject", data={"csrf_token": csrf, "reason": "not paid"}
     )  # the first POST asks: nothing is rejected yet

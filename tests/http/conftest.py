@@ -81,7 +81,9 @@ def routes() -> APIRouter:
     def form(request: Request, code: str | None = None, retry: int | None = None) -> Response:
         """The form, or with ``code`` the form showing that error (``retry``: its wait)."""
         details = {} if retry is None else {"retry_after": retry}
-        error = OathdeskError(f"{code} happened", code=code, details=details) if code else None
+        error = (
+            OathdeskError("It went wrong on purpose.", code=code, details=details) if code else None
+        )
         return render_form(request, "form.html", {"title": "Form", "error": error})
 
     @router.post("/form", dependencies=[FormCsrf])
@@ -112,7 +114,7 @@ def routes() -> APIRouter:
     @router.get("/api/fail/{code}")
     def fail(code: str, retry: int | None = None) -> Response:
         details = {} if retry is None else {"retry_after": retry}
-        raise OathdeskError(f"{code} happened", code=code, details=details)
+        raise OathdeskError("It went wrong on purpose.", code=code, details=details)
 
     @router.get("/crash")
     def crash() -> Response:

@@ -40,7 +40,7 @@ def test_the_api_answers_the_envelope(client: httpx.Client) -> None:
     assert answer.json() == {
         "error": {
             "code": "inventory.not_found",
-            "message": "inventory.not_found happened",
+            "message": "It went wrong on purpose.",
             "details": {},
         }
     }
@@ -53,12 +53,14 @@ def test_the_api_answers_the_envelope(client: httpx.Client) -> None:
 def test_pages_answer_a_readable_page(client: httpx.Client) -> None:
     page = client.get("/fail/inventory.not_found")
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
-    assert "<h1>Not found</h1>" in page.text and "inventory.not_found happened" in page.text
+    assert "<h1>Not found</h1>" in page.text and "It went wrong on purpose." in page.text
     assert "<code>inventory.not_found</code> (HTTP 404)" in page.text
+    shown, hidden = page.text.split("<details>", 1)
+    assert "inventory.not_found" not in shown and "<summary>Details</summary>" in hidden
     assert "<nav>menu</nav>" not in page.text  # nobody signed in: no app menu
     assert '/static/t.css"' in page.text  # the app's own base and assets
     unknown = client.get("/nowhere")
-    assert unknown.status_code == 404 and "there is no page at this address" in unknown.text
+    assert unknown.status_code == 404 and "There is no page at this address." in unknown.text
     required = client.get("/fail/auth.required")
     assert required.status_code == 303
     assert required.headers["location"] == "/signin?next=%2Ffail%2Fauth.required"
@@ -67,7 +69,7 @@ def test_pages_answer_a_readable_page(client: httpx.Client) -> None:
 def test_a_crash_is_a_500_without_details(client: httpx.Client) -> None:
     page = client.get("/crash")
     assert page.status_code == 500 and "do-not-show" not in page.text
-    assert "an unexpected error happened" in page.text
+    assert "An unexpected error happened" in page.text
 
 
 @pytest.mark.parametrize("path", ["/api/fail/store.busy", "/fail/store.busy", "/form"])
@@ -84,7 +86,7 @@ def test_retry_after_goes_with_any_error_that_says_when(client: httpx.Client, pa
 def test_a_form_shown_again_has_the_status_of_its_error(client: httpx.Client) -> None:
     shown = client.get("/form?code=auth.throttled&retry=30")
     assert shown.status_code == 429 and shown.headers["retry-after"] == "30"
-    assert 'role="alert"' in shown.text and "auth.throttled happened" in shown.text
+    assert 'role="alert"' in shown.text and "It went wrong on purpose." in shown.text
     assert client.get("/form").status_code == 200
 
 

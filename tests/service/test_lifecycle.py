@@ -197,10 +197,14 @@ def test_perform_is_the_one_dispatch_and_mark_lost_records_who_reported(
     t0, t1, t2, t3 = (serial("P", n) for n in range(4))
     import_seeds(inv, entra_csv("P", 4), "p.csv", actor="t")
     for action, asked, message in [
-        (Action.ASSIGN, ActionRequest("r"), "assign needs a user"),
-        (Action.ACTIVATE, ActionRequest("r", code=" "), "activate needs the code the token shows"),
-        (Action.REPLACE, ActionRequest("r", code="123456"), "replace needs why: lost or broken"),
-        (Action.RESYNC, ActionRequest("r", code="1"), "resync needs the next code the token shows"),
+        (Action.ASSIGN, ActionRequest("r"), "Assign needs a user."),
+        (Action.ACTIVATE, ActionRequest("r", code=" "), "Activate needs the code the token shows."),
+        (Action.REPLACE, ActionRequest("r", code="123456"), "Replace needs why: lost or broken."),
+        (
+            Action.RESYNC,
+            ActionRequest("r", code="1"),
+            "Resync needs the next code the token shows.",
+        ),
     ]:
         with pytest.raises(UsageError) as missing:
             perform(inv, t0, action, asked, actor="t")

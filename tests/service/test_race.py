@@ -124,7 +124,7 @@ def test_a_hand_over_that_waited_for_another_agent_sees_the_new_holder(
             worker.join(timeout=60)
     assert outcome == [None], outcome
     assert refused.value.code == "inventory.state_conflict"
-    assert refused.value.message.startswith(f"token {sn} is assigned to {upn('alan')}, not ")
+    assert refused.value.message.startswith(f"Token {sn} is assigned to {upn('alan')}, not ")
     token = show_token(inv, sn)
     assert (token["state"], token["user_upn"]) == ("assigned", upn("alan"))
     assert [(e["action"], e["actor"]) for e in token["history"]] == [

@@ -117,7 +117,7 @@ def check_get_roles(
                 assert response.status_code == 200, f"{where}: {response.text[:300]}"
             elif kind == "page":
                 assert response.status_code == 403, where
-                assert "your account does not have the role this needs" in response.text, where
+                assert "Your account does not have the role this needs" in response.text, where
             else:
                 assert response.status_code == 403, where
                 error = response.json()["error"]

@@ -121,7 +121,7 @@ def test_delete_lost_and_unassign_ask_first_and_say_what_is_lost(
     assert "Its seed is destroyed" in stock.text and token(hal, "DC00002")["state"] == "in_stock"
     no_reason = act(hal, "DC00002", "lost", seen, reason=" ")
     assert (
-        no_reason.status_code == 400 and "every lifecycle action needs a reason" in no_reason.text
+        no_reason.status_code == 400 and "Every lifecycle action needs a reason" in no_reason.text
     )
     # an action the state does not offer is refused as before, not confirmed
     retired = act(hal, "DC00001", "lost", seen)
@@ -187,7 +187,7 @@ def test_replace_names_the_new_token_before_asking_its_code(
 
     # not hers, or a new token nobody may use: refused on the first step, on the user's page
     foreign = post(hal, f"/users/{quote(ALAN, safe='@')}/replace", seen, user, old_serial="RP00002")
-    assert foreign.status_code == 409 and f"token RP00002 is assigned to {GRACE}" in foreign.text
+    assert foreign.status_code == 409 and f"Token RP00002 is assigned to {GRACE}" in foreign.text
     taken = post(hal, f"{user}/replace", seen, user, old_serial="RP00002", new_serial="RP00001")
     assert taken.status_code == 409 and "a replacement needs a token that is" in taken.text
     seen.assert_clean(serials)

@@ -247,7 +247,7 @@ def test_reconcile_with_entra_unreachable_gives_a_readable_error(
         page = client.get("/reconcile")
         assert page.status_code == 503  # Entra is away: try again later, not a wrong request
         assert 'role="alert"' in page.text and "Entra could not be compared." in page.text
-        assert "cannot reach the sign-in service" in page.text
+        assert "Cannot reach the sign-in service" in page.text
         assert "<code>graph.unavailable</code>" in page.text and "Traceback" not in page.text
         answer = client.get("/api/v1/reconcile")
         assert answer.status_code == 503
@@ -566,7 +566,7 @@ def test_accounts_are_created_changed_and_disabled_through_the_page(
     form = {"name": "eve", "roles": ["helpdesk", "auditor"], "password": PASSWORD}
     differ = post_form(admin, "/settings/accounts", {**form, "password2": PASSWORD + "x"})
     assert differ.status_code == 400 and 'role="alert"' in differ.text
-    assert "the two passwords differ" in differ.text and PASSWORD not in differ.text
+    assert "The two passwords differ" in differ.text and PASSWORD not in differ.text
     assert 'value="eve"' in differ.text  # the name is kept, the passwords are not
     weak = post_form(
         admin, "/settings/accounts", {**form, "password": "short", "password2": "short"}

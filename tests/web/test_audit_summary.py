@@ -179,7 +179,7 @@ def test_every_summary_reads_an_entry_without_details() -> None:
                 "details": {"roles": ["auditor"], "expires_at": "2027-03-01T10:00:00+00:00"},
             },
             "API token root-bot created API token nightly with role(s) auditor, "
-            "valid until 2027-03-01.",
+            "valid until 2027-03-01 10:00 UTC.",
         ),
         (
             {

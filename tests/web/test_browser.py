@@ -48,7 +48,7 @@ def test_admin_signs_in_and_sees_dashboard_and_inventory(
     page.get_by_label("Password").fill("a wrong password")
     page.get_by_role("button", name="Sign in").click()
     alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("the account name or password is wrong")
+    expect(alert).to_contain_text("The account name or password is wrong")
     expect(alert).to_be_focused()  # our JS moves focus to the error
     page.screenshot(path=artifacts / "signin-error.png", full_page=True)
 

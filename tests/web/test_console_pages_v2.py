@@ -14,6 +14,7 @@ from html import unescape
 import httpx
 import pytest
 
+from oathdesk.http.dates import utc_text
 from oathdesk.service import Inventory
 from oathdesk.service.accounts import list_accounts
 from oathdesk.service.api_tokens import list_api_tokens
@@ -243,7 +244,7 @@ def test_the_audit_page_filters_by_token_and_date_and_pages_by_keyset(
     api = ada.get("/api/v1/audit", params={"action": "api_token.", "limit": 2}).json()
     assert len(api["items"]) == 2 and api["next_before"]
     assert api["items"][0]["summary"] == "ada created API token t3 with role(s) auditor, " + (
-        f"valid until {api['items'][0]['details']['expires_at'][:10]}."
+        f"valid until {utc_text(api['items'][0]['details']['expires_at'])}."
     )
     older = ada.get(
         "/audit", params={"action": "api_token.", "limit": 25, "before": api["next_before"]}

@@ -20,7 +20,7 @@ def test_signin_without_or_with_a_foreign_token_is_refused(
         cross = no_cookie.post("/signin", data={**form, "csrf_token": form_token(client)})
     for response in (missing, foreign, cross):
         assert response.status_code == 403
-        assert "this form has expired or did not come from this site" in response.text
+        assert "This form has expired or did not come from this site" in response.text
         assert "oathdesk_session" not in response.headers.get("set-cookie", "")
 
 

@@ -126,7 +126,7 @@ def test_a_held_file_is_bound_to_its_session_and_expires(
     clock.advance(HOLD_SECONDS + 1)
     expired = again(admin, late, seen, password=PASSWORD)
     assert expired.status_code == 400
-    assert "the file you chose was kept for 15 minutes and that time is over" in expired.text
+    assert "The file you chose was kept for 15 minutes and that time is over" in expired.text
     assert '<input id="file" name="file" type="file" required' in expired.text
     seen.assert_clean("RS", 2)
 
@@ -151,7 +151,7 @@ def test_a_file_nothing_in_the_form_can_fix_is_not_kept(admin: httpx.Client, see
             files={"file": ("", b"")},
         )
     )
-    assert nothing.status_code == 400 and "no file was chosen" in nothing.text
+    assert nothing.status_code == 400 and "No file was chosen" in nothing.text
     assert not REQUIRED_PASSWORD.search(nothing.text)
 
 

@@ -170,8 +170,10 @@ def test_last_used_column_and_bulk_bar_above_the_table(
     first = page.split("<tbody>")[1].split("</tr>")[0]
     newest = max(i for i in range(42) if i % 4 == 3)
     assert f"<code>{(A + B)[newest]}</code>" in first
-    stamp = (USED + timedelta(hours=newest)).isoformat()
-    assert f'<time datetime="{stamp}" title="{stamp} UTC">{stamp[:10]}</time></td>' in first
+    used = USED + timedelta(hours=newest)
+    shown = used.strftime("%Y-%m-%d %H:%M UTC")  # one format, UTC until local-time.js runs
+    exact = used.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert f'<time class="when" datetime="{exact}" title="{shown}">{shown}</time></td>' in first
     stock = client.get("/inventory", params={"entra": "available"}).text.split("<tbody>")[1]
     assert "<td>never</td>" in stock  # in Entra, never used
 

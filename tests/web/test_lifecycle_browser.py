@@ -62,7 +62,7 @@ def test_helpdesk_hands_over_a_token_in_the_browser(
     form.get_by_label("Reason (ticket or note)").fill("INC-4001 new laptop")
     form.get_by_role("button", name="Hand over and activate").click()
     alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("the code does not match token BR00001")
+    expect(alert).to_contain_text("The code does not match token BR00001")
     expect(alert).to_contain_text("nothing was sent to Entra")
     expect(alert).to_be_focused()
     expect(form.get_by_label("Serial (on the back of the token)")).to_have_value("BR00001")

@@ -167,7 +167,7 @@ def test_the_signin_page_without_entra_configured_offers_only_the_local_form(
     assert "Sign in with Microsoft" not in page.text and 'name="password"' in page.text
     refused = client.get("/signin/entra")
     assert refused.status_code == 400
-    assert "sign-in with Microsoft is not configured" in refused.text
+    assert "Sign-in with Microsoft is not configured" in refused.text
 
 
 def test_round_trip_signs_an_entra_admin_in_with_the_admin_role(
@@ -288,7 +288,7 @@ def test_cancelling_at_microsoft_shows_a_readable_message(browser: httpx.Client)
     assert back.fields["error"] == "access_denied" and "code" not in back.fields
     page = deliver(browser, back)
     assert page.status_code == 400
-    assert "the sign-in with Microsoft was cancelled" in page.text and 'role="alert"' in page.text
+    assert "The sign-in with Microsoft was cancelled" in page.text and 'role="alert"' in page.text
     assert browser.get("/api/v1/me").status_code == 401
 
 
@@ -348,7 +348,7 @@ def test_a_disabled_entra_account_and_a_local_name_clash_are_refused(
     create_account(inv, upn("boss"), Secret(PASSWORD.encode()), [], actor="test")
     with browser_like(app_url, server, tenant) as client:
         page = sign_in_entra(client, "boss")
-        assert page.status_code == 400 and "a local account is already named" in page.text
+        assert page.status_code == 400 and "A local account is already named" in page.text
         assert client.get("/api/v1/me").status_code == 401
 
 
@@ -466,7 +466,7 @@ def test_chromium_cancel_shows_the_focused_alert(
     page.get_by_role("link", name="Sign in with Microsoft").click()
     page.get_by_role("button", name="Cancel").click()
     alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("the sign-in with Microsoft was cancelled")
+    expect(alert).to_contain_text("The sign-in with Microsoft was cancelled")
     expect(alert).to_be_focused()
     page.screenshot(path=artifacts / "signin-entra-cancelled.png", full_page=True)
     assert page.evaluate("() => location.pathname") == "/signin/entra/callback"

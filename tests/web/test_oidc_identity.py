@@ -222,7 +222,7 @@ def test_failed_callbacks_are_counted_and_end_in_a_coded_429(
     for _ in range(5):
         locked = browser.post("/signin/entra/callback", data=bad)
         assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
-        assert "too many failed sign-ins with Microsoft" in locked.text
+        assert "Too many failed sign-ins with Microsoft" in locked.text
     cancelled = browser.post("/signin/entra/callback", data={"error": "access_denied"})
     assert cancelled.status_code == 429
     failed = audit_rows(inv, "auth.signin_failed")

@@ -104,7 +104,8 @@ def test_bad_parameters_get_readable_errors_in_the_envelope(
     assert bad_state.status_code == 422
     error = bad_state.json()["error"]
     assert error["code"] == "request.invalid"
-    assert error["message"].startswith("state")
+    assert error["message"].startswith("The request is not valid: state")
+    assert error["message"].endswith(".")
     bad_cursor = client.get("/api/v1/tokens", params={"cursor": "not-a-cursor"})
     assert bad_cursor.status_code == 400
     assert bad_cursor.json()["error"]["code"] == "inventory.bad_cursor"
@@ -114,7 +115,7 @@ def test_bad_parameters_get_readable_errors_in_the_envelope(
     missing = client.get("/api/v1/nothing-here")
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "http.not_found"
-    assert "there is no page at this address" in client.get("/nothing-here").text
+    assert "There is no page at this address." in client.get("/nothing-here").text
 
 
 def test_openapi_documents_the_api_and_hides_the_pages(

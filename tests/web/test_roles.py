@@ -57,7 +57,7 @@ def test_every_route_is_guarded_for_every_role(clients: dict[str, httpx.Client])
                     assert response.status_code == 200, where
                 elif kind == "page":
                     assert response.status_code == 403, where
-                    assert "your account does not have the role this needs" in response.text
+                    assert "Your account does not have the role this needs" in response.text
                     assert "<h1>Not allowed</h1>" in response.text
                 else:
                     assert response.status_code == 403, where

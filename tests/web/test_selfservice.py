@@ -282,7 +282,7 @@ def test_nobody_sees_or_touches_another_persons_tokens(user: Any, inv: Inventory
     token = page_csrf(grace)
     for action, field in (("rename", "display_name"), ("lost", "reason")):
         page = grace.post(f"/me/tokens/{sn}/{action}", data={"csrf_token": token, field: "x"})
-        assert page.status_code == 404 and "you have no token with serial" in page.text
+        assert page.status_code == 404 and "You have no token with serial" in page.text
     mine = ada.get("/api/v1/me/tokens").json()["items"]
     assert [(t["display_name"], t["state"]) for t in mine] == [("Ada's", "activated")]
     device = entra(emu, sn)

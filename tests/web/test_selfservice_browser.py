@@ -104,19 +104,19 @@ def test_a_person_enrolls_a_token_and_reads_every_refusal(
     add(page, second, "Spare", shown)
     expect(page.get_by_role("alert")).to_contain_text("Entra refused the code")
     add(page, second, "Spare", shown)  # the same code again
-    expect(page.get_by_role("alert")).to_contain_text("this code was already used")
+    expect(page.get_by_role("alert")).to_contain_text("This code was already used")
     expect(page.get_by_role("alert")).to_contain_text("wait for the next code")
     page.screenshot(path=artifacts / "me-error-replay.png", full_page=True)
 
     stranger = serial("BR", 2)
     add(page, stranger, "Not mine", code("BR", 2, time.time()))
     expect(page.get_by_role("alert")).to_contain_text(
-        f"no token with serial {stranger} can be enrolled by you"
+        f"No token with serial {stranger} can be enrolled by you"
     )
     page.screenshot(path=artifacts / "me-error-stranger.png", full_page=True)
     add(page, "XX-00404", "Nothing", "123456")
     expect(page.get_by_role("alert")).to_contain_text(
-        "no token with serial XX-00404 can be enrolled by you"
+        "No token with serial XX-00404 can be enrolled by you"
     )
     expect(page.locator("#my-tokens tbody tr", has_text=stranger)).to_have_count(0)
 

@@ -38,7 +38,7 @@ def test_wrong_password_and_unknown_account_get_the_same_answer(
     unknown = sign_in(client, "nobody-here", PASSWORD)
     for response in (wrong, unknown):
         assert response.status_code == 401
-        assert "the account name or password is wrong" in response.text
+        assert "The account name or password is wrong" in response.text
         assert 'role="alert"' in response.text
         assert "__Host-oathdesk_session" not in response.headers.get("set-cookie", "")
     assert client.get("/dashboard").status_code == 303

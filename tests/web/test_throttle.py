@@ -21,7 +21,7 @@ def test_an_account_is_locked_after_repeated_failures_even_for_the_right_passwor
         assert sign_in(client, "ada", "wrong password here").status_code == 401
     locked = sign_in(client, "ada", PASSWORD)
     assert locked.status_code == 429
-    assert "too many failed sign-ins" in locked.text
+    assert "Too many failed sign-ins" in locked.text
     retry = int(locked.headers["retry-after"])
     assert 0 < retry <= policy.lockout.total_seconds()
     assert "__Host-oathdesk_session" not in locked.headers.get("set-cookie", "")

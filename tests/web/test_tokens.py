@@ -123,7 +123,7 @@ def test_the_detail_page_shows_our_record_entras_view_and_the_history(
     assert {"token.assign", "token.activate"} <= {e["action"] for e in api["token"]["history"]}
     assert all("secret" not in key and "sealed" not in key for key in api["token"])
     missing = seen(hal.get("/tokens/NOPE"))
-    assert missing.status_code == 404 and "no token with serial NOPE" in missing.text
+    assert missing.status_code == 404 and "No token with serial NOPE" in missing.text
     assert seen(hal.get("/api/v1/tokens/NOPE")).json()["error"]["code"] == "inventory.not_found"
     seen.assert_clean(["TD00001", "TD00002"])
 
@@ -193,12 +193,12 @@ def test_refusals_are_readable_on_the_page_and_in_the_envelope(
     wrong_state = act(hal, "RF00001", "deactivate", seen)
     assert wrong_state.status_code == 409
     assert 'role="alert"' in wrong_state.text and "Deactivate refused." in wrong_state.text
-    assert "token RF00001 is available; deactivate needs a token that is activated" in (
+    assert "Token RF00001 is available; deactivate needs a token that is activated" in (
         wrong_state.text
     )
     no_reason = act(hal, "RF00001", "lost", seen, reason="  ")
     assert (
-        no_reason.status_code == 400 and "every lifecycle action needs a reason" in no_reason.text
+        no_reason.status_code == 400 and "Every lifecycle action needs a reason" in no_reason.text
     )
 
     wrong = act(hal, "RF00001", "activate", seen, user=GRACE, code=wrong_code("RF00001"))
@@ -211,7 +211,7 @@ def test_refusals_are_readable_on_the_page_and_in_the_envelope(
     api = api_act(hal, "RF00001", "activate", seen, code="123456")
     assert api.status_code == 400 and api.json()["error"]["code"] == "usage.user_required"
     no_user = api_act(hal, "RF00001", "assign", seen)
-    assert no_user.json()["error"]["message"] == "assign needs a user"
+    assert no_user.json()["error"]["message"] == "Assign needs a user."
     unknown_action = api_act(hal, "RF00001", "explode", seen)
     assert unknown_action.status_code == 422
     assert unknown_action.json()["error"]["code"] == "request.invalid"
@@ -261,7 +261,7 @@ def test_bulk_actions_on_a_mixed_selection(
         "<td>refused</td>" in outcome["BK00004"]
         and "push to Entra needs a token" in outcome["BK00004"]
     )
-    assert "no token with serial NOPE-9" in outcome["NOPE-9"]
+    assert "No token with serial NOPE-9" in outcome["NOPE-9"]
     assert entra_device(emu, "BK00002") is not None and entra_device(emu, "BK00003") is None
 
     api = seen(
@@ -298,7 +298,7 @@ def test_bulk_actions_on_a_mixed_selection(
     no_reason = bulk_form(hal, ["BK00003"], "deactivate", seen, reason=" ")
     assert no_reason.status_code == 400 and "Nothing was done." in no_reason.text
     nothing = bulk_form(hal, [], "deactivate", seen)
-    assert nothing.status_code == 400 and "select at least one token" in nothing.text
+    assert nothing.status_code == 400 and "Select at least one token" in nothing.text
     too_many = seen(
         hal.post(
             "/api/v1/tokens/bulk",
@@ -374,7 +374,7 @@ def test_roles_on_every_token_route(
                 if api:
                     assert refused.json()["error"]["code"] == "auth.forbidden"
                 else:
-                    assert "your account does not have the role this needs" in refused.text
+                    assert "Your account does not have the role this needs" in refused.text
             anonymous = (
                 clients["anonymous"].post(path, json=body)
                 if api
@@ -418,7 +418,7 @@ def test_writes_without_the_csrf_token_are_refused(
 ) -> None:
     add_tokens(inv, ["CF00001"])
     page = seen(hal.post("/tokens/CF00001/push", data={"reason": "x"}))
-    assert page.status_code == 403 and "this form has expired" in page.text
+    assert page.status_code == 403 and "This form has expired" in page.text
     bulk = seen(
         hal.post("/inventory/bulk", data={"serial": "CF00001", "action": "push", "reason": "x"})
     )
@@ -475,7 +475,7 @@ def test_without_entra_the_token_page_shows_our_record_and_a_notice(
             )
             assert result.status_code == 200
             assert "0 token(s) deactivated, 2 refused." in result.text
-            assert "not tried: Entra stopped answering" in result.text
+            assert "Not tried: Entra stopped answering" in result.text
     finally:
         server.holder.app = None
         offline.close()
@@ -498,7 +498,7 @@ def test_replace_and_resync_through_the_api_and_the_token_page(
     half = api_act(hal, "RA00001", "resync", seen, code=code("RA00001", steps=2))
     assert half.status_code == 400 and half.json()["error"]["code"] == "usage.field_required"
     no_why = api_act(hal, "RA00001", "replace", seen, code=code("RA00002"), new_serial="RA00002")
-    assert no_why.status_code == 400 and "replace needs why" in no_why.json()["error"]["message"]
+    assert no_why.status_code == 400 and "Replace needs why" in no_why.json()["error"]["message"]
 
     replaced = api_act(
         hal, "RA00001", "replace", seen, why="lost", code=code("RA00002"), new_serial="RA00002"

@@ -153,7 +153,7 @@ def test_a_wrong_code_is_refused_before_entra_is_called(
     refused = hand_over(hal, GRACE, "WC00001", wrong_code("WC00001"), seen)
     assert refused.status_code == 400
     assert 'role="alert"' in refused.text and "Hand-over refused." in refused.text
-    assert "the code does not match token WC00001; nothing was sent to Entra" in refused.text
+    assert "The code does not match token WC00001; nothing was sent to Entra" in refused.text
     assert "service.code_rejected" in refused.text
     assert 'value="WC00001"' in refused.text  # the serial typed stays in the form
     after = entra_device(emu, "WC00001")
@@ -163,7 +163,7 @@ def test_a_wrong_code_is_refused_before_entra_is_called(
     failed = [e for e in token["history"] if e["action"] == "token.activation_failed"]
     assert failed and failed[-1]["details"]["where"] == "local"
     malformed = hand_over(hal, GRACE, "WC00001", "12ab", seen)
-    assert malformed.status_code == 400 and "the code must be the 6 digits" in malformed.text
+    assert malformed.status_code == 400 and "The code must be the 6 digits" in malformed.text
     seen.assert_clean(["WC00001"])
 
 
@@ -183,7 +183,7 @@ def test_a_replayed_code_is_refused(
     assert off.status_code == 200 and off.json()["state"] == "deactivated"
     again = hand_over(hal, GRACE, "RP00001", used, seen)
     assert again.status_code == 400
-    assert "this code was already used for token RP00001; wait for the next code" in again.text
+    assert "This code was already used for token RP00001; wait for the next code" in again.text
     assert "service.code_replayed" in again.text
     assert state_of(hal, "RP00001") == "deactivated"
     device = entra_device(emu, "RP00001")
@@ -200,21 +200,21 @@ def test_unknown_serial_wrong_state_and_someone_elses_token_are_explained(
     add_tokens(inv, ["US00001", "US00002"])
     unknown = hand_over(hal, GRACE, "NOPE-1", "123456", seen)
     assert unknown.status_code == 404
-    assert "no token with serial NOPE-1 in the inventory" in unknown.text
+    assert "No token with serial NOPE-1 in the inventory" in unknown.text
     assert 'role="alert"' in unknown.text and "<h1>Grace Example</h1>" in unknown.text
     assert hand_over(hal, GRACE, "US00001", code("US00001"), seen).status_code == 303
     foreign = hand_over(hal, ALAN, "US00001", code("US00001", steps=1), seen)
     assert foreign.status_code == 409
-    assert f"token US00001 is assigned to {GRACE}, not {ALAN}" in foreign.text
+    assert f"Token US00001 is assigned to {GRACE}, not {ALAN}" in foreign.text
     twice = hand_over(hal, GRACE, "US00001", code("US00001", steps=1), seen)
     assert twice.status_code == 409
-    assert "token US00001 is activated; activation needs a token that is" in twice.text
+    assert "Token US00001 is activated; activation needs a token that is" in twice.text
     no_reason = hand_over(hal, GRACE, "US00002", code("US00002"), seen, reason=" ")
     assert (
-        no_reason.status_code == 400 and "every lifecycle action needs a reason" in no_reason.text
+        no_reason.status_code == 400 and "Every lifecycle action needs a reason" in no_reason.text
     )
     no_serial = hand_over(hal, GRACE, " ", "123456", seen)
-    assert no_serial.status_code == 400 and "type the serial printed on the token" in no_serial.text
+    assert no_serial.status_code == 400 and "Type the serial printed on the token" in no_serial.text
     assert entra_device(emu, "US00002") is None
     assert state_of(hal, "US00002") == "in_stock"
     seen.assert_clean(["US00001", "US00002"])
@@ -249,7 +249,7 @@ def test_replace_a_lost_then_a_broken_token(
         code=wrong_code("RL00002"),
     )
     assert wrong.status_code == 400 and "Replacement refused." in wrong.text
-    assert "the code does not match token RL00002" in wrong.text
+    assert "The code does not match token RL00002" in wrong.text
     assert state_of(hal, "RL00001") == "activated" and state_of(hal, "RL00002") == "in_stock"
 
     lost = replace_form(
@@ -295,7 +295,7 @@ def test_replace_a_lost_then_a_broken_token(
     foreign = replace_form(
         hal, ALAN, seen, old_serial="RL00003", why="lost", code=code("RL00003", steps=1)
     )
-    assert foreign.status_code == 409 and f"token RL00003 is assigned to {GRACE}" in foreign.text
+    assert foreign.status_code == 409 and f"Token RL00003 is assigned to {GRACE}" in foreign.text
     seen.assert_clean(serials)
 
 
@@ -318,7 +318,7 @@ def test_roles_on_every_users_route(
             for who in ("aud", "joe"):
                 refused = refused_write(clients[who], path, api=False, body=body)
                 assert refused.status_code == 403, f"{who} {path}"
-                assert "your account does not have the role this needs" in refused.text
+                assert "Your account does not have the role this needs" in refused.text
             anonymous = clients["anonymous"].post(path, data=body)
             assert anonymous.status_code == 303
             assert anonymous.headers["location"].startswith("/signin?next=")
@@ -342,7 +342,7 @@ def test_a_write_without_the_csrf_token_is_refused(
     add_tokens(inv, ["CS00001"])
     body = {"serial": "CS00001", "code": code("CS00001"), "reason": "INC-5"}
     forged = seen(hal.post(f"{user_path(GRACE)}/handover", data=body))
-    assert forged.status_code == 403 and "this form has expired" in forged.text
+    assert forged.status_code == 403 and "This form has expired" in forged.text
     wrong = seen(hal.post(f"{user_path(GRACE)}/handover", data={**body, "csrf_token": "0" * 64}))
     assert wrong.status_code == 403
     assert state_of(hal, "CS00001") == "in_stock" and entra_device(emu, "CS00001") is None

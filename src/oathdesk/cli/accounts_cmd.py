@@ -62,7 +62,7 @@ def _prompt_password() -> Secret:
     first = getpass.getpass("New password: ")
     second = getpass.getpass("Repeat it: ")
     if first != second:
-        raise UsageError("the two passwords differ; nothing was changed", code="usage.mismatch")
+        raise UsageError("The two passwords differ; nothing was changed.", code="usage.mismatch")
     return Secret(first.encode())
 
 

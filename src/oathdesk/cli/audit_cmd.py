@@ -100,7 +100,7 @@ def export_command(
             sink = output.open("w", encoding="utf-8") if output else sys.stdout
         except OSError as exc:
             raise InputFileError(
-                f"{output}: cannot be written ({exc.strerror})", code="file.unwritable"
+                f"{output}: cannot be written ({exc.strerror}).", code="file.unwritable"
             ) from None
         try:
             for line in export_audit(inv, after=after):

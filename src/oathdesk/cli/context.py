@@ -51,7 +51,7 @@ class CliContext:
         missing = missing_database_file(config)
         if missing is not None:
             raise ServiceError(
-                f"no inventory at {missing}; create it with `oathdesk db upgrade` (with the same "
+                f"No inventory at {missing}; create it with `oathdesk db upgrade` (with the same "
                 "--config), or point --config at an existing one. Nothing was created.",
                 code="service.not_migrated",
             )

@@ -145,7 +145,7 @@ def requests_cmd(
 ) -> None:
     """List delivery requests, oldest first."""
     if state is not None and state not in STATES:
-        raise UsageError(f"--state must be one of {', '.join(STATES)}", code="usage.bad_state")
+        raise UsageError(f"--state must be one of {', '.join(STATES)}.", code="usage.bad_state")
     with delivery(config, cli_context(ctx)) as dl:
         items = list_requests(dl, state)
     if as_json:

@@ -78,7 +78,7 @@ def _fresh_folder(folder: Path) -> None:
     if folder.exists() and any(folder.iterdir()):
         if not (folder / MARKER).exists():
             raise UsageError(
-                f"{folder} is not empty and was not made by the demo; choose another with --data",
+                f"{folder} is not empty and was not made by the demo; choose another with --data.",
                 code="usage.demo_folder",
             )
         for child in folder.iterdir():

@@ -80,7 +80,7 @@ def bind(port: int) -> socket.socket:
     except OSError:
         sock.close()
         raise UsageError(
-            f"port {port} is in use; choose another with --delivery-port (0: any free port)",
+            f"Port {port} is in use; choose another with --delivery-port (0: any free port).",
             code="usage.demo_port",
         ) from None
     sock.listen(128)

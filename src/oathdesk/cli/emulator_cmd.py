@@ -28,9 +28,9 @@ def _read_seed(path: Path) -> object:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise InputFileError(f"cannot read the seed file {path}: {exc.strerror}") from None
+        raise InputFileError(f"Cannot read the seed file {path}: {exc.strerror}.") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"the seed file {path} is not valid JSON ({exc})") from None
+        raise UsageError(f"The seed file {path} is not valid JSON ({exc}).") from None
 
 
 def _check_port(host: str, port: int) -> None:
@@ -41,7 +41,7 @@ def _check_port(host: str, port: int) -> None:
             probe.bind((host, port))
         except OSError as exc:
             raise UsageError(
-                f"cannot listen on {host}:{port} ({exc.strerror}); pick another with --port"
+                f"Cannot listen on {host}:{port} ({exc.strerror}); pick another with --port."
             ) from None
 
 
@@ -93,7 +93,7 @@ def serve(
         tls = None if no_tls else tls_files(folder, host)
     except OSError as exc:
         raise InputFileError(
-            f"cannot write the emulator data folder {folder}: {exc.strerror}"
+            f"Cannot write the emulator data folder {folder}: {exc.strerror}."
         ) from None
     scheme = "http" if no_tls else "https"
     shown = f"[{host}]" if ":" in host else host

@@ -142,7 +142,7 @@ def upload_command(
     if problems:
         _print_problems(problems)
         raise SeedFileInvalid(
-            f"{file}: {len(problems)} token problem(s) for Entra; nothing was sent", problems
+            f"{file}: {len(problems)} token problem(s) for Entra; nothing was sent.", problems
         )
     client, settings = _client(ctx, config, emulator, ca_file, device_code)
     journal = Journal(journal_path(file), tenant=settings.tenant_id, base_url=settings.base_url)
@@ -191,7 +191,7 @@ def list_command(
 ) -> None:
     """List the Entra token inventory (every page)."""
     if as_csv and as_json:
-        raise UsageError("choose one of --json and --csv")
+        raise UsageError("Choose one of --json and --csv.")
     client, _ = _client(ctx, config, emulator, ca_file, device_code)
     with client:
         devices = list(client.list_devices(status=status, serial=serial))
@@ -250,8 +250,8 @@ def _holder(client: GraphClient, serial: str, action: str) -> tuple[Device, str]
     device = client.device_by_serial(serial)
     if not device.assigned_to_id:
         raise UsageError(
-            f"token {serial} is not assigned to anyone, so it cannot be {action}; "
-            f"assign it first with: oathdesk entra assign {serial} USER",
+            f"Token {serial} is not assigned to anyone, so it cannot be {action}; "
+            f"assign it first with: oathdesk entra assign {serial} USER.",
             code="usage.not_assigned",
         )
     return device, client.method_id_for(device.assigned_to_id, device)
@@ -297,7 +297,7 @@ def activate_command(
 ) -> None:
     """Activate an assigned token with the code it shows (Entra checks the code)."""
     if not _CODE.fullmatch(code.strip()):
-        raise UsageError("CODE must be the 6 digits the token shows now, e.g. 012345")
+        raise UsageError("CODE must be the 6 digits the token shows now, e.g. 012345.")
     client, _ = _client(ctx, config, emulator, ca_file, device_code)
     with client:
         device, method_id = _holder(client, serial, "activated")
@@ -369,7 +369,7 @@ def delete_command(
         device = client.device_by_serial(serial)
         if device.assigned_to_id:
             raise UsageError(
-                f"token {serial} is assigned; unassign it first: oathdesk entra unassign {serial}",
+                f"Token {serial} is assigned; unassign it first: oathdesk entra unassign {serial}.",
                 code="usage.assigned",
             )
         client.delete_device(device.id)

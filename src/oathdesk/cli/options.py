@@ -175,18 +175,18 @@ def read_bytes(path: Path, what: str = "file", limit: int = MAX_SEED_FILE) -> by
             size = os.fstat(stream.fileno()).st_size
             data = b"" if size > limit else stream.read(limit + 1)
     except FileNotFoundError:
-        raise InputFileError(f"{path}: {what} not found", code="file.not_found") from None
+        raise InputFileError(f"{path}: {what} not found.", code="file.not_found") from None
     except IsADirectoryError:
         raise InputFileError(
-            f"{path}: is a folder, not a {what}", code="file.is_directory"
+            f"{path}: is a folder, not a {what}.", code="file.is_directory"
         ) from None
     except OSError as exc:
-        raise InputFileError(f"{path}: cannot read the {what} ({exc.strerror})") from None
+        raise InputFileError(f"{path}: cannot read the {what} ({exc.strerror}).") from None
     if size > limit or len(data) > limit:
         raise InputFileError(
             f"{path}: the {what} is larger than {limit // (1024 * 1024)} MiB, the most oathdesk "
             "reads (as for a console upload); a seed file is far smaller. The limit has no "
-            "setting: split the file",
+            "setting: split the file.",
             code="file.too_large",
             details={"limit": limit},
         )
@@ -201,7 +201,7 @@ def read_secret_file(path: Path, what: str) -> Secret:
     elif raw.endswith(b"\n"):
         raw = raw[:-1]
     if not raw:
-        raise UsageError(f"{path}: the {what} is empty", code="usage.empty_secret_file")
+        raise UsageError(f"{path}: the {what} is empty.", code="usage.empty_secret_file")
     return Secret(raw)
 
 
@@ -212,7 +212,7 @@ def read_hex_key_file(path: Path) -> Secret:
     except ValueError:
         raise UsageError(
             f"{path}: the pre-shared key file must hold the key in hex (e.g. 32 hex digits for "
-            "AES-128)",
+            "AES-128).",
             code="usage.bad_key_file",
         ) from None
 
@@ -222,7 +222,7 @@ def _choice(value: str | None, allowed: tuple[str, ...], flag: str) -> str | Non
         return None
     lowered = value.lower()
     if lowered not in allowed:
-        raise UsageError(f"{flag} must be one of {', '.join(allowed)}, not {value!r}")
+        raise UsageError(f"{flag} must be one of {', '.join(allowed)}, not {value!r}.")
     return lowered
 
 
@@ -259,7 +259,7 @@ def open_options(
     from ``--gpg-home`` or the configuration."""
     fmt = source.fmt
     if fmt is not None and fmt not in FORMAT_IDS:
-        raise UsageError(f"--from must be one of {', '.join(FORMAT_IDS)}, not {fmt!r}")
+        raise UsageError(f"--from must be one of {', '.join(FORMAT_IDS)}, not {fmt!r}.")
     decryption = source.decryption
     options = build_read_options(decryption, source.defaults, source.profile)
     return SeedFileOptions(

@@ -96,7 +96,7 @@ def formats_command(ctx: typer.Context, config: ConfigOpt = None, as_json: JsonO
 
 def _target(target: str | None) -> str | None:
     if target and target not in TARGETS:
-        raise UsageError(f"--target must be one of {', '.join(TARGETS)}, not {target!r}")
+        raise UsageError(f"--target must be one of {', '.join(TARGETS)}, not {target!r}.")
     return target or None
 
 
@@ -204,14 +204,14 @@ def _write_atomically(path: Path, data: bytes | Callable[[BinaryIO], None], forc
     ``path``; on any failure the temp file is removed and ``path`` is left as it was."""
     if path.exists() and not force:
         raise InputFileError(
-            f"{path}: already exists; pass --force to replace it", code="file.exists"
+            f"{path}: already exists; pass --force to replace it.", code="file.exists"
         )
     directory = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".part")
     except OSError as exc:
         raise InputFileError(
-            f"{path}: cannot write here ({exc.strerror})", code="file.unwritable"
+            f"{path}: cannot write here ({exc.strerror}).", code="file.unwritable"
         ) from None
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -224,7 +224,7 @@ def _write_atomically(path: Path, data: bytes | Callable[[BinaryIO], None], forc
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise InputFileError(
-            f"{path}: cannot write ({exc.strerror})", code="file.unwritable"
+            f"{path}: cannot write ({exc.strerror}).", code="file.unwritable"
         ) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -317,7 +317,7 @@ def convert_command(
     Example (CSV2JSON): oathdesk seeds convert tokens.csv tokens.json --to entra-json
     """
     if to not in FORMAT_IDS:
-        raise UsageError(f"--to must be one of {', '.join(FORMAT_IDS)}, not {to!r}")
+        raise UsageError(f"--to must be one of {', '.join(FORMAT_IDS)}, not {to!r}.")
     cfg = config_from(ctx, config)
     result = source.open(input_file, cfg, target="entra" if to.startswith("entra-") else None)
     result.raise_if_invalid()
@@ -326,7 +326,7 @@ def convert_command(
         if problems:
             raise SeedFileInvalid(
                 f"{len(problems)} problem(s) for Entra: {problems[0].locator}: "
-                f"{problems[0].message}; nothing was written",
+                f"{problems[0].message}; nothing was written.",
                 problems,
             )
     write_profile = out_profile or source.profile

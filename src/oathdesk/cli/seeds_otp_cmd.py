@@ -46,7 +46,7 @@ def _when(ctx: typer.Context, at: float | None) -> float:
     if at is None:
         return cli_context(ctx).clock.now()
     if at < 0:
-        raise UsageError(f"--at is Unix seconds since 1970, 0 or more, not {at}")
+        raise UsageError(f"--at is Unix seconds since 1970, 0 or more, not {at}.")
     return at
 
 
@@ -128,7 +128,7 @@ def codes_command(
         if missing:
             raise OtpError(
                 f"{file}: no token with serial {', '.join(missing)} among its {len(records)} "
-                "token(s); serials are compared exactly (leading zeros count)",
+                "token(s); serials are compared exactly (leading zeros count).",
                 code="otp.not_found",
             )
         records = [r for r in records if r.serial in wanted]
@@ -193,11 +193,11 @@ def identify_command(
     for shown in codes:
         if not (6 <= len(shown) <= 8 and well_formed(shown, len(shown))):
             raise UsageError(
-                f"{shown!r} is not a code: type the 6 to 8 digits the token shows",
+                f"{shown!r} is not a code: type the 6 to 8 digits the token shows.",
                 code="usage.malformed_code",
             )
     if len(codes) == 2 and len(codes[0]) != len(codes[1]):
-        raise UsageError("the two codes have different lengths; one token shows one length")
+        raise UsageError("The two codes have different lengths; one token shows one length.")
     when = _when(ctx, at)
     records = _records(ctx, file, config, source)
     index = CodeIndex.of_records(records, at=when, window=window)
@@ -205,8 +205,8 @@ def identify_command(
     if not found:
         which = " then ".join(codes)
         raise OtpError(
-            f"no token in {file} shows {which} within ±{window} step(s) of {_stamp(when)}; "
-            "check the time (--at), widen --window, or check that the token is in this file",
+            f"No token in {file} shows {which} within ±{window} step(s) of {_stamp(when)}; "
+            "check the time (--at), widen --window, or check that the token is in this file.",
             code="otp.no_match",
         )
     by_serial = {r.serial: r for r in records}

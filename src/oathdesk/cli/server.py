@@ -46,7 +46,7 @@ ProxiesOpt = Annotated[
 
 def check_tls(certfile: Path | None, keyfile: Path | None) -> None:
     if (certfile is None) != (keyfile is None):
-        raise UsageError("give both --tls-cert and --tls-key, or neither")
+        raise UsageError("Give both --tls-cert and --tls-key, or neither.")
 
 
 def run_server(

@@ -155,7 +155,7 @@ def _upns(value: str | None) -> list[str] | None:
     upns = [u.strip() for u in (value or "").split(",") if u.strip()]
     bad = [u for u in upns if "@" not in u]
     if bad:
-        raise UsageError(f"--restrict-to-users takes UPNs (name@domain), not {bad[0]!r}")
+        raise UsageError(f"--restrict-to-users takes UPNs (name@domain), not {bad[0]!r}.")
     return upns or None
 
 
@@ -165,7 +165,7 @@ def _states(values: list[str] | None) -> list[TokenState] | None:
     known = {s.value for s in TokenState}
     bad = [v for v in values if v not in known]
     if bad:
-        raise UsageError(f"--state must be one of {', '.join(sorted(known))}, not {bad[0]!r}")
+        raise UsageError(f"--state must be one of {', '.join(sorted(known))}, not {bad[0]!r}.")
     return [TokenState(v) for v in values]
 
 

@@ -171,7 +171,7 @@ def replace_command(
     """Mark a token lost or broken (deactivated) and give its user a new one, activated; with
     --tap, also a Temporary Access Pass, printed once."""
     if why not in ("lost", "broken"):
-        raise UsageError("--why must be lost or broken")
+        raise UsageError("--why must be lost or broken.")
     kind: Literal["lost", "broken"] = "lost" if why == "lost" else "broken"
     asked = ActionRequest(
         reason,

@@ -63,7 +63,7 @@ def unwrap(data: bytes, name: str, options: UnwrapOptions) -> Unwrapped:
         if len(layers) == MAX_DEPTH:
             raise ArchiveError(
                 f"{name}: more than {MAX_DEPTH} nested envelopes ({' > '.join(layers)} > {kind}"
-                "...); a real delivery has one or two, so this is refused",
+                "...); a real delivery has one or two, so this is refused.",
                 code="container.too_deep",
                 details={"file": name, "layers": layers},
             )
@@ -78,7 +78,7 @@ def unwrap(data: bytes, name: str, options: UnwrapOptions) -> Unwrapped:
             layer = "pgp"
             if not data:
                 raise ArchiveError(
-                    f"{name}: the PGP message holds an empty file",
+                    f"{name}: the PGP message holds an empty file.",
                     code="container.empty",
                     details={"file": name},
                 )
@@ -86,7 +86,7 @@ def unwrap(data: bytes, name: str, options: UnwrapOptions) -> Unwrapped:
     if options.member is not None and not member_found:
         raise ArchiveError(
             f"{outer_name}: no archive in it has a member named {options.member!r} (the file "
-            f"inside is {name!r}); leave the member option out or correct it",
+            f"inside is {name!r}); leave the member option out or correct it.",
             code="container.member_not_found",
             details={"file": outer_name, "member": options.member, "found": name},
         )

@@ -22,6 +22,7 @@ import gnupg
 from oathdesk.containers.options import UnwrapOptions, output_limit
 from oathdesk.containers.pgp_signature import PgpSignature, refuse_bad, signatures_of
 from oathdesk.domain import ArchiveError, ContainerError, DecryptionError, InputFileError, Secret
+from oathdesk.domain.wording import clause
 
 PGP_SUFFIXES = (".pgp", ".gpg", ".asc")
 _OPTIONS = ["--pinentry-mode", "loopback"]
@@ -33,8 +34,8 @@ def _gpg_binary() -> str:
     path = shutil.which("gpg")
     if path is None:
         raise ContainerError(
-            "gpg (GnuPG 2) is not installed or not on PATH; install it (Debian: apt-get install "
-            "gnupg) to open or make PGP files",
+            "GnuPG 2 (gpg) is not installed or not on PATH; install it (Debian: apt-get install "
+            "gnupg) to open or make PGP files.",
             code="container.gpg_missing",
         )
     return path
@@ -58,7 +59,7 @@ def _make_gpg(home: Path) -> _Gpg:
         )
     except (OSError, ValueError) as exc:
         raise ContainerError(
-            f"gpg could not be started with GnuPG home {home} ({exc})",
+            f"GnuPG (gpg) could not be started with GnuPG home {home} ({exc}).",
             code="container.gpg_failed",
         ) from None
     gpg.buffer_size = 64 * 1024
@@ -107,8 +108,8 @@ def _passphrase_text(secret: Secret | None, name: str) -> str | None:
     raw = secret.reveal()
     if any(c in raw for c in b"\r\n\0"):
         raise DecryptionError(
-            "the PGP passphrase holds a line break or NUL byte, which gpg cannot take; check the "
-            "passphrase file (one line)",
+            "The PGP passphrase holds a line break or NUL byte, which gpg cannot take; check the "
+            "passphrase file (one line).",
             code="container.wrong_pgp_passphrase",
             details={"file": name},
         )
@@ -141,14 +142,14 @@ def decrypt_pgp(
     home = options.gpg_home
     if home is None:
         raise DecryptionError(
-            f"{name} is PGP-encrypted; name the GnuPG home that holds the private key",
+            f"{name} is PGP-encrypted; name the GnuPG home that holds the private key.",
             code="container.gpg_home_required",
             details={"file": name},
         )
     home = home.expanduser()
     if not home.is_dir():
         raise DecryptionError(
-            f"the GnuPG home {home} does not exist or is not a folder",
+            f"The GnuPG home {home} does not exist or is not a folder.",
             code="container.gpg_home_not_found",
             details={"file": name, "gpg_home": str(home)},
         )
@@ -162,7 +163,7 @@ def decrypt_pgp(
     except OSError as exc:  # the pipe to gpg broke: we killed it (bomb) or it died
         if not sink.over:
             raise ContainerError(
-                f"{name}: gpg stopped unexpectedly ({exc.strerror or exc})",
+                f"{name}: gpg stopped unexpectedly ({exc.strerror or exc}).",
                 code="container.gpg_failed",
                 details=details,
             ) from None
@@ -170,7 +171,7 @@ def decrypt_pgp(
     if sink.over or result is None:
         raise ArchiveError(
             f"{name}: the PGP message expands past {sink.limit} bytes; this looks like a "
-            "compression bomb",
+            "compression bomb.",
             code="container.too_large",
             details={**details, "cap": sink.limit},
         )
@@ -195,7 +196,7 @@ def _failure(
         return DecryptionError(
             f"{name} is encrypted to key id {', '.join(missing)}, and the GnuPG home "
             f"{details['gpg_home']} has no secret key for it; import that private key or use the "
-            "GnuPG home that holds it",
+            "GnuPG home that holds it.",
             code="container.pgp_key_missing",
             details={**details, "key_ids": missing},
         )
@@ -203,7 +204,7 @@ def _failure(
         if not had_passphrase:
             return _passphrase_required(name, details)
         return DecryptionError(
-            f"{name}: wrong passphrase for the PGP private key",
+            f"{name}: wrong passphrase for the PGP private key.",
             code="container.wrong_pgp_passphrase",
             details=details,
         )
@@ -212,21 +213,21 @@ def _failure(
     if _GPG_ERR_NO_SECKEY in codes:
         return DecryptionError(
             f"{name}: the GnuPG home {details['gpg_home']} has no usable secret key for this "
-            "message",
+            "message.",
             code="container.pgp_key_missing",
             details={**details, "key_ids": []},
         )
     if any(k == "ERROR" and v.startswith("pkdecrypt_failed") for k, v in status):
         return ContainerError(
             f"{name}: gpg found the secret key in {details['gpg_home']} but could not use it: "
-            f"{_gpg_says(stderr) or 'no reason given'}",
+            f"{clause(_gpg_says(stderr) or 'no reason given')}.",
             code="container.gpg_failed",
             details=details,
         )
     if "BEGIN_DECRYPTION" in keywords:
         return ArchiveError(
             f"{name}: the PGP message is damaged or was altered (decryption failed after the "
-            "key was found)",
+            "key was found).",
             code="container.corrupt",
             details={**details, "envelope": "pgp"},
         )
@@ -234,12 +235,12 @@ def _failure(
         # The message was understood but gpg could not use the key (agent, smartcard...).
         return ContainerError(
             f"{name}: gpg could not decrypt with the GnuPG home {details['gpg_home']}: "
-            f"{_gpg_says(stderr) or 'no reason given'}",
+            f"{clause(_gpg_says(stderr) or 'no reason given')}.",
             code="container.gpg_failed",
             details=details,
         )
     return ArchiveError(
-        f"{name}: no valid OpenPGP message found; the file is damaged or is not PGP data",
+        f"{name}: no valid OpenPGP message found; the file is damaged or is not PGP data.",
         code="container.corrupt",
         details={**details, "envelope": "pgp"},
     )
@@ -254,7 +255,7 @@ def _gpg_says(stderr: str) -> str:
 
 def _passphrase_required(name: str, details: dict[str, Any]) -> DecryptionError:
     return DecryptionError(
-        f"{name}: the PGP key (or message) is protected by a passphrase; give the PGP passphrase",
+        f"{name}: the PGP key (or message) is protected by a passphrase; give the PGP passphrase.",
         code="container.pgp_passphrase_required",
         details=details,
     )
@@ -280,7 +281,7 @@ def encrypt_pgp(data: bytes, public_key_file: Path, *, armor: bool = True) -> by
         key_data = public_key_file.read_bytes()
     except OSError as exc:
         raise InputFileError(
-            f"{public_key_file}: cannot read the public key file ({exc.strerror or exc})",
+            f"{public_key_file}: cannot read the public key file ({exc.strerror or exc}).",
             code="file.unreadable",
         ) from None
     _gpg_binary()
@@ -292,14 +293,14 @@ def encrypt_pgp(data: bytes, public_key_file: Path, *, armor: bool = True) -> by
         if not fingerprints:
             raise ContainerError(
                 f"{public_key_file}: no OpenPGP public key found in this file; export the "
-                "recipient's key with 'gpg --export --armor KEYID'",
+                "recipient's key with 'gpg --export --armor KEYID'.",
                 code="container.pgp_key_invalid",
             )
         result = gpg.encrypt(data, fingerprints, armor=armor, always_trust=True)
         if not result.ok:
             raise ContainerError(
                 f"{public_key_file}: gpg cannot encrypt to this key ({result.status or 'failed'});"
-                " it may be expired, revoked or a signing-only key",
+                " it may be expired, revoked or a signing-only key.",
                 code="container.pgp_key_unusable",
                 details={"fingerprints": fingerprints},
             )

@@ -123,7 +123,7 @@ def refuse_bad(signatures: list[PgpSignature], name: str, details: dict[str, Any
         raise ArchiveError(
             f"{name}: the signature by key {bad[0].key_id} does not match the message: the file "
             "was altered after it was signed, or damaged. Do not use it; ask the vendor for a "
-            "new file",
+            "new file.",
             code="container.pgp_bad_signature",
             details={**details, "key_ids": [s.key_id for s in bad]},
         )

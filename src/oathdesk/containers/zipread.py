@@ -91,13 +91,13 @@ def choose_member(names: Sequence[str], archive: str, wanted: str | None) -> str
             return choose_member(names, archive, None)
         except ArchiveError:
             raise ArchiveError(
-                f"{archive}: there is no member {wanted!r}; members are: {_listing(entries)}",
+                f"{archive}: there is no member {wanted!r}; members are: {_listing(entries)}.",
                 code="container.member_not_found",
                 details={"archive": archive, "candidates": entries},
             ) from None
     if not entries:
         raise ArchiveError(
-            f"{archive}: the archive holds no file (only folders or system files)",
+            f"{archive}: the archive holds no file (only folders or system files).",
             code="container.empty",
             details={"archive": archive},
         )
@@ -113,7 +113,7 @@ def choose_member(names: Sequence[str], archive: str, wanted: str | None) -> str
     raise ArchiveError(
         f"{archive}: the archive holds several files that could be the seed file: "
         f"{_listing(candidates)}. Name the one to read with --member NAME (e.g. --member "
-        f"{candidates[0]}; in the console, the field 'File inside the ZIP')",
+        f"{candidates[0]}; in the console, the field 'File inside the ZIP').",
         code="container.multiple_files",
         details={"archive": archive, "candidates": candidates},
     )
@@ -140,7 +140,7 @@ def _check_headers(infos: Sequence[Any], archive: str, options: UnwrapOptions, s
         raise ArchiveError(
             f"{archive}: the archive declares {total} bytes uncompressed, over the cap of "
             f"{options.max_total_size} bytes; this looks like a ZIP bomb. Raise the cap only "
-            "if you trust the file",
+            "if you trust the file.",
             code="container.too_large",
             details={"archive": archive, "declared": total, "cap": options.max_total_size},
         )
@@ -150,7 +150,7 @@ def _check_headers(infos: Sequence[Any], archive: str, options: UnwrapOptions, s
             raise ArchiveError(
                 f"{archive}: member {info.filename!r} declares {info.file_size} bytes from "
                 f"{info.compress_size} compressed, over the ratio cap of {options.max_ratio}:1; "
-                "this looks like a ZIP bomb",
+                "this looks like a ZIP bomb.",
                 code="container.too_large",
                 details={
                     "archive": archive,
@@ -167,7 +167,7 @@ def read_zip(data: bytes, archive: str, options: UnwrapOptions) -> tuple[bytes, 
         zf = pyzipper.AESZipFile(io.BytesIO(data))
     except (*_READ_ERRORS, NotImplementedError, RuntimeError) as exc:
         raise ArchiveError(
-            f"{archive}: not a readable ZIP archive ({exc}); the file is damaged or truncated",
+            f"{archive}: not a readable ZIP archive ({exc}); the file is damaged or truncated.",
             code="container.corrupt",
             details={"archive": archive, "envelope": "zip"},
         ) from None
@@ -183,7 +183,7 @@ def read_zip(data: bytes, archive: str, options: UnwrapOptions) -> tuple[bytes, 
             method = _METHOD_NAMES.get(info.compress_type, f"method {info.compress_type}")
             raise ArchiveError(
                 f"{where} is compressed with {method}, which oathdesk does not read; re-pack it "
-                "with Deflate (the default of zip, 7-Zip and Windows)",
+                "with Deflate (the default of zip, 7-Zip and Windows).",
                 code="container.unsupported",
                 details=details,
             )
@@ -191,13 +191,13 @@ def read_zip(data: bytes, archive: str, options: UnwrapOptions) -> tuple[bytes, 
         if layer != "zip" and not password:
             kind = "WinZip AES" if layer == "zip-aes" else "ZipCrypto"
             raise DecryptionError(
-                f"{where} is encrypted ({kind}); give the ZIP password",
+                f"{where} is encrypted ({kind}); give the ZIP password.",
                 code="container.password_required",
                 details=details,
             )
         content = _read_member(zf, info, password, where, details, options, len(data))
     if not content:
-        raise ArchiveError(f"{where} is empty", code="container.empty", details=details)
+        raise ArchiveError(f"{where} is empty.", code="container.empty", details=details)
     return content, member, layer
 
 
@@ -227,7 +227,7 @@ def _read_member(
                 if total > limit:
                     raise ArchiveError(
                         f"{where} expands past the {info.file_size} bytes its header declares; "
-                        "the header is forged (a ZIP bomb) or the archive is damaged",
+                        "the header is forged (a ZIP bomb) or the archive is damaged.",
                         code="container.too_large",
                         details={**details, "declared": info.file_size},
                     )
@@ -235,16 +235,16 @@ def _read_member(
     except RuntimeError as exc:  # pyzipper's "Bad password for file"
         if "bad password" in str(exc).lower():
             raise DecryptionError(
-                f"{where}: wrong ZIP password", code="container.wrong_password", details=details
+                f"{where}: wrong ZIP password.", code="container.wrong_password", details=details
             ) from None
         raise ArchiveError(
-            f"{where} cannot be read ({exc})",
+            f"{where} cannot be read ({exc}).",
             code="container.corrupt",
             details={**details, "envelope": "zip"},
         ) from None
     except NotImplementedError as exc:
         raise ArchiveError(
-            f"{where} uses a ZIP feature oathdesk does not read ({exc})",
+            f"{where} uses a ZIP feature oathdesk does not read ({exc}).",
             code="container.unsupported",
             details=details,
         ) from None
@@ -252,19 +252,19 @@ def _read_member(
         if layer_of(info) == "zip-zipcrypto" and ("CRC" in str(exc) or isinstance(exc, zlib.error)):
             # ZipCrypto's one check byte lets 1 wrong password in 256 through to garbage.
             raise DecryptionError(
-                f"{where}: wrong ZIP password (or the member is damaged)",
+                f"{where}: wrong ZIP password (or the member is damaged).",
                 code="container.wrong_password",
                 details=details,
             ) from None
         raise ArchiveError(
-            f"{where} is damaged ({exc})",
+            f"{where} is damaged ({exc}).",
             code="container.corrupt",
             details={**details, "envelope": "zip"},
         ) from None
     if total != info.file_size:
         raise ArchiveError(
             f"{where} holds {total} bytes but its header declares {info.file_size}; the archive "
-            "is damaged or forged",
+            "is damaged or forged.",
             code="container.corrupt",
             details={**details, "envelope": "zip"},
         )

@@ -28,7 +28,7 @@ def _check_member_name(member_name: str) -> None:
     ):
         raise ContainerError(
             f"{member_name!r} cannot be a ZIP member name; use a plain file name such as "
-            "'seeds.csv'",
+            "'seeds.csv'.",
             code="container.bad_member_name",
         )
 
@@ -37,14 +37,14 @@ def wrap_zip(data: bytes, member_name: str, password: Secret, *, method: str = "
     """A ZIP holding ``data`` as ``member_name``, encrypted with ``password``."""
     if method not in ZIP_METHODS:
         raise ContainerError(
-            f"unknown ZIP encryption {method!r}; choose 'aes' (WinZip AES-256) or 'zipcrypto' "
-            "(legacy, weak, only for tools that cannot read AES)",
+            f"Unknown ZIP encryption {method!r}; choose 'aes' (WinZip AES-256) or 'zipcrypto' "
+            "(legacy, weak, only for tools that cannot read AES).",
             code="container.unknown_method",
         )
     _check_member_name(member_name)
     if not password:
         raise DecryptionError(
-            "a password-protected ZIP needs a non-empty password",
+            "A password-protected ZIP needs a non-empty password.",
             code="container.password_required",
         )
     if method == "zipcrypto":

@@ -37,8 +37,8 @@ def parse_address(typed: str) -> str:
         )
     except EmailNotValidError:
         raise DeliveryError(
-            "type one e-mail address only (name@company.example): no name, brackets, "
-            "comments or second address",
+            "Type one e-mail address only (name@company.example): no name, brackets, "
+            "comments or second address.",
             code="delivery.invalid_email",
         ) from None
     return found.ascii_email or f"{found.local_part}@{found.ascii_domain}"

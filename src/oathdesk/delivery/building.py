@@ -16,6 +16,7 @@ from typing import Any
 from oathdesk.containers import encrypt_pgp, wrap_zip
 from oathdesk.delivery.context import DeliveryError
 from oathdesk.domain import ContainerError, HashAlgorithm, OtpKind, Secret, SeedRecord
+from oathdesk.domain.wording import sentence
 from oathdesk.formats import FORMAT_IDS, WriteOptions, write_seeds
 from oathdesk.formats.csv_engine import PROPERTIES, Column, CsvProfile
 from oathdesk.store import DELIVERY_TENANT, OrderRepository, SealedValue, Sealer
@@ -71,15 +72,15 @@ class CustomLayout:
     def profile(self) -> CsvProfile:
         """The CSV engine profile this layout describes (checked: serial and secret present)."""
         if self.secret_encoding not in ENCODINGS:
-            raise _invalid(f"secret encoding must be one of {', '.join(ENCODINGS)}")
+            raise _invalid(f"Secret encoding must be one of {', '.join(ENCODINGS)}.")
         if not self.fields:
-            raise _invalid("add at least the serial and the secret fields")
+            raise _invalid("Add at least the serial and the secret fields.")
         columns = []
         for number, item in enumerate(self.fields, start=1):
             if item.property is not None and item.property not in FIELD_PROPERTIES:
-                raise _invalid(f"field {number}: unknown token property {item.property!r}")
+                raise _invalid(f"Field {number}: unknown token property {item.property!r}.")
             if self.header_row and not item.header.strip():
-                raise _invalid(f"field {number} needs a header text (or turn the header row off)")
+                raise _invalid(f"Field {number} needs a header text (or turn the header row off).")
             columns.append(
                 Column(
                     header=item.header.strip() or f"field{number}",
@@ -89,7 +90,7 @@ class CustomLayout:
             )
         props = {c.property for c in columns}
         if not {"serial", "secret"} <= props:
-            raise _invalid("the layout needs a 'serial' field and a 'secret' field")
+            raise _invalid("The layout needs a 'serial' field and a 'secret' field.")
         return CsvProfile(
             name="custom layout",
             columns=tuple(columns),
@@ -107,7 +108,7 @@ def _invalid(message: str) -> DeliveryError:
 def check_format(fmt: str) -> None:
     if fmt not in FORMAT_IDS:
         raise DeliveryError(
-            f"unknown format {fmt!r}; formats are {', '.join(FORMAT_IDS)}",
+            f"Unknown format {fmt!r}; formats are {', '.join(FORMAT_IDS)}.",
             code="delivery.invalid_format",
         )
 
@@ -142,7 +143,7 @@ def render(records: Sequence[SeedRecord], fmt: str, layout: CustomLayout | None)
     """The plain seed file; ``seed.not_expressible`` when the format cannot hold the tokens."""
     options = WriteOptions(profile=layout.profile()) if fmt == "custom-csv" and layout else None
     if fmt == "custom-csv" and options is None:
-        raise _invalid("the custom CSV format needs a layout")
+        raise _invalid("The custom CSV format needs a layout.")
     return write_seeds(records, fmt, options)
 
 
@@ -159,7 +160,7 @@ def pgp_encrypt(data: bytes, public_key: str) -> bytes:
         try:
             return encrypt_pgp(data, key_file, armor=True)
         except ContainerError as exc:  # the message names our temporary file: drop it
-            exc.message = exc.message.removeprefix(f"{key_file}: ")
+            exc.message = sentence(exc.message.removeprefix(f"{key_file}: "))
             raise
 
 
@@ -169,11 +170,11 @@ def envelope(
     """Encrypt as chosen: a password ZIP, a PGP message, or PGP inside a password ZIP."""
     if encryption in ("pgp", "both"):
         if not public_key:
-            raise DeliveryError("a PGP public key is needed", code="delivery.pgp_key_missing")
+            raise DeliveryError("A PGP public key is needed.", code="delivery.pgp_key_missing")
         data, name = pgp_encrypt(data, public_key), name + ".asc"
     if encryption in ("password", "both"):
         if password is None:
-            raise DeliveryError("a password is needed", code="delivery.password_missing")
+            raise DeliveryError("A password is needed.", code="delivery.password_missing")
         data = wrap_zip(data, name, password)
         name = name.rsplit(".", 1)[0] if name.endswith(".asc") else name
         name = name.rsplit(".", 1)[0] + ".zip"

@@ -47,7 +47,7 @@ class Delivery:
             ready = uow.delivery_orders.schema_ready()
         if not ready:
             raise DeliveryError(
-                "the database has no delivery tables yet; run: oathdesk db upgrade",
+                "The database has no delivery tables yet; run: oathdesk db upgrade.",
                 code="service.not_migrated",
             )
 

@@ -22,7 +22,7 @@ from oathdesk.store import Order, UnitOfWork, Visit, retry_after
 from oathdesk.store.throttle import network_key, pair
 
 log = logging.getLogger("oathdesk.delivery")
-NOT_FOUND = "no order matches this number and e-mail address; check both and try again"
+NOT_FOUND = "No order matches this number and e-mail address; check both and try again."
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def _give_back(uow: UnitOfWork, limits: list[tuple[str, int]]) -> None:
 def throttled(until: datetime, now: datetime) -> DeliveryError:
     wait = retry_after(until, now)
     return DeliveryError(
-        f"too many attempts; try again in {wait} seconds or ask your account manager",
+        f"Too many attempts; try again in {wait} seconds or ask your account manager.",
         code="delivery.throttled",
         details={"retry_after": wait},
     )
@@ -205,7 +205,7 @@ def verify_possession(
     """Mark each picked shipment verified when the serial typed is one of its tokens."""
     verified = _verify(dl, visit, answers, address=address)
     if verified is None:
-        ended = "this visit has ended; find the order again"
+        ended = "This visit has ended; find the order again."
         raise DeliveryError(ended, code="delivery.visit_gone")
     return verified
 
@@ -214,7 +214,7 @@ def _verify(
     dl: Delivery, visit: VisitView, answers: dict[int, str], *, address: str
 ) -> VisitView | None:
     if not answers:
-        raise DeliveryError("pick at least one shipment", code="delivery.nothing_picked")
+        raise DeliveryError("Pick at least one shipment.", code="delivery.nothing_picked")
     policy, now = dl.settings.find, dl.now()
     limits = serial_limits(policy, address, visit)
     until = _reserve(dl, limits, policy, now)
@@ -254,8 +254,8 @@ def _verify(
             details={"shipments": wrong, "address": address},
         )
         error = DeliveryError(
-            f"the serial typed for shipment {', '.join(wrong)} is not one of its tokens; "
-            "type the serial printed on any token of that shipment",
+            f"The serial typed for shipment {', '.join(wrong)} is not one of its tokens; "
+            "type the serial printed on any token of that shipment.",
             code="delivery.serial_mismatch",
             details={"shipments": wrong},
         )

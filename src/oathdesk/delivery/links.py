@@ -36,8 +36,8 @@ from oathdesk.store import (
 R = RequestState
 
 GONE = (
-    "this download link is no longer valid (used up, confirmed or expired); "
-    "ask your account manager"
+    "This download link is no longer valid (used up, confirmed or expired); "
+    "ask your account manager."
 )
 
 
@@ -155,7 +155,7 @@ def _refuse_password(
         details={"file": row.file_name, "failures": row.password_failures},
     )
     return DeliveryError(
-        "the password is not the one chosen for this file",
+        "The password is not the one chosen for this file.",
         code="delivery.wrong_password",
         details={"attempts_left": dl.settings.password_attempts - row.password_failures},
     )
@@ -172,12 +172,12 @@ def download(dl: Delivery, token: str, password: Secret | None, *, address: str)
             request = _request_of(uow, row)
             if row.downloads >= dl.settings.downloads:
                 raise _forbidden(
-                    "this link has been used for its download; confirm on the page where you "
-                    "downloaded, or ask your account manager"
+                    "This link has been used for its download; confirm on the page where you "
+                    "downloaded, or ask your account manager."
                 )
             if row.password_failures >= dl.settings.password_attempts:
                 raise _forbidden(
-                    "too many wrong passwords: this link is locked; ask your account manager"
+                    "Too many wrong passwords: this link is locked; ask your account manager."
                 )
             if request.password_hash is not None and not _password_ok(
                 request.password_hash, password
@@ -242,7 +242,7 @@ def check_receipt(dl: Delivery, token: str, receipt: str | None) -> LinkView:
 
 def _not_downloaded() -> DeliveryError:
     return DeliveryError(
-        "download the file on this page first: only the visit that downloaded it can delete it",
+        "Download the file on this page first: only the visit that downloaded it can delete it.",
         code="delivery.not_downloaded",
     )
 

@@ -94,12 +94,12 @@ def parse_manifest(data: bytes, name: str) -> list[ManifestOrder]:
         try:
             rows = _rows_from_json(json.loads(text))
         except (ValueError, AttributeError) as exc:
-            raise _bad(f"{name}: not a valid JSON manifest ({exc})") from None
+            raise _bad(f"{name}: not a valid JSON manifest ({exc}).") from None
     else:
         reader = csv.DictReader(io.StringIO(text))
         missing = set(CSV_COLUMNS) - {h.strip().lower() for h in reader.fieldnames or []}
         if missing:
-            raise _bad(f"{name}: the manifest lacks column(s) {', '.join(sorted(missing))}")
+            raise _bad(f"{name}: the manifest lacks column(s) {', '.join(sorted(missing))}.")
         rows = [{k.strip().lower(): (v or "").strip() for k, v in r.items() if k} for r in reader]
     orders: dict[tuple[str | None, str | None], ManifestOrder] = {}
     for number, row in enumerate(rows, start=2):
@@ -108,7 +108,7 @@ def parse_manifest(data: bytes, name: str) -> list[ManifestOrder]:
         if not (po or inv) or not domain or not row.get("shipment_number") or not row.get("serial"):
             raise _bad(
                 f"{name}: row {number} needs a PO or invoice number, an e-mail domain, a "
-                "shipment number and a serial"
+                "shipment number and a serial."
             )
         order = orders.setdefault(
             (po, inv),
@@ -117,13 +117,13 @@ def parse_manifest(data: bytes, name: str) -> list[ManifestOrder]:
             ),
         )
         if order.email_domain != domain:
-            raise _bad(f"{name}: row {number}: one order cannot belong to two e-mail domains")
+            raise _bad(f"{name}: row {number}: one order cannot belong to two e-mail domains.")
         ship = order.shipments.setdefault(
             row["shipment_number"], ManifestShipment(row["shipment_number"])
         )
         ship.serials.append(row["serial"])
     if not orders:
-        raise _bad(f"{name}: the manifest names no token")
+        raise _bad(f"{name}: the manifest names no token.")
     return list(orders.values())
 
 
@@ -138,10 +138,10 @@ def _customer(orders: OrderRepository, order: ManifestOrder) -> tuple[Customer, 
 def _check_new(orders: OrderRepository, order: ManifestOrder) -> None:
     taken = orders.taken_number(order.po_number, order.invoice_number)
     if taken:
-        raise DeliveryError(f"order {taken} is already loaded", code="delivery.exists")
+        raise DeliveryError(f"Order {taken} is already loaded.", code="delivery.exists")
     for number in order.shipments:
         if orders.shipment_exists(number):
-            raise DeliveryError(f"shipment {number} is already loaded", code="delivery.exists")
+            raise DeliveryError(f"Shipment {number} is already loaded.", code="delivery.exists")
 
 
 def load(
@@ -165,11 +165,11 @@ def load(
     orders = parse_manifest(manifest_data, manifest_name)
     wanted = [s for o in orders for sh in o.shipments.values() for s in sh.serials]
     if len(set(wanted)) != len(wanted):
-        raise _bad(f"{manifest_name}: a serial appears twice in the manifest")
+        raise _bad(f"{manifest_name}: a serial appears twice in the manifest.")
     absent = [s for s in wanted if s not in records]
     if absent:
         raise _bad(
-            f"{manifest_name}: {len(absent)} serial(s) are not in {seed_name}, e.g. {absent[0]}"
+            f"{manifest_name}: {len(absent)} serial(s) are not in {seed_name}, e.g. {absent[0]}."
         )
     sealer = dl.inv.sealer
     counts = {"customers": 0, "shipments": 0}
@@ -178,7 +178,7 @@ def load(
         taken = repo.loaded_serial(wanted)
         if taken:
             raise DeliveryError(
-                f"serial {taken} is already loaded", code="delivery.serial_conflict"
+                f"Serial {taken} is already loaded.", code="delivery.serial_conflict"
             )
         for order in orders:
             _check_new(repo, order)

@@ -62,6 +62,6 @@ def send(smtp: SmtpSettings, message: EmailMessage, recipient: str) -> None:
         setting = "mail_dir" if smtp.mail_dir is not None else "smtp_* settings"
         raise DeliveryError(
             f"{exc.where} did not take the message ({exc.reason}); check [delivery] {setting} "
-            "and approve again to resend",
+            "and approve again to resend.",
             code="delivery.mail_failed",
         ) from None

@@ -25,6 +25,7 @@ from oathdesk.delivery.context import Delivery, DeliveryError, sha256_hex
 from oathdesk.delivery.links import seal_file
 from oathdesk.delivery.requesting import RequestView, get_request, locked_request, move
 from oathdesk.domain import OathdeskError
+from oathdesk.domain.wording import clause
 from oathdesk.store import (
     DELIVERY_TENANT,
     DeliveryFile,
@@ -87,7 +88,7 @@ def _store_files(
         raise
     except OathdeskError as exc:
         raise DeliveryError(
-            f"the file cannot be built: {exc.message}",
+            f"The file cannot be built: {clause(exc.message)}.",
             code="delivery.not_buildable",
             details={"cause": exc.code},
         ) from None
@@ -147,7 +148,7 @@ def _recipient(uow: UnitOfWork, row: DeliveryRequest) -> str:
         recipient = ""
     if not recipient or customer is None or not same_domain(recipient, customer.email_domain):
         raise DeliveryError(
-            f"request {row.id}'s address is not at the customer's domain; reject it",
+            f"Request {row.id}'s address is not at the customer's domain; reject it.",
             code="delivery.invalid_email",
         )
     return recipient
@@ -162,7 +163,7 @@ def _prepare(dl: Delivery, request_id: int, actor: str) -> tuple[EmailMessage, s
         stale = row.decided_at is not None and dl.now() - row.decided_at > STALE
         if not (row.state in (R.PENDING, R.MAIL_FAILED) or (row.state is R.APPROVED and stale)):
             raise DeliveryError(
-                f"request {request_id} is {row.state.value}; only pending requests are approved",
+                f"Request {request_id} is {row.state.value}; only pending requests are approved.",
                 code="delivery.state_conflict",
             )
         recipient = _recipient(uow, row)

@@ -25,6 +25,7 @@ from oathdesk.delivery.building import (
 from oathdesk.delivery.context import Delivery, DeliveryError
 from oathdesk.delivery.finding import VisitView
 from oathdesk.domain import OathdeskError, Secret, SeedRecord
+from oathdesk.domain.wording import clause
 from oathdesk.service.accounts import HASHER
 from oathdesk.store import (
     DELIVERY_TENANT,
@@ -102,7 +103,7 @@ def check_password(password: str, context: list[str]) -> None:
     """Refuse passwords a guesser tries first; the message says how to make a better one."""
 
     def weak(why: str) -> DeliveryError:
-        return DeliveryError(f"choose a stronger password: {why}", code="delivery.weak_password")
+        return DeliveryError(f"Choose a stronger password: {why}.", code="delivery.weak_password")
 
     if len(password) < MIN_PASSWORD:
         raise weak(f"use at least {MIN_PASSWORD} characters")
@@ -140,7 +141,7 @@ def _check_buildable(
         raise
     except OathdeskError as exc:
         raise DeliveryError(
-            f"this format cannot hold these tokens: {exc.message}",
+            f"This format cannot hold these tokens: {clause(exc.message)}.",
             code="delivery.not_buildable",
             details={"cause": exc.code},
         ) from None
@@ -149,7 +150,7 @@ def _check_buildable(
             envelope(b"check", "check.csv", "pgp", None, key)
         except OathdeskError as exc:
             raise DeliveryError(
-                f"the PGP public key cannot be used: {exc.message}",
+                f"The PGP public key cannot be used: {clause(exc.message)}.",
                 code="delivery.pgp_key_invalid",
                 details={"cause": exc.code},
             ) from None
@@ -158,29 +159,29 @@ def _check_buildable(
 def create_request(dl: Delivery, visit: VisitView, spec: RequestSpec) -> int:
     """Check every choice, then queue the request for the delivery team."""
     if not spec.shipment_ids:
-        raise DeliveryError("pick at least one shipment", code="delivery.nothing_picked")
+        raise DeliveryError("Pick at least one shipment.", code="delivery.nothing_picked")
     unverified = set(spec.shipment_ids) - set(visit.verified)
     if unverified:
         raise DeliveryError(
-            "prove possession of every picked shipment first (type one of its serials)",
+            "Prove possession of every picked shipment first (type one of its serials).",
             code="delivery.not_verified",
         )
     if spec.packaging not in PACKAGINGS:
         raise DeliveryError(
-            "choose one file or one file per shipment", code="delivery.invalid_packaging"
+            "Choose one file or one file per shipment.", code="delivery.invalid_packaging"
         )
     if spec.encryption not in ENCRYPTIONS:
-        raise DeliveryError("choose password, PGP or both", code="delivery.invalid_encryption")
+        raise DeliveryError("Choose password, PGP or both.", code="delivery.invalid_encryption")
     check_format(spec.format)
     password = spec.password if spec.encryption in ("password", "both") else None
     if spec.encryption in ("password", "both"):
         if password is None:
-            raise DeliveryError("type a password for the file", code="delivery.password_missing")
+            raise DeliveryError("Type a password for the file.", code="delivery.password_missing")
         context = [visit.email, visit.email.partition("@")[0], visit.order.reference]
         check_password(password.reveal().decode("utf-8", "replace"), context)
     key = (spec.pgp_key or "").strip() if spec.encryption in ("pgp", "both") else None
     if spec.encryption in ("pgp", "both") and not key:
-        raise DeliveryError("paste or upload a PGP public key", code="delivery.pgp_key_missing")
+        raise DeliveryError("Paste or upload a PGP public key.", code="delivery.pgp_key_missing")
     with dl.uow(write=False) as uow:
         grouped = records_by_shipment(uow.delivery_orders, dl.inv.sealer, spec.shipment_ids)
     _check_buildable(grouped, spec, key)
@@ -265,7 +266,7 @@ def list_requests(dl: Delivery, state: str | None = None) -> list[RequestView]:
     names = [s.value for s in RequestState]
     if state is not None and state not in names:
         raise DeliveryError(
-            f"unknown state {state!r}; states are {', '.join(names)}", code="delivery.bad_state"
+            f"Unknown state {state!r}; states are {', '.join(names)}.", code="delivery.bad_state"
         )
     with dl.uow(write=False) as uow:
         rows = uow.delivery_requests.by_state(RequestState(state) if state else None)
@@ -276,7 +277,7 @@ def get_request(dl: Delivery, request_id: int) -> RequestView:
     with dl.uow(write=False) as uow:
         row = uow.delivery_requests.get(request_id)
         if row is None:
-            raise DeliveryError(f"there is no request {request_id}", code="delivery.not_found")
+            raise DeliveryError(f"There is no request {request_id}.", code="delivery.not_found")
         return request_view(uow, row, files=True)
 
 
@@ -284,7 +285,7 @@ def locked_request(uow: UnitOfWork, request_id: int) -> DeliveryRequest:
     """The request, locked for a change, or ``delivery.not_found``."""
     row = uow.delivery_requests.get(request_id, for_update=True)
     if row is None:
-        raise DeliveryError(f"there is no request {request_id}", code="delivery.not_found")
+        raise DeliveryError(f"There is no request {request_id}.", code="delivery.not_found")
     return row
 
 
@@ -299,12 +300,12 @@ def move(uow: UnitOfWork, row: DeliveryRequest, target: RequestState) -> None:
 def reject(dl: Delivery, request_id: int, reason: str, *, actor: str) -> RequestView:
     """Refuse a pending request with a reason; its sealed password is erased at once."""
     if not reason.strip():
-        raise DeliveryError("say why the request is rejected", code="delivery.reason_required")
+        raise DeliveryError("Say why the request is rejected.", code="delivery.reason_required")
     with dl.uow() as uow:
         row = locked_request(uow, request_id)
         if row.state is not RequestState.PENDING:
             raise DeliveryError(
-                f"request {request_id} is {row.state.value}, not pending",
+                f"Request {request_id} is {row.state.value}, not pending.",
                 code="delivery.state_conflict",
             )
         move(uow, row, RequestState.REJECTED)

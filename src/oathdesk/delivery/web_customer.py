@@ -156,7 +156,7 @@ async def _public_key(form: FormData) -> str:
         data = await upload.read(MAX_KEY + 1)
         if data:
             if len(data) > MAX_KEY:
-                raise DeliveryError("the key file is too large", code="delivery.pgp_key_invalid")
+                raise DeliveryError("The key file is too large.", code="delivery.pgp_key_invalid")
             return data.decode("utf-8", "replace")
     return _text(form, "pgp_key", MAX_KEY)
 
@@ -175,7 +175,7 @@ async def _ask(request: Request, dl: Delivery, visit: VisitView, form: FormData)
     password, again = _text(form, "password", 1024), _text(form, "password_again", 1024)
     try:
         if encryption in ("password", "both") and password != again:
-            raise DeliveryError("the two passwords differ", code="delivery.password_mismatch")
+            raise DeliveryError("The two passwords differ.", code="delivery.password_mismatch")
         fmt = _text(form, "format", 40)
         spec = RequestSpec(
             shipment_ids=tuple(visit.verified),

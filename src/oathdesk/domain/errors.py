@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 from oathdesk.domain.report import Problem
+from oathdesk.domain.wording import sentence
 
 
 class ErrorKind(StrEnum):
@@ -52,7 +53,8 @@ class ErrorKind(StrEnum):
 
 
 class OathdeskError(Exception):
-    """Base of every error meant for a person; ``code`` is stable, ``message`` is actionable."""
+    """Base of every error meant for a person; ``code`` is stable, ``message`` is actionable
+    and a sentence (``domain.wording.sentence``: capital first letter, final full stop)."""
 
     code: str = "oathdesk.error"
 
@@ -63,6 +65,7 @@ class OathdeskError(Exception):
         code: str | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> None:
+        message = sentence(message)  # a message composed at run time is one too
         super().__init__(message)
         self.message = message
         if code is not None:

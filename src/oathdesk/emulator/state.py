@@ -274,8 +274,8 @@ class EmulatorState:
         except (OSError, ValueError, KeyError, TypeError, GraphError) as exc:
             # The type only: a message could quote the file, and the file holds seeds.
             raise InputFileError(
-                f"the emulator state {path} cannot be read ({type(exc).__name__}); restore it, "
-                "or start afresh with --seed FILE or an empty --data folder"
+                f"The emulator state {path} cannot be read ({type(exc).__name__}); restore it, "
+                "or start afresh with --seed FILE or an empty --data folder."
             ) from None
         state._saved = path.read_bytes()
         return state

@@ -199,7 +199,7 @@ def wrong_key(pskc: PSKC, options: ReadOptions, source: str, extra: str = "") ->
     name = _key_name(pskc)
     named = f" (the file names its key {name!r})" if name else ""
     return DecryptionError(
-        f"{source}: the {what}{extra} does not open this PSKC file{named}; check {flag}",
+        f"{source}: the {what}{extra} does not open this PSKC file{named}; check {flag}.",
         code="seed.pskc_wrong_key",
         details={"key_name": name},
     )

@@ -20,6 +20,7 @@ from oathdesk.domain import (
     SeedFileInvalid,
     SeedRecord,
 )
+from oathdesk.domain.wording import clause
 
 if TYPE_CHECKING:
     from oathdesk.formats.csv_engine import CsvProfile
@@ -83,7 +84,7 @@ class ReadResult:
             first = errors[0]
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
             raise SeedFileInvalid(
-                f"{first.locator}: {first.message}{more}; nothing was imported or written",
+                f"{first.locator}: {first.message}{more}; nothing was imported or written.",
                 self.problems,
             )
 
@@ -122,6 +123,6 @@ class SeedFormat(Protocol):
 def unsupported(problems: Sequence[Problem], fmt: str) -> SeedFileError:
     """The error a writer raises when records cannot be expressed in its format."""
     return SeedFileInvalid(
-        f"{len(problems)} token(s) cannot be written as {fmt}: {problems[0].message}",
+        f"{len(problems)} token(s) cannot be written as {fmt}: {clause(problems[0].message)}.",
         problems,
     )

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oathdesk.domain import HashAlgorithm, OtpKind, SeedFileError, spell_hash
+from oathdesk.domain.wording import clause
 from oathdesk.formats.base import Capabilities
 
 PROPERTIES = (
@@ -98,7 +99,7 @@ def field_too_large(locator: str) -> SeedFileError:
     """
     return SeedFileError(
         f"{locator}: a field is longer than {FIELD_LIMIT // 1024} KiB ({FIELD_LIMIT} "
-        "characters); a seed file's fields are short, so this file is damaged or not a seed file",
+        "characters); a seed file's fields are short, so this file is damaged or not a seed file.",
         code="seed.field_too_large",
         details={"locator": locator, "limit": FIELD_LIMIT},
     )
@@ -128,7 +129,7 @@ def check_fields(lines: Sequence[str], first_number: int, source: str, delimiter
 
 
 def _fail(source: str, message: str) -> SeedFileError:
-    return SeedFileError(f"{source}: {message}", code="seed.invalid_profile")
+    return SeedFileError(f"{source}: {clause(message)}.", code="seed.invalid_profile")
 
 
 def _pick(table: dict[str, Any], key: str, allowed: Sequence[Any], default: Any, src: str) -> Any:

@@ -120,8 +120,8 @@ class CustomCsv:
     def _profile(profile: CsvProfile | None) -> CsvProfile:
         if profile is None:
             raise UsageError(
-                "custom-csv needs a layout: pass --profile FILE (a TOML profile, see "
-                "docs/formats.md)",
+                "The custom-csv format needs a layout: pass --profile FILE (a TOML profile, see "
+                "docs/formats.md).",
                 code="usage.profile_required",
             )
         return profile

@@ -225,7 +225,7 @@ class DualShieldXml:
         if encoding not in ENCODINGS:
             raise UsageError(
                 f"--secret-encoding must be one of {', '.join(ENCODINGS)}, "
-                f"not {options.secret_encoding!r}"
+                f"not {options.secret_encoding!r}."
             )
         _check_uniform(records)
         first = records[0] if records else None

@@ -373,8 +373,8 @@ class Pskc:
         """Plain by default; AES-CBC + HMAC-SHA1 with ``pskc_key`` or a PBKDF2 ``passphrase``."""
         if options.pskc_key is not None and options.passphrase is not None:
             raise UsageError(
-                "a PSKC file is encrypted with a pre-shared key or a passphrase, not both: "
-                "give only one",
+                "A PSKC file is encrypted with a pre-shared key or a passphrase, not both: "
+                "give only one.",
                 code="usage.pskc_two_keys",
             )
         bad = _xml.unwritable_problems(records, self.id)
@@ -403,8 +403,8 @@ class Pskc:
             key = options.pskc_key.reveal()
             if len(key) not in (16, 24, 32):
                 raise UsageError(
-                    "the pre-shared key must be 16, 24 or 32 bytes (AES-128, -192 or -256), "
-                    f"not {len(key)}",
+                    "The pre-shared key must be 16, 24 or 32 bytes (AES-128, -192 or -256), "
+                    f"not {len(key)}.",
                     code="usage.bad_pskc_key",
                 )
             algorithm = f"aes{len(key) * 8}-cbc"

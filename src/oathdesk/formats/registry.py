@@ -38,7 +38,7 @@ def get_format(fmt: str) -> SeedFormat:
         target = _TABLE[fmt]
     except KeyError:
         raise UnknownFormatError(
-            f"unknown format {fmt!r}; formats are: {', '.join(FORMAT_IDS)}",
+            f"Unknown format {fmt!r}; formats are: {', '.join(FORMAT_IDS)}.",
             code="seed.unknown_format_id",
             candidates=FORMAT_IDS,
         ) from None
@@ -63,13 +63,13 @@ def detect(data: bytes, source: str) -> SeedFormat:
         if len(hits) > 1:
             raise UnknownFormatError(
                 f"{source}: the format cannot be told apart safely; it could be "
-                f"{', '.join(hits)}. Name it with --from",
+                f"{', '.join(hits)}. Name it with --from.",
                 code="seed.ambiguous_format",
                 candidates=hits,
             )
     raise UnknownFormatError(
         f"{source}: not a seed file format oathdesk knows. Name it with --from "
-        f"(formats: {', '.join(FORMAT_IDS)}), or describe a CSV layout with --profile",
+        f"(formats: {', '.join(FORMAT_IDS)}), or describe a CSV layout with --profile.",
         candidates=(),
     )
 

@@ -50,7 +50,7 @@ def utf16_to_utf8(data: bytes, source: str) -> bytes:
     except UnicodeDecodeError as exc:
         raise SeedFileError(
             f'{source}: the file is UTF-16 text (as Excel\'s "Unicode text" saves) but is cut '
-            f'short or damaged at byte {exc.start}; save it again, preferably as "CSV UTF-8"',
+            f'short or damaged at byte {exc.start}; save it again, preferably as "CSV UTF-8".',
             code="seed.bad_utf16",
             details={"file": source, "encoding": codec},
         ) from None

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import requests
 
 from oathdesk.domain import Clock, InputFileError, SystemClock
+from oathdesk.domain.wording import clause
 from oathdesk.graph.errors import GraphAuthError, GraphUnavailable
 from oathdesk.graph.settings import GraphSettings
 
@@ -60,14 +61,16 @@ def certificate_credential(path: Any) -> dict[str, str]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputFileError(f"{path}: cannot read the certificate file ({exc.strerror})") from None
+        raise InputFileError(
+            f"{path}: cannot read the certificate file ({exc.strerror})."
+        ) from None
     try:
         key = serialization.load_pem_private_key(data, password=None)
         cert = x509.load_pem_x509_certificate(data)
     except (ValueError, TypeError):
         raise GraphAuthError(
             f"{path}: the certificate file must hold an unencrypted PEM private key and its "
-            "PEM certificate",
+            "PEM certificate.",
             code="graph.auth.bad_certificate",
         ) from None
     key_pem = key.private_bytes(
@@ -124,18 +127,18 @@ class MsalTokenSource:
             elif s.client_secret is not None:
                 credential = s.client_secret.reveal().decode()
             else:
-                raise GraphAuthError("no client secret or certificate is configured")
+                raise GraphAuthError("No client secret or certificate is configured.")
             return msal.ConfidentialClientApplication(
                 s.client_id, client_credential=credential, **common
             )
         except ValueError as exc:
             raise GraphAuthError(
-                f"cannot use the authority {s.authority}: {str(exc)[:200]}",
+                f"Cannot use the authority {s.authority}: {clause(str(exc)[:200])}.",
                 code="graph.auth.authority",
             ) from None
         except requests.RequestException as exc:
             raise GraphUnavailable(
-                f"cannot reach the sign-in service at {s.authority_host} ({type(exc).__name__})"
+                f"Cannot reach the sign-in service at {s.authority_host} ({type(exc).__name__})."
             ) from None
 
     def _acquire(self) -> dict[str, Any]:
@@ -162,8 +165,8 @@ class MsalTokenSource:
             return dict(app.acquire_token_by_device_flow(flow))
         except requests.RequestException as exc:
             raise GraphUnavailable(
-                f"cannot reach the sign-in service at {self.settings.authority_host} "
-                f"({type(exc).__name__})"
+                f"Cannot reach the sign-in service at {self.settings.authority_host} "
+                f"({type(exc).__name__})."
             ) from None
 
     def token(self) -> str:

@@ -95,7 +95,9 @@ class GraphClient:
     def device_by_serial(self, serial: str) -> Device:
         found = self.find_serial(serial)
         if not found:
-            raise GraphNotFound(f"no token with serial number {serial!r} is in the Entra inventory")
+            raise GraphNotFound(
+                f"No token with serial number {serial!r} is in the Entra inventory."
+            )
         return found[0]
 
     def create_device(self, body: dict[str, Any]) -> Device:
@@ -151,7 +153,7 @@ class GraphClient:
             return int(response.text.strip())
         except ValueError:
             raise GraphRequestError(
-                "the inventory count is not a number", code="graph.request.bad_reply"
+                "The inventory count is not a number.", code="graph.request.bad_reply"
             ) from None
 
     # -- a user's methods (B1-B9) --------------------------------------------------------
@@ -214,7 +216,7 @@ class GraphClient:
                     return str(method["id"])
             elif method.get("id") == device.id:
                 return device.id
-        raise GraphNotFound(f"token {device.serial_number!r} is not among {user}'s methods")
+        raise GraphNotFound(f"Token {device.serial_number!r} is not among {user}'s methods.")
 
     def assign(self, user: str, device_id: str) -> None:
         """B3: assign without activating. Entra answers the new method's own id, which is not
@@ -396,7 +398,9 @@ class GraphClient:
         data = self.session.json("GET", "users", what="list users", params=params)
         items = data.get("value")
         if not isinstance(items, list):
-            raise GraphRequestError("list users: no 'value' list", code="graph.request.bad_reply")
+            raise GraphRequestError(
+                "Graph's user list has no 'value' list.", code="graph.request.bad_reply"
+            )
         link = str(data.get("@odata.nextLink") or "")
         after = parse_qs(urlsplit(link).query).get("$skiptoken", [None])[0] if link else None
         return [User.from_graph(u) for u in items if isinstance(u, dict)], after

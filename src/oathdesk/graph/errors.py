@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 
 from oathdesk.domain import OathdeskError
+from oathdesk.domain.wording import clause
 
 _MAX_MESSAGE = 300
 _CLAIMS_RE = re.compile(r'claims="([^"]*)"')
@@ -154,14 +155,14 @@ def from_response(
     """The most specific :class:`GraphError` for a failed response to ``what`` (an action)."""
     status = response.status_code
     graph_code, graph_message, request_id = error_body(response)
-    shown = f": {graph_message}" if graph_message else ""
+    shown = f": {clause(graph_message)}" if graph_message else ""
     rid = f" (request-id {request_id})" if request_id else ""
     kw: dict[str, Any] = {"status": status, "graph_code": graph_code, "request_id": request_id}
     claims = claims_challenge(response)
     if claims is not None:
         return GraphClaimsChallenge(
             f"{what} needs a fresh sign-in: Graph asks the user to sign in again (with "
-            f"multifactor authentication){shown}{rid}",
+            f"multifactor authentication){shown}{rid}.",
             claims=claims,
             **kw,
         )
@@ -171,20 +172,20 @@ def from_response(
             if status == 401
             else "the app or user lacks the permission or role (see docs/entra.md)"
         )
-        return GraphAuthError(f"{what} refused with {status}: {hint}{shown}{rid}", **kw)
+        return GraphAuthError(f"{what} refused with {status}: {hint}{shown}{rid}.", **kw)
     if status == 404:
-        return GraphNotFound(f"{what}: not found{shown}{rid}", **kw)
+        return GraphNotFound(f"{what}: not found{shown}{rid}.", **kw)
     if status == 409:
-        return GraphConflict(f"{what}: conflict{shown}{rid}", **kw)
+        return GraphConflict(f"{what}: conflict{shown}{rid}.", **kw)
     if status == 429:
         return GraphThrottled(
-            f"{what}: still throttled by Graph after every retry; try again later{rid}",
+            f"{what}: still throttled by Graph after every retry; try again later{rid}.",
             retry_after=retry_after,
             **kw,
         )
     if status >= 500:
         return GraphUnavailable(
-            f"{what}: Graph answered {status} after every retry; try again later{shown}{rid}",
+            f"{what}: Graph answered {status} after every retry; try again later{shown}{rid}.",
             **kw,
         )
-    return GraphRequestError(f"{what} refused with {status}{shown}{rid}", **kw)
+    return GraphRequestError(f"{what} refused with {status}{shown}{rid}.", **kw)

@@ -49,7 +49,7 @@ class Journal:
         except FileNotFoundError:
             return state
         except (OSError, UnicodeDecodeError) as exc:
-            raise InputFileError(f"{self.path}: cannot read the upload journal ({exc})") from None
+            raise InputFileError(f"{self.path}: cannot read the upload journal ({exc}).") from None
         entries: list[dict[str, Any]] = []
         for line in lines:
             try:
@@ -85,7 +85,7 @@ class Journal:
         except OSError as exc:
             raise InputFileError(
                 f"{self.path}: cannot write the upload journal ({exc.strerror}); the folder of "
-                "the seed file must be writable",
+                "the seed file must be writable.",
                 code="file.unwritable",
             ) from None
         size = self.path.stat().st_size

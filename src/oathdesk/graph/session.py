@@ -111,7 +111,7 @@ class GraphSession:
         parts = urlsplit(url)
         if (parts.scheme, parts.netloc.lower()) != self._origin:
             raise GraphRequestError(
-                f"Graph returned a link to another host ({parts.netloc}); not following it",
+                f"Graph returned a link to another host ({parts.netloc}); not following it.",
                 code="graph.request.foreign_link",
             )
 
@@ -153,7 +153,7 @@ class GraphSession:
                 if failures >= self.policy.attempts:
                     raise GraphUnavailable(
                         f"{what}: cannot connect to {self._origin[1]} ({type(exc).__name__}); "
-                        "check the network and base_url"
+                        "check the network and base_url."
                     ) from None
                 self._sleep(self.policy.backoff(failures, self._rng))
                 continue
@@ -164,12 +164,12 @@ class GraphSession:
                 if not idempotent:
                     raise GraphOutcomeUnknown(
                         f"{what}: the connection failed before Graph answered "
-                        f"({type(exc).__name__}); the change may or may not have been made"
+                        f"({type(exc).__name__}); the change may or may not have been made."
                     ) from None
                 if failures >= self.policy.attempts:
                     raise GraphUnavailable(
                         f"{what}: the connection to {self._origin[1]} kept failing "
-                        f"({type(exc).__name__}); try again later"
+                        f"({type(exc).__name__}); try again later."
                     ) from None
                 self._sleep(self.policy.backoff(failures, self._rng))
                 continue
@@ -203,7 +203,7 @@ class GraphSession:
             if not idempotent and not certain_not_done:
                 raise GraphOutcomeUnknown(
                     f"{what}: Graph answered {status}; the change may or may not have been "
-                    f"made (request-id {rid})",
+                    f"made (request-id {rid}).",
                     status=status,
                     request_id=rid,
                 )
@@ -236,12 +236,12 @@ class GraphSession:
             data = response.json()
         except ValueError:
             raise GraphRequestError(
-                f"{what}: Graph answered {response.status_code} with a body that is not JSON",
+                f"{what}: Graph answered {response.status_code} with a body that is not JSON.",
                 code="graph.request.bad_reply",
             ) from None
         if not isinstance(data, dict):
             raise GraphRequestError(
-                f"{what}: Graph answered with JSON that is not an object",
+                f"{what}: Graph answered with JSON that is not an object.",
                 code="graph.request.bad_reply",
             )
         return data
@@ -255,7 +255,7 @@ class GraphSession:
         while url:
             if url in seen:
                 raise GraphError(
-                    f"{what}: Graph returned the same page link twice; stopping",
+                    f"{what}: Graph returned the same page link twice; stopping.",
                     code="graph.request.paging_loop",
                 )
             seen.add(url)
@@ -263,7 +263,7 @@ class GraphSession:
             items = data.get("value")
             if not isinstance(items, list):
                 raise GraphRequestError(
-                    f"{what}: the reply has no 'value' list", code="graph.request.bad_reply"
+                    f"{what}: the reply has no 'value' list.", code="graph.request.bad_reply"
                 )
             self.largest_page = max(self.largest_page, len(items))
             yield from (i for i in items if isinstance(i, dict))

@@ -81,7 +81,7 @@ class GraphSettings:
             names = ", ".join(f"OATHDESK_GRAPH_{k.upper()}" for k in missing)
             raise ConfigError(
                 f"Graph is not configured: set {' and '.join(missing)} in [graph] of "
-                f"oathdesk.toml or the variables {names}",
+                f"oathdesk.toml or the variables {names}.",
                 code="config.graph_missing",
             )
         secret = config.text("graph", "client_secret")
@@ -90,13 +90,13 @@ class GraphSettings:
             raise ConfigError(
                 "Graph needs a credential: set client_secret or certificate_file in [graph] "
                 "(or OATHDESK_GRAPH_CLIENT_SECRET / OATHDESK_GRAPH_CERTIFICATE_FILE), or sign "
-                "in as a user with --device-code",
+                "in as a user with --device-code.",
                 code="config.graph_credential_missing",
             )
         for name, url in (("authority_host", host), ("base_url", base_url)):
             if urlsplit(url).scheme != "https":
                 raise ConfigError(
-                    f"[graph] {name} must be an https:// URL, not {url!r}",
+                    f"[graph] {name} must be an https:// URL, not {url!r}.",
                     code="config.graph_not_https",
                 )
         ca = existing_ca(ca_file or config.path("graph", "ca_file"))

@@ -68,10 +68,10 @@ def require(*roles: str, csrf: bool = True) -> Callable[..., Awaitable[Principal
         request: Request, principal: Annotated[Principal | None, Depends(current_principal)]
     ) -> Principal:
         if principal is None:
-            raise AuthError("sign in to continue", code="auth.required")
+            raise AuthError("Sign in to continue.", code="auth.required")
         if roles and not principal.has(*roles):
             raise AuthError(
-                f"your account does not have the role this needs ({' or '.join(roles)})",
+                f"Your account does not have the role this needs ({' or '.join(roles)}).",
                 code="auth.forbidden",
                 details={"needs": list(roles)},
             )

@@ -38,7 +38,7 @@ def session_csrf(policy: CookiePolicy, session_id: str) -> str:
 
 def csrf_refused() -> AuthError:
     return AuthError(
-        "this form has expired or did not come from this site; reload the page and try again",
+        "This form has expired or did not come from this site; reload the page and try again.",
         code="auth.csrf",
     )
 

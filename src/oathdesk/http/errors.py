@@ -21,14 +21,15 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Match
 
 from oathdesk.domain import OathdeskError
+from oathdesk.domain.wording import clause, sentence
 from oathdesk.http.status import status_for, title_for
 
 log = logging.getLogger("oathdesk.http")
 ERROR_PAGE = "kit/error.html"
 HTTP_CODES = {404: "http.not_found", 405: "http.method_not_allowed"}
 HTTP_MESSAGES = {
-    404: "there is no page at this address",
-    405: "this address does not accept that method",
+    404: "There is no page at this address.",
+    405: "This address does not accept that method.",
 }
 
 
@@ -52,6 +53,7 @@ def error_response(
     details: dict[str, Any] | None = None,
 ) -> Response:
     headers = retry_headers(details)
+    message = sentence(message)  # whatever made it, people read one sentence
     if is_api(request):
         body = {"error": {"code": code, "message": message, "details": details or {}}}
         return JSONResponse(body, status_code=status, headers=headers)
@@ -77,7 +79,7 @@ def bad_json(request: Request, templates: Jinja2Templates, error: Mapping[str, A
     position = loc[1] + 1 if len(loc) > 1 and isinstance(loc[1], int) else None
     reason = str((error.get("ctx") or {}).get("error", "it does not parse")).rstrip(".")
     where = f" at character {position}" if position is not None else ""
-    message = f"the request body is not valid JSON: {reason[:1].lower()}{reason[1:]}{where}"
+    message = f"The request body is not valid JSON: {clause(reason)}{where}."
     details = {"position": position} if position is not None else None
     return error_response(request, templates, 400, "request.bad_json", message, details)
 
@@ -113,7 +115,8 @@ def install_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
             {"field": ".".join(str(p) for p in err.get("loc", ())[1:]), "problem": err.get("msg")}
             for err in exc.errors()
         ]
-        message = "; ".join(f"{p['field'] or 'request'}: {p['problem']}" for p in problems)
+        said = "; ".join(f"{p['field'] or 'body'}: {clause(str(p['problem']))}" for p in problems)
+        message = f"The request is not valid: {said}."
         return error_response(
             request, templates, 422, "request.invalid", message, {"problems": problems}
         )
@@ -126,7 +129,7 @@ def install_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
             if above is not None:
                 return RedirectResponse(above, status_code=303)
         code = HTTP_CODES.get(status, f"http.{status}")
-        message = HTTP_MESSAGES.get(status, str(exc.detail))
+        message = HTTP_MESSAGES.get(status) or sentence(str(exc.detail))
         return error_response(request, templates, status, code, message)
 
     async def on_crash(request: Request, exc: Exception) -> Response:
@@ -136,7 +139,7 @@ def install_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
             templates,
             500,
             "internal",
-            "an unexpected error happened; it was logged, please tell your administrator",
+            "An unexpected error happened; it was logged, please tell your administrator.",
         )
 
     app.add_exception_handler(OathdeskError, on_oathdesk)

@@ -14,14 +14,17 @@ import jinja2
 from fastapi.templating import Jinja2Templates
 
 from oathdesk import __version__
+from oathdesk.domain.wording import sentence
+from oathdesk.http.dates import when
 
 KIT_TEMPLATES = Path(__file__).parent / "templates"
 
 
 def make_templates(directory: Path, *, title: str, assets: tuple[str, str]) -> Jinja2Templates:
     """The app's templates in ``directory``, the kit's as ``kit/<name>``; ``app_title`` and
-    ``version`` are globals every page can use, and every page loads ``assets`` (the app's
-    stylesheet and script in its ``/static``)."""
+    ``version`` are globals every page can use, ``when`` formats a moment (``http/dates.py``),
+    and every page loads ``assets`` (the app's stylesheet and script in its ``/static``) and
+    ``local-time.js`` (the app's copy)."""
     loader = jinja2.ChoiceLoader(
         [
             jinja2.FileSystemLoader(directory),
@@ -33,4 +36,6 @@ def make_templates(directory: Path, *, title: str, assets: tuple[str, str]) -> J
     templates.env.globals["app_title"] = title
     templates.env.globals["version"] = __version__
     templates.env.globals["stylesheet"], templates.env.globals["script"] = assets
+    templates.env.filters["when"] = when  # every moment a page shows (http/dates.py)
+    templates.env.filters["sentence"] = sentence  # a message made elsewhere, as a sentence
     return templates

@@ -38,11 +38,13 @@ _HASHES: dict[HashAlgorithm, Callable[..., Any]] = {
 # -- parameter checks (each raises OtpError with a stable code and a fix) ---------------------
 def check_digits(digits: int) -> int:
     if isinstance(digits, bool) or not isinstance(digits, int):
-        raise OtpError("digits must be a whole number (6, 7 or 8)", code="otp.bad_digits")
+        raise OtpError(
+            "The number of digits must be a whole number (6, 7 or 8).", code="otp.bad_digits"
+        )
     if not MIN_DIGITS <= digits <= MAX_DIGITS:
         raise OtpError(
-            f"codes have {MIN_DIGITS} to {MAX_DIGITS} digits, not {digits}; hardware tokens "
-            "show 6 or 8",
+            f"Codes have {MIN_DIGITS} to {MAX_DIGITS} digits, not {digits}; hardware tokens "
+            "show 6 or 8.",
             code="otp.bad_digits",
         )
     return digits
@@ -51,7 +53,7 @@ def check_digits(digits: int) -> int:
 def check_algorithm(algorithm: HashAlgorithm) -> HashAlgorithm:
     if algorithm not in _HASHES:
         raise OtpError(
-            f"unknown hash {algorithm!r}; use sha1, sha256 or sha512", code="otp.bad_algorithm"
+            f"Unknown hash {algorithm!r}; use sha1, sha256 or sha512.", code="otp.bad_algorithm"
         )
     return HashAlgorithm(algorithm)
 
@@ -59,8 +61,8 @@ def check_algorithm(algorithm: HashAlgorithm) -> HashAlgorithm:
 def check_period(period: int) -> int:
     if isinstance(period, bool) or not isinstance(period, int) or period < 1:
         raise OtpError(
-            f"the TOTP period is a whole number of seconds above 0 (usually 30 or 60), not "
-            f"{period!r}",
+            f"The TOTP period is a whole number of seconds above 0 (usually 30 or 60), not "
+            f"{period!r}.",
             code="otp.bad_period",
         )
     return period
@@ -68,10 +70,10 @@ def check_period(period: int) -> int:
 
 def check_counter(counter: int) -> int:
     if isinstance(counter, bool) or not isinstance(counter, int):
-        raise OtpError("the counter must be a whole number", code="otp.bad_counter")
+        raise OtpError("The counter must be a whole number.", code="otp.bad_counter")
     if not 0 <= counter <= MAX_COUNTER:
         raise OtpError(
-            f"the counter must be between 0 and 2^64-1, not {counter}", code="otp.bad_counter"
+            f"The counter must be between 0 and 2^64-1, not {counter}.", code="otp.bad_counter"
         )
     return counter
 
@@ -79,7 +81,7 @@ def check_counter(counter: int) -> int:
 def check_window(window: int) -> int:
     if isinstance(window, bool) or not isinstance(window, int) or window < 0:
         raise OtpError(
-            f"the window is a number of steps, 0 or more, not {window!r}", code="otp.bad_window"
+            f"The window is a number of steps, 0 or more, not {window!r}.", code="otp.bad_window"
         )
     return window
 
@@ -87,9 +89,9 @@ def check_window(window: int) -> int:
 def key_bytes(secret: Secret | bytes) -> bytes:
     raw = secret.reveal() if isinstance(secret, Secret) else secret
     if not isinstance(raw, bytes | bytearray | memoryview):
-        raise OtpError("the secret must be bytes or a Secret", code="otp.bad_secret")
+        raise OtpError("The secret must be bytes or a Secret.", code="otp.bad_secret")
     if not raw:
-        raise OtpError("the secret is empty; a token needs key bytes", code="otp.empty_secret")
+        raise OtpError("The secret is empty; a token needs key bytes.", code="otp.empty_secret")
     return bytes(raw)
 
 
@@ -108,10 +110,10 @@ def time_step(at: float, *, period: int = 30, t0: int = 0) -> int:
     """The RFC 6238 time step ``floor((at - t0) / period)``; ``at`` is Unix seconds."""
     check_period(period)
     if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at):
-        raise OtpError(f"the time must be finite Unix seconds, not {at!r}", code="otp.bad_time")
+        raise OtpError(f"The time must be finite Unix seconds, not {at!r}.", code="otp.bad_time")
     if at < t0:
         raise OtpError(
-            f"the time {at} is before the token's T0 ({t0}); no code exists then",
+            f"The time {at} is before the token's T0 ({t0}); no code exists then.",
             code="otp.before_t0",
         )
     return int((at - t0) // period)
@@ -174,7 +176,7 @@ class OtpSpec:
         check_period(self.period)
         if self.kind not in (OtpKind.TOTP, OtpKind.HOTP):
             raise OtpError(
-                f"unknown token kind {self.kind!r}; use totp or hotp", code="otp.bad_kind"
+                f"Unknown token kind {self.kind!r}; use totp or hotp.", code="otp.bad_kind"
             )
 
     @classmethod

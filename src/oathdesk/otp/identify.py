@@ -139,7 +139,7 @@ class CodeIndex:
     def _hits(self, code: str, at: float) -> dict[int, Candidate]:
         if not (isinstance(code, str) and 6 <= len(code) <= 8 and well_formed(code, len(code))):
             raise OtpError(
-                "a code is 6 to 8 digits and nothing else; type it as the token shows it",
+                "A code is 6 to 8 digits and nothing else; type it as the token shows it.",
                 code="otp.malformed_code",
             )
         self.advance(at)
@@ -174,7 +174,9 @@ class CodeIndex:
         With two codes, each token showing the first is checked for the second at its next step
         (constant-time); a token that showed the first by chance passes with probability 10⁻⁶."""
         if not 1 <= len(codes) <= 2:
-            raise OtpError("identify takes one code or two consecutive codes", code="otp.bad_codes")
+            raise OtpError(
+                "Identifying a token takes one code or two consecutive codes.", code="otp.bad_codes"
+            )
         found = self._hits(codes[0], at)
         if len(codes) == 1:
             return list(found.values())

@@ -136,7 +136,7 @@ _DEFAULT_OFFSETS = _nearest_first(DEFAULT_TOTP_WINDOW, DEFAULT_TOTP_WINDOW)
 
 def _server_step(key: OtpKey, at: float | None) -> int:
     if at is None:
-        raise OtpError("checking a TOTP code needs the time (at=...)", code="otp.time_required")
+        raise OtpError("Checking a TOTP code needs the time (at=...)", code="otp.time_required")
     return key.spec.step(at)
 
 
@@ -172,7 +172,7 @@ def verify(
         behind = DEFAULT_TOTP_WINDOW if window is None else check_window(window)
         offsets = _nearest_first(behind, behind if ahead is None else check_window(ahead))
     if at is None:
-        raise OtpError("checking a TOTP code needs the time (at=...)", code="otp.time_required")
+        raise OtpError("Checking a TOTP code needs the time (at=...)", code="otp.time_required")
     try:  # spec.step, inlined: the period was checked when the spec was made
         ours = int((at - spec.t0) // spec.period)
     except (TypeError, ValueError, OverflowError):

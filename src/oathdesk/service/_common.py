@@ -52,7 +52,8 @@ def require(token: Token, target: TokenState, allowed: Iterable[TokenState], act
     ):
         wanted = ", ".join(sorted(s.value for s in states))
         raise StateConflict(
-            f"token {token.serial} is {token.state.value}; {action} needs a token that is {wanted}",
+            f"Token {token.serial} is {token.state.value}; {action} needs a token that is "
+            f"{wanted}.",
             details={"serial": token.serial, "state": token.state.value, "target": target.value},
         )
 
@@ -60,13 +61,14 @@ def require(token: Token, target: TokenState, allowed: Iterable[TokenState], act
 def need_reason(reason: str) -> str:
     if not reason.strip():
         raise ServiceError(
-            "every lifecycle action needs a reason (e.g. a ticket number)",
+            "Every lifecycle action needs a reason (e.g. a ticket number).",
             code="service.reason_required",
         )
     if len(reason) > 2000 or any(ord(c) < 32 and c not in "\t\n\r" for c in reason):
         # PostgreSQL text refuses NUL; other control characters only corrupt the audit's display
         raise ServiceError(
-            "the reason must be plain text of at most 2,000 characters, without control characters",
+            "The reason must be plain text of at most 2,000 characters, without control "
+            "characters.",
             code="service.reason_invalid",
         )
     return reason.strip()
@@ -103,8 +105,8 @@ def ensure_device(
             return entra.get_device(token.entra_id)
         except GraphNotFound:
             raise ServiceError(
-                f"token {token.serial} is no longer in Entra (deleted behind oathdesk's back); "
-                "run: oathdesk sync reconcile --fix",
+                f"Token {token.serial} is no longer in Entra (deleted behind oathdesk's back); "
+                "run: oathdesk sync reconcile --fix.",
                 code="service.missing_in_entra",
                 details={"serial": token.serial},
             ) from None
@@ -127,7 +129,7 @@ def method_of(inv: Inventory, device: Device) -> tuple[str, str]:
     if not device.assigned_to_id:
         raise ServiceError(
             f"Entra says token {device.serial_number} is not assigned to anyone; "
-            "run: oathdesk sync reconcile",
+            "run: oathdesk sync reconcile.",
             code="service.not_assigned_in_entra",
             details={"serial": device.serial_number},
         )

@@ -108,7 +108,7 @@ def _roles(roles: list[str] | tuple[str, ...]) -> list[str]:
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
         raise ServiceError(
-            f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}",
+            f"Unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}.",
             code="account.bad_role",
         )
     return [r for r in ROLES if r in roles]
@@ -132,20 +132,20 @@ def create_account(
     """A new enabled account; the password is stored only as an argon2 hash."""
     if not NAME_RE.match(name):
         raise ServiceError(
-            "an account name is 1 to 200 letters, digits, '.', '_', '@' or '-', "
-            "starting with a letter or digit",
+            "An account name is 1 to 200 letters, digits, '.', '_', '@' or '-', "
+            "starting with a letter or digit.",
             code="account.bad_name",
         )
     if len(password.reveal()) < MIN_PASSWORD:
         raise ServiceError(
-            f"the password must be at least {MIN_PASSWORD} characters long",
+            f"The password must be at least {MIN_PASSWORD} characters long.",
             code="account.weak_password",
         )
     chosen = _roles(roles)
     with inv.uow() as uow:
         repo = AccountRepository(uow.session)
         if repo.find(name) is not None:
-            raise ServiceError(f"an account named {name!r} already exists", code="account.exists")
+            raise ServiceError(f"An account named {name!r} already exists.", code="account.exists")
         account = repo.add(name, HASHER.hash(password.reveal()), chosen, inv.now())
         _audit(uow, inv, "account.create", name, actor, roles=chosen)
         return _view(account)
@@ -189,7 +189,7 @@ def disable_account(inv: Inventory, name: str, *, actor: str, reason: str = "") 
 def _throttled(until: datetime, now: datetime) -> AuthError:
     wait = retry_after(until, now)
     return AuthError(
-        f"too many failed sign-ins; try again in {wait} seconds or ask another administrator",
+        f"Too many failed sign-ins; try again in {wait} seconds or ask another administrator.",
         code="auth.throttled",
         details={"retry_after": wait},
     )
@@ -238,7 +238,7 @@ def sign_in(
         known = name if account is not None else "(unknown)"
         _audit(uow, inv, "auth.signin_failed", known, f"address:{address}", address=address)
         error = AuthError(
-            "the account name or password is wrong, or the account is disabled",
+            "The account name or password is wrong, or the account is disabled.",
             code="auth.invalid_credentials",
         )
     raise error  # outside the unit of work: the failure counts are committed
@@ -250,7 +250,9 @@ def sign_in_entra(inv: Inventory, upn: str, roles: list[str], *, address: str) -
     next sign-in. A local account of the same name is never taken over."""
     name = upn.strip().lower()
     if not name or len(name) > 200 or not name.isprintable():
-        raise AuthError("Entra ID sent a user name oathdesk cannot use", code="auth.entra_bad_user")
+        raise AuthError(
+            "Entra ID sent a user name oathdesk cannot use.", code="auth.entra_bad_user"
+        )
     chosen = _roles(roles)
     now = inv.now()
     with inv.uow() as uow:
@@ -265,13 +267,13 @@ def sign_in_entra(inv: Inventory, upn: str, roles: list[str], *, address: str) -
             account.roles = chosen
         if account.source != "entra":
             error = AuthError(
-                f"a local account is already named {name!r}; an administrator must rename or "
-                "disable it before this Entra user can sign in",
+                f"A local account is already named {name!r}; an administrator must rename or "
+                "disable it before this Entra user can sign in.",
                 code="auth.entra_name_taken",
             )
         elif not account.enabled:
             error = AuthError(
-                "your oathdesk account is disabled; ask an administrator", code="auth.forbidden"
+                "Your oathdesk account is disabled; ask an administrator.", code="auth.forbidden"
             )
         else:
             account.last_signin_at = now

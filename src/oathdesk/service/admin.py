@@ -86,7 +86,7 @@ def checkpoint_audit(
     path, key = inv.audit_checkpoints, inv.db.audit_key
     if path is None:
         raise ServiceError(
-            "no audit checkpoint file is configured ([store] audit_checkpoint_file)",
+            "No audit checkpoint file is configured ([store] audit_checkpoint_file).",
             code="store.checkpoint_unwritable",
         )
     if key is None:
@@ -174,7 +174,7 @@ def export_secrets(
     """Open the seeds of ``serials`` (e.g. to write a file for another system); the export is
     audited in the same transaction, so no seed leaves without a record of who and why."""
     if not reason.strip():
-        raise ServiceError("a secret export needs a reason", code="service.reason_required")
+        raise ServiceError("A secret export needs a reason.", code="service.reason_required")
     with inv.uow() as uow:
         records = []
         for serial in serials:

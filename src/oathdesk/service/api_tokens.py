@@ -86,8 +86,8 @@ def _hash(value: str) -> str:
 def _check(name: str, roles: list[str], days: int) -> list[str]:
     if not NAME_RE.match(name):
         raise ServiceError(
-            "an API token name is 1 to 100 letters, digits, '.', '_' or '-', starting with a "
-            "letter or digit",
+            "An API token name is 1 to 100 letters, digits, '.', '_' or '-', starting with a "
+            "letter or digit.",
             code="api_token.bad_name",
         )
     unknown = sorted(set(roles) - set(ROLES))
@@ -99,7 +99,7 @@ def _check(name: str, roles: list[str], days: int) -> list[str]:
         )
     if not 1 <= days <= MAX_DAYS:
         raise ServiceError(
-            f"an API token lives 1 to {MAX_DAYS} days, not {days}", code="api_token.bad_expiry"
+            f"An API token lives 1 to {MAX_DAYS} days, not {days}.", code="api_token.bad_expiry"
         )
     return [r for r in ROLES if r in roles]
 
@@ -115,7 +115,7 @@ def create_api_token(
         repo = AccountRepository(uow.session)
         if repo.api_token_named(name) is not None:
             raise ServiceError(
-                f"an API token named {name!r} already exists (revoked ones keep their name)",
+                f"An API token named {name!r} already exists (revoked ones keep their name).",
                 code="api_token.exists",
             )
         row = repo.add_api_token(
@@ -150,7 +150,7 @@ def revoke_api_token(
     with inv.uow() as uow:
         row = AccountRepository(uow.session).api_token(token_id)
         if row is None:
-            raise NotFound(f"there is no API token with id {token_id}", code="api_token.not_found")
+            raise NotFound(f"There is no API token with id {token_id}.", code="api_token.not_found")
         if row.revoked_at is None:
             row.revoked_at = inv.now()
             uow.audit.append(
@@ -171,7 +171,7 @@ def revoke_api_token_named(
     with inv.uow(write=False) as uow:
         row = AccountRepository(uow.session).api_token_named(name)
         if row is None:
-            raise NotFound(f"there is no API token named {name!r}", code="api_token.not_found")
+            raise NotFound(f"There is no API token named {name!r}.", code="api_token.not_found")
         token_id = row.id
     return revoke_api_token(inv, token_id, actor=actor, reason=reason)
 

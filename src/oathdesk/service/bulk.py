@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any, Literal, get_args
 
 from oathdesk.domain import OathdeskError
+from oathdesk.domain.wording import clause
 from oathdesk.graph import GraphAuthError, GraphThrottled, GraphUnavailable
 from oathdesk.service._common import need_reason
 from oathdesk.service.context import Inventory
@@ -38,10 +39,10 @@ UNCONFIGURED = ("config.", "service.entra_not_configured")
 def _selection(serials: Iterable[str]) -> list[str]:
     chosen = list(dict.fromkeys(s.strip() for s in serials if s.strip()))
     if not chosen:
-        raise ServiceError("select at least one token", code="service.empty_selection")
+        raise ServiceError("Select at least one token.", code="service.empty_selection")
     if len(chosen) > MAX_SELECTION:
         raise ServiceError(
-            f"select at most {MAX_SELECTION} tokens at once (got {len(chosen)})",
+            f"Select at most {MAX_SELECTION} tokens at once (got {len(chosen)}).",
             code="service.selection_too_large",
             details={"max": MAX_SELECTION, "got": len(chosen)},
         )
@@ -76,7 +77,7 @@ def run_bulk(
     error's code and message. Nothing is tried without a reason or with an unknown action."""
     if action not in BULK_ACTIONS:
         raise ServiceError(
-            f"unknown bulk action {action!r}; choose one of {', '.join(BULK_ACTIONS)}",
+            f"Unknown bulk action {action!r}; choose one of {', '.join(BULK_ACTIONS)}.",
             code="service.unknown_action",
         )
     reason = need_reason(reason)
@@ -90,7 +91,7 @@ def run_bulk(
                     "serial": serial,
                     "outcome": "refused",
                     "code": "service.not_tried",
-                    "message": f"not tried: Entra stopped answering ({stopped.message})",
+                    "message": f"Not tried: Entra stopped answering ({clause(stopped.message)}).",
                 }
             )
             continue

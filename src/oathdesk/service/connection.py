@@ -163,7 +163,7 @@ def check_connection(inv: Inventory, *, actor: str, user: str | None = None) -> 
         return _finish(inv, report, started, actor)
     if not isinstance(entra, GraphClient):
         raise ServiceError(
-            "the connection check needs oathdesk's Graph client", code="service.not_probeable"
+            "The connection check needs oathdesk's Graph client.", code="service.not_probeable"
         )
     session = entra.session
     source = session.tokens
@@ -222,7 +222,7 @@ def _probe_user(entra: GraphClient, user: str | None) -> User:
     data = entra.session.json("GET", "users", what="list users", params={"$top": 1})
     items = data.get("value") or []
     if not items or not isinstance(items[0], dict) or not items[0].get("id"):
-        raise GraphNotFound("the directory lists no user to try the user permissions on")
+        raise GraphNotFound("The directory lists no user to try the user permissions on.")
     return entra.get_user(str(items[0]["id"]))
 
 

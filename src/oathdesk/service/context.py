@@ -51,7 +51,7 @@ class Inventory:
             if self.connect_entra is None:
                 raise ServiceError(
                     "Entra is not configured: set [graph] tenant_id, client_id and client_secret "
-                    "(or OATHDESK_GRAPH_* variables), or point [graph] at the emulator",
+                    "(or OATHDESK_GRAPH_* variables), or point [graph] at the emulator.",
                     code="service.entra_not_configured",
                 )
             self._entra = self.connect_entra()
@@ -62,7 +62,7 @@ class Inventory:
         self.db.check()
         if current_revision(self.db) is None:
             raise ServiceError(
-                "the inventory database has no tables yet; run: oathdesk db upgrade",
+                "The inventory database has no tables yet; run: oathdesk db upgrade.",
                 code="service.not_migrated",
             )
 

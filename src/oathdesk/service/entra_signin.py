@@ -57,7 +57,9 @@ class CallbackLimits:
 def _clean_name(upn: str) -> str:
     name = upn.strip().lower()
     if not name or len(name) > 200 or not name.isprintable():
-        raise AuthError("Entra ID sent a user name oathdesk cannot use", code="auth.entra_bad_user")
+        raise AuthError(
+            "Entra ID sent a user name oathdesk cannot use.", code="auth.entra_bad_user"
+        )
     return name
 
 
@@ -79,8 +81,8 @@ def _account_for(
         if bound.name != name and bound.enabled:
             if named is not None:
                 raise AuthError(
-                    f"your user name changed to {name!r}, but another oathdesk account already "
-                    "has that name; ask an administrator to disable or remove it",
+                    f"Your user name changed to {name!r}, but another oathdesk account already "
+                    "has that name; ask an administrator to disable or remove it.",
                     code="auth.entra_name_taken",
                 )
             _audit(uow, inv, "account.rename", bound.name, actor, before=bound.name, after=name)
@@ -93,14 +95,14 @@ def _account_for(
         return account
     if named.source != "entra":
         raise AuthError(
-            f"a local account is already named {name!r}; an administrator must rename or "
-            "disable it before this Entra user can sign in",
+            f"A local account is already named {name!r}; an administrator must rename or "
+            "disable it before this Entra user can sign in.",
             code="auth.entra_name_taken",
         )
     if named.entra_object_id is not None:  # the UPN was given to another person since
         raise AuthError(
-            f"the oathdesk account named {name!r} belongs to another Entra user who had this "
-            "name before you; ask an administrator",
+            f"The oathdesk account named {name!r} belongs to another Entra user who had this "
+            "name before you; ask an administrator.",
             code="auth.entra_upn_reused",
         )
     _bind(named, who)  # made before bindings existed: its next sign-in binds it
@@ -128,7 +130,7 @@ def sign_in_entra(inv: Inventory, who: EntraUser, roles: list[str], *, address: 
                 account.roles = chosen
             if not account.enabled:
                 error = AuthError(
-                    "your oathdesk account is disabled; ask an administrator",
+                    "Your oathdesk account is disabled; ask an administrator.",
                     code="auth.forbidden",
                 )
             else:
@@ -147,7 +149,7 @@ def _key(address: str) -> str:
 def _throttled(until: datetime, now: datetime) -> AuthError:
     wait = retry_after(until, now)
     return AuthError(
-        f"too many failed sign-ins with Microsoft from your address; try again in {wait} seconds",
+        f"Too many failed sign-ins with Microsoft from your address; try again in {wait} seconds.",
         code="auth.entra_throttled",
         details={"retry_after": wait},
     )

@@ -24,7 +24,7 @@ def identify(
     """Tokens showing ``codes`` now (one code, or two consecutive codes for a sure answer)."""
     codes = [c.strip() for c in codes]
     if not 1 <= len(codes) <= 2:
-        raise UsageError("give one code, or two consecutive codes from the same token")
+        raise UsageError("Give one code, or two consecutive codes from the same token.")
     at = inv.clock.now()
     entries = []
     states: dict[str, dict[str, Any]] = {}

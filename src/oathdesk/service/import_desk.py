@@ -84,7 +84,7 @@ def _digest(value: str) -> str:
 
 def _expired() -> ImportRefused:
     return ImportRefused(
-        "this upload has expired or was already imported; upload the file again",
+        "This upload has expired or was already imported; upload the file again.",
         code="import.upload_expired",
     )
 
@@ -112,7 +112,7 @@ class ImportDesk:
             uow.held_uploads.purge(now)
             if uow.held_uploads.waiting_bytes() + len(upload.data) > self.max_bytes:
                 raise ImportRefused(
-                    "too many uploads are waiting for a confirm; confirm or wait a few minutes",
+                    "Too many uploads are waiting for a confirm; confirm or wait a few minutes.",
                     code="import.busy",
                 )
             data = sealer.seal(Secret(upload.data), serial=_aad(key_hash, "file"), tenant=tenant)

@@ -87,7 +87,7 @@ class ImportJobs:
         with self.inv.uow(write=False) as uow:
             row = uow.import_jobs.get(job_id) if JOB_ID.fullmatch(job_id) else None
             if row is None:
-                raise ImportRefused("there is no such import job", code="import.not_found")
+                raise ImportRefused("There is no such import job.", code="import.not_found")
             return ImportJob.of(row)
 
     def progress(self, job_id: str, done: int) -> None:

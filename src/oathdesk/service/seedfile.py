@@ -189,7 +189,7 @@ def open_seed_file(
     options = options or SeedFileOptions()
     if options.target is not None and options.target not in TARGETS:
         raise UsageError(
-            f"the target must be one of {', '.join(TARGETS)}, not {options.target!r}",
+            f"The target must be one of {', '.join(TARGETS)}, not {options.target!r}.",
             code="usage.unknown_target",
         )
     opened = _unwrap(data, name, options)

@@ -96,8 +96,8 @@ def _keys(upn: str, serial: str) -> tuple[str, str]:
 def _locked(until: datetime, now: datetime) -> SelfServiceError:
     wait = retry_after(until, now)
     return SelfServiceError(
-        f"too many wrong codes or serials; wait {wait} seconds before trying again, or ask "
-        "the help desk",
+        f"Too many wrong codes or serials; wait {wait} seconds before trying again, or ask "
+        "the help desk.",
         code="selfservice.rate_limited",
         details={"retry_after": wait},
     )
@@ -125,8 +125,8 @@ def _release(inv: Inventory, *keys: tuple[str, int]) -> None:
 # -- claiming ------------------------------------------------------------------------------
 def _not_claimable(serial: str) -> SelfServiceError:
     return SelfServiceError(
-        f"no token with serial {serial} can be enrolled by you. Check the serial printed on "
-        "the back of the token; if it is right, ask the help desk",
+        f"No token with serial {serial} can be enrolled by you. Check the serial printed on "
+        "the back of the token; if it is right, ask the help desk.",
         code="selfservice.not_claimable",
         details={"serial": serial},
     )
@@ -175,7 +175,7 @@ def _clean_name(display_name: str) -> str:
     name = _printable(display_name)
     if not name or len(name) > MAX_NAME:
         raise SelfServiceError(
-            f"give the token a name of 1 to {MAX_NAME} characters (e.g. 'Key fob, blue')",
+            f"Give the token a name of 1 to {MAX_NAME} characters (e.g. 'Key fob, blue').",
             code="selfservice.bad_name",
         )
     return name
@@ -218,7 +218,7 @@ def enroll(
     second = (next_code or "").strip() or None
     if not serial:
         raise SelfServiceError(
-            "type the serial printed on the back of the token", code="selfservice.serial_required"
+            "Type the serial printed on the back of the token.", code="selfservice.serial_required"
         )
     user_key, token_key = _keys(upn, serial)
     user, tok = (user_key, limits.user_failures), (token_key, limits.token_failures)
@@ -231,8 +231,8 @@ def enroll(
             batch = uow.batches.get(token.batch_id) if token and token.batch_id else None
         if why is not None and token is not None and _held_by(token, upn):
             raise StateConflict(  # one's own token: nothing to hide, and nothing to claim
-                f"token {token.serial} is already yours ({token.state.value}); there is "
-                "nothing to enroll. If it does not work, report it lost or ask the help desk",
+                f"Token {token.serial} is already yours ({token.state.value}); there is "
+                "nothing to enroll. If it does not work, report it lost or ask the help desk.",
                 code="selfservice.state_conflict",
                 details={"serial": token.serial, "state": token.state.value},
             )
@@ -294,7 +294,7 @@ def _activate(
 # -- my own tokens ---------------------------------------------------------------------------
 def _not_mine(serial: str) -> SelfServiceError:
     return SelfServiceError(
-        f"you have no token with serial {serial}",
+        f"You have no token with serial {serial}.",
         code="selfservice.not_found",
         details={"serial": serial},
     )
@@ -318,7 +318,7 @@ def rename(
         token = _mine(uow, serial, upn)
         if token.state in GONE:
             raise StateConflict(
-                f"token {token.serial} is {token.state.value}; only a token in use can be renamed",
+                f"Token {token.serial} is {token.state.value}; only a token in use can be renamed.",
                 code="selfservice.state_conflict",
                 details={"serial": token.serial, "state": token.state.value},
             )
@@ -359,7 +359,7 @@ def report_lost(
     why = _printable(reason)
     if not why:
         raise SelfServiceError(
-            "say what happened (e.g. 'left on the train on Monday')",
+            "Say what happened (e.g. 'left on the train on Monday').",
             code="selfservice.reason_required",
         )
     why = f"{REASON}: {why[:500]}"
@@ -398,11 +398,11 @@ def restrict_batch(
     bad = [u for u in chosen if "@" not in u or len(u) > 320 or not u.isprintable()]
     if bad:
         raise SelfServiceError(
-            f"{bad[0]!r} is not a user principal name (name@domain)", code="selfservice.bad_user"
+            f"{bad[0]!r} is not a user principal name (name@domain).", code="selfservice.bad_user"
         )
     group = (group_id or "").strip() or None
     if group is not None and (len(group) > 64 or not group.isprintable()):
-        raise SelfServiceError("a group id is at most 64 characters", code="selfservice.bad_group")
+        raise SelfServiceError("A group id is at most 64 characters.", code="selfservice.bad_group")
     with inv.uow() as uow:
         batch = uow.batches.get(batch_id)
         before = {"users": batch.restrict_users, "group_id": batch.restrict_group_id}

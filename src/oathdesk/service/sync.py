@@ -71,8 +71,8 @@ def push(
         resumed = job is not None
         if job is not None and job.state == "running" and _owner_alive(job.params, inv):
             raise ServiceError(
-                f"another sync push is running (job {job.id}); let it finish, it sends every "
-                "token in stock",
+                f"Another sync push is running (job {job.id}); let it finish, it sends every "
+                "token in stock.",
                 code="service.push_running",
                 details={"job_id": job.id},
             )

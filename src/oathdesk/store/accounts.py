@@ -109,7 +109,7 @@ class AccountRepository:
     def get(self, name: str) -> Account:
         account = self.find(name)
         if account is None:
-            raise NotFound(f"there is no local account named {name!r}", code="account.not_found")
+            raise NotFound(f"There is no local account named {name!r}.", code="account.not_found")
         return account
 
     def find_entra(self, tenant_id: str, object_id: str) -> Account | None:

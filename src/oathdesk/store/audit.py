@@ -161,8 +161,8 @@ class AuditLog:
         head = self.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
         if head is None:
             raise StoreError(
-                f"the {self.chain.name} audit chain head is missing; run the migrations "
-                "(oathdesk db upgrade)",
+                f"The {self.chain.name} audit chain head is missing; run the migrations "
+                "(oathdesk db upgrade).",
                 code="store.audit_head_missing",
             )
         return head
@@ -180,7 +180,7 @@ class AuditLog:
         """Add one entry after the current head; it commits or rolls back with the caller."""
         if not self.writable:
             raise StoreError(
-                "audit entries are written only inside a writing unit of work",
+                "Audit entries are written only inside a writing unit of work.",
                 code="store.read_only",
             )
         text = canonical_details(details)
@@ -310,7 +310,7 @@ def open_audit_key(path: Path, db: Database) -> AuditKey | None:
     if keyed:
         raise AuditKeyError(
             f"{path}: audit key file not found, but the audit chains hold entries keyed with "
-            f"it; restore it from your backup or point {AUDIT_KEY_ENV} at it",
+            f"it; restore it from your backup or point {AUDIT_KEY_ENV} at it.",
             code="store.audit_key_missing",
         )
     return AuditKey.load_or_create(path)

@@ -31,7 +31,7 @@ def missing_key(what: str) -> AuditKeyError:
     """The error when a keyed chain is touched without the audit key."""
     return AuditKeyError(
         f"{what} needs the audit key, and none is configured; restore the audit key file "
-        f"(<data folder>/keys/{AUDIT_KEY_FILE_NAME}) from backup or point {AUDIT_KEY_ENV} at it",
+        f"(<data folder>/keys/{AUDIT_KEY_FILE_NAME}) from backup or point {AUDIT_KEY_ENV} at it.",
         code="store.audit_key_missing",
     )
 
@@ -41,7 +41,7 @@ class AuditKey:
 
     def __init__(self, key_id: str, material: bytes, path: Path | None = None) -> None:
         if len(material) != _KEY_BYTES:
-            raise AuditKeyError("the audit key must be 256 bits", code="store.audit_key_bad")
+            raise AuditKeyError("The audit key must be 256 bits.", code="store.audit_key_bad")
         self.key_id = key_id
         self._material = material
         self.path = path
@@ -62,13 +62,14 @@ class AuditKey:
         except FileNotFoundError:
             raise AuditKeyError(
                 f"{path}: audit key file not found; without it the audit chains cannot be "
-                f"verified or extended. Restore it from your backup or point {AUDIT_KEY_ENV} at it",
+                f"verified or extended. Restore it from your backup or point {AUDIT_KEY_ENV} "
+                "at it.",
                 code="store.audit_key_missing",
             ) from None
         if strict_permissions and info.st_mode & 0o077:
             raise AuditKeyError(
                 f"{path}: audit key file is readable by others (mode "
-                f"{stat.filemode(info.st_mode)}); run: chmod 600 {path}",
+                f"{stat.filemode(info.st_mode)}); run: chmod 600 {path}.",
                 code="store.audit_key_permissions",
             )
         try:
@@ -78,12 +79,12 @@ class AuditKey:
             key_id, material = str(raw["id"]), base64.b64decode(raw["key"], validate=True)
         except OSError as exc:
             raise AuditKeyError(
-                f"{path}: audit key file cannot be read ({exc.strerror})",
+                f"{path}: audit key file cannot be read ({exc.strerror}).",
                 code="store.audit_key_bad",
             ) from None
         except (ValueError, KeyError, TypeError, AttributeError):
             raise AuditKeyError(
-                f"{path}: not an oathdesk audit key file (version {FORMAT_VERSION} JSON expected)",
+                f"{path}: not an oathdesk audit key file (version {FORMAT_VERSION} JSON expected).",
                 code="store.audit_key_bad",
             ) from None
         return cls(key_id, material, path)

@@ -30,9 +30,9 @@ def canonical_details(details: Mapping[str, Any] | None) -> str:
 
     def refuse(value: object) -> Any:
         if isinstance(value, Secret):
-            raise StoreError("a secret cannot go into the audit log", code="store.audit_secret")
+            raise StoreError("A secret cannot go into the audit log.", code="store.audit_secret")
         raise StoreError(
-            f"audit details must be JSON values, not {type(value).__name__}",
+            f"Audit details must be JSON values, not {type(value).__name__}.",
             code="store.audit_bad_details",
         )
 
@@ -242,7 +242,7 @@ def verify_export(
         )
         if rec["prev_hash"] != prev_hash or digest != rec["hash"]:
             raise AuditChainBroken(
-                f"exported audit entry {rec['seq']} does not verify",
+                f"Exported audit entry {rec['seq']} does not verify.",
                 details={"seq": rec["seq"]},
             )
         prev_hash, count = rec["hash"], count + 1

@@ -71,13 +71,13 @@ def parse(line: str, key: AuditKey, *, where: str = "checkpoint") -> Checkpoint:
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         raise CheckpointError(
-            f"{where} is not an oathdesk audit checkpoint; it was edited or damaged",
+            f"{where} is not an oathdesk audit checkpoint; it was edited or damaged.",
             code="store.checkpoint_invalid",
         ) from None
     if key.mac(_PREFIX + _canonical(body)) != mac:
         raise CheckpointError(
             f"{where} does not verify under the audit key: it was edited, or it was signed "
-            "with another audit key file",
+            "with another audit key file.",
             code="store.checkpoint_invalid",
         )
     return checkpoint
@@ -92,7 +92,7 @@ def latest(path: Path, key: AuditKey, chain: str) -> Checkpoint | None:
         return None
     except (OSError, UnicodeDecodeError):
         raise CheckpointError(
-            f"{path}: the checkpoint file cannot be read", code="store.checkpoint_invalid"
+            f"{path}: the checkpoint file cannot be read.", code="store.checkpoint_invalid"
         ) from None
     found: Checkpoint | None = None
     for number, line in enumerate(lines, start=1):
@@ -117,7 +117,7 @@ def append(path: Path, checkpoint: Checkpoint, key: AuditKey) -> str:
             os.fsync(fh.fileno())
     except OSError as exc:
         raise StoreError(
-            f"{path}: the checkpoint cannot be written ({exc.strerror})",
+            f"{path}: the checkpoint cannot be written ({exc.strerror}).",
             code="store.checkpoint_unwritable",
         ) from None
     return line

@@ -58,7 +58,7 @@ class RequestRepository:
             current, target
         ):
             raise StateConflict(
-                f"request {request.id} is {current.value} and cannot become {target.value}",
+                f"Request {request.id} is {current.value} and cannot become {target.value}.",
                 code="delivery.state_conflict",
                 details={"request": request.id, "state": current.value, "target": target.value},
             )

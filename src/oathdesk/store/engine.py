@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from oathdesk.domain.wording import clause
 from oathdesk.store.audit_key import AuditKey
 from oathdesk.store.errors import StoreError
 
@@ -59,8 +60,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         parsed = make_url(normalize_url(url))
     except ArgumentError:
         raise StoreError(
-            "the database URL is not valid; use sqlite:///PATH or "
-            "postgresql+psycopg://USER@HOST:PORT/DB",
+            "The database URL is not valid; use sqlite:///PATH or "
+            "postgresql+psycopg://USER@HOST:PORT/DB.",
             code="store.bad_url",
         ) from None
     if parsed.get_backend_name() == "sqlite":
@@ -80,7 +81,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             parsed, echo=echo, pool_pre_ping=True, connect_args={"prepare_threshold": None}
         )
     raise StoreError(
-        f"database {parsed.get_backend_name()!r} is not supported; use SQLite or PostgreSQL",
+        f"Database {parsed.get_backend_name()!r} is not supported; use SQLite or PostgreSQL.",
         code="store.unsupported_database",
     )
 
@@ -175,8 +176,8 @@ class Database:
                 conn.exec_driver_sql("SELECT 1")
         except OperationalError as exc:
             raise StoreError(
-                f"cannot reach the database at {self.engine.url.render_as_string()}: "
-                f"{str(exc.orig).strip().splitlines()[0] if exc.orig else 'no answer'}",
+                f"Cannot reach the database at {self.engine.url.render_as_string()}: "
+                f"{clause(str(exc.orig).strip().splitlines()[0] if exc.orig else 'no answer')}.",
                 code="store.unreachable",
             ) from None
 

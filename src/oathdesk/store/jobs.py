@@ -33,7 +33,7 @@ class BatchRepository:
     def get(self, batch_id: int) -> Batch:
         batch = self.session.get(Batch, batch_id)
         if batch is None or batch.tenant != self.tenant:
-            raise NotFound(f"no import batch {batch_id}", details={"batch_id": batch_id})
+            raise NotFound(f"No import batch {batch_id}.", details={"batch_id": batch_id})
         return batch
 
     def find_by_hash(self, content_hash: str) -> Batch | None:
@@ -86,7 +86,7 @@ class JobRepository:
             query = query.with_for_update()
         job = self.session.execute(query).scalar_one_or_none()
         if job is None:
-            raise NotFound(f"no job {job_id}", details={"job_id": job_id})
+            raise NotFound(f"No job {job_id}.", details={"job_id": job_id})
         return job
 
     def find_open(self, kind: str) -> Job | None:
@@ -102,7 +102,7 @@ class JobRepository:
     def start(self, job: Job) -> None:
         if job.state not in OPEN_STATES:
             raise StateConflict(
-                f"job {job.id} is {job.state}; start a new one",
+                f"Job {job.id} is {job.state}; start a new one.",
                 code="inventory.job_finished",
                 details={"job_id": job.id, "state": job.state},
             )

@@ -107,7 +107,7 @@ def rotate(
 ) -> RotationReport:
     """Add a new key to the ring, save the key file, then re-seal everything under it."""
     if ring.path is None:
-        raise KeyFileError("the key ring has no file to save the new key in")
+        raise KeyFileError("The key ring has no file to save the new key in.")
     ring.add_key(clock=clock)
     ring.save()
     with UnitOfWork(db, clock=clock) as uow:
@@ -122,7 +122,7 @@ def retire_key(
     in_use = key_usage(db).get(key_id, 0)
     if in_use:
         raise KeyFileError(
-            f"key {key_id} still seals {in_use} seed(s); run the rotation to re-seal them first",
+            f"Key {key_id} still seals {in_use} seed(s); run the rotation to re-seal them first.",
             code="store.key_in_use",
             details={"key_id": key_id, "count": in_use},
         )

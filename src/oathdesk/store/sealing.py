@@ -78,7 +78,7 @@ def resolve_key_file(
         return Path(env[KEY_FILE_ENV]).expanduser()
     if data_dir is None:
         raise KeyFileError(
-            f"no key file: pass one, set {KEY_FILE_ENV}, or configure the data folder",
+            f"No key file: pass one, set {KEY_FILE_ENV}, or configure the data folder.",
             code="store.key_file_missing",
         )
     return Path(data_dir) / "keys" / KEY_FILE_NAME
@@ -89,10 +89,10 @@ class KeyRing:
 
     def __init__(self, keys: list[_Key], path: Path | None = None) -> None:
         if not keys:
-            raise KeyFileError("a key ring needs at least one key", code="store.key_file_empty")
+            raise KeyFileError("A key ring needs at least one key.", code="store.key_file_empty")
         ids = [k.key_id for k in keys]
         if len(set(ids)) != len(ids):
-            raise KeyFileError("a key id appears twice in the key ring", code="store.key_file_bad")
+            raise KeyFileError("A key id appears twice in the key ring.", code="store.key_file_bad")
         self._keys = list(keys)
         self.path = path
 
@@ -109,13 +109,13 @@ class KeyRing:
         except FileNotFoundError:
             raise KeyFileError(
                 f"{path}: key file not found; without it sealed seeds cannot be opened. "
-                "Restore it from your backup or point OATHDESK_STORE_KEY_FILE at it",
+                "Restore it from your backup or point OATHDESK_STORE_KEY_FILE at it.",
                 code="store.key_file_missing",
             ) from None
         if strict_permissions and info.st_mode & 0o077:
             raise KeyFileError(
                 f"{path}: key file is readable by others (mode {stat.filemode(info.st_mode)}); "
-                f"run: chmod 600 {path}",
+                f"run: chmod 600 {path}.",
                 code="store.key_file_permissions",
             )
         try:
@@ -128,17 +128,17 @@ class KeyRing:
                 raise ValueError("version")
         except OSError as exc:
             raise KeyFileError(
-                f"{path}: key file cannot be read ({exc.strerror})",
+                f"{path}: key file cannot be read ({exc.strerror}).",
                 code="store.key_file_unreadable",
             ) from None
         except (ValueError, KeyError, TypeError):
             raise KeyFileError(
-                f"{path}: not an oathdesk key file (version {FORMAT_VERSION} JSON expected)",
+                f"{path}: not an oathdesk key file (version {FORMAT_VERSION} JSON expected).",
                 code="store.key_file_bad",
             ) from None
         if any(len(k.material) != 32 for k in keys):
             raise KeyFileError(
-                f"{path}: every key must be 256 bits", code="store.key_file_bad"
+                f"{path}: every key must be 256 bits.", code="store.key_file_bad"
             ) from None
         return cls(keys, path)
 
@@ -158,7 +158,7 @@ class KeyRing:
         """Write atomically with owner-only permissions (a new file, then a rename)."""
         target = Path(path) if path is not None else self.path
         if target is None:
-            raise KeyFileError("this key ring has no file yet", code="store.key_file_missing")
+            raise KeyFileError("This key ring has no file yet.", code="store.key_file_missing")
         if not target.parent.exists():
             target.parent.mkdir(parents=True, mode=0o700)
         body = {
@@ -204,11 +204,11 @@ class KeyRing:
         """Remove an old key; values still sealed with it can no longer be opened."""
         if key_id == self.current_id:
             raise KeyFileError(
-                f"key {key_id} is the one sealing new values; rotate before retiring it",
+                f"Key {key_id} is the one sealing new values; rotate before retiring it.",
                 code="store.key_in_use",
             )
         if key_id not in self.key_ids:
-            raise KeyFileError(f"no key {key_id} in the key ring", code="store.key_unknown")
+            raise KeyFileError(f"No key {key_id} in the key ring.", code="store.key_unknown")
         self._keys = [k for k in self._keys if k.key_id != key_id]
 
     def _material(self, key_id: str) -> bytes:
@@ -217,8 +217,8 @@ class KeyRing:
                 return key.material
         where = f" at {self.path}" if self.path else ""
         raise SealError(
-            f"the seed was sealed with key {key_id}, which is not in the key ring{where}; "
-            "restore the key file that holds it",
+            f"The seed was sealed with key {key_id}, which is not in the key ring{where}; "
+            "restore the key file that holds it.",
             code="store.key_unknown",
             details={"key_id": key_id},
         )
@@ -265,9 +265,9 @@ class Sealer:
     @staticmethod
     def _broken(serial: str, key_id: str) -> SealError:
         return SealError(
-            f"the sealed seed of serial {serial} does not open with key {key_id}: the key file is "
+            f"The sealed seed of serial {serial} does not open with key {key_id}: the key file is "
             "not the one it was sealed with, or the stored value was altered or copied from "
-            "another token",
+            "another token.",
             details={"serial": serial, "key_id": key_id},
         )
 

@@ -108,7 +108,7 @@ class Order:
         name = key.removeprefix("-")
         if name not in SORT_NAMES:
             raise StateConflict(
-                f"the sort order {key!r} is not one of {', '.join(SORT_NAMES)}",
+                f"The sort order {key!r} is not one of {', '.join(SORT_NAMES)}.",
                 code="inventory.bad_sort",
             )
         return cls(key, _spec(name), key.startswith("-"))
@@ -144,7 +144,8 @@ class Order:
             return [_read(c.kind, v) for c, v in zip(self.columns, raw["v"], strict=True)]
         except (ValueError, TypeError, KeyError, binascii.Error):
             raise StateConflict(
-                "the page cursor is not valid; start the listing again", code="inventory.bad_cursor"
+                "The page cursor is not valid; start the listing again.",
+                code="inventory.bad_cursor",
             ) from None
 
 

@@ -101,7 +101,7 @@ class TokenRepository(TokenListing):
         token = self.find(serial)
         if token is None:
             raise NotFound(
-                f"no token with serial {serial} in the inventory", details={"serial": serial}
+                f"No token with serial {serial} in the inventory.", details={"serial": serial}
             )
         return token
 
@@ -110,7 +110,7 @@ class TokenRepository(TokenListing):
         committed state (and a refused move if it no longer fits)."""
         if not self.writable:
             raise StoreError(
-                "a token is locked for a change only inside a writing unit of work",
+                "A token is locked for a change only inside a writing unit of work.",
                 code="store.read_only",
             )
         query = self._by_serial(serial).with_for_update()
@@ -118,7 +118,7 @@ class TokenRepository(TokenListing):
         found = token.scalar_one_or_none()
         if found is None:
             raise NotFound(
-                f"no token with serial {serial} in the inventory", details={"serial": serial}
+                f"No token with serial {serial} in the inventory.", details={"serial": serial}
             )
         return found
 
@@ -176,7 +176,7 @@ class TokenRepository(TokenListing):
         if conflicts and on_conflict == "fail":
             raise SerialConflict(
                 f"{len(conflicts)} serial(s) already in the inventory or repeated in the file "
-                f"(first: {conflicts[0]}); nothing was imported",
+                f"(first: {conflicts[0]}); nothing was imported.",
                 conflicts,
             )
         now = utc_now(self.clock)
@@ -198,8 +198,8 @@ class TokenRepository(TokenListing):
             self.session.flush()
         except IntegrityError:
             raise StateConflict(
-                "this file is being imported by someone else at the same moment; run the import "
-                "again to see the outcome",
+                "This file is being imported by someone else at the same moment; run the import "
+                "again to see the outcome.",
                 code="inventory.batch_conflict",
             ) from None
         try:
@@ -210,13 +210,13 @@ class TokenRepository(TokenListing):
             rule = _constraint_name(exc)
             if "serial" not in rule:
                 raise StoreError(
-                    f"a token of the batch breaks the database rule {rule}; nothing was imported",
+                    f"A token of the batch breaks the database rule {rule}; nothing was imported.",
                     code="store.constraint",
                     details={"constraint": rule},
                 ) from None
             raise SerialConflict(
-                "another import added some of these serials at the same moment; nothing was "
-                "imported from this file: run the import again to see the conflicts",
+                "Another import added some of these serials at the same moment; nothing was "
+                "imported from this file: run the import again to see the conflicts.",
                 [],
             ) from None
         self.audit.append(
@@ -270,7 +270,7 @@ class TokenRepository(TokenListing):
         allowed = set(expect) if expect is not None else None
         if (allowed is not None and current not in allowed) or not can_move(current, target):
             raise StateConflict(
-                f"token {token.serial} is {current.value} and cannot become {target.value}",
+                f"Token {token.serial} is {current.value} and cannot become {target.value}.",
                 details={"serial": token.serial, "state": current.value, "target": target.value},
             )
         now = utc_now(self.clock)

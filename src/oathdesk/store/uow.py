@@ -33,14 +33,14 @@ from oathdesk.store.tokens import TokenRepository
 
 def _conflict() -> StateConflict:
     return StateConflict(
-        "someone else changed this token at the same moment; reload it and try again",
+        "Someone else changed this token at the same moment; reload it and try again.",
         code="inventory.concurrent_change",
     )
 
 
 def _busy(exc: OperationalError) -> StoreError:
     return StoreError(
-        "the database stayed busy (another oathdesk process holds it); try again in a moment",
+        "The database stayed busy (another oathdesk process holds it); try again in a moment.",
         code="store.busy",
         details={"driver": type(exc.orig).__name__ if exc.orig else "unknown"},
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from oathdesk.http.dates import utc_text
 from oathdesk.web.audit_summary_delivery import DELIVERY_TEXTS, MIGRATION_TEXTS
 
 Entry = Mapping[str, Any]
@@ -292,7 +293,7 @@ def _api_token(verb: str) -> Summary:
         d = _d(e)
         text = f"{who(e.get('actor'))} {verb} API token {_subject(e, 'api_token:')}"
         if e.get("action") == "api_token.create":
-            expires = str(d.get("expires_at") or "")[:10]
+            expires = utc_text(str(d.get("expires_at") or ""))
             text += f" with role(s) {_names(d.get('roles'))}"
             text += f", valid until {expires}" if expires else ""
         return text

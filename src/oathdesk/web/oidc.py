@@ -114,8 +114,8 @@ class EntraClient:
             result = self._msal().acquire_token_by_auth_code_flow(dict(flow), reply)
         except ValueError:  # state mismatch or a reply without code: not our sign-in
             raise EntraSignInError(
-                "this sign-in reply does not belong to the sign-in this browser started; "
-                "start again",
+                "This sign-in reply does not belong to the sign-in this browser started; "
+                "start again.",
                 code="auth.entra_state",
             ) from None
         except RuntimeError:  # nonce mismatch: the ID token was made for another sign-in
@@ -126,7 +126,7 @@ class EntraClient:
         if "error" in result:
             log.warning("Entra refused the code: %s", result.get("error"))
             raise EntraSignInError(
-                f"Entra ID refused to complete the sign-in ({result.get('error')}); start again",
+                f"Entra ID refused to complete the sign-in ({result.get('error')}); start again.",
                 code="auth.entra_refused",
             )
         claims = self.validate(str(result.get("id_token", "")))  # MSAL checked the nonce
@@ -201,8 +201,8 @@ class EntraClient:
         if str(claims["tid"]).lower() != self.tenant_id():
             log.warning("Entra ID token refused: it is from another tenant")
             raise EntraSignInError(
-                "this Microsoft account belongs to another organisation; sign in with an "
-                "account of this organisation",
+                "This Microsoft account belongs to another organisation; sign in with an "
+                "account of this organisation.",
                 code="auth.entra_wrong_tenant",
             )
         if not str(claims["oid"]).strip():
@@ -220,15 +220,15 @@ def _number(value: object) -> float | None:
 def _bad_token(why: str) -> EntraSignInError:
     log.warning("Entra ID token refused: %s", why)
     return EntraSignInError(
-        f"the identity token from Entra ID was refused ({why}); start again, and tell your "
-        "administrator if this keeps happening",
+        f"The identity token from Entra ID was refused ({why}); start again, and tell your "
+        "administrator if this keeps happening.",
         code="auth.entra_bad_token",
     )
 
 
 def _unreachable() -> EntraSignInError:
     return EntraSignInError(
-        "Entra ID cannot be reached right now; try again shortly or use a local account",
+        "Entra ID cannot be reached right now; try again shortly or use a local account.",
         code="auth.entra_unreachable",
     )
 
@@ -237,11 +237,11 @@ def _reply_error(reply: dict[str, str]) -> EntraSignInError:
     error = reply.get("error", "")
     if error == "access_denied":
         return EntraSignInError(
-            "the sign-in with Microsoft was cancelled; you can start it again",
+            "The sign-in with Microsoft was cancelled; you can start it again.",
             code="auth.entra_cancelled",
         )
     description = reply.get("error_description", "")[:200]
     return EntraSignInError(
-        f"Entra ID did not sign you in ({error}{': ' + description if description else ''})",
+        f"Entra ID did not sign you in ({error}{': ' + description if description else ''}).",
         code="auth.entra_refused",
     )

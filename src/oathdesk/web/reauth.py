@@ -132,8 +132,8 @@ def drop_pending(response: Response, settings: WebSettings) -> Response:
 def api_refusal(claims: str = CLAIMS) -> ReauthRequired:
     """The API twins' answer (401): sign in again at ``signin``, as Graph's claims challenge."""
     return ReauthRequired(
-        "your last sign-in with Microsoft is older than 10 minutes; sign in again "
-        "(with multifactor authentication) and repeat the request",
+        "Your last sign-in with Microsoft is older than 10 minutes; sign in again "
+        "(with multifactor authentication) and repeat the request.",
         details={"claims": claims, "signin": signin_url("/me", claims)},
     )
 

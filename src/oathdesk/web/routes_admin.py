@@ -139,7 +139,7 @@ def _when(value: str | None, field: str) -> datetime | None:
         at = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(
-            f"{field}: {value!r} is not a date and time (use 2026-11-30T08:00 or ISO 8601)",
+            f"{field}: {value!r} is not a date and time (use 2026-11-30T08:00 or ISO 8601).",
             code="request.invalid",
             details={"problems": [{"field": field, "problem": "not an ISO 8601 date-time"}]},
         ) from None

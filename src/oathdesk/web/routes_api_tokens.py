@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Path, Request
 from starlette.responses import Response
 
 from oathdesk.domain import OathdeskError
+from oathdesk.domain.wording import sentence
 from oathdesk.service.accounts import ROLES
 from oathdesk.service.api_tokens import (
     DEFAULT_DAYS,
@@ -39,15 +40,6 @@ ROLE_TEXT = {
 # with accounts, not API tokens, so a token with it would open nothing
 OFFERED = tuple(r for r in ROLES if r in ROLE_TEXT)
 LIFETIMES = (7, 30, DEFAULT_DAYS, 180, 365)
-
-
-def sentence(text: str) -> str:
-    """A service message as the page shows it: capital first letter, full stop at the end."""
-    text = text.strip()
-    if not text:
-        return text
-    text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _page(

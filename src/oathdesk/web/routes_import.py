@@ -81,11 +81,11 @@ def _upload(file: UploadFile) -> tuple[str, bytes]:
     name = Path(file.filename or "upload").name or "upload"
     if not data:
         raise ImportRefused(
-            f"{name}: the file is empty; choose the delivery file", code="import.empty"
+            f"{name}: the file is empty; choose the delivery file.", code="import.empty"
         )
     if len(data) > MAX_UPLOAD:
         raise ImportRefused(
-            f"{name}: larger than {MAX_UPLOAD // (1024 * 1024)} MiB; a seed file is far smaller",
+            f"{name}: larger than {MAX_UPLOAD // (1024 * 1024)} MiB; a seed file is far smaller.",
             code="import.too_large",
         )
     return name, data
@@ -95,7 +95,7 @@ def _format(fmt: str | None) -> str | None:
     if not fmt:
         return None
     if fmt not in FORMAT_IDS:
-        raise UsageError(f"the format must be one of {', '.join(FORMAT_IDS)}, not {fmt!r}")
+        raise UsageError(f"The format must be one of {', '.join(FORMAT_IDS)}, not {fmt!r}.")
     return fmt
 
 
@@ -224,11 +224,12 @@ def _chosen(
         kept = desk.take(held, principal.session_id)
         if kept is None:
             raise ImportRefused(
-                "the file you chose was kept for 15 minutes and that time is over; choose it again",
+                "The file you chose was kept for 15 minutes and that time is over; choose it "
+                "again.",
                 code="import.upload_expired",
             )
         return kept.name, kept.data
-    raise ImportRefused("no file was chosen; choose the delivery file", code="import.empty")
+    raise ImportRefused("No file was chosen; choose the delivery file.", code="import.empty")
 
 
 def _hold(request: Request, upload: HeldUpload) -> dict[str, Any] | None:
@@ -303,7 +304,7 @@ def confirm_page(
     held = desk.take(upload, principal.session_id)  # one confirm of two at once gets it
     if held is None:
         raise ImportRefused(
-            "this upload has expired or was already imported; upload the file again",
+            "This upload has expired or was already imported; upload the file again.",
             code="import.upload_expired",
         )
     job = start_import(inv, jobs_of(request), principal, held, gpg_home_of(request))

@@ -61,7 +61,7 @@ def _client(request: Request, settings: WebSettings) -> EntraClient:
     """The app's Entra client (one per app, made on first use)."""
     if settings.entra is None:
         raise EntraSignInError(
-            "sign-in with Microsoft is not configured on this server; use a local account",
+            "Sign-in with Microsoft is not configured on this server; use a local account.",
             code="auth.entra_not_configured",
         )
     with _LOCK:
@@ -102,7 +102,7 @@ def _claims(claims: str | None) -> str | None:
         parsed = None
     if not isinstance(parsed, dict):
         raise EntraSignInError(
-            "the sign-in link is damaged (claims); start again", code="auth.entra_failed"
+            "The sign-in link is damaged (claims); start again.", code="auth.entra_failed"
         )
     return json.dumps(parsed, separators=(",", ":"))
 
@@ -167,7 +167,7 @@ def entra_callback(
         flow = oidc_flow(request, inv.now())
         if flow is None:
             raise EntraSignInError(
-                "this sign-in expired or was started in another browser; start again",
+                "This sign-in expired or was started in another browser; start again.",
                 code="auth.entra_state",
             )
         next_path = safe_next(str(flow.pop("next", "")))
@@ -177,7 +177,7 @@ def entra_callback(
         auth_time = min(identity.auth_time or now, now)
         if again and now - auth_time > MAX_AGE:  # asked to sign in again, and it did not
             raise EntraSignInError(
-                "Microsoft did not sign you in again; sign out, then sign in with Microsoft",
+                "Microsoft did not sign you in again; sign out, then sign in with Microsoft.",
                 code="auth.entra_not_fresh",
             )
         who = EntraUser(identity.tenant_id, identity.object_id, identity.upn)

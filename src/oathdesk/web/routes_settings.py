@@ -53,7 +53,7 @@ def _not_yourself(principal: Principal, name: str, what: str) -> None:
     """An administrator may not lock themselves out; another administrator can do it."""
     if name == principal.name:
         raise ServiceError(
-            f"you cannot {what} your own account; ask another administrator",
+            f"You cannot {what} your own account; ask another administrator.",
             code="account.forbidden",
             details={"name": name},
         )
@@ -104,7 +104,7 @@ def rotate_page(
             inv,
             principal,
             400,
-            rotate_error="tick the box to confirm the rotation; nothing was changed",
+            rotate_error="Tick the box to confirm the rotation; nothing was changed.",
         )
     try:
         report = rotate_keys(inv, actor=principal.actor)
@@ -166,7 +166,7 @@ def create_page(
     try:
         if password != password2:
             raise ServiceError(
-                "the two passwords differ; type the same password twice",
+                "The two passwords differ; type the same password twice.",
                 code="account.password_mismatch",
             )
         made = create_account(
@@ -209,7 +209,7 @@ def disable_page(
 def _need_reason(reason: str) -> None:
     if not reason.strip():
         raise ServiceError(
-            "say why the account is disabled (e.g. a ticket number)",
+            "Say why the account is disabled (e.g. a ticket number).",
             code="service.reason_required",
         )
 
@@ -229,10 +229,10 @@ def create_api(inv: InventoryDep, principal: Admin, body: AccountIn) -> AccountO
 @router.patch("/accounts/{name}", summary="Change a local account's roles, or disable it")
 def patch_api(inv: InventoryDep, principal: Admin, name: str, body: AccountPatch) -> AccountOut:
     if body.roles is None and body.enabled is None:
-        raise ServiceError("send roles and/or enabled: false", code="account.nothing_to_change")
+        raise ServiceError("Send roles and/or enabled: false.", code="account.nothing_to_change")
     if body.enabled:
         raise ServiceError(
-            "a disabled account cannot be enabled again; create a new account",
+            "A disabled account cannot be enabled again; create a new account.",
             code="account.cannot_enable",
         )
     if body.roles is not None and "admin" not in body.roles:

@@ -181,7 +181,7 @@ def handover_page(
     kept = {"serial": serial, "reason": reason, "display_name": display_name}
     try:
         if not serial.strip():
-            raise UsageError("type the serial printed on the token", code="usage.field_required")
+            raise UsageError("Type the serial printed on the token.", code="usage.field_required")
         asked = ActionRequest(reason, user=upn, code=code, display_name=display_name or None)
         result = perform(inv, serial.strip(), Action.ACTIVATE, asked, actor=principal.actor)
     except OathdeskError as exc:
@@ -257,7 +257,7 @@ def replace_page(
     }
     try:
         if not old_serial.strip():
-            raise UsageError("choose the token to replace", code="usage.field_required")
+            raise UsageError("Choose the token to replace.", code="usage.field_required")
         if step != "code":
             return _replace_step(request, inv, principal, upn, kept)
         asked = ActionRequest(

@@ -78,7 +78,7 @@ def bearer_principal(request: Request) -> Principal | None:
     view = resolve_api_token(inventory_of(request), value.strip())
     if view is None:
         raise AuthError(
-            "the API token is invalid, expired or revoked; ask an administrator for a new one",
+            "The API token is invalid, expired or revoked; ask an administrator for a new one.",
             code="auth.required",
             details={"reason": "invalid_token"},
         )

@@ -73,20 +73,20 @@ class EntraSettings:
             except OSError as exc:
                 raise ConfigError(
                     f"[web] entra_client_secret_file {secret_file}: cannot be read "
-                    f"({exc.strerror})",
+                    f"({exc.strerror}).",
                     code="config.entra_secret_unreadable",
                 ) from None
         if not tenant or not secret:
             raise ConfigError(
                 "Entra sign-in needs [web] entra_tenant (or [graph] tenant_id) and "
-                "entra_client_secret or entra_client_secret_file besides entra_client_id",
+                "entra_client_secret or entra_client_secret_file besides entra_client_id.",
                 code="config.entra_incomplete",
             )
         host = config.text("web", "entra_authority_host") or authority_host(config)
         if not host.startswith("https://"):
             raise ConfigError(
                 f"[web] entra_authority_host (or [graph] authority_host) must be an https:// "
-                f"URL, not {host!r}",
+                f"URL, not {host!r}.",
                 code="config.invalid_value",
             )
         ca = ca_file(config, "web", "entra_ca_file") or ca_file(config, "graph", "ca_file")
@@ -188,7 +188,7 @@ def load_or_create_key(path: Path) -> Secret:
     try:
         if path.stat().st_mode & 0o077:
             raise ConfigError(
-                f"{path}: the web signing key is readable by others; run: chmod 600 {path}",
+                f"{path}: the web signing key is readable by others; run: chmod 600 {path}.",
                 code="config.key_file_permissions",
             )
         text = path.read_text(encoding="ascii").strip()
@@ -196,9 +196,9 @@ def load_or_create_key(path: Path) -> Secret:
     except (OSError, ValueError):
         raise ConfigError(
             f"{path}: the web signing key cannot be read (64 hex digits expected); "
-            "delete it to make a new one (everybody is signed out)",
+            "delete it to make a new one (everybody is signed out).",
             code="config.web_key_bad",
         ) from None
     if len(key.reveal()) < 32:
-        raise ConfigError(f"{path}: the web signing key is shorter than 32 bytes")
+        raise ConfigError(f"{path}: the web signing key is shorter than 32 bytes.")
     return key

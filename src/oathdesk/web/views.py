@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Query, Request
 from pydantic import BaseModel, Field
 
+from oathdesk.http.dates import utc_text
 from oathdesk.service import (
     ActionRequest,
     Inventory,
@@ -116,7 +117,7 @@ def dashboard(
             _alert(
                 "entra_drift",
                 checked["differences"],
-                f"The last comparison with Entra ({checked['at'][:16].replace('T', ' ')} UTC) "
+                f"The last comparison with Entra ({utc_text(checked['at'])}) "
                 f"found {checked['differences']} difference(s).",
             )
         )

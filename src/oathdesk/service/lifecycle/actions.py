@@ -106,7 +106,7 @@ def push_one(inv: Inventory, serial: str, *, actor: str, reason: str) -> ActionR
         require(token, S.AVAILABLE, (S.IN_STOCK,), "push to Entra")
         if not token.has_seed:
             raise ServiceError(
-                f"token {serial} has no seed left to send to Entra", code="service.no_seed"
+                f"Token {serial} has no seed left to send to Entra.", code="service.no_seed"
             )
         ensure_device(inv, uow, token, actor=actor, reason=reason)
         steps = ["in Entra's inventory"]

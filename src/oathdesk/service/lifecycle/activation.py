@@ -66,7 +66,7 @@ def activate(
         if token.state in FREE:
             if user is None:
                 raise UsageError(
-                    f"token {serial} is not assigned yet; name the user to give it to (--user)",
+                    f"Token {serial} is not assigned yet; name the user to give it to (--user).",
                     code="usage.user_required",
                 )
         else:
@@ -101,7 +101,7 @@ def _pick_replacement(uow: UnitOfWork, serial: str | None) -> Token:
     if chosen:
         return uow.tokens.get_for_update(chosen)
     raise ServiceError(
-        "no token in stock to replace it with; import or name one (--new SERIAL)",
+        "No token in stock to replace it with; import or name one (--new SERIAL).",
         code="service.no_stock",
     )
 
@@ -138,7 +138,7 @@ def replace(
         require(old, target, HOLDING, f"replace (as {why})")
         if not old.user_id:
             raise ServiceError(
-                f"token {serial} has no user to give a replacement to", code="service.no_user"
+                f"Token {serial} has no user to give a replacement to.", code="service.no_user"
             )
         new = _pick_replacement(uow, (new_serial or "").strip() or None)
         require(new, S.ASSIGNED, (S.IN_STOCK, S.AVAILABLE), "a replacement")

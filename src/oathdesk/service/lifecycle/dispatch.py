@@ -63,7 +63,7 @@ class ActionRequest:
 
 def _need(value: str | None, what: str, action: Action) -> str:
     if not value or not value.strip():
-        raise UsageError(f"{action.value} needs {what}", code="usage.field_required")
+        raise UsageError(f"{action.value} needs {what}.", code="usage.field_required")
     return value.strip()
 
 
@@ -85,7 +85,7 @@ def perform(
             )
         case Action.REPLACE:
             if request.why is None:
-                raise UsageError("replace needs why: lost or broken", code="usage.field_required")
+                raise UsageError("Replace needs why: lost or broken.", code="usage.field_required")
             return replace(
                 inv,
                 serial,

@@ -76,7 +76,7 @@ def found(
             if device.assigned_to_id and device.assigned_to_id.lower() != token.user_id.lower():
                 raise ServiceError(
                     f"Entra now gives token {serial} to {device.assigned_to_name or 'another user'}"
-                    f", not {holder}; reconcile it or retire it instead",
+                    f", not {holder}; reconcile it or retire it instead.",
                     code="service.found_held_elsewhere",
                     details={"serial": serial},
                 )

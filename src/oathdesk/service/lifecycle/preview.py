@@ -116,14 +116,14 @@ def plan_replacement(
         require(old, target, HOLDING, f"replace (as {why})")
         if not old.user_id:
             raise ServiceError(
-                f"token {serial} has no user to give a replacement to", code="service.no_user"
+                f"Token {serial} has no user to give a replacement to.", code="service.no_user"
             )
         chosen = (new_serial or "").strip() or None
         picked = chosen is None
         chosen = chosen or next_in_stock(uow)
         if chosen is None:
             raise ServiceError(
-                "no token in stock to replace it with; import or name one",
+                "No token in stock to replace it with; import or name one.",
                 code="service.no_stock",
             )
         new = uow.tokens.get(chosen)

@@ -53,8 +53,8 @@ def check_holder(token: Token, user: str, *, free_ok: bool, by_id: bool = True) 
         upn = token.user_upn or ""
         holder = f"assigned to {upn}" if upn else f"{token.state.value} and held by no user"
         raise NotHolder(
-            f"token {token.serial} is {holder}, not {user.strip()}; open the token's page to act "
-            "on it",
+            f"Token {token.serial} is {holder}, not {user.strip()}; open the token's page to act "
+            "on it.",
             details={"serial": token.serial, "state": token.state.value},
         )
 
@@ -64,20 +64,20 @@ def refusal(serial: str, outcome: Outcome, digits: int, *, remote: bool = False)
     (``remote``: the narrow window refused it, and two consecutive codes are the way out)."""
     if outcome is Outcome.REPLAYED:
         return CodeRejected(
-            f"this code was already used for token {serial}; wait for the next code",
+            f"This code was already used for token {serial}; wait for the next code.",
             code="service.code_replayed",
             details={"serial": serial},
         )
     if outcome is Outcome.MALFORMED:
         return CodeRejected(
-            f"the code must be the {digits} digits token {serial} shows now",
+            f"The code must be the {digits} digits token {serial} shows now.",
             code="service.code_malformed",
             details={"serial": serial},
         )
     hint = "; if its clock is off, type the code it shows and the next one" if remote else ""
     return CodeRejected(
-        f"the code does not match token {serial}; nothing was sent to Entra. Check the serial "
-        f"and type the code the token shows now{hint}",
+        f"The code does not match token {serial}; nothing was sent to Entra. Check the serial "
+        f"and type the code the token shows now{hint}.",
         details={"serial": serial},
     )
 
@@ -160,7 +160,7 @@ def give_to(
     if person.user_type.lower() == "guest":  # Entra refuses; say why before touching anything
         raise ServiceError(
             f"{person.user_principal_name or user} is a guest account; Entra gives hardware "
-            "tokens only to members: hand the token to the person's member account",
+            "tokens only to members: hand the token to the person's member account.",
             code="service.guest_user",
             details={"user": person.user_principal_name or user},
         )
@@ -201,7 +201,7 @@ def send_activation(
         steps.append("entra refused the code")
         return ServiceError(
             f"Entra refused the code for token {token.serial} (it is now failed_activation); "
-            "activate again with the code the token shows now",
+            "activate again with the code the token shows now.",
             code="service.entra_refused_code",
             details={"serial": token.serial},
         )
