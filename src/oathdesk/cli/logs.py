@@ -69,7 +69,7 @@ def log_format(config: Config, given: str | None) -> LogFormat:
             return known
     where = "--log-format" if given else config.name("log", "format")
     raise ConfigError(
-        f"{where} must be text or json, not {value!r}",
+        f"{where} must be text or json, not {value!r}.",
         code="config.invalid_value",
         details={"section": "log", "key": "format", "accepted": list(FORMATS)},
     )
@@ -79,7 +79,7 @@ def log_level(config: Config) -> str:
     level = (config.text("log", "level") or "info").lower()
     if level not in LEVELS:
         raise ConfigError(
-            f"{config.name('log', 'level')} must be one of {', '.join(LEVELS)}, not {level!r}",
+            f"{config.name('log', 'level')} must be one of {', '.join(LEVELS)}, not {level!r}.",
             code="config.invalid_value",
             details={"section": "log", "key": "level", "accepted": list(LEVELS)},
         )

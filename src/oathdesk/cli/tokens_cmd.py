@@ -182,7 +182,7 @@ def _sort_key(value: str) -> SortKey:
     if value not in SORT_KEYS:
         raise UsageError(
             f"--sort must be one of {', '.join(SORT_NAMES)}, each with an optional leading '-' "
-            f"for descending, not {value!r}"
+            f"for descending, not {value!r}."
         )
     return value  # type: ignore[return-value]  # one of SortKey's values, checked above
 

@@ -74,7 +74,7 @@ def issue_tap(
     text = data.pop("temporaryAccessPass", None)
     if not isinstance(text, str) or not text:
         raise GraphRequestError(
-            "issue a Temporary Access Pass: Graph's answer holds no pass",
+            "Entra's answer to a Temporary Access Pass request holds no pass.",
             code="graph.request.bad_reply",
         )
     return IssuedTap(TapInfo.from_graph(data), Secret(text.encode()))

@@ -47,7 +47,7 @@ class Operations:
         except ValueError:
             raise ConfigError(
                 f"{config.name('metrics', 'allow')} must be comma-separated addresses or "
-                f"networks (127.0.0.1, 10.0.0.0/8, ::1) or any, not {allow_text!r}",
+                f"networks (127.0.0.1, 10.0.0.0/8, ::1) or any, not {allow_text!r}.",
                 code="config.invalid_value",
                 details={"section": "metrics", "key": "allow"},
             ) from None

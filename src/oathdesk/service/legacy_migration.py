@@ -132,8 +132,8 @@ def migrate_legacy(
         open_job = _last_unfinished(uow)
     if open_job is not None and open_job.state != "failed" and not dry_run:
         raise ServiceError(
-            f"migration job {open_job.id} did not finish; continue it with --resume (its "
-            "remaining copies are done first, nothing is done twice)",
+            f"Migration job {open_job.id} did not finish; continue it with --resume (its "
+            "remaining copies are done first, nothing is done twice).",
             code="service.migration_open",
             details={"job_id": open_job.id},
         )
@@ -170,19 +170,19 @@ def _run(
         job = _last_unfinished(uow)
         if rows is None and job is None:
             raise UsageError(
-                "there is no unfinished legacy migration to resume; run it without --resume",
+                "There is no unfinished legacy migration to resume; run it without --resume.",
                 code="usage.nothing_to_resume",
             )
         if job is not None and job.state == "running" and _owner_alive(job.params, inv):
             raise ServiceError(
-                f"another legacy migration is running (job {job.id}); let it finish",
+                f"Another legacy migration is running (job {job.id}); let it finish.",
                 code="service.migration_running",
                 details={"job_id": job.id},
             )
         if rows is not None and job is not None:
             if job.state != "failed":  # killed: its copies may be half done, finish them first
                 raise ServiceError(
-                    f"migration job {job.id} did not finish; continue it with --resume",
+                    f"Migration job {job.id} did not finish; continue it with --resume.",
                     code="service.migration_open",
                     details={"job_id": job.id},
                 )

@@ -343,7 +343,7 @@ def _as_holder(serial: str, act: Callable[[str], ActionResult], only: str) -> di
     except StateConflict as exc:
         state = str(exc.details.get("state", "changed"))
         raise StateConflict(
-            f"token {wanted} is {state}; only {only}",
+            f"Token {wanted} is {state}; only {only}.",
             code="selfservice.state_conflict",
             details={"serial": wanted, "state": state},
         ) from None

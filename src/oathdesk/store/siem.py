@@ -85,7 +85,7 @@ class SiemSettings:
         if facility not in FACILITIES:
             raise ConfigError(
                 f"{config.name('siem', 'syslog_facility')} must be a syslog facility "
-                f"(local0 ... local7, auth, authpriv, audit, ...), not {facility!r}",
+                f"(local0 ... local7, auth, authpriv, audit, ...), not {facility!r}.",
                 code="config.invalid_value",
                 details={"section": "siem", "key": "syslog_facility"},
             )
@@ -105,7 +105,7 @@ def _target(config: Config, text: str) -> SyslogTarget:
     if parts.scheme not in ("udp", "tcp") or not parts.hostname:
         raise ConfigError(
             f"{config.name('siem', 'syslog')} must be udp://HOST:PORT or tcp://HOST:PORT, "
-            f"not {text!r}",
+            f"not {text!r}.",
             code="config.invalid_value",
             details={"section": "siem", "key": "syslog"},
         )

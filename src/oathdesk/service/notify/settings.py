@@ -64,7 +64,7 @@ class NotifySettings:
         if security not in SECURITY:
             raise ConfigError(
                 f"{config.name('notify', 'smtp_security')} must be one of "
-                f"{', '.join(SECURITY)}, not {security!r}",
+                f"{', '.join(SECURITY)}, not {security!r}.",
                 code="config.invalid_value",
                 details={"section": "notify", "key": "smtp_security", "accepted": list(SECURITY)},
             )
@@ -72,7 +72,7 @@ class NotifySettings:
         if user and security == "none":
             raise ConfigError(
                 "[notify] smtp_user needs smtp_security = starttls or tls: the relay password is "
-                "never sent over an unencrypted connection",
+                "never sent over an unencrypted connection.",
                 code="config.invalid_value",
                 details={"section": "notify", "key": "smtp_security"},
             )
@@ -82,7 +82,7 @@ class NotifySettings:
         if webhook_url and secret is None:
             raise ConfigError(
                 "[notify] webhook_url needs a secret to sign each call: set [notify] "
-                "webhook_secret or webhook_secret_file",
+                "webhook_secret or webhook_secret_file.",
                 code="config.invalid_value",
                 details={"section": "notify", "key": "webhook_secret"},
             )
@@ -129,12 +129,12 @@ def _secret(config: Config, key: str) -> Secret | None:
         text = path.read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise ConfigError(
-            f"{config.name('notify', f'{key}_file')}: {path} cannot be read ({exc.strerror})",
+            f"{config.name('notify', f'{key}_file')}: {path} cannot be read ({exc.strerror}).",
             code="config.unreadable",
         ) from None
     if not text:
         raise ConfigError(
-            f"{config.name('notify', f'{key}_file')}: {path} is empty",
+            f"{config.name('notify', f'{key}_file')}: {path} is empty.",
             code="config.invalid_value",
             details={"section": "notify", "key": f"{key}_file"},
         )
