@@ -58,7 +58,7 @@ def test_upgrade_keeps_the_rows_and_matches_the_models(legacy_db: Database) -> N
     db = legacy_db
     try:
         upgrade(db)
-        assert current_revision(db) == "0009"
+        assert current_revision(db) == "0010"
         assert {table: _count(db, table) for table in COUNTS} == COUNTS
         assert "delivery_throttle" not in inspect(db.engine).get_table_names()
         with db.engine.connect() as conn:

@@ -20,7 +20,7 @@ from oathdesk.store import (
 )
 from oathdesk.store.models import Base
 
-HEAD = "0009"
+HEAD = "0010"
 TABLES = {
     "accounts",
     "api_tokens",

@@ -122,7 +122,7 @@ def test_migration_0003_upgrades_downgrades_and_matches_the_models(tmp_path: Pat
     upgrade(url)
     db = Database(url)
     try:
-        assert current_revision(db) == "0009"  # the head, past 0003
+        assert current_revision(db) == "0010"  # the head, past 0003
         tables = set(inspect(db.engine).get_table_names())
         assert {"accounts", "web_sessions", "signin_throttle"} <= tables
         with db.engine.connect() as conn:
@@ -133,6 +133,6 @@ def test_migration_0003_upgrades_downgrades_and_matches_the_models(tmp_path: Pat
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM audit_head")).scalar_one() == 1
         upgrade(db)
-        assert current_revision(db) == "0009"  # the head, past 0003
+        assert current_revision(db) == "0010"  # the head, past 0003
     finally:
         db.dispose()

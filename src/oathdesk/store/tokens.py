@@ -250,6 +250,7 @@ class TokenRepository(TokenListing):
             "manufacturer": rec.manufacturer,
             "model": rec.model,
             "display_name": rec.display_name,
+            "planned_user": rec.user.strip() or None,
             "batch_id": batch_id,
             "created_at": now,
             "updated_at": now,
