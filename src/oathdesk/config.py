@@ -78,6 +78,7 @@ KEYS: dict[str, tuple[str, ...]] = {
         "alert_unactivated_days",
     ),
     "emulator": (),
+    "handout": ("activate_from_seed", "workers", "rate"),
     "delivery": (
         "base_url",
         "storage_dir",

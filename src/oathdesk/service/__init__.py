@@ -26,6 +26,22 @@ if TYPE_CHECKING:
     )
     from oathdesk.service.context import Inventory
     from oathdesk.service.errors import CodeRejected, ServiceError
+    from oathdesk.service.handout import (
+        HandoutReport,
+        HandoutSettings,
+        handout_outcomes,
+        handout_status,
+        open_handout,
+        run_handout,
+        start_handout,
+    )
+    from oathdesk.service.handout_plan import (
+        RosterInvalid,
+        RosterPlan,
+        plan_handout,
+        roster_from_batch,
+        roster_from_file,
+    )
     from oathdesk.service.identify import identify
     from oathdesk.service.import_desk import HeldUpload, ImportDesk, ImportRefused
     from oathdesk.service.import_jobs import ImportJob, ImportJobs, run_push
@@ -61,6 +77,18 @@ _LAZY = {
     "Checkpoint": "oathdesk.service.admin",
     "CodeRejected": "oathdesk.service.errors",
     "EntraPort": "oathdesk.service.ports",
+    "HandoutReport": "oathdesk.service.handout",
+    "HandoutSettings": "oathdesk.service.handout",
+    "handout_outcomes": "oathdesk.service.handout",
+    "handout_status": "oathdesk.service.handout",
+    "open_handout": "oathdesk.service.handout",
+    "run_handout": "oathdesk.service.handout",
+    "start_handout": "oathdesk.service.handout",
+    "RosterInvalid": "oathdesk.service.handout_plan",
+    "RosterPlan": "oathdesk.service.handout_plan",
+    "plan_handout": "oathdesk.service.handout_plan",
+    "roster_from_batch": "oathdesk.service.handout_plan",
+    "roster_from_file": "oathdesk.service.handout_plan",
     "HeldUpload": "oathdesk.service.import_desk",
     "ImportDesk": "oathdesk.service.import_desk",
     "ImportRefused": "oathdesk.service.import_desk",
