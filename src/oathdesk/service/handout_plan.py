@@ -150,7 +150,7 @@ def plan_handout(
                 _problem(
                     row.locator,
                     code="roster.guest_user",
-                    message=f"{user.user_principal_name or row.user} is a guest account; Entra "
+                    message=f"The account {user.user_principal_name or row.user} is a guest; Entra "
                     "gives hardware tokens only to members, so name the person's member account.",
                     serial=row.serial,
                 )
@@ -162,7 +162,7 @@ def plan_handout(
                 _problem(
                     row.locator,
                     code="roster.duplicate_user",
-                    message=f"{user.user_principal_name or row.user} already gets token "
+                    message=f"The user {user.user_principal_name or row.user} already gets token "
                     f"{first.serial} on line {first.line}; one roster gives a user one token.",
                     serial=row.serial,
                 )
@@ -178,7 +178,7 @@ def plan_handout(
                 _problem(
                     row.locator,
                     code="roster.cap_unknown",
-                    message=f"oathdesk may not read {user.user_principal_name}'s methods, so the "
+                    message=f"The methods of {user.user_principal_name} cannot be read here, so the "
                     "five-method cap was not checked; Entra refuses the token if it is reached.",
                     serial=row.serial,
                     severity=Severity.WARNING,
@@ -189,7 +189,7 @@ def plan_handout(
                 _problem(
                     row.locator,
                     code="roster.user_at_cap",
-                    message=f"{user.user_principal_name} already has {held} OATH methods "
+                    message=f"The user {user.user_principal_name} already has {held} OATH methods "
                     f"(hardware tokens and authenticator apps); Entra allows "
                     f"{MAX_OATH_METHODS}: remove one first.",
                     serial=row.serial,

@@ -115,7 +115,8 @@ def claim(inv: Inventory, row: Row, *, activate: bool, actor: str) -> Claim | Ou
             row.item_id,
             "failed",
             code="handout.in_flight",
-            message=f"Token {row.serial} is being handed out by another job; resume this one later.",
+            message=f"Token {row.serial} is being handed out by another job; resume this one "
+            "later.",
         )
 
 

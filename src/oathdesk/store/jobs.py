@@ -20,7 +20,7 @@ from oathdesk.store.errors import NotFound, StateConflict
 from oathdesk.store.models import Batch, Job, JobItem
 
 JobState = Literal["pending", "running", "done", "failed", "cancelled"]
-ItemState = Literal["pending", "done", "failed", "skipped"]
+ItemState = Literal["pending", "sending", "done", "failed", "skipped"]
 OPEN_STATES = ("pending", "running")
 _CHUNK = 1000
 

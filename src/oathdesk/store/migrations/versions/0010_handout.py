@@ -23,9 +23,19 @@ branch_labels: str | None = None
 depends_on: str | None = None
 
 SENDING = sa.text("state = 'sending'")
+OLD_STATES = "state IN ('pending', 'done', 'failed', 'skipped')"
+# 'sending': a hand-out item whose call to Entra may have gone out (settled before a resend)
+NEW_STATES = "state IN ('pending', 'sending', 'done', 'failed', 'skipped')"
+
+
+def _states(check: str) -> None:
+    with op.batch_alter_table("job_items") as batch:
+        batch.drop_constraint("ck_job_items_state", type_="check")
+        batch.create_check_constraint("ck_job_items_state", check)
 
 
 def upgrade() -> None:
+    _states(NEW_STATES)
     op.add_column("tokens", sa.Column("planned_user", sa.String(320), nullable=True))
     op.add_column("job_items", sa.Column("user", sa.String(320), nullable=True))
     op.add_column("job_items", sa.Column("user_id", sa.String(64), nullable=True))
@@ -52,3 +62,4 @@ def downgrade() -> None:
         batch.drop_column("user")
     with op.batch_alter_table("tokens") as batch:
         batch.drop_column("planned_user")
+    _states(OLD_STATES)
