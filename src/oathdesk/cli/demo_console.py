@@ -199,6 +199,9 @@ def start(
                 },
                 "delivery": demo_delivery.settings_section(folder, delivery_url),
                 "handout": dict(demo_handout.SETTINGS),
+                # every store path named, so a command run with --config finds this inventory
+                # whatever OATHDESK_DATA_DIR says
+                "store": demo_handout.store_section(folder),
             }
         )
         upgrade_database(config)

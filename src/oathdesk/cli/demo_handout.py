@@ -13,11 +13,24 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from oathdesk.bootstrap import checkpoint_file, database_url
 from oathdesk.cli import console
 from oathdesk.cli.demo_walkthrough import _step, write_private
+from oathdesk.config import Config
 
 ROSTER_PEOPLE = ("Lin Roster", "Mei Roster", "Noor Roster", "Omar Roster")
 SETTINGS = {"activate_from_seed": True, "workers": 4}
+
+
+def store_section(folder: Path) -> dict[str, str]:
+    """The demo inventory's files by name (the defaults of a data folder ``folder``)."""
+    plain = Config(sections={"data": {"dir": str(folder)}})
+    return {
+        "url": database_url(plain),
+        "key_file": str(folder / "keys" / "store-keys.json"),
+        "audit_key_file": str(folder / "keys" / "audit-key.json"),
+        "audit_checkpoint_file": str(checkpoint_file(plain)),
+    }
 
 
 def roster_users(domain: str) -> list[dict[str, Any]]:
@@ -50,7 +63,7 @@ def show(folder: Path, config_file: Path, serials: list[str], upns: list[str], g
     console.rule("oathdesk demo: a roster hand-out")
     console.out.print(
         f"{len(rows)} people get their tokens from a roster (serial,upn,display name). The "
-        "demo allows activation from the sealed seed ([handout] activate_from_seed = true)."
+        "demo allows activation from the sealed seed (\\[handout] activate_from_seed = true)."
     )
     _step(
         "1. Check the roster first: nothing is sent while a row has an error",
