@@ -178,8 +178,9 @@ def plan_handout(
                 _problem(
                     row.locator,
                     code="roster.cap_unknown",
-                    message=f"The methods of {user.user_principal_name} cannot be read here, so the "
-                    "five-method cap was not checked; Entra refuses the token if it is reached.",
+                    message=f"The methods of {user.user_principal_name} cannot be read here, so "
+                    "the five-method cap was not checked; Entra refuses the token if it is "
+                    "reached.",
                     serial=row.serial,
                     severity=Severity.WARNING,
                 )
