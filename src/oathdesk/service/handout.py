@@ -220,7 +220,7 @@ def run_handout(
             moved = False
             for outcome in pool.map(lambda r: _one(inv, r, activate, actor, hook), rows):
                 tick(outcome, "pending")
-                moved = moved or outcome in ("done", "failed", "skipped")
+                moved = moved or outcome != "sending"  # a row back to pending used an attempt
             if not moved:
                 break  # nothing went forward (the database busy?): a resume takes it from here
     with inv.uow() as uow:
