@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/seeds.py
 	$(BIN)/python bench/otp.py
 	$(BIN)/python bench/upload.py
+	$(BIN)/python bench/handout.py
 	$(BIN)/python bench/inventory.py
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/nodes.py

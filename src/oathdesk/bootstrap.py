@@ -51,8 +51,10 @@ def missing_database_file(config: Config) -> Path | None:
 
 def graph_connector(config: Config, clock: Clock | None = None) -> EntraPort:
     """A Graph client for ``[graph]``: real Entra, or the emulator when ``[graph] emulator`` is
-    its URL (with ``ca_file`` trusting its local CA)."""
-    return connect(GraphSettings.from_config(config), clock=clock)
+    its URL (with ``ca_file`` trusting its local CA). It keeps as many connections open as
+    ``[handout] workers`` send at once (16 at least)."""
+    workers = config.integer("handout", "workers", 16, maximum=256)
+    return connect(GraphSettings.from_config(config), clock=clock, connections=max(16, workers))
 
 
 def build_inventory(

@@ -89,6 +89,7 @@ KEYS: dict[str, tuple[str, ...]] = {
         "json_max_bytes",
         "json_backups",
     ),
+    "handout": ("activate_from_seed", "workers", "rate"),
     "delivery": (
         "base_url",
         "link_hours",

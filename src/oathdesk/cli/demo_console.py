@@ -26,7 +26,7 @@ from typing import Any
 from rich.markup import escape
 
 from oathdesk.bootstrap import build_inventory, upgrade_database
-from oathdesk.cli import console, demo_delivery
+from oathdesk.cli import console, demo_delivery, demo_handout
 from oathdesk.cli.demo_tls import FOLDER as TLS_FOLDER
 from oathdesk.cli.demo_tls import announce_ca, demo_tls
 from oathdesk.cli.demo_walkthrough import oathdesk_command, sample_records, write_private
@@ -152,6 +152,7 @@ def _seed(port: int) -> tuple[dict[str, Any], dict[str, Any]]:
         "redirectUris": [f"http://127.0.0.1:{port}/signin/entra/callback"],
     }
     seed["apps"].append(console_app)
+    seed["users"] += demo_handout.roster_users(seed["tenant"]["domain"])
     for user in seed["users"]:
         if user["userPrincipalName"].startswith("grace@"):
             user["appRoles"] = {console_app["clientId"]: ["oathdesk.helpdesk"]}
@@ -201,6 +202,10 @@ def start(
                 },
                 "delivery": demo_delivery.settings_section(folder, delivery_url),
                 "notify": notify_section(folder, port),
+                "handout": dict(demo_handout.SETTINGS),
+                # every store path named, so a command run with --config finds this inventory
+                # whatever OATHDESK_DATA_DIR says
+                "store": demo_handout.store_section(folder),
             }
         )
         upgrade_database(config)
@@ -209,12 +214,19 @@ def start(
         delivery_password = secrets.token_urlsafe(12)
         admin_password = secrets.token_urlsafe(12)
         try:
+            rostered = [u["userPrincipalName"] for u in seed["users"][-4:]]
             members = [
                 u.user_principal_name
                 for u in state.directory.users.values()
-                if u.user_type == "Member" and not u.roles
+                if u.user_type == "Member" and not u.roles and u.user_principal_name not in rostered
             ]
             stock = _stock(inv, folder, delivery_password, members)
+            guest = next(
+                u.user_principal_name
+                for u in state.directory.users.values()
+                if u.user_type == "Guest"
+            )
+            demo_handout.show(folder, folder / CONFIG_FILE, stock.serials[0][2:7], rostered, guest)
             create_account(inv, "admin", Secret(admin_password.encode()), ["admin"], actor=ACTOR)
             helpdesk_password = secrets.token_urlsafe(12)
             create_account(
@@ -318,5 +330,6 @@ def _announce(login: DemoLogin, emulator_url: str, state: EmulatorState) -> None
     )
     out.print(
         f"40 tokens from {escape(login.delivery.name)} are imported and in the emulator, 2 of "
-        f"them activated; import {escape(login.next_delivery.name)} from the console's Import page."
+        "them activated by the help desk and 4 handed out from a roster; import "
+        f"{escape(login.next_delivery.name)} from the console's Import page."
     )

@@ -22,6 +22,7 @@ from oathdesk.cli import (
     demo_cmd,
     emulator_cmd,
     entra_cmd,
+    handout_cmd,
     keys_cmd,
     notify_cmd,
     report_cmd,
@@ -93,6 +94,7 @@ def _root(
 # The command tree. ``seeds`` and ``tokens`` are each written in two modules.
 seeds_otp_cmd.register(seeds_cmd.app)
 tokens_lifecycle_cmd.register(tokens_cmd.app)
+handout_cmd.register(tokens_cmd.app)
 app.add_typer(seeds_cmd.app, name="seeds")
 app.add_typer(emulator_cmd.app, name="emulator")
 app.add_typer(entra_cmd.app, name="entra")

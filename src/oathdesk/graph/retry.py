@@ -91,6 +91,18 @@ class AdaptiveRateLimiter:
         self._successes: deque[float] = deque()
         self.throttle_events = 0
         self.reductions = 0
+        self._kept = False  # a configured starting rate is never lifted, only grown
+
+    def start_at(self, rate: float, *, growth: float = 0.1) -> None:
+        """Begin at ``rate`` requests a second (Entra's limit where it is known) instead of
+        unlimited, and creep up by ``growth`` a second while calls succeed: a bulk run of
+        writes starts polite, finds the real ceiling from Graph's 429s, and stays near it."""
+        with self._lock:
+            now = self._clock()
+            self.rate = max(self.min_rate, rate)
+            self.growth = growth
+            self._kept = True
+            self._last_growth = now
 
     def reserve(self) -> float:
         """Claim the next sending slot and return how long to wait for it."""
@@ -113,7 +125,7 @@ class AdaptiveRateLimiter:
                 self._successes.popleft()
             if self.rate is None:
                 return
-            if now - self._last_throttle > self.horizon:
+            if now - self._last_throttle > self.horizon and not self._kept:
                 self.rate = None  # quiet for a while: lift the limit
                 return
             elapsed = min(max(0.0, now - self._last_growth), 1.0)

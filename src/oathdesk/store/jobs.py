@@ -20,7 +20,7 @@ from oathdesk.store.errors import NotFound, StateConflict
 from oathdesk.store.models import Batch, Job, JobItem
 
 JobState = Literal["pending", "running", "done", "failed", "cancelled"]
-ItemState = Literal["pending", "done", "failed", "skipped"]
+ItemState = Literal["pending", "sending", "done", "failed", "skipped"]
 OPEN_STATES = ("pending", "running")
 _CHUNK = 1000
 
@@ -58,8 +58,11 @@ class JobRepository:
         *,
         actor: str,
         params: Mapping[str, Any] | None = None,
+        items: Iterable[Mapping[str, Any]] = (),
     ) -> Job:
-        """A pending job with one pending item per serial (repeats are ignored)."""
+        """A pending job with one pending item per serial (repeats are ignored), or with
+        ``items``: one per mapping of ``serial`` and the hand-out columns (``user``,
+        ``user_id``, ``display_name``, ``line``), where the database refuses a repeat."""
         now = utc_now(self.clock)
         job = Job(
             tenant=self.tenant,
@@ -72,12 +75,10 @@ class JobRepository:
         self.session.add(job)
         self.session.flush()
         unique = list(dict.fromkeys(serials))
-        for i in range(0, len(unique), _CHUNK):
-            rows = [
-                {"job_id": job.id, "serial": s, "state": "pending", "updated_at": now}
-                for s in unique[i : i + _CHUNK]
-            ]
-            self.session.execute(insert(JobItem), rows)
+        base = {"job_id": job.id, "state": "pending", "updated_at": now}
+        listed = [{**base, **item} for item in items] + [{**base, "serial": s} for s in unique]
+        for i in range(0, len(listed), _CHUNK):
+            self.session.execute(insert(JobItem), listed[i : i + _CHUNK])
         return job
 
     def get(self, job_id: int, *, lock: bool = False) -> Job:

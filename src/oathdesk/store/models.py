@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import JSON, TypeDecorator
@@ -150,6 +151,8 @@ class Token(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     user_id: Mapped[str | None] = mapped_column(String(64), default=None)
     user_upn: Mapped[str | None] = mapped_column(String(320), default=None)
+    # the user the seed file named for this token (a roster in the file itself; migration 0010)
+    planned_user: Mapped[str | None] = mapped_column(String(320), default=None)
     entra_id: Mapped[str | None] = mapped_column(String(64), default=None)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -197,6 +200,7 @@ class Token(Base):
             "display_name": self.display_name,
             "user_id": self.user_id,
             "user_upn": self.user_upn,
+            "planned_user": self.planned_user,
             "entra_id": self.entra_id,
             "batch_id": self.batch_id,
             "key_id": self.key_id,
@@ -240,6 +244,15 @@ class JobItem(Base):
     __table_args__ = (
         UniqueConstraint("job_id", "serial", name="uq_job_items_job_serial"),
         Index("ix_job_items_job_state", "job_id", "state", "id"),
+        # a hand-out gives one user one token per job, and sends a serial from one item at once
+        Index("uq_job_items_job_user", "job_id", "user_id", unique=True),
+        Index(
+            "uq_job_items_serial_sending",
+            "serial",
+            unique=True,
+            sqlite_where=text("state = 'sending'"),
+            postgresql_where=text("state = 'sending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -251,6 +264,11 @@ class JobItem(Base):
     error_code: Mapped[str | None] = mapped_column(String(80), default=None)
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # a hand-out item (migration 0010): the roster's user, Entra's object id, name and line
+    user: Mapped[str | None] = mapped_column(String(320), default=None)
+    user_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    display_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    line: Mapped[int | None] = mapped_column(Integer, default=None)
 
     def __repr__(self) -> str:
         return f"JobItem(job_id={self.job_id}, serial={self.serial!r}, state={self.state!r})"

@@ -131,6 +131,17 @@ class TokenRepository(TokenListing):
             found.update(self.session.scalars(query))
         return found
 
+    def by_serials(self, serials: Iterable[str]) -> dict[str, Token]:
+        """The tokens of these serials that exist, by serial (one query per thousand)."""
+        wanted = list(dict.fromkeys(serials))
+        found: dict[str, Token] = {}
+        for i in range(0, len(wanted), _CHUNK):
+            query = select(Token).where(
+                Token.tenant == self.tenant, self._serial_in(wanted[i : i + _CHUNK])
+            )
+            found.update((t.serial, t) for t in self.session.scalars(query))
+        return found
+
     def _serial_in(self, chunk: list[str]) -> ColumnElement[bool]:
         """``serial IN (...)``; on PostgreSQL as one array parameter, which the server hashes.
 
@@ -250,6 +261,7 @@ class TokenRepository(TokenListing):
             "manufacturer": rec.manufacturer,
             "model": rec.model,
             "display_name": rec.display_name,
+            "planned_user": rec.user.strip() or None,
             "batch_id": batch_id,
             "created_at": now,
             "updated_at": now,

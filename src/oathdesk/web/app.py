@@ -23,6 +23,7 @@ from oathdesk.service import Inventory
 from oathdesk.web import (
     routes_admin,
     routes_api,
+    routes_api_handout,
     routes_api_tokens,
     routes_auth,
     routes_import,
@@ -87,6 +88,7 @@ def create_app(
     app.include_router(routes_auth.router)
     app.include_router(routes_pages.router)
     app.include_router(routes_api.router)
+    app.include_router(routes_api_handout.router)
     app.include_router(routes_import.pages)
     app.include_router(routes_import.router)
     app.include_router(routes_api_tokens.pages)

@@ -229,6 +229,27 @@ def _push(phase: str) -> Summary:
     return summary
 
 
+def _handout(phase: str) -> Summary:
+    def summary(e: Entry) -> str:
+        d, job = _d(e), _subject(e, "job:")
+        how = (
+            "assign and activate from the sealed seed" if d.get("activate_from_seed") else "assign"
+        )
+        if phase == "started":
+            return (
+                f"{who(e.get('actor'))} started handing out {d.get('rows', 0)} token(s) from "
+                f"{d.get('source')} (job {job}; {how})"
+            )
+        if phase == "resumed":
+            return f"{who(e.get('actor'))} resumed hand-out job {job} ({how})"
+        return (
+            f"{who(e.get('actor'))} finished a run of hand-out job {job}: {d.get('done', 0)} "
+            f"done, {d.get('failed', 0)} failed, {d.get('pending', 0)} pending"
+        )
+
+    return summary
+
+
 def _legacy(phase: str) -> Summary:
     def summary(e: Entry) -> str:
         user = _d(e).get("user_id")
@@ -373,6 +394,9 @@ SUMMARIES: dict[str, Summary] = {
     "sync.push.start": _push("started"),
     "sync.push.resume": _push("resumed"),
     "sync.push": _push("done"),
+    "handout.start": _handout("started"),
+    "handout.resume": _handout("resumed"),
+    "handout.finish": _handout("finished"),
     "legacy.cleanup.start": _legacy("started"),
     "legacy.cleanup.done": _legacy("finished"),
     "keys.rotate": _keys,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from oathdesk.config import Config
 from oathdesk.domain import ConfigError, Secret
+from oathdesk.service import HandoutSettings
 from oathdesk.service.accounts import ROLES, ThrottlePolicy
 from oathdesk.shared_settings import (
     DEFAULT_AUTHORITY_HOST,
@@ -128,6 +129,7 @@ class WebSettings:
     entra: EntraSettings | None = None  # sign-in with Entra ID offered when set
     alerts: AlertSettings = field(default_factory=lambda: AlertSettings())
     graph_tenant_id: str | None = None  # [graph] tenant_id: the dashboard names the tenant
+    handout: HandoutSettings = field(default_factory=lambda: HandoutSettings())  # [handout]
 
     @property
     def session_cookie(self) -> str:
@@ -171,6 +173,7 @@ class WebSettings:
                 ),
             ),
             graph_tenant_id=config.text("graph", "tenant_id"),
+            handout=HandoutSettings.from_config(config),
         )
 
 
