@@ -19,11 +19,13 @@ from oathdesk.bootstrap import build_inventory
 from oathdesk.config import Config
 from oathdesk.http import CSP, SecurityHeaders, Site, install, make_templates
 from oathdesk.service import Inventory
+from oathdesk.service.handout import HandoutSettings
 from oathdesk.web import (
     routes_admin,
     routes_api,
     routes_api_tokens,
     routes_auth,
+    routes_handout,
     routes_import,
     routes_oidc,
     routes_pages,
@@ -82,6 +84,7 @@ def create_app(
     app.include_router(routes_api.router)
     app.include_router(routes_import.pages)
     app.include_router(routes_import.router)
+    app.include_router(routes_handout.pages)
     app.include_router(routes_api_tokens.pages)
     app.include_router(routes_reports.router)
     for module in (routes_tokens, routes_users, routes_admin, routes_self, routes_oidc):
@@ -101,4 +104,5 @@ def create_app_from_config(config: Config) -> FastAPI:
         raise
     app = create_app(inventory, settings, owns_inventory=True)
     app.state.gpg_home = config.gpg_home  # offered on the import page when set
+    app.state.handout = HandoutSettings.from_config(config)  # the hand-out page's [handout]
     return app
