@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from playwright.sync_api import Page, expect
 
 from oathdesk.service import HandoutSettings, Inventory, push
@@ -123,7 +125,9 @@ def test_activation_from_the_seed_needs_the_servers_consent(
         assert "switched off on this server" in refused.text
         assert "<code>handout.from_seed_off</code>" in refused.text
 
-        server.holder.app.state.handout = HandoutSettings(activate_from_seed=True, workers=2)
+        app = server.holder.app
+        assert isinstance(app, FastAPI)
+        app.state.handout = HandoutSettings(activate_from_seed=True, workers=2)
         planned = web.post("/handout/preview", data=form, files=files)
         assert planned.status_code == 200 and "made from each sealed seed" in planned.text
         carried = re.search(r'name="roster" value="([^"]+)"', planned.text)
@@ -135,16 +139,22 @@ def test_activation_from_the_seed_needs_the_servers_consent(
         assert started.status_code == 303
         job = started.headers["location"]
         status = _wait(web, job)
-        assert status["state"] == "done" and status["progress"].get("done") == 1
+        assert status["state"] == "done" and status["progress"] == {
+            "pending": 0,
+            "done": 1,
+            "failed": 0,
+            "skipped": 0,
+            "total": 1,
+        }
     assert _assigned(emu)["HS00001"] == (support.user_id("grace"), "activated")
 
 
-def _wait(web: httpx.Client, job: str) -> dict[str, object]:
+def _wait(web: httpx.Client, job: str) -> dict[str, Any]:
     import time
 
     deadline = time.monotonic() + 60
     while True:
-        status: dict[str, object] = web.get(f"{job}/status").json()
+        status: dict[str, Any] = web.get(f"{job}/status").json()
         if status["state"] not in ("pending", "running") or time.monotonic() > deadline:
             return status
         time.sleep(0.3)
