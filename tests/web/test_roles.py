@@ -93,6 +93,7 @@ AREAS = (
     "tests.web.test_oidc",
     "tests.web.test_api_tokens",
     "tests.web.test_reports",
+    "tests.web.test_handout_pages",
 )
 
 

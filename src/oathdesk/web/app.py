@@ -20,12 +20,14 @@ from oathdesk.config import Config
 from oathdesk.http import CSP, SecurityHeaders, Site, install, make_templates
 from oathdesk.http.operations import Operations, install_operations
 from oathdesk.service import Inventory
+from oathdesk.service.handout import HandoutSettings
 from oathdesk.web import (
     routes_admin,
     routes_api,
     routes_api_handout,
     routes_api_tokens,
     routes_auth,
+    routes_handout,
     routes_import,
     routes_oidc,
     routes_pages,
@@ -91,6 +93,7 @@ def create_app(
     app.include_router(routes_api_handout.router)
     app.include_router(routes_import.pages)
     app.include_router(routes_import.router)
+    app.include_router(routes_handout.pages)
     app.include_router(routes_api_tokens.pages)
     app.include_router(routes_reports.router)
     for module in (routes_tokens, routes_users, routes_admin, routes_self, routes_oidc):
@@ -111,4 +114,5 @@ def create_app_from_config(config: Config) -> FastAPI:
         raise
     app = create_app(inventory, settings, owns_inventory=True, operations=ops)
     app.state.gpg_home = config.gpg_home  # offered on the import page when set
+    app.state.handout = HandoutSettings.from_config(config)  # the hand-out page's [handout]
     return app
