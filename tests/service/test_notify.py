@@ -236,3 +236,32 @@ def test_two_senders_at_once_send_each_row_once(cfg: Config, smtp: Smtp) -> None
         ids = [m["Message-ID"] for m in smtp.messages]
         assert len(ids) == 24 == len(set(ids))
         assert {(r.status, r.attempts) for r in _rows(inv)} == {("sent", 1)}
+
+
+def test_a_bulk_hand_out_and_a_hand_over_from_the_seed_mail_each_holder_once(
+    cfg: Config, smtp: Smtp
+) -> None:
+    """The hand-out queues one ``handout`` mail per row in the row's own transaction; a single
+    hand-over from the sealed seed one ``assign`` mail."""
+    from oathdesk.service import HandoutSettings
+    from oathdesk.service.handout import run_handout, start_handout
+    from oathdesk.service.handout_plan import plan_handout, roster_from_file
+    from oathdesk.service.lifecycle.from_seed import activate_from_seed
+
+    with open_inventory(with_notify(cfg, **smtp_settings(smtp))) as inv:
+        first, second, third = _stock(inv, "H", 3)
+        roster = f"{first},{upn('ada')}\n{second},{upn('grace')}\n".encode()
+        plan = plan_handout(inv, roster_from_file(roster, "r.csv"), activate=False)
+        settings = HandoutSettings(workers=2)
+        job = start_handout(inv, plan, actor="admin:ann", reason="starters", settings=settings)
+        run_handout(inv, job, actor="admin:ann", settings=settings)
+        activate_from_seed(inv, third, user=upn("alan"), **WHO)
+        assert sorted((r.event, r.serial) for r in _rows(inv)) == [
+            ("assign", third),
+            ("handout", first),
+            ("handout", second),
+        ]
+        assert send_pending(inv).sent == 3
+        assert sorted(m["X-Rcpt"] for m in smtp.messages) == sorted(
+            [upn("ada"), upn("grace"), upn("alan")]
+        )

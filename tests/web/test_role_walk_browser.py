@@ -23,6 +23,8 @@ from oathdesk.bootstrap import build_inventory
 from oathdesk.domain import Secret
 from oathdesk.service import Inventory, assign, import_seeds, mark_lost, push
 from oathdesk.service.accounts import create_account
+from oathdesk.service.handout import HandoutSettings, run_handout, start_handout
+from oathdesk.service.handout_plan import plan_handout, roster_from_file
 from oathdesk.store import upgrade
 from oathdesk.web import WebSettings, create_app
 from tests.a11y import violations
@@ -42,6 +44,7 @@ STAFF = frozenset({"admin", "helpdesk", "auditor"})
 DESK = frozenset({"admin", "helpdesk"})
 ADMIN = frozenset({"admin"})
 HELD, LOST, SPARE = (support.serial("WK", n) for n in range(3))
+HANDOUT_JOB = 2  # the hand-out the console fixture runs (WK0004 to Alan)
 
 
 def _import_preview(page: Page, files: Path) -> Response | None:
@@ -95,6 +98,15 @@ def _replace_confirm(page: Page, files: Path) -> Response | None:
     return answered.value
 
 
+def _handout_preview(page: Page, files: Path) -> Response | None:
+    page.goto("/handout")
+    page.get_by_label("Roster file").set_input_files(files / "roster.csv")
+    page.get_by_label("Reason (kept in the audit log)").fill("walk")
+    with page.expect_navigation() as answered:
+        page.get_by_role("button", name="Check the roster").click()
+    return answered.value
+
+
 def _me_confirm(page: Page, files: Path) -> Response | None:
     page.goto("/me")
     page.get_by_label(f"What happened to {HELD}?").fill("left on the train")
@@ -132,6 +144,9 @@ PAGES = [
     Walk("import", "/import", "/import", ADMIN, "Import"),
     Walk("import-preview", "/import/preview", None, ADMIN, "preview", _import_preview),
     Walk("import-job", "/import/jobs/{job_id}", "/import/jobs/none", ADMIN, "Import", _import_job),
+    Walk("handout", "/handout", "/handout", ADMIN, "Hand out tokens"),
+    Walk("handout-preview", "/handout/preview", None, ADMIN, "Hand-out plan", _handout_preview),
+    Walk("handout-job", "/handout/jobs/{job_id}", f"/handout/jobs/{HANDOUT_JOB}", ADMIN, "Hand-out"),
     Walk("reconcile", "/reconcile", "/reconcile", ADMIN, "Reconcile"),
     Walk("audit", "/audit", "/audit", frozenset({"admin", "auditor"}), "Audit log"),
     Walk(
@@ -169,6 +184,8 @@ NOT_PAGES = {
     "/reports/charts/{name}.svg",
     "/reports/{name}.csv",
     "/reports/{name}.json",
+    "/handout/jobs/{job_id}/status",  # the hand-out page's progress poll (JSON)
+    "/handout/jobs/{job_id}/outcomes.csv",
     "/healthz",  # the operations endpoints: JSON and text for probes and Prometheus
     "/readyz",
     "/metrics",
@@ -202,6 +219,12 @@ def console(
     for name, roles in ROLES_OF.items():
         create_account(inv, name, Secret(PASSWORD.encode()), roles, actor="test")
     (folder / "walk.csv").write_bytes(support.entra_csv("WN", 2))
+    (folder / "roster.csv").write_bytes(f"serial,upn\n{support.serial('WK', 3)},{GRACE}\n".encode())
+    roster = roster_from_file(f"{support.serial('WK', 4)},{support.upn('alan')}\n".encode(), "r")
+    plan = plan_handout(inv, roster, activate=False)
+    job = start_handout(inv, plan, actor="local:ada", reason="walk", settings=HandoutSettings())
+    assert job == HANDOUT_JOB  # the push above was job 1
+    run_handout(inv, job, actor="local:ada", settings=HandoutSettings())
     settings = WebSettings(secret_key=Secret(b"w" * 32), secure_cookies=True)
     server.holder.app = create_app(inv, settings)
     yield Console(server.url, folder)

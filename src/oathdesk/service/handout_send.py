@@ -30,6 +30,7 @@ from oathdesk.service._common import audit
 from oathdesk.service.context import Inventory
 from oathdesk.service.lifecycle.from_seed import code_from_seed
 from oathdesk.service.lifecycle.steps import FREE
+from oathdesk.service.notify.events import notify_event
 from oathdesk.store import JobItem, StateConflict, TokenState, UnitOfWork
 
 S = TokenState
@@ -189,6 +190,7 @@ def record(inv: Inventory, row: Row, device_id: str, *, activated: bool, actor: 
                     token.display_name = row.display_name
                     named["display_name"] = row.display_name
                 audit(uow, inv, "token.activate", token, actor=actor, reason=REASON, **named)
+            notify_event(inv, uow, "handout", token, display_name=row.display_name or None)
             item.state, item.entra_id, item.error_code, item.error_message = (
                 "done",
                 device_id,

@@ -15,6 +15,7 @@ from oathdesk.service._common import ActionResult, need_reason, require
 from oathdesk.service.context import Inventory
 from oathdesk.service.errors import ServiceError
 from oathdesk.service.lifecycle.steps import FREE, check_holder, give_to, send_activation
+from oathdesk.service.notify.events import notify_event
 from oathdesk.store import Token, TokenState, UnitOfWork
 
 S = TokenState
@@ -90,6 +91,7 @@ def activate_from_seed(
             steps=steps,
             from_seed=True,
         )
+        notify_event(inv, uow, "assign", token, when=user is not None and failure is None)
         result = ActionResult("activate", serial, before, token.describe(), steps)
     if failure is not None:
         raise failure
