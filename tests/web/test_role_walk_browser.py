@@ -146,7 +146,9 @@ PAGES = [
     Walk("import-job", "/import/jobs/{job_id}", "/import/jobs/none", ADMIN, "Import", _import_job),
     Walk("handout", "/handout", "/handout", ADMIN, "Hand out tokens"),
     Walk("handout-preview", "/handout/preview", None, ADMIN, "Hand-out plan", _handout_preview),
-    Walk("handout-job", "/handout/jobs/{job_id}", f"/handout/jobs/{HANDOUT_JOB}", ADMIN, "Hand-out"),
+    Walk(
+        "handout-job", "/handout/jobs/{job_id}", f"/handout/jobs/{HANDOUT_JOB}", ADMIN, "Hand-out"
+    ),
     Walk("reconcile", "/reconcile", "/reconcile", ADMIN, "Reconcile"),
     Walk("audit", "/audit", "/audit", frozenset({"admin", "auditor"}), "Audit log"),
     Walk(
