@@ -240,7 +240,7 @@ def test_a_retired_key_says_what_replaced_it(tmp_path: Path) -> None:
     assert caught.value.code == "config.unknown_key"
     assert caught.value.message.endswith(
         "unknown key [delivery] storage_dir; built files are kept sealed in the database now; "
-        "remove it"
+        "remove it."
     )
 
 

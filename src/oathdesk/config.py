@@ -326,7 +326,7 @@ def _unknown_key(where: str, section: str, key: str) -> ConfigError:
     if (section, key) in RETIRED:
         hint = RETIRED[(section, key)]
     elif close:
-        hint = f"did you mean {close[0]}?"
+        hint = f"did you mean {close[0]}"
     elif known:
         hint = f"known keys in [{section}]: {', '.join(known)}"
     else:

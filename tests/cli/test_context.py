@@ -141,6 +141,7 @@ def test_every_command_group_is_registered() -> None:
         "report",
         "serve",
         "demo",
+        "notify",
     }
     seeds, tokens = root.commands["seeds"], root.commands["tokens"]
     assert isinstance(seeds, TyperGroup) and isinstance(tokens, TyperGroup)

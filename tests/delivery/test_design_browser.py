@@ -55,7 +55,7 @@ def test_customer_pages_fit_a_phone_and_pass_axe(
         page.get_by_label("PO, invoice or shipment number").fill("PO-7777")
         page.get_by_label("Business e-mail address").fill("pki@contoso.example")
         page.get_by_role("button", name="Find the order").click()
-        expect(page.get_by_role("alert")).to_contain_text("no order matches")
+        expect(page.get_by_role("alert")).to_contain_text("No order matches")
         fits(page, "order find with its error", artifacts)
         page.get_by_label("PO, invoice or shipment number").fill("INV-2001")
         page.get_by_label("Business e-mail address").fill("pki@contoso.example")

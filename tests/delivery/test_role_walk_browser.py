@@ -44,7 +44,7 @@ PAGES = {
     "refused-delivery-review": "/review",
     "demo-mailbox": "/demo/mailbox",  # ``make demo``'s own page (its app alone has it)
 }
-NOT_PAGES = {"/"}  # a redirect to /order
+NOT_PAGES = {"/", "/healthz", "/readyz", "/metrics"}  # a redirect to /order; operations
 
 
 @dataclass

@@ -115,6 +115,8 @@ REGISTRY: dict[K, dict[str, str]] = {
         "service.code_replayed": "this code was already used; wait for the next code",
         "service.empty_selection": "select at least one token",
         "service.entra_refused_code": "Entra refused the code; activate again with a new code",
+        "roster.too_large": "a roster file is at most 4 MiB; split it into several",
+        "roster.damaged": "the roster sent back by the form is damaged; choose the file again",
         "service.guest_user": "a guest account cannot hold hardware tokens; use a member account",
         "service.reason_invalid": "a reason is plain text of at most 2,000 characters",
         "service.reason_required": "the action needs a reason (e.g. a ticket number)",

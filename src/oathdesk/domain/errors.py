@@ -57,6 +57,7 @@ class OathdeskError(Exception):
     and a sentence (``domain.wording.sentence``: capital first letter, final full stop)."""
 
     code: str = "oathdesk.error"
+    as_sentence: bool = True  # False: the message keeps its case (the emulator speaks Graph)
 
     def __init__(
         self,
@@ -65,7 +66,8 @@ class OathdeskError(Exception):
         code: str | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> None:
-        message = sentence(message)  # a message composed at run time is one too
+        if self.as_sentence:
+            message = sentence(message)  # a message composed at run time is one too
         super().__init__(message)
         self.message = message
         if code is not None:

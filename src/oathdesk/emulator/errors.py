@@ -12,6 +12,8 @@ from oathdesk.domain import OathdeskError
 class GraphError(OathdeskError):
     """A request the emulated service refuses; ``graph_code`` is the wire code, ``code`` ours."""
 
+    as_sentence = False  # Graph's own wording, as Graph sends it
+
     code = "emulator.request_refused"
 
     def __init__(
@@ -55,6 +57,8 @@ def unauthenticated(message: str) -> GraphError:
 
 class OAuthError(OathdeskError):
     """A token-endpoint refusal, serialised as Entra's STS does (``error``, ``AADSTS`` codes)."""
+
+    as_sentence = False  # Graph's own wording, as Graph sends it
 
     code = "emulator.oauth_refused"
 

@@ -140,7 +140,7 @@ def start_handout(
 def _job(uow: Any, job_id: int, *, lock: bool = False) -> Job:
     job: Job = uow.jobs.get(job_id, lock=lock)
     if job.kind != KIND:
-        raise NotFound(f"job {job_id} is not a hand-out", details={"job_id": job_id})
+        raise NotFound(f"Job {job_id} is not a hand-out.", details={"job_id": job_id})
     return job
 
 

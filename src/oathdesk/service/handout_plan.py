@@ -68,7 +68,7 @@ class RosterPlan:
         if errors:
             raise RosterInvalid(
                 f"{len(errors)} row(s) of {self.source} cannot be handed out; nothing was sent "
-                f"to Entra. Fix the roster and run it again (first: {errors[0].message})",
+                f"to Entra. Fix the roster and run it again (first: {errors[0].message}).",
                 self.problems,
             )
 

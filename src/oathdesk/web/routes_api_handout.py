@@ -12,7 +12,7 @@ import logging
 import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Path, UploadFile
 from starlette.responses import JSONResponse, Response
 
 from oathdesk.domain import OathdeskError, UsageError
@@ -28,11 +28,27 @@ from oathdesk.service import (
     run_handout,
     start_handout,
 )
+from oathdesk.web.routes_api import ERRORS, ErrorEnvelope
 from oathdesk.web.security import Admin, InventoryDep, SettingsDep
 
 log = logging.getLogger("oathdesk.web.handout")
 MAX_ROSTER = 32 * 1024 * 1024
-router = APIRouter(tags=["v1"])
+router = APIRouter(
+    tags=["v1"],
+    responses={
+        **ERRORS,
+        400: {
+            "model": ErrorEnvelope,
+            "description": "The roster has rows with errors (roster.invalid), or is refused.",
+        },
+        404: {"model": ErrorEnvelope, "description": "No such job or batch (*.not_found)."},
+        409: {"model": ErrorEnvelope, "description": "A hand-out of this job is running."},
+    },
+)
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database: a larger one names nothing
+JobId = Annotated[int, Path(ge=1, le=MAX_ID, description="The hand-out job's id.")]
 
 
 def _run(inv: Inventory, job_id: int, actor: str, settings: HandoutSettings) -> None:
@@ -54,7 +70,8 @@ def handout_api(
         UploadFile | None, File(description="Roster CSV: serial,upn[,display name].")
     ] = None,
     batch: Annotated[
-        int | None, Form(description="Use the users the seed file of this batch names.")
+        int | None,
+        Form(ge=1, le=MAX_ID, description="Use the users the seed file of this batch names."),
     ] = None,
     activate_from_seed: Annotated[
         bool, Form(description="Activate from the sealed seed (needs the setting).")
@@ -96,7 +113,7 @@ def handout_api(
 
 @router.get("/api/v1/handouts/{job_id}", summary="A hand-out job's progress and outcomes (admin)")
 def handout_job_api(
-    inv: InventoryDep, principal: Admin, job_id: int, rows: bool = True
+    inv: InventoryDep, principal: Admin, job_id: JobId, rows: bool = True
 ) -> dict[str, Any]:
     """``state`` (pending, running, done, failed), ``progress`` (pending, sending, done,
     failed, total) and, unless ``rows=false``, one outcome per roster row."""

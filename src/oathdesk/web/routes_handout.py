@@ -42,6 +42,7 @@ from oathdesk.service.handout_plan import (
 )
 from oathdesk.service.queries import list_batches
 from oathdesk.web.import_form import by_line
+from oathdesk.web.routes_api_handout import MAX_ID, JobId
 from oathdesk.web.routes_pages import render
 from oathdesk.web.security import Admin, InventoryDep, Principal
 
@@ -125,7 +126,7 @@ def _plan(
 
 OptionalFile = Annotated[UploadFile | None, File()]
 Carried = Annotated[str | None, Form(max_length=2 * MAX_ROSTER)]
-BatchF = Annotated[int | None, Form()]
+BatchF = Annotated[int | None, Form(ge=1, le=MAX_ID)]
 ActivateF = Annotated[bool, Form()]
 ReasonF = Annotated[str, Form(max_length=500)]
 
@@ -218,13 +219,13 @@ def start_page(
 
 
 @pages.post("/handout/jobs/{job_id}/resume")
-def resume_page(request: Request, inv: InventoryDep, principal: Admin, job_id: int) -> Response:
+def resume_page(request: Request, inv: InventoryDep, principal: Admin, job_id: JobId) -> Response:
     handout_status(inv, job_id)  # an unknown job is a 404 before anything starts
     _start_thread(inv, job_id, principal.actor, settings_of(request))
     return RedirectResponse(f"/handout/jobs/{job_id}", status_code=303)
 
 
-def _view(inv: Inventory, job_id: int) -> dict[str, Any]:
+def _view(inv: Inventory, job_id: JobId) -> dict[str, Any]:
     status = handout_status(inv, job_id)
     counts: dict[str, int] = status["progress"]
     total = counts.get("total", 0)
@@ -235,7 +236,7 @@ def _view(inv: Inventory, job_id: int) -> dict[str, Any]:
 
 
 @pages.get("/handout/jobs/{job_id}")
-def job_page(request: Request, inv: InventoryDep, principal: Admin, job_id: int) -> Response:
+def job_page(request: Request, inv: InventoryDep, principal: Admin, job_id: JobId) -> Response:
     job = _view(inv, job_id)
     outcomes = handout_outcomes(inv, job_id)
     return render(
@@ -251,13 +252,13 @@ def job_page(request: Request, inv: InventoryDep, principal: Admin, job_id: int)
 
 
 @pages.get("/handout/jobs/{job_id}/status")
-def job_status(inv: InventoryDep, principal: Admin, job_id: int) -> JSONResponse:
+def job_status(inv: InventoryDep, principal: Admin, job_id: JobId) -> JSONResponse:
     """What the page's progress element polls (same session, any server process)."""
     return JSONResponse(_view(inv, job_id))
 
 
 @pages.get("/handout/jobs/{job_id}/outcomes.csv")
-def job_outcomes_csv(inv: InventoryDep, principal: Admin, job_id: int) -> Response:
+def job_outcomes_csv(inv: InventoryDep, principal: Admin, job_id: JobId) -> Response:
     """Every row's outcome, for the records (serials and users only: no secret)."""
     out = io.StringIO()
     writer = csv.writer(out)
